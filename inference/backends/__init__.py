@@ -1,0 +1,1 @@
+"""Generation backends behind the :class:`inference.base.ChatModel` interface."""

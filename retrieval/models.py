@@ -1,0 +1,99 @@
+"""Plain value objects passed between the retrieval stages and to callers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "Chunk",
+    "DocumentMeta",
+    "IndexResult",
+    "Passage",
+    "ParsedDocument",
+    "Progress",
+    "Section",
+    "SparseVector",
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A parsed unit of text that lies on one page under one heading path."""
+
+    text: str
+    page: int | None
+    # Heading path such as "Policies > Leave"; "" when the text has no heading.
+    heading: str
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A parsed file: its title and its sections in reading order.
+
+    ``sections`` may be a lazy iterator (PDFs are read page by page): iterate it
+    once; parse errors found late are raised while iterating.
+    """
+
+    title: str | None
+    sections: Iterable[Section]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a section small enough for the embedding model."""
+
+    index: int
+    text: str
+    page: int | None
+    heading: str
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What the vector store must know about the document a chunk belongs to."""
+
+    document_id: int
+    collection_id: int
+    group_ids: tuple[int, ...]
+    title: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Ingestion progress reported to the caller."""
+
+    stage: Literal["parsing", "chunking", "embedding", "indexing"]
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """Outcome of indexing one file."""
+
+    chunk_count: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A search hit: one chunk with where it came from and its fused score."""
+
+    document_id: int
+    collection_id: int
+    chunk_index: int
+    text: str
+    title: str
+    page: int | None
+    heading: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    """Engine-neutral sparse vector (BM25 term ids and weights)."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]

@@ -1,0 +1,62 @@
+"""Turn uploaded files into sections of text with page numbers and heading paths."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from retrieval.config import ParsingConfig
+from retrieval.models import ParsedDocument
+from retrieval.parsing.detect import EXTENSIONS, Format, check_magic, check_size, detect_format
+
+__all__ = ["parse_file", "supported_extensions"]
+
+logger = logging.getLogger(__name__)
+
+
+def supported_extensions() -> frozenset[str]:
+    """Return the file extensions (with dot, lower case) that parse_file accepts."""
+    return frozenset(EXTENSIONS)
+
+
+def parse_file(
+    path: Path,
+    *,
+    mime_type: str | None = None,
+    filename: str | None = None,
+    config: ParsingConfig = ParsingConfig(),  # noqa: B008 - frozen, safe as a default
+) -> ParsedDocument:
+    """Parse a file into a ParsedDocument, raising RetrievalError subclasses on failure."""
+    path = Path(path)
+    fmt = detect_format(path, mime_type=mime_type, filename=filename)
+    size = check_size(path, config)
+    check_magic(path, fmt)
+    started = time.perf_counter()
+    parsed = _parser(fmt)(path)
+    logger.info("parsed format=%s bytes=%s seconds=%.3f", fmt, size, time.perf_counter() - started)
+    return parsed
+
+
+def _parser(fmt: Format) -> Callable[[Path], ParsedDocument]:
+    # Imported lazily: each parser pulls in its own third-party library.
+    if fmt == "pdf":
+        from retrieval.parsing.pdf import parse_pdf
+
+        return parse_pdf
+    if fmt == "docx":
+        from retrieval.parsing.docx import parse_docx
+
+        return parse_docx
+    if fmt == "html":
+        from retrieval.parsing.html import parse_html
+
+        return parse_html
+    if fmt == "markdown":
+        from retrieval.parsing.markdown import parse_markdown
+
+        return parse_markdown
+    from retrieval.parsing.text import parse_text
+
+    return parse_text

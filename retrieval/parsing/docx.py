@@ -1,0 +1,106 @@
+"""Word (.docx) extraction with python-docx: headings, paragraphs, list items and tables."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from zipfile import BadZipFile
+
+import docx
+from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from retrieval.errors import EmptyDocumentError, ParseError
+from retrieval.models import ParsedDocument
+from retrieval.parsing.headings import SectionBuilder
+
+logger = logging.getLogger(__name__)
+
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_DAMAGED = "The Word document is damaged and could not be read: {reason}"
+
+
+def parse_docx(path: Path) -> ParsedDocument:
+    """Read a .docx file into sections keyed by heading path (page is always None)."""
+    document = _open(path)
+    builder = SectionBuilder(page=None)
+    title: str | None = None
+    try:
+        for block in _blocks(document):
+            if isinstance(block, Table):
+                builder.add_text(_table_text(block))
+                continue
+            text = block.text.strip()
+            style = _style_name(block)
+            level = _heading_level(style)
+            if style.lower() == "title":
+                title = title or text or None
+            elif level is not None:
+                builder.add_heading(level, text)
+            elif _is_list_item(block, style):
+                builder.add_text(f"- {text}" if text else "")
+            else:
+                builder.add_text(text)
+    except Exception as exc:  # malformed XML inside an otherwise valid zip
+        raise ParseError(_DAMAGED.format(reason=type(exc).__name__)) from exc
+    sections = builder.finish()
+    if not sections:
+        raise EmptyDocumentError("The Word document has no extractable text.")
+    core_title = (document.core_properties.title or "").strip()
+    return ParsedDocument(title=core_title or title, sections=sections)
+
+
+def _open(path: Path) -> DocxDocument:
+    try:
+        return docx.Document(str(path))
+    except (BadZipFile, PackageNotFoundError, KeyError) as exc:
+        raise ParseError(_DAMAGED.format(reason="the file is not a valid .docx package.")) from exc
+    except Exception as exc:
+        raise ParseError(_DAMAGED.format(reason=type(exc).__name__)) from exc
+
+
+def _blocks(document: DocxDocument) -> Iterator[Paragraph | Table]:
+    # Walk the body in order so tables stay where they appear between paragraphs.
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            yield Paragraph(child, document)
+        elif tag == "tbl":
+            yield Table(child, document)
+
+
+def _style_name(paragraph: Paragraph) -> str:
+    style = paragraph.style
+    return (style.name or "") if style is not None else ""
+
+
+def _heading_level(style: str) -> int | None:
+    match = _HEADING_STYLE.match(style.strip())
+    return int(match.group(1)) if match else None
+
+
+def _is_list_item(paragraph: Paragraph, style: str) -> bool:
+    if style.lower().startswith("list"):
+        return True
+    properties = paragraph._p.pPr
+    return properties is not None and properties.numPr is not None
+
+
+def _table_text(table: Table) -> str:
+    rows: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            # Merged cells repeat the same cell object; keep one copy.
+            if previous is not None and cell._tc is previous:
+                continue
+            previous = cell._tc
+            cells.append(" ".join(cell.text.split()))
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)

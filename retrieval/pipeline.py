@@ -1,0 +1,121 @@
+"""Ingestion: parse -> chunk -> embed in batches -> upsert -> delete stale points."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from retrieval.chunking import Chunker
+from retrieval.config import ChunkingConfig, ParsingConfig, SparseConfig
+from retrieval.embedding import Embedder
+from retrieval.errors import EmptyDocumentError
+from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress
+from retrieval.parsing import parse_file
+from retrieval.sparse import SparseEncoder
+from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
+
+__all__ = ["Indexer"]
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], None]
+DEFAULT_BATCH_SIZE = 32
+
+
+def _ignore_progress(progress: Progress) -> None:
+    return None
+
+
+class Indexer:
+    """Indexes files into a vector store; safe to re-run on the same document (converges)."""
+
+    def __init__(
+        self,
+        *,
+        store: VectorStore,
+        embedder: Embedder,
+        chunking: ChunkingConfig = ChunkingConfig(),  # noqa: B008 - frozen
+        parsing: ParsingConfig = ParsingConfig(),  # noqa: B008 - frozen
+        sparse: SparseEncoder | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._chunker = Chunker(chunking, embedder.tokenizer)
+        self._parsing = parsing
+        self._sparse = sparse or SparseEncoder(SparseConfig())
+        # Chunks embedded and upserted per step; bounds the vectors held in memory.
+        self._batch_size = batch_size or _embedder_batch_size(embedder)
+
+    def index_file(
+        self,
+        path: Path,
+        *,
+        meta: DocumentMeta,
+        mime_type: str | None = None,
+        filename: str | None = None,
+        on_progress: ProgressCallback = _ignore_progress,
+    ) -> IndexResult:
+        """Index one file for ``meta.document_id``, replacing whatever was indexed before."""
+        started = time.perf_counter()
+        on_progress(Progress(stage="parsing", done=0, total=1))
+        parsed = parse_file(path, mime_type=mime_type, filename=filename, config=self._parsing)
+        on_progress(Progress(stage="parsing", done=1, total=1))
+        # Only chunk texts are kept for the whole file; vectors live one batch at a time.
+        chunks = list(self._chunker.chunk(parsed.sections))
+        total = len(chunks)
+        if total == 0:
+            raise EmptyDocumentError("The document has no extractable text.")
+        on_progress(Progress(stage="chunking", done=total, total=total))
+        title = meta.title or parsed.title or ""
+        meta = DocumentMeta(
+            document_id=meta.document_id,
+            collection_id=meta.collection_id,
+            group_ids=tuple(meta.group_ids),
+            title=title,
+            sha256=meta.sha256,
+        )
+        on_progress(Progress(stage="embedding", done=0, total=total))
+        kept: set[str] = set()
+        for start in range(0, total, self._batch_size):
+            batch = chunks[start : start + self._batch_size]
+            points = self._embed(batch, meta)
+            self._store.upsert(points)
+            kept.update(point.point_id for point in points)
+            on_progress(Progress(stage="embedding", done=start + len(batch), total=total))
+        on_progress(Progress(stage="indexing", done=0, total=total))
+        self._store.delete_document(meta.document_id, keep_point_ids=kept)
+        on_progress(Progress(stage="indexing", done=total, total=total))
+        logger.info(
+            "indexed document_id=%s chunks=%s seconds=%.2f",
+            meta.document_id,
+            total,
+            time.perf_counter() - started,
+        )
+        return IndexResult(chunk_count=total)
+
+    def delete_document(self, document_id: int) -> None:
+        """Remove every chunk of a document from the store."""
+        self._store.delete_document(document_id)
+        logger.info("deleted document_id=%s", document_id)
+
+    def _embed(self, batch: Sequence[Chunk], meta: DocumentMeta) -> list[IndexedChunk]:
+        texts = [chunk.text for chunk in batch]
+        dense = self._embedder.embed_documents(texts)
+        return [
+            IndexedChunk(
+                point_id=chunk_point_id(meta.document_id, chunk.index, chunk.text),
+                chunk=chunk,
+                meta=meta,
+                dense=vector,
+                sparse=self._sparse.encode_document(chunk.text),
+            )
+            for chunk, vector in zip(batch, dense, strict=True)
+        ]
+
+
+def _embedder_batch_size(embedder: Embedder) -> int:
+    size = getattr(embedder, "batch_size", None)
+    return size if isinstance(size, int) and size > 0 else DEFAULT_BATCH_SIZE

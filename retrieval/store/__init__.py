@@ -1,0 +1,35 @@
+"""Vector stores: Qdrant Edge in-process, or a Qdrant server / local mode via qdrant-client."""
+
+from __future__ import annotations
+
+from retrieval.config import StoreConfig
+from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
+
+__all__ = ["IndexedChunk", "VectorStore", "chunk_point_id", "open_store"]
+
+
+def open_store(config: StoreConfig, *, dimension: int) -> VectorStore:
+    """Open the configured store, creating its collection if missing."""
+    if config.kind == "edge":
+        if config.path is None:
+            raise ValueError("StoreConfig.path is required for the edge store")
+        from retrieval.store.edge import EdgeStore
+
+        return EdgeStore(config.path, dimension=dimension)
+    from retrieval.store.server import ServerStore
+
+    if config.kind == "local":
+        if config.path is None:
+            raise ValueError("StoreConfig.path is required for the local store")
+        return ServerStore(dimension=dimension, collection=config.collection, path=config.path)
+    if config.kind == "server":
+        if not config.url:
+            raise ValueError("StoreConfig.url is required for the server store")
+        return ServerStore(
+            dimension=dimension,
+            collection=config.collection,
+            url=config.url,
+            api_key=config.api_key,
+            timeout=config.timeout,
+        )
+    raise ValueError(f"Unknown store kind: {config.kind!r}")

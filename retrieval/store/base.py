@@ -1,0 +1,133 @@
+"""The vector-store contract shared by the Qdrant Edge and Qdrant server adapters."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from retrieval.config import SearchConfig
+from retrieval.models import Chunk, DocumentMeta, Passage, SparseVector
+
+__all__ = [
+    "DENSE_VECTOR",
+    "SPARSE_VECTOR",
+    "IndexedChunk",
+    "VectorStore",
+    "chunk_point_id",
+    "passage_from_payload",
+    "payload_for",
+]
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+# Payload fields that get an integer lookup index (filters run on them).
+INDEXED_FIELDS = ("document_id", "collection_id", "group_ids")
+# Fixed namespace so the same chunk always gets the same point id.
+POINT_NAMESPACE = uuid.UUID("6f7c1c52-6a35-4c55-9a43-2f2b0e8b9a11")
+# Page size when scrolling point ids.
+SCROLL_PAGE = 1024
+
+
+def chunk_point_id(document_id: int, chunk_index: int, text: str) -> str:
+    """Deterministic point id, so re-indexing unchanged chunks overwrites instead of duplicating."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{document_id}:{chunk_index}:{digest}"))
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk ready for the store: its id, document metadata and both vectors."""
+
+    point_id: str
+    chunk: Chunk
+    meta: DocumentMeta
+    dense: list[float]
+    sparse: SparseVector
+
+
+def payload_for(point: IndexedChunk) -> dict[str, Any]:
+    """Build the Qdrant payload stored with a chunk."""
+    return {
+        "document_id": point.meta.document_id,
+        "collection_id": point.meta.collection_id,
+        "group_ids": list(point.meta.group_ids),
+        "title": point.meta.title,
+        "sha256": point.meta.sha256,
+        "chunk_index": point.chunk.index,
+        "page": point.chunk.page,
+        "heading": point.chunk.heading,
+        "text": point.chunk.text,
+    }
+
+
+def passage_from_payload(payload: Mapping[str, Any], score: float) -> Passage:
+    """Rebuild a Passage from a stored payload and its fused score."""
+    page = payload.get("page")
+    return Passage(
+        document_id=int(payload["document_id"]),
+        collection_id=int(payload["collection_id"]),
+        chunk_index=int(payload["chunk_index"]),
+        text=str(payload.get("text", "")),
+        title=str(payload.get("title", "")),
+        page=int(page) if page is not None else None,
+        heading=str(payload.get("heading", "")),
+        score=float(score),
+    )
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Chunk storage with hybrid, permission-filtered search.
+
+    Contract (checked by tests/integration/retrieval/test_store_contract.py):
+    - upsert overwrites points with the same id, so re-indexing converges;
+    - delete_document removes every point of the document except keep_point_ids,
+      so re-indexing a shorter document deletes its extra chunks;
+    - search always filters by group ids inside the engine and returns [] for
+      an empty allowed_group_ids without querying;
+    - set_document_groups / set_collection_groups change payload only (no re-embedding).
+    """
+
+    def upsert(self, points: Sequence[IndexedChunk]) -> None:
+        """Insert or overwrite points."""
+        ...
+
+    def delete_document(self, document_id: int, *, keep_point_ids: Collection[str] = ()) -> None:
+        """Remove the document's points except ``keep_point_ids``."""
+        ...
+
+    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read one document."""
+        ...
+
+    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read every document of a collection."""
+        ...
+
+    def search(
+        self,
+        *,
+        dense: list[float],
+        sparse: SparseVector,
+        allowed_group_ids: Sequence[int],
+        collection_ids: Sequence[int] | None,
+        limit: int,
+        config: SearchConfig,
+    ) -> list[Passage]:
+        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        ...
+
+    def count(self, *, document_id: int | None = None) -> int:
+        """Count points, optionally of one document."""
+        ...
+
+    def point_ids(self, *, document_id: int) -> set[str]:
+        """Return the ids of one document's points."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (files, locks, connections)."""
+        ...

@@ -1,0 +1,232 @@
+"""Vector store on Qdrant Edge (qdrant-edge-py): the Qdrant engine inside this process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import qdrant_edge as qe
+
+from retrieval.config import SearchConfig
+from retrieval.errors import IndexConfigurationError, IndexUnavailableError
+from retrieval.models import Passage, SparseVector
+from retrieval.store.base import (
+    DENSE_VECTOR,
+    INDEXED_FIELDS,
+    SCROLL_PAGE,
+    SPARSE_VECTOR,
+    IndexedChunk,
+    passage_from_payload,
+    payload_for,
+)
+
+__all__ = ["EdgeStore"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class EdgeStore:
+    """VectorStore on an EdgeShard directory; one process may open it at a time.
+
+    EdgeShard is safe to query and update from several threads. HNSW is only
+    built by ``optimize()``, which blocks: run it in the background.
+    """
+
+    def __init__(self, path: Path, *, dimension: int) -> None:
+        self._path = Path(path)
+        self._closed = False
+        self._lock = threading.Lock()
+        self._shard = self._open(dimension)
+        for field in INDEXED_FIELDS:
+            # Integer lookup index: our ids are ints, and MatchAny on ints needs it.
+            index = qe.IntegerIndexParams(lookup=True, range=False)
+            self._call(
+                "create index",
+                lambda f=field, i=index: self._shard.update(
+                    qe.UpdateOperation.create_field_index(f, i)
+                ),
+            )
+
+    def _open(self, dimension: int) -> qe.EdgeShard:
+        config = qe.EdgeConfig(
+            vectors={
+                DENSE_VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
+            },
+            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        exists = (self._path / "edge_config.json").exists() or (self._path / "segments").exists()
+        try:
+            if exists:
+                shard = qe.EdgeShard.load(str(self._path), config)
+            else:
+                self._path.mkdir(parents=True, exist_ok=True)
+                shard = qe.EdgeShard.create(str(self._path), config)
+        except Exception as exc:  # qdrant_edge raises plain Exception
+            text = str(exc)
+            if "incompatible" in text.lower():
+                raise IndexConfigurationError(
+                    f"The vector index at {self._path} was built with other settings: {text}"
+                ) from exc
+            raise IndexUnavailableError(
+                f"The vector index at {self._path} could not be opened: {text}"
+            ) from exc
+        logger.info("edge store opened path=%s created=%s", self._path, not exists)
+        return shard
+
+    def upsert(self, points: Sequence[IndexedChunk]) -> None:
+        """Insert or overwrite points."""
+        if not points:
+            return
+        edge_points = [
+            qe.Point(
+                p.point_id,
+                {DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _sparse(p.sparse)},
+                payload_for(p),
+            )
+            for p in points
+        ]
+        self._call(
+            "upsert", lambda: self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
+        )
+
+    def delete_document(self, document_id: int, *, keep_point_ids: Collection[str] = ()) -> None:
+        """Remove the document's points except ``keep_point_ids``."""
+        must_not: list[Any] | None = None
+        if keep_point_ids:
+            must_not = [qe.HasIdCondition(set(keep_point_ids))]
+        selector = qe.Filter(must=[_match("document_id", document_id)], must_not=must_not)
+        self._call(
+            "delete",
+            lambda: self._shard.update(qe.UpdateOperation.delete_points_by_filter(selector)),
+        )
+
+    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read one document."""
+        self._set_groups(_match("document_id", document_id), group_ids)
+
+    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read every document of a collection."""
+        self._set_groups(_match("collection_id", collection_id), group_ids)
+
+    def _set_groups(self, condition: Any, group_ids: Sequence[int]) -> None:
+        operation = qe.UpdateOperation.set_payload_by_filter(
+            qe.Filter(must=[condition]), {"group_ids": [int(g) for g in group_ids]}
+        )
+        self._call("set groups", lambda: self._shard.update(operation))
+
+    def search(
+        self,
+        *,
+        dense: list[float],
+        sparse: SparseVector,
+        allowed_group_ids: Sequence[int],
+        collection_ids: Sequence[int] | None,
+        limit: int,
+        config: SearchConfig,
+    ) -> list[Passage]:
+        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        if not allowed_group_ids or (collection_ids is not None and not collection_ids):
+            return []
+        must = [
+            qe.FieldCondition("group_ids", match=qe.MatchAny([int(g) for g in allowed_group_ids]))
+        ]
+        if collection_ids is not None:
+            ids = [int(c) for c in collection_ids]
+            must.append(qe.FieldCondition("collection_id", match=qe.MatchAny(ids)))
+        acl = qe.Filter(must=must)
+        prefetches = [
+            qe.Prefetch(
+                limit=config.candidates,
+                query=qe.Query.Nearest(list(dense), using=DENSE_VECTOR),
+                filter=acl,
+            )
+        ]
+        weights = [config.dense_weight]
+        if sparse.indices:  # a query of stopwords only has no BM25 terms
+            prefetches.append(
+                qe.Prefetch(
+                    limit=config.candidates,
+                    query=qe.Query.Nearest(_sparse(sparse), using=SPARSE_VECTOR),
+                    filter=acl,
+                )
+            )
+            weights.append(config.sparse_weight)
+        request = qe.QueryRequest(
+            limit=limit,
+            prefetches=prefetches,
+            query=qe.Fusion.Rrf(k=config.rrf_k, weights=weights),
+            filter=acl,
+            with_payload=True,
+            with_vector=False,
+        )
+        hits = self._call("search", lambda: self._shard.query(request))
+        return [passage_from_payload(hit.payload or {}, hit.score) for hit in hits]
+
+    def count(self, *, document_id: int | None = None) -> int:
+        """Count points, optionally of one document."""
+        selector = None
+        if document_id is not None:
+            selector = qe.Filter(must=[_match("document_id", document_id)])
+        return self._call(
+            "count", lambda: self._shard.count(qe.CountRequest(exact=True, filter=selector))
+        )
+
+    def point_ids(self, *, document_id: int) -> set[str]:
+        """Return the ids of one document's points."""
+        selector = qe.Filter(must=[_match("document_id", document_id)])
+        ids: set[str] = set()
+        offset: Any = None
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=SCROLL_PAGE,
+                filter=selector,
+                with_payload=False,
+                with_vector=False,
+            )
+            records, offset = self._call("scroll", lambda r=request: self._shard.scroll(r))
+            ids.update(str(record.id) for record in records)
+            if offset is None:
+                return ids
+
+    def optimize(self) -> bool:
+        """Build HNSW and merge segments; blocks for minutes on big indexes: run in background."""
+        return self._call("optimize", self._shard.optimize)
+
+    def flush(self) -> None:
+        """Persist pending changes (the WAL already makes updates durable)."""
+        self._call("flush", self._shard.flush)
+
+    def close(self) -> None:
+        """Flush and release the shard directory lock."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._shard.flush()
+        finally:
+            self._shard.close()
+        logger.info("edge store closed path=%s", self._path)
+
+    def _call(self, what: str, operation: Callable[[], T]) -> T:
+        if self._closed:
+            raise IndexUnavailableError("The vector index is closed.")
+        try:
+            return operation()
+        except Exception as exc:  # qdrant_edge raises plain Exception
+            logger.warning("edge store %s failed: %s", what, exc)
+            raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
+
+
+def _match(field: str, value: int) -> qe.FieldCondition:
+    return qe.FieldCondition(field, match=qe.MatchValue(int(value)))
+
+
+def _sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), list(vector.values))

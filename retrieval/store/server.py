@@ -1,0 +1,244 @@
+"""Vector store on a Qdrant server (or qdrant-client local mode) through qdrant-client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from qdrant_client import QdrantClient, models
+
+from retrieval.config import SearchConfig
+from retrieval.errors import IndexConfigurationError, IndexUnavailableError
+from retrieval.models import Passage, SparseVector
+from retrieval.store.base import (
+    DENSE_VECTOR,
+    INDEXED_FIELDS,
+    SCROLL_PAGE,
+    SPARSE_VECTOR,
+    IndexedChunk,
+    passage_from_payload,
+    payload_for,
+)
+
+__all__ = ["ServerStore"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ServerStore:
+    """VectorStore on one Qdrant collection; ``url`` for a server, ``path`` for local mode."""
+
+    def __init__(
+        self,
+        *,
+        dimension: int,
+        collection: str,
+        url: str | None = None,
+        api_key: str | None = None,
+        path: Path | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if (url is None) == (path is None):
+            raise ValueError("ServerStore needs exactly one of url or path")
+        self._collection = collection
+        self._where = url or str(path)
+        try:
+            if url is not None:
+                self._client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
+            else:
+                self._client = QdrantClient(path=str(path))
+        except Exception as exc:
+            raise IndexUnavailableError(
+                f"The vector index at {self._where} could not be opened: {exc}"
+            ) from exc
+        self._call("create collection", lambda: self._ensure_collection(dimension))
+
+    def _ensure_collection(self, dimension: int) -> None:
+        if self._client.collection_exists(self._collection):
+            self._check_dimension(dimension)
+        else:
+            self._client.create_collection(
+                self._collection,
+                vectors_config={
+                    DENSE_VECTOR: models.VectorParams(
+                        size=dimension, distance=models.Distance.COSINE
+                    )
+                },
+                sparse_vectors_config={
+                    SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                },
+            )
+            logger.info("qdrant collection created name=%s at=%s", self._collection, self._where)
+        for field in INDEXED_FIELDS:
+            self._client.create_payload_index(
+                self._collection,
+                field,
+                models.IntegerIndexParams(
+                    type=models.IntegerIndexType.INTEGER, lookup=True, range=False
+                ),
+                wait=True,
+            )
+
+    def _check_dimension(self, dimension: int) -> None:
+        vectors = self._client.get_collection(self._collection).config.params.vectors
+        params = vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None
+        if params is None or params.size != dimension:
+            found = params.size if params is not None else "none"
+            raise IndexConfigurationError(
+                f"Collection {self._collection} has dense vectors of size {found}, "
+                f"expected {dimension}."
+            )
+
+    def upsert(self, points: Sequence[IndexedChunk]) -> None:
+        """Insert or overwrite points."""
+        if not points:
+            return
+        structs = [
+            models.PointStruct(
+                id=p.point_id,
+                vector={DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _sparse(p.sparse)},
+                payload=payload_for(p),
+            )
+            for p in points
+        ]
+        self._call("upsert", lambda: self._client.upsert(self._collection, structs, wait=True))
+
+    def delete_document(self, document_id: int, *, keep_point_ids: Collection[str] = ()) -> None:
+        """Remove the document's points except ``keep_point_ids``."""
+        must_not: list[Any] | None = None
+        if keep_point_ids:
+            must_not = [models.HasIdCondition(has_id=list(keep_point_ids))]
+        selector = models.Filter(must=[_match("document_id", document_id)], must_not=must_not)
+        self._call(
+            "delete",
+            lambda: self._client.delete(
+                self._collection, points_selector=models.FilterSelector(filter=selector), wait=True
+            ),
+        )
+
+    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read one document."""
+        self._set_groups(_match("document_id", document_id), group_ids)
+
+    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read every document of a collection."""
+        self._set_groups(_match("collection_id", collection_id), group_ids)
+
+    def _set_groups(self, condition: models.FieldCondition, group_ids: Sequence[int]) -> None:
+        self._call(
+            "set groups",
+            lambda: self._client.set_payload(
+                self._collection,
+                payload={"group_ids": [int(g) for g in group_ids]},
+                points=models.Filter(must=[condition]),
+                wait=True,
+            ),
+        )
+
+    def search(
+        self,
+        *,
+        dense: list[float],
+        sparse: SparseVector,
+        allowed_group_ids: Sequence[int],
+        collection_ids: Sequence[int] | None,
+        limit: int,
+        config: SearchConfig,
+    ) -> list[Passage]:
+        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        if not allowed_group_ids or (collection_ids is not None and not collection_ids):
+            return []
+        must: list[models.Condition] = [
+            models.FieldCondition(
+                key="group_ids", match=models.MatchAny(any=[int(g) for g in allowed_group_ids])
+            )
+        ]
+        if collection_ids is not None:
+            must.append(
+                models.FieldCondition(
+                    key="collection_id", match=models.MatchAny(any=[int(c) for c in collection_ids])
+                )
+            )
+        acl = models.Filter(must=must)
+        prefetch = [
+            models.Prefetch(
+                query=list(dense), using=DENSE_VECTOR, limit=config.candidates, filter=acl
+            )
+        ]
+        weights = [config.dense_weight]
+        if sparse.indices:  # a query of stopwords only has no BM25 terms
+            prefetch.append(
+                models.Prefetch(
+                    query=_sparse(sparse), using=SPARSE_VECTOR, limit=config.candidates, filter=acl
+                )
+            )
+            weights.append(config.sparse_weight)
+        response = self._call(
+            "search",
+            lambda: self._client.query_points(
+                self._collection,
+                prefetch=prefetch,
+                query=models.RrfQuery(rrf=models.Rrf(k=config.rrf_k, weights=weights)),
+                query_filter=acl,
+                limit=limit,
+                with_payload=True,
+                with_vectors=False,
+            ),
+        )
+        return [passage_from_payload(hit.payload or {}, hit.score) for hit in response.points]
+
+    def count(self, *, document_id: int | None = None) -> int:
+        """Count points, optionally of one document."""
+        selector = None
+        if document_id is not None:
+            selector = models.Filter(must=[_match("document_id", document_id)])
+        result = self._call(
+            "count", lambda: self._client.count(self._collection, count_filter=selector, exact=True)
+        )
+        return result.count
+
+    def point_ids(self, *, document_id: int) -> set[str]:
+        """Return the ids of one document's points."""
+        selector = models.Filter(must=[_match("document_id", document_id)])
+        ids: set[str] = set()
+        offset: Any = None
+        while True:
+            records, offset = self._call(
+                "scroll",
+                lambda o=offset: self._client.scroll(
+                    self._collection,
+                    scroll_filter=selector,
+                    limit=SCROLL_PAGE,
+                    offset=o,
+                    with_payload=False,
+                    with_vectors=False,
+                ),
+            )
+            ids.update(str(record.id) for record in records)
+            if offset is None:
+                return ids
+
+    def close(self) -> None:
+        """Close the client (releases the local-mode directory lock)."""
+        self._client.close()
+
+    def _call(self, what: str, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except IndexConfigurationError:
+            raise
+        except Exception as exc:  # connection, timeout, HTTP status and local-mode errors
+            logger.warning("qdrant %s failed at=%s: %s", what, self._where, type(exc).__name__)
+            raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
+
+
+def _match(field: str, value: int) -> models.FieldCondition:
+    return models.FieldCondition(key=field, match=models.MatchValue(value=int(value)))
+
+
+def _sparse(vector: SparseVector) -> models.SparseVector:
+    return models.SparseVector(indices=list(vector.indices), values=list(vector.values))

@@ -1,0 +1,36 @@
+"""A live embedded Celery worker and helpers to wait for ingestion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.documents import wait_for_documents  # noqa: F401  (re-export for tests)
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker) -> Iterator[object]:
+    """A real Celery worker thread consuming the configured broker (SQLite file or Redis)."""
+    from worker.celery_app import app
+    from worker.embedded import EmbeddedWorker
+
+    with django_db_blocker.unblock():
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_purge("enclave")
+        worker = EmbeddedWorker(app)
+        worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def wait_indexed(live_worker):
+    """Wait until documents reach indexed or failed; returns their rows."""
+
+    def wait(document_ids: list[int], timeout_s: float = 180.0):
+        return wait_for_documents(document_ids, timeout_s=timeout_s)
+
+    return wait
+
+

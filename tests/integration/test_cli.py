@@ -1,0 +1,70 @@
+"""The terminal path, as separate processes: ingest with a progress bar, ask, doctor."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.documents import make_corrupt_pdf, make_handbook_pdf, make_security_docx
+from tests.support.server import ServeProcess, process_env, run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+QUESTION = "How many days of paid annual leave do employees get?"
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    return process_env(tmp_path_factory.mktemp("cli-home"))
+
+
+def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_handbook_pdf(folder / "handbook.pdf")
+    make_security_docx(folder / "security.docx")
+    make_corrupt_pdf(folder / "broken.pdf")
+
+    ingested = run_cli(["ingest", str(folder), "--collection", "HR", "--group", "hr"], cli_env)
+    assert ingested.returncode == 1, ingested.stdout + ingested.stderr  # one file failed
+    assert "2 indexed, 1 failed." in ingested.stdout
+    assert "broken: " in ingested.stdout and "PDF" in ingested.stdout
+
+    assert run_cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], cli_env).returncode == 0
+    assert run_cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], cli_env).returncode == 0
+
+    alice = run_cli(["ask", QUESTION, "--user", "alice"], cli_env)
+    assert alice.returncode == 0, alice.stderr
+    assert "twenty-seven days" in alice.stdout
+    assert "handbook, page 2" in alice.stdout
+
+    bob = run_cli(["ask", QUESTION, "--user", "bob"], cli_env)
+    assert bob.returncode == 0, bob.stderr
+    assert "twenty-seven" not in bob.stdout
+    assert "Sources:" not in bob.stdout
+
+    again = run_cli(["ingest", str(folder / "handbook.pdf"), "--collection", "HR"], cli_env)
+    assert again.returncode == 0 and "1 indexed, 0 failed." in again.stdout
+
+    doctor = run_cli(["doctor"], cli_env)
+    assert doctor.returncode == 0, doctor.stdout
+    lines = doctor.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["ok"] * 5
+    assert "extractive" in doctor.stdout
+
+
+def test_a_queued_document_survives_until_serve_starts(tmp_path_factory, tmp_path):
+    home = tmp_path_factory.mktemp("restart-home")
+    env = process_env(home)
+    pdf = make_handbook_pdf(tmp_path / "handbook.pdf")
+    queued = run_cli(["ingest", str(pdf), "--collection", "HR", "--no-wait"], env)
+    assert queued.returncode == 0 and "Queued 1 documents" in queued.stdout
+
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    try:
+        # With serve owning the index, ingest only watches the queued document finish.
+        watched = run_cli(["ingest", str(pdf), "--collection", "HR"], env)
+    finally:
+        serve.stop()
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    assert "1 indexed, 0 failed." in watched.stdout

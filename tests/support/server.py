@@ -1,0 +1,101 @@
+"""Run the real ``enclave`` command as a separate process for CLI and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ENCLAVE = str(Path(sys.executable).with_name("enclave"))
+ADMIN_PASSWORD = "admin-test-password-1"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fresh_postgres_database(base_url: str) -> str:
+    """A new, empty PostgreSQL database next to the one in ``base_url``."""
+    import psycopg
+
+    name = f"enclave_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+def process_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment for an ``enclave`` process on its own home (and its own PG database in CI)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENCLAVE_")}
+    env.update(
+        ENCLAVE_HOME=str(home),
+        ENCLAVE_SECRET_KEY="e2e-secret-key",
+        ENCLAVE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        ENCLAVE_TORCH_THREADS="1",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        PYTHONUNBUFFERED="1",
+    )
+    database = os.environ.get("ENCLAVE_TEST_DATABASE_URL")
+    broker = os.environ.get("ENCLAVE_TEST_BROKER_URL")
+    if database:
+        env["ENCLAVE_DATABASE_URL"] = _fresh_postgres_database(database)
+    if broker:
+        env["ENCLAVE_BROKER_URL"] = broker.rsplit("/", 1)[0] + "/3"
+    env.update(extra)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], *, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``enclave ARGS`` to completion and capture its output."""
+    return subprocess.run([ENCLAVE, *args], env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+class ServeProcess:
+    """``enclave serve`` on a free port, stopped with SIGTERM."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 120) -> None:
+        """Start and wait until /healthz answers."""
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [ENCLAVE, "serve", "--port", str(self.port)], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"enclave serve exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"enclave serve did not answer: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), killing after a while."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None

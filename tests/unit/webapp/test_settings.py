@@ -1,0 +1,68 @@
+"""The typed settings object: defaults need no server, each variable switches one part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webapp.config.settings import EnclaveSettings
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "BROKER_URL", "QDRANT_URL", "LLM_ENDPOINTS", "SECRET_KEY", "CONFIG"):
+        monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
+    monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_defaults_are_embedded(clean_env):
+    settings = EnclaveSettings()
+    home = clean_env / "home"
+    assert settings.embedded is True
+    assert settings.database_url_or_default() == f"sqlite:///{home / 'enclave.sqlite3'}"
+    assert settings.broker_url_or_default() == f"sqla+sqlite:///{home / 'broker.sqlite3'}"
+    assert settings.store_config().kind == "edge"
+    assert settings.store_config().path == home / "qdrant-edge"
+    assert settings.inference_config().endpoints == ()
+    assert settings.debug is False
+
+
+def test_each_variable_switches_one_part(clean_env, monkeypatch):
+    monkeypatch.setenv("ENCLAVE_QDRANT_URL", "http://qdrant:6333")
+    monkeypatch.setenv("ENCLAVE_LLM_ENDPOINTS", "http://gpu1:8000/v1|llama-8b,http://gpu2:8000/v1|llama-8b|2")
+    settings = EnclaveSettings()
+    assert settings.store_config().kind == "server"
+    assert settings.store_config().url == "http://qdrant:6333"
+    endpoints = settings.inference_config().endpoints
+    assert [(e.model, e.weight) for e in endpoints] == [("llama-8b", 1), ("llama-8b", 2)]
+    assert settings.database_url_or_default().startswith("sqlite:///")
+
+
+def test_production_database_requires_a_secret_key(clean_env, monkeypatch):
+    monkeypatch.setenv("ENCLAVE_DATABASE_URL", "postgresql://u:p@db/enclave")
+    with pytest.raises(ValueError, match="ENCLAVE_SECRET_KEY"):
+        EnclaveSettings().secret_key_value()
+
+
+def test_embedded_secret_key_is_generated_once_and_kept(clean_env):
+    first = EnclaveSettings().secret_key_value()
+    assert len(first) > 40
+    assert EnclaveSettings().secret_key_value() == first
+    assert (Path(clean_env / "home" / "secret_key").stat().st_mode & 0o777) == 0o600
+
+
+def test_toml_file_is_read_and_environment_wins(clean_env, monkeypatch):
+    (clean_env / "enclave.toml").write_text('search_limit = 9\nport = 9000\n')
+    monkeypatch.setenv("ENCLAVE_PORT", "9100")
+    settings = EnclaveSettings()
+    assert settings.search_limit == 9
+    assert settings.port == 9100
+
+
+def test_settings_are_frozen(clean_env):
+    settings = EnclaveSettings()
+    with pytest.raises(Exception, match="frozen"):
+        settings.port = 1

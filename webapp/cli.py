@@ -1,0 +1,233 @@
+"""The ``enclave`` command: serve, worker, ingest, ask, doctor, user management."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from webapp import runtime
+from webapp.config.settings import get_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@click.group()
+def main() -> None:
+    """Enclave: answers from your company's private documents, on premises."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option("--worker/--no-worker", default=None, help="Run the ingestion worker in this process.")
+def serve(host: str | None, port: int | None, worker: bool | None) -> None:
+    """Run the web app (and, on the embedded defaults, the worker) in one process."""
+    import uvicorn
+
+    settings = get_settings()
+    lock = runtime.acquire_serve_lock() if settings.embedded else None
+    runtime.setup_django()
+    runtime.migrate()
+    password = runtime.ensure_admin()
+    run_worker = settings.embedded if worker is None else worker
+    embedded = runtime.EmbeddedRuntime() if run_worker else None
+    if embedded is not None:
+        requeued = embedded.start()
+        if requeued:
+            console.print(f"Requeued {len(requeued)} unfinished documents.")
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    console.print(f"Enclave is running at [bold]{url}[/bold]")
+    if password:
+        console.print(f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]")
+    try:
+        uvicorn.run(
+            "webapp.config.asgi:application",
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+        if lock is not None:
+            lock.close()
+
+
+@main.command()
+@click.option("--concurrency", "-c", default=None, type=int, help="Parallel ingestion tasks.")
+@click.option("--beat/--no-beat", default=False, help="Also run the periodic reconciler (one per cluster).")
+def worker(concurrency: int | None, beat: bool) -> None:
+    """Run a separate Celery worker (production: Redis broker and a Qdrant server)."""
+    settings = get_settings()
+    if settings.embedded:
+        raise click.ClickException(
+            "a separate worker needs ENCLAVE_QDRANT_URL: the embedded Qdrant Edge index "
+            "belongs to 'enclave serve', which already runs a worker"
+        )
+    runtime.setup_django()
+    from worker.celery_app import app
+
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or settings.worker_concurrency}"]
+    if beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        else:
+            files.append(path)
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--collection", "collection_name", required=True, help="Collection name.")
+@click.option("--group", "groups", multiple=True, help="Groups that may read a new collection.")
+@click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
+def ingest(paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...], wait: bool) -> None:
+    """Queue files and folders for ingestion and show their progress."""
+    runtime.setup_django()
+    runtime.migrate()
+    from webapp import cli_support
+
+    collection = cli_support.collection_get_or_create(name=collection_name, group_names=groups)
+    documents = cli_support.documents_queue(collection=collection, paths=_expand(paths))
+    if not documents:
+        raise click.ClickException("no files to ingest")
+    if not wait:
+        console.print(f"Queued {len(documents)} documents in {collection.name!r}.")
+        return
+    embedded = None
+    if get_settings().embedded and not runtime.serve_is_running():
+        embedded = runtime.EmbeddedRuntime()
+        embedded.start()
+    try:
+        failed = _watch(documents)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    if failed:
+        sys.exit(1)
+
+
+def _watch(document_ids: list[int]) -> int:
+    from webapp import cli_support
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=console) as bar:
+        tasks = {}
+        while True:
+            rows = cli_support.documents_progress(document_ids)
+            for row in rows:
+                if row["id"] not in tasks:
+                    tasks[row["id"]] = bar.add_task(row["title"][:40], total=None, status="queued")
+                total = row["progress_total"] or None
+                bar.update(tasks[row["id"]], total=total, completed=row["progress_done"], status=row["status"])
+            if all(r["status"] in ("indexed", "failed") for r in rows):
+                break
+            time.sleep(0.5)
+    failed = [r for r in rows if r["status"] == "failed"]
+    indexed = len(rows) - len(failed)
+    console.print(f"{indexed} indexed, {len(failed)} failed.")
+    for row in failed:
+        console.print(f"  [red]failed[/red] {row['title']}: {row['error']}")
+    return len(failed)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--user", "username", required=True, help="Answer as this user (their groups apply).")
+@click.option("--collection", "collection_names", multiple=True, help="Limit to these collections.")
+def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None:
+    """Print a streamed answer with its citations."""
+    settings = get_settings()
+    if settings.embedded and runtime.serve_is_running():
+        raise click.ClickException(
+            "'enclave serve' owns the embedded index right now: ask in the web app, "
+            "or stop the server to ask from the terminal"
+        )
+    runtime.setup_django()
+    from webapp import cli_support
+
+    user = cli_support.user_get(username)
+    if user is None:
+        raise click.ClickException(f"no such user: {username}")
+    collection_ids = cli_support.collection_ids(collection_names)
+    from webapp.chat.services import conversation_ask
+
+    sources: list[dict] = []
+    for event in conversation_ask(user=user, question=question, collection_ids=collection_ids):
+        if event["event"] == "sources":
+            sources = event["sources"]
+        elif event["event"] == "delta":
+            console.print(event["text"], end="", soft_wrap=True)
+            console.file.flush()
+        elif event["event"] == "error":
+            raise click.ClickException(event["message"])
+        elif event["event"] == "done":
+            console.print()
+            cited = [s for s in sources if s["number"] in event["citations"]]
+            if cited:
+                console.print("\nSources:")
+            for s in cited:
+                page = f", page {s['page']}" if s["page"] else ""
+                console.print(f"  [{s['number']}] {s['title']}{page}")
+    from webapp.core.engines import close_engines
+
+    close_engines()
+
+
+@main.command()
+def doctor() -> None:
+    """Check database, broker, vector store, embedding model and LLM backend."""
+    runtime.setup_django()
+    from webapp.core.doctor import run_checks
+
+    failures = 0
+    for check in run_checks():
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name:<16} {check.detail}")
+        failures += not check.ok
+    sys.exit(1 if failures else 0)
+
+
+@main.command("user")
+@click.argument("username")
+@click.option("--password", default=None, help="Password (generated and printed when omitted).")
+@click.option("--group", "groups", multiple=True, help="Groups to add the user to (created if missing).")
+@click.option("--admin/--no-admin", default=False, help="Staff rights: manage collections, read everything.")
+def user_command(username: str, password: str | None, groups: tuple[str, ...], admin: bool) -> None:
+    """Create or update a local user and their groups."""
+    runtime.setup_django()
+    runtime.migrate()
+    from webapp import cli_support
+
+    generated = cli_support.user_upsert(username=username, password=password, group_names=groups, admin=admin)
+    console.print(f"User {username} saved (groups: {', '.join(groups) or 'none'}).")
+    if generated:
+        console.print(f"Password: {generated}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def manage(ctx: click.Context) -> None:
+    """Run a Django management command (e.g. 'enclave manage createsuperuser')."""
+    runtime.setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["enclave manage", *ctx.args])
+
+
+if __name__ == "__main__":
+    main()

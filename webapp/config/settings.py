@@ -1,0 +1,199 @@
+"""The one typed settings object of Enclave (Django-free).
+
+Built once per process by a composition root (Django settings, the Celery app,
+the CLI) from ``ENCLAVE_*`` environment variables and an optional TOML file
+(``ENCLAVE_CONFIG``, default ``./enclave.toml``). Each library gets its slice
+through the ``*_config()`` methods; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from inference.config import InferenceConfig, parse_endpoints
+from retrieval.config import (
+    ChunkingConfig,
+    EmbeddingConfig,
+    ParsingConfig,
+    SearchConfig,
+    StoreConfig,
+)
+
+__all__ = ["EnclaveSettings", "get_settings", "reset_settings_cache"]
+
+CONFIG_FILE_VARIABLE = "ENCLAVE_CONFIG"
+
+
+class EnclaveSettings(BaseSettings):
+    """Every knob of an Enclave process; the defaults need no server at all."""
+
+    model_config = SettingsConfigDict(env_prefix="ENCLAVE_", frozen=True, extra="ignore")
+
+    home: Path = Field(Path("var"), description="Directory for the embedded database, broker, index and uploads.")
+    debug: bool = False
+    secret_key: SecretStr | None = Field(None, description="Django secret key; generated under home/ in embedded mode.")
+    allowed_hosts: list[str] = ["127.0.0.1", "localhost"]
+    csrf_trusted_origins: list[str] = []
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = Field(None, description="Password of the first admin; generated and printed when unset.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: SecretStr | None = Field(None, description="PostgreSQL URL; SQLite under home/ when unset.")
+    broker_url: SecretStr | None = Field(None, description="Redis URL; embedded SQLite broker when unset.")
+    worker_concurrency: int = 1
+
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; embedded Qdrant Edge when unset.")
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "enclave_chunks"
+
+    embedding_model_dir: Path | None = Field(None, description="Local sentence-transformers model directory.")
+    embedding_batch_size: int = 32
+    torch_threads: int | None = Field(None, description="CPU threads for embedding; default leaves a core free.")
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 30
+    max_upload_mb: int = 200
+
+    search_limit: int = 6
+    search_dense_weight: float = 1.0
+    search_sparse_weight: float = 1.0
+
+    llm_endpoints: str = Field("", description="Comma-separated BASE_URL|MODEL[|WEIGHT] of OpenAI-compatible servers.")
+    llm_request_timeout_s: float = 60.0
+    llm_connect_timeout_s: float = 3.0
+    llm_first_token_timeout_s: float = 20.0
+    llm_context_tokens: int = 8192
+    llm_max_answer_tokens: int = 512
+
+    stalled_after_s: int = Field(300, description="A document with no progress for this long is requeued.")
+    reconcile_interval_s: int = 60
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order: constructor arguments, environment, then the TOML file."""
+        toml_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, "enclave.toml"))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return (init_settings, env_settings, toml)
+
+    # --- derived facts -------------------------------------------------
+
+    @property
+    def embedded(self) -> bool:
+        """True when the web process must also own the index and run the worker."""
+        return self.qdrant_url is None
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute home directory, created on first use."""
+        path = self.home.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded originals are kept until their document is deleted."""
+        path = self.home_dir / "uploads"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def database_url_or_default(self) -> str:
+        """The database URL, SQLite under home/ by default."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home_dir / 'enclave.sqlite3'}"
+
+    def broker_url_or_default(self) -> str:
+        """The Celery broker URL, a SQLite file under home/ by default."""
+        if self.broker_url is not None:
+            return self.broker_url.get_secret_value()
+        return f"sqla+sqlite:///{self.home_dir / 'broker.sqlite3'}"
+
+    def secret_key_value(self) -> str:
+        """The Django secret key; only embedded mode may generate one."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.database_url is not None:
+            raise ValueError("ENCLAVE_SECRET_KEY must be set when ENCLAVE_DATABASE_URL is set")
+        key_file = self.home_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def effective_torch_threads(self) -> int:
+        """Threads for torch: configured, or one less than the cores (web shares the machine)."""
+        if self.torch_threads:
+            return self.torch_threads
+        return max(1, (os.cpu_count() or 2) - 1)
+
+    # --- slices handed to the libraries ---------------------------------
+
+    def embedding_config(self) -> EmbeddingConfig:
+        """Embedding slice for ``retrieval``."""
+        return EmbeddingConfig(
+            model_dir=self.embedding_model_dir,
+            batch_size=self.embedding_batch_size,
+            threads=self.effective_torch_threads(),
+        )
+
+    def chunking_config(self) -> ChunkingConfig:
+        """Chunking slice for ``retrieval``."""
+        return ChunkingConfig(chunk_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
+
+    def parsing_config(self) -> ParsingConfig:
+        """Parsing slice for ``retrieval``."""
+        return ParsingConfig(max_file_bytes=self.max_upload_mb * 1024 * 1024)
+
+    def search_config(self) -> SearchConfig:
+        """Search slice for ``retrieval``."""
+        return SearchConfig(dense_weight=self.search_dense_weight, sparse_weight=self.search_sparse_weight)
+
+    def store_config(self) -> StoreConfig:
+        """Vector store slice: Qdrant Edge under home/ or a Qdrant server."""
+        if self.qdrant_url:
+            api_key = self.qdrant_api_key.get_secret_value() if self.qdrant_api_key else None
+            return StoreConfig(
+                kind="server", url=self.qdrant_url, api_key=api_key, collection=self.qdrant_collection
+            )
+        return StoreConfig(kind="edge", path=self.home_dir / "qdrant-edge", collection=self.qdrant_collection)
+
+    def inference_config(self) -> InferenceConfig:
+        """LLM slice for ``inference``; no endpoints means extractive answers."""
+        return InferenceConfig(
+            endpoints=parse_endpoints(self.llm_endpoints) if self.llm_endpoints.strip() else (),
+            request_timeout_s=self.llm_request_timeout_s,
+            connect_timeout_s=self.llm_connect_timeout_s,
+            first_token_timeout_s=self.llm_first_token_timeout_s,
+            context_tokens=self.llm_context_tokens,
+            max_answer_tokens=self.llm_max_answer_tokens,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings(**overrides: Any) -> EnclaveSettings:
+    """The process-wide settings object, built on first use."""
+    return EnclaveSettings(**overrides)
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests and the CLI's --home option)."""
+    get_settings.cache_clear()

@@ -1,0 +1,105 @@
+"""``enclave doctor``: one line per part, with a clear reason when it fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from webapp.config.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _database() -> str:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    pending = MigrationExecutor(connection).migration_plan(
+        MigrationExecutor(connection).loader.graph.leaf_nodes()
+    )
+    vendor = connection.vendor
+    if pending:
+        return f"{vendor} reachable, but {len(pending)} migrations are pending (run 'enclave serve' or 'enclave manage migrate')"
+    return f"{vendor} reachable, schema up to date"
+
+
+def _broker() -> str:
+    from worker.celery_app import app
+
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=5)
+    return f"{app.conf.broker_url.split('://')[0]} broker reachable"
+
+
+def _vector_store() -> str:
+    from webapp import runtime
+    from webapp.core.engines import get_store
+
+    settings = get_settings()
+    if settings.embedded and runtime.serve_is_running():
+        return "Qdrant Edge is open in the running 'enclave serve' (owned by that process)"
+    points = get_store().count()
+    kind = "Qdrant server at " + str(settings.qdrant_url) if settings.qdrant_url else "Qdrant Edge (embedded)"
+    return f"{kind}: {points} chunks"
+
+
+def _embedding_model() -> str:
+    from webapp.core.engines import get_embedder
+
+    started = time.perf_counter()
+    embedder = get_embedder()
+    vector = embedder.embed_query("health check")
+    elapsed = (time.perf_counter() - started) * 1000
+    return f"{embedder.model_name}: {len(vector)} dimensions, loaded and encoded in {elapsed:.0f} ms (offline)"
+
+
+def _llm() -> str:
+    config = get_settings().inference_config()
+    if not config.endpoints:
+        return "no LLM endpoints configured: answers are extractive (ENCLAVE_LLM_ENDPOINTS to add vLLM)"
+    lines = []
+    down = 0
+    for endpoint in config.endpoints:
+        base = endpoint.base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
+        try:
+            response = httpx.get(f"{base}/models", headers=headers, timeout=config.connect_timeout_s + 2)
+            response.raise_for_status()
+            served = [m.get("id") for m in response.json().get("data", [])]
+            state = "serves " + endpoint.model if endpoint.model in served else f"does not serve {endpoint.model} ({served})"
+            down += endpoint.model not in served
+        except (httpx.HTTPError, ValueError) as exc:
+            state = f"unreachable ({type(exc).__name__})"
+            down += 1
+        lines.append(f"{base} {state}")
+    if down == len(config.endpoints):
+        raise RuntimeError("; ".join(lines))
+    return "; ".join(lines)
+
+
+CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("database", _database),
+    ("broker", _broker),
+    ("vector store", _vector_store),
+    ("embedding model", _embedding_model),
+    ("llm", _llm),
+)
+
+
+def run_checks() -> Iterator[Check]:
+    """Run every check; a failing check never stops the others."""
+    for name, check in CHECKS:
+        try:
+            yield Check(name, True, check())
+        except Exception as exc:  # doctor reports every failure as a line
+            yield Check(name, False, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,77 @@
+"""The process's engines (vector store, embedder, indexer, searcher, chat model).
+
+Built lazily from the settings object, once per process: Qdrant Edge may be
+opened by one process only and the embedding model takes seconds to load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cache
+
+from inference import ChatModel, chat_model_from_config
+from retrieval import Embedder, Indexer, Searcher, VectorStore, load_embedder, open_store
+from webapp.config.settings import get_settings
+
+logger = logging.getLogger(__name__)
+_lock = threading.RLock()
+
+
+@cache
+def _embedder() -> Embedder:
+    settings = get_settings()
+    logger.info("loading embedding model (threads=%s)", settings.effective_torch_threads())
+    return load_embedder(settings.embedding_config())
+
+
+@cache
+def _store() -> VectorStore:
+    embedder = get_embedder()
+    settings = get_settings()
+    logger.info("opening vector store kind=%s", settings.store_config().kind)
+    return open_store(settings.store_config(), dimension=embedder.dimension)
+
+
+def get_embedder() -> Embedder:
+    """The embedding model, loaded once."""
+    with _lock:
+        return _embedder()
+
+
+def get_store() -> VectorStore:
+    """The vector store, opened once."""
+    with _lock:
+        return _store()
+
+
+def get_indexer() -> Indexer:
+    """An indexer over the process's store and embedder."""
+    settings = get_settings()
+    return Indexer(
+        store=get_store(),
+        embedder=get_embedder(),
+        chunking=settings.chunking_config(),
+        parsing=settings.parsing_config(),
+    )
+
+
+def get_searcher() -> Searcher:
+    """A searcher over the process's store and embedder."""
+    return Searcher(store=get_store(), embedder=get_embedder(), config=get_settings().search_config())
+
+
+@cache
+def get_chat_model() -> ChatModel:
+    """The configured answer backend: vLLM replicas or extractive."""
+    return chat_model_from_config(get_settings().inference_config())
+
+
+def close_engines() -> None:
+    """Close the store (flushes Qdrant Edge) and forget every engine."""
+    with _lock:
+        if _store.cache_info().currsize:
+            _store().close()
+        _store.cache_clear()
+        _embedder.cache_clear()
+        get_chat_model.cache_clear()

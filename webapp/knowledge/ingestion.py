@@ -1,0 +1,152 @@
+"""Ingestion of one document, as run by the worker, and the stalled-job reconciler.
+
+The Document row is the source of truth: a task claims a document by an
+atomic status change, reports progress with a heartbeat, and ends it
+``indexed`` or ``failed`` with a readable reason. The broker is only the
+wake-up call; a lost message or a killed worker is noticed by
+``documents_requeue_stalled``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from retrieval import DocumentMeta, Progress
+from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
+from webapp.core.engines import get_indexer
+from webapp.core.permissions import payload_group_ids
+from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
+from worker.contracts import enqueue_ingest
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+
+
+def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
+    """Atomically take a queued (or stalled) document; None if someone else has it or it is done."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=stalled_after_s)
+    claimed = (
+        Document.objects.filter(id=document_id, status__in=IN_PROGRESS_STATUSES)
+        .filter(
+            Q(status=DocumentStatus.QUEUED) | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
+        )
+        .update(
+            status=DocumentStatus.PARSING,
+            progress_done=0,
+            progress_total=0,
+            error_code="",
+            error_message="",
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return None
+    return Document.objects.select_related("collection").get(id=document_id)
+
+
+def _report(document_id: int) -> callable:
+    """A progress callback that writes stage, counts and a heartbeat."""
+
+    def on_progress(progress: Progress) -> None:
+        Document.objects.filter(id=document_id, status__in=IN_PROGRESS_STATUSES).update(
+            status=progress.stage,
+            progress_done=progress.done,
+            progress_total=progress.total,
+            heartbeat_at=timezone.now(),
+        )
+
+    return on_progress
+
+
+def _fail(document_id: int, *, code: str, message: str) -> None:
+    Document.objects.filter(id=document_id).exclude(status=DocumentStatus.DELETING).update(
+        status=DocumentStatus.FAILED, error_code=code, error_message=message, heartbeat_at=timezone.now()
+    )
+
+
+def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
+    """Index one document from scratch; idempotent (same document twice = same points)."""
+    from webapp.config.settings import get_settings
+
+    stalled = stalled_after_s if stalled_after_s is not None else get_settings().stalled_after_s
+    document = _claim(document_id, stalled_after_s=stalled)
+    if document is None:
+        logger.info("document %s: nothing to do (done, deleted or taken)", document_id)
+        return
+    meta = DocumentMeta(
+        document_id=document.id,
+        collection_id=document.collection_id,
+        group_ids=payload_group_ids(document.collection.allowed_groups.values_list("id", flat=True)),
+        title=document.title,
+        sha256=document.sha256,
+    )
+    indexer = get_indexer()
+    started = time.monotonic()
+    try:
+        result = indexer.index_file(
+            Path(document.stored_path),
+            meta=meta,
+            mime_type=document.mime_type,
+            filename=document.filename,
+            on_progress=_report(document.id),
+        )
+    except TRANSIENT_ERRORS as exc:
+        Document.objects.filter(id=document.id).update(
+            status=DocumentStatus.QUEUED, error_code=exc.code, error_message=f"{exc} (will retry)"
+        )
+        raise
+    except RetrievalError as exc:
+        logger.info("document %s failed: %s", document.id, exc.code)
+        _fail(document.id, code=exc.code, message=str(exc))
+        return
+    except Exception as exc:  # the worker must survive any bad file
+        logger.exception("document %s: unexpected error during ingestion", document.id)
+        _fail(document.id, code="internal_error", message=f"Unexpected error: {type(exc).__name__}: {exc}")
+        return
+    with transaction.atomic():
+        updated = Document.objects.filter(id=document.id, status__in=IN_PROGRESS_STATUSES).update(
+            status=DocumentStatus.INDEXED,
+            chunk_count=result.chunk_count,
+            progress_done=result.chunk_count,
+            progress_total=result.chunk_count,
+            indexed_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+    if not updated:
+        # Deleted while we worked: make sure nothing we wrote survives.
+        indexer.delete_document(document.id)
+        logger.info("document %s was deleted during ingestion; its points were removed", document.id)
+        return
+    logger.info(
+        "document %s indexed: %s chunks in %.1f s", document.id, result.chunk_count, time.monotonic() - started
+    )
+
+
+def documents_requeue_stalled(*, stalled_after_s: int) -> list[int]:
+    """Requeue documents that are queued or in progress with no heartbeat for ``stalled_after_s``."""
+    stale = timezone.now() - timedelta(seconds=stalled_after_s)
+    candidates = Document.objects.filter(status__in=IN_PROGRESS_STATUSES).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale)
+    )
+    ids = list(candidates.values_list("id", flat=True))
+    if ids:
+        Document.objects.filter(id__in=ids).update(status=DocumentStatus.QUEUED, heartbeat_at=None)
+        for document_id in ids:
+            transaction.on_commit(lambda d=document_id: enqueue_ingest(d))
+        logger.warning("requeued %s stalled documents: %s", len(ids), ids)
+    return ids
+
+
+def documents_requeue_orphaned() -> list[int]:
+    """At start of an embedded server every unfinished document is orphaned: requeue them all."""
+    return documents_requeue_stalled(stalled_after_s=0)

@@ -1,0 +1,96 @@
+"""Collections and documents: the database is the source of truth for ingestion state."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class Collection(models.Model):
+    """A set of documents readable by the same groups."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    allowed_groups = models.ManyToManyField(Group, blank=True, related_name="collections")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PARSING = "parsing", "Parsing"
+    CHUNKING = "chunking", "Chunking"
+    EMBEDDING = "embedding", "Embedding"
+    INDEXING = "indexing", "Indexing"
+    INDEXED = "indexed", "Indexed"
+    FAILED = "failed", "Failed"
+    DELETING = "deleting", "Deleting"
+
+
+IN_PROGRESS_STATUSES = (
+    DocumentStatus.QUEUED,
+    DocumentStatus.PARSING,
+    DocumentStatus.CHUNKING,
+    DocumentStatus.EMBEDDING,
+    DocumentStatus.INDEXING,
+)
+
+
+class DocumentSource(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    CLI = "cli", "Command line"
+    API = "api", "API"
+
+
+class Document(models.Model):
+    """One file in a collection, with its ingestion status and progress."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=500)
+    filename = models.CharField(max_length=500)
+    source = models.CharField(max_length=20, choices=DocumentSource.choices, default=DocumentSource.UPLOAD)
+    mime_type = models.CharField(max_length=200, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    stored_path = models.CharField(max_length=1000)
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED, db_index=True
+    )
+    progress_done = models.IntegerField(default=0)
+    progress_total = models.IntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    chunk_count = models.IntegerField(default=0)
+    attempts = models.IntegerField(default=0)
+    version = models.IntegerField(default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "sha256"], name="unique_file_per_collection"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def progress_percent(self) -> int:
+        """Progress of the current stage, 0–100."""
+        if self.status == DocumentStatus.INDEXED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

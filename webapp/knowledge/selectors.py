@@ -1,0 +1,73 @@
+"""Reads of collections and documents, always through the permission rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from webapp.core.errors import NotFoundError
+from webapp.core.permissions import user_is_admin
+from webapp.knowledge.models import Collection, Document
+
+
+def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
+    """Collections the user may read (all of them for admins)."""
+    collections = Collection.objects.annotate(
+        document_count=Count("documents", distinct=True),
+        indexed_count=Count("documents", filter=Q(documents__status="indexed"), distinct=True),
+        failed_count=Count("documents", filter=Q(documents__status="failed"), distinct=True),
+    )
+    if user_is_admin(user):
+        return collections
+    if not getattr(user, "is_authenticated", False):
+        return collections.none()
+    return collections.filter(allowed_groups__in=user.groups.all()).distinct()
+
+
+def access_collection(*, user: Any, collection_id: int) -> Collection:
+    """The collection if the user may read it; NotFoundError otherwise (existence not revealed)."""
+    try:
+        return collection_list_visible_to(user=user).get(id=collection_id)
+    except (Collection.DoesNotExist, ValueError, TypeError):
+        raise NotFoundError("Collection not found.") from None
+
+
+def collection_get_by_name(*, name: str) -> Collection | None:
+    """A collection by its unique name (admin tools)."""
+    return Collection.objects.filter(name=name).first()
+
+
+def document_list_visible_to(*, user: Any, collection_id: int | None = None) -> QuerySet[Document]:
+    """Documents the user may read, newest first."""
+    documents = Document.objects.select_related("collection").filter(
+        collection__in=collection_list_visible_to(user=user)
+    )
+    if collection_id is not None:
+        documents = documents.filter(collection_id=collection_id)
+    return documents
+
+
+def access_document(*, user: Any, document_id: int) -> Document:
+    """The document if the user may read it; NotFoundError otherwise (existence not revealed)."""
+    try:
+        return document_list_visible_to(user=user).get(id=document_id)
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFoundError("Document not found.") from None
+
+
+def document_status_snapshot(*, user: Any, document_ids: list[int]) -> list[dict[str, Any]]:
+    """Status and progress of several documents, for live progress views."""
+    rows = document_list_visible_to(user=user).filter(id__in=document_ids)
+    return [
+        {
+            "id": d.id,
+            "status": d.status,
+            "progress_done": d.progress_done,
+            "progress_total": d.progress_total,
+            "progress_percent": d.progress_percent,
+            "chunk_count": d.chunk_count,
+            "error": d.error_message,
+        }
+        for d in rows
+    ]

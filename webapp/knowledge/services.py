@@ -1,0 +1,170 @@
+"""Changes to collections and documents (admin actions)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.audit.models import AuditEvent
+from webapp.audit.services import audit_record
+from webapp.config.settings import get_settings
+from webapp.core.engines import get_indexer, get_store
+from webapp.core.errors import PermissionDeniedError, ValidationError
+from webapp.core.permissions import payload_group_ids, user_is_admin
+from webapp.knowledge.models import Collection, Document, DocumentSource, DocumentStatus
+from worker.contracts import enqueue_ingest
+
+logger = logging.getLogger(__name__)
+
+COPY_CHUNK = 1024 * 1024
+
+
+def _require_admin(actor: Any | None) -> None:
+    if actor is not None and not user_is_admin(actor):
+        raise PermissionDeniedError("Only administrators can change collections and documents.")
+
+
+def collection_create(
+    *, name: str, description: str = "", group_ids: Iterable[int] = (), actor: Any | None
+) -> Collection:
+    """Create a collection readable by the given groups."""
+    _require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationError("A collection needs a name.")
+    if Collection.objects.filter(name=name).exists():
+        raise ValidationError(f"A collection named {name!r} already exists.")
+    collection = Collection.objects.create(name=name, description=description.strip())
+    collection.allowed_groups.set(Group.objects.filter(id__in=list(group_ids)))
+    audit_record(
+        kind=AuditEvent.Kind.COLLECTION_CREATE,
+        actor=actor,
+        detail={"collection_id": collection.id, "name": name, "group_ids": sorted(group_ids)},
+    )
+    return collection
+
+
+def collection_set_groups(*, collection: Collection, group_ids: Iterable[int], actor: Any | None) -> None:
+    """Change who may read a collection; its chunks' payloads follow at once."""
+    _require_admin(actor)
+    groups = list(Group.objects.filter(id__in=list(group_ids)))
+    collection.allowed_groups.set(groups)
+    ids = [g.id for g in groups]
+    get_store().set_collection_groups(collection.id, list(payload_group_ids(ids)))
+    audit_record(
+        kind=AuditEvent.Kind.COLLECTION_GROUPS,
+        actor=actor,
+        detail={"collection_id": collection.id, "group_ids": sorted(ids)},
+    )
+
+
+def _store_upload(source: IO[bytes]) -> tuple[Path, str, int]:
+    """Copy an upload under home/uploads while hashing it; returns (path, sha256, size)."""
+    target = get_settings().uploads_dir / uuid.uuid4().hex
+    digest = hashlib.sha256()
+    size = 0
+    with target.open("wb") as out:
+        while block := source.read(COPY_CHUNK):
+            digest.update(block)
+            size += len(block)
+            out.write(block)
+    return target, digest.hexdigest(), size
+
+
+def document_create(
+    *,
+    collection: Collection,
+    filename: str,
+    content: IO[bytes],
+    actor: Any | None,
+    source: str = DocumentSource.UPLOAD,
+    title: str | None = None,
+) -> tuple[Document, bool]:
+    """Store a file and queue its ingestion; the same file twice returns the first (created=False)."""
+    _require_admin(actor)
+    filename = Path(filename).name or "document"
+    path, sha256, size = _store_upload(content)
+    existing = Document.objects.filter(collection=collection, sha256=sha256).first()
+    if existing is not None:
+        path.unlink(missing_ok=True)
+        return existing, False
+    mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                collection=collection,
+                title=title or Path(filename).stem,
+                filename=filename,
+                source=source,
+                mime_type=mime_type,
+                size_bytes=size,
+                sha256=sha256,
+                stored_path=str(path),
+                uploaded_by=actor,
+            )
+            audit_record(
+                kind=AuditEvent.Kind.DOCUMENT_UPLOAD,
+                actor=actor,
+                detail={"document_id": document.id, "filename": filename, "size": size},
+            )
+            transaction.on_commit(lambda: enqueue_ingest(document.id))
+    except IntegrityError:
+        # A concurrent upload of the same file won the race.
+        path.unlink(missing_ok=True)
+        return Document.objects.get(collection=collection, sha256=sha256), False
+    logger.info("document %s queued (%s bytes, collection %s)", document.id, size, collection.id)
+    return document, True
+
+
+def document_create_from_path(
+    *, collection: Collection, path: Path, actor: Any | None, source: str = DocumentSource.CLI
+) -> tuple[Document, bool]:
+    """Queue a file from the local disk (CLI)."""
+    with path.open("rb") as handle:
+        return document_create(
+            collection=collection, filename=path.name, content=handle, actor=actor, source=source
+        )
+
+
+def document_retry(*, document: Document, actor: Any | None) -> None:
+    """Queue a failed or indexed document again, from scratch."""
+    _require_admin(actor)
+    Document.objects.filter(id=document.id).update(
+        status=DocumentStatus.QUEUED,
+        progress_done=0,
+        progress_total=0,
+        error_code="",
+        error_message="",
+        heartbeat_at=None,
+        updated_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: enqueue_ingest(document.id))
+
+
+def document_delete(*, document: Document, actor: Any | None) -> None:
+    """Erase a document: its points leave the index, its stored file and its row go."""
+    _require_admin(actor)
+    Document.objects.filter(id=document.id).update(status=DocumentStatus.DELETING)
+    get_indexer().delete_document(document.id)
+    stored = Path(document.stored_path)
+    if stored.is_file():
+        stored.unlink()
+    elif stored.is_dir():
+        shutil.rmtree(stored)
+    audit_record(
+        kind=AuditEvent.Kind.DOCUMENT_DELETE,
+        actor=actor,
+        detail={"document_id": document.id, "title": document.title},
+    )
+    document.delete()
+    logger.info("document %s deleted", document.id)

@@ -1,0 +1,149 @@
+"""Process start-up shared by the CLI commands: Django, migrations, the embedded worker.
+
+Qdrant Edge and the SQLite files belong to one process; ``serve_lock`` tells
+other CLI processes whether ``enclave serve`` already owns them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import IO
+
+from webapp.config.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "serve.lock"
+
+
+def setup_django() -> None:
+    """Configure Django from the settings object (idempotent)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.django_settings")
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def ensure_admin() -> str | None:
+    """Create the first admin if there is none; returns the generated password, if any."""
+    from django.contrib.auth import get_user_model
+
+    settings = get_settings()
+    user_model = get_user_model()
+    if user_model.objects.filter(is_superuser=True).exists():
+        return None
+    password = (
+        settings.admin_password.get_secret_value() if settings.admin_password else secrets.token_urlsafe(12)
+    )
+    user_model.objects.create_superuser(username=settings.admin_username, email="", password=password)
+    return password
+
+
+def _lock_path() -> Path:
+    return get_settings().home_dir / LOCK_NAME
+
+
+def acquire_serve_lock() -> IO[str]:
+    """Hold the home directory for this process; raises RuntimeError if another serve holds it."""
+    handle = _lock_path().open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RuntimeError(f"another 'enclave serve' is already using {get_settings().home_dir}") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def serve_is_running() -> bool:
+    """True when an ``enclave serve`` process holds this home directory."""
+    path = _lock_path()
+    if not path.exists():
+        return False
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+class Reconciler:
+    """Periodically requeue stalled documents (the embedded stand-in for celery beat)."""
+
+    def __init__(self, *, interval_s: float, stalled_after_s: int) -> None:
+        self.interval_s = interval_s
+        self.stalled_after_s = stalled_after_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="enclave-reconciler", daemon=True)
+
+    def start(self) -> None:
+        """Start the periodic check."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the periodic check."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        from django.db import close_old_connections
+
+        from webapp.knowledge.ingestion import documents_requeue_stalled
+
+        while not self._stop.wait(self.interval_s):
+            try:
+                documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
+            except Exception:  # keep checking; a database hiccup must not end the loop
+                logger.exception("reconciler pass failed")
+            finally:
+                close_old_connections()
+
+
+class EmbeddedRuntime:
+    """The in-process worker plus reconciler that the embedded mode runs beside the web app."""
+
+    def __init__(self) -> None:
+        from worker.celery_app import app
+        from worker.embedded import EmbeddedWorker
+
+        settings = get_settings()
+        self.worker = EmbeddedWorker(app, concurrency=settings.worker_concurrency)
+        self.reconciler = Reconciler(
+            interval_s=settings.reconcile_interval_s, stalled_after_s=settings.stalled_after_s
+        )
+
+    def start(self) -> list[int]:
+        """Start worker and reconciler; returns the orphaned documents requeued."""
+        from django.db import transaction
+
+        from webapp.knowledge.ingestion import documents_requeue_orphaned
+
+        self.worker.start()
+        with transaction.atomic():
+            requeued = documents_requeue_orphaned()
+        self.reconciler.start()
+        return requeued
+
+    def stop(self) -> None:
+        """Stop reconciler and worker, then close the engines (flushes the index)."""
+        from webapp.core.engines import close_engines
+
+        self.reconciler.stop()
+        self.worker.stop()
+        close_engines()

@@ -1,0 +1,55 @@
+"""The embedded broker: kombu's SQLAlchemy transport on a SQLite file, tuned.
+
+Two changes to the stock transport (see ARCHITECTURE.md, verified here):
+a consumed message is deleted instead of being hidden forever, and the
+polling interval is short so a queued document starts within a second.
+Redelivery after a crash is not the broker's job: the Document row is the
+source of truth and the reconciler requeues stalled documents.
+"""
+
+from __future__ import annotations
+
+from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport import sqlalchemy as sqla
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import loads
+from queue import Empty
+from sqlalchemy import text
+
+SCHEME = "enclave-sqlite"
+
+
+class Channel(sqla.Channel):
+    """A channel that removes each message as it is consumed."""
+
+    def _get(self, queue: str) -> dict:
+        obj = self._get_or_create(queue)
+        self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
+        try:
+            msg = (
+                self.session.query(self.message_cls)
+                .filter(self.message_cls.queue_id == obj.id)
+                .filter(self.message_cls.visible != False)  # noqa: E712 (SQL expression)
+                .order_by(self.message_cls.sent_at, self.message_cls.id)
+                .limit(1)
+                .first()
+            )
+            if msg is None:
+                raise Empty()
+            payload = loads(bytes_to_str(msg.payload))
+            self.session.delete(msg)
+            return payload
+        finally:
+            self.session.commit()
+
+
+class Transport(sqla.Transport):
+    """SQLite-file transport with prompt polling."""
+
+    Channel = Channel
+    polling_interval = 0.5
+
+
+def register() -> None:
+    """Make ``enclave-sqlite+sqlite:///path`` a broker URL kombu understands."""
+    TRANSPORT_ALIASES[SCHEME] = f"{__name__}:Transport"

@@ -1,0 +1,55 @@
+"""The Celery app, built from the settings object (a composition root)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from webapp.config.settings import EnclaveSettings, get_settings
+from worker import broker
+from worker.contracts import RECONCILE_DOCUMENTS
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.django_settings")
+
+__all__ = ["app", "create_app"]
+
+
+def _broker_url(settings: EnclaveSettings) -> str:
+    url = settings.broker_url_or_default()
+    if url.startswith("sqla+sqlite:"):
+        broker.register()
+        return f"{broker.SCHEME}+{url.removeprefix('sqla+')}"
+    return url
+
+
+def create_app(settings: EnclaveSettings) -> Celery:
+    """A Celery app for these settings: JSON only, late acks, one task at a time per slot."""
+    celery = Celery("enclave", broker=_broker_url(settings), include=["worker.tasks.ingestion", "worker.tasks.maintenance"])
+    celery.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        task_default_queue="enclave",
+        # Redis redelivers unacked tasks after this; longer than the longest ingestion.
+        broker_transport_options={"visibility_timeout": 6 * 3600},
+        beat_schedule={
+            "reconcile-documents": {
+                "task": RECONCILE_DOCUMENTS,
+                "schedule": float(settings.reconcile_interval_s),
+            }
+        },
+        timezone="UTC",
+    )
+    return celery
+
+
+app = create_app(get_settings())

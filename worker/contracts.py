@@ -1,0 +1,39 @@
+"""Task names and payloads: all the web app needs to know about the worker.
+
+Payloads are plain JSON objects; ``*_payload`` functions round-trip them
+through JSON so a payload that would not serialize fails at the call site.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+__all__ = [
+    "INGEST_DOCUMENT",
+    "RECONCILE_DOCUMENTS",
+    "IngestPayload",
+    "enqueue_ingest",
+    "ingest_payload",
+]
+
+INGEST_DOCUMENT = "enclave.ingest_document"
+RECONCILE_DOCUMENTS = "enclave.reconcile_documents"
+INGEST_EXPIRES_S = 24 * 3600
+
+
+class IngestPayload(TypedDict):
+    document_id: int
+
+
+def ingest_payload(document_id: int) -> IngestPayload:
+    """The payload of an ingest task, checked to survive JSON."""
+    payload: dict[str, Any] = json.loads(json.dumps({"document_id": int(document_id)}))
+    return IngestPayload(document_id=payload["document_id"])
+
+
+def enqueue_ingest(document_id: int) -> None:
+    """Send an ingest task by name (call inside ``transaction.on_commit``)."""
+    from worker.celery_app import app
+
+    app.send_task(INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S)
