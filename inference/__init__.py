@@ -1,0 +1,61 @@
+"""Answer generation for Enclave: LLM backends, prompts with a token budget, citations.
+
+A leaf library: it never imports Django, Celery, ``webapp``, ``worker`` or
+``retrieval``, and takes all configuration through constructors.
+"""
+
+from inference.answering import answer_stream, chat_model_from_config
+from inference.backends.extractive import ExtractiveChatModel
+from inference.backends.openai_compatible import OpenAICompatibleChatModel
+from inference.base import ChatModel
+from inference.budget import estimate_tokens
+from inference.citations import check_citations, parse_citations
+from inference.cluster import Cluster, Replica, ReplicaStatus
+from inference.config import Endpoint, InferenceConfig, parse_endpoints
+from inference.errors import (
+    ContextOverflowError,
+    InferenceError,
+    ModelUnavailableError,
+    UpstreamError,
+)
+from inference.language import detect_language
+from inference.models import (
+    Answer,
+    AnswerDelta,
+    AnswerDone,
+    ChatTurn,
+    SourcePassage,
+    StreamStats,
+)
+from inference.prompts import Prompt, build_messages, build_prompt
+
+__all__ = [
+    "Answer",
+    "AnswerDelta",
+    "AnswerDone",
+    "ChatModel",
+    "ChatTurn",
+    "Cluster",
+    "ContextOverflowError",
+    "Endpoint",
+    "ExtractiveChatModel",
+    "InferenceConfig",
+    "InferenceError",
+    "ModelUnavailableError",
+    "OpenAICompatibleChatModel",
+    "Prompt",
+    "Replica",
+    "ReplicaStatus",
+    "SourcePassage",
+    "StreamStats",
+    "UpstreamError",
+    "answer_stream",
+    "build_messages",
+    "build_prompt",
+    "chat_model_from_config",
+    "check_citations",
+    "detect_language",
+    "estimate_tokens",
+    "parse_citations",
+    "parse_endpoints",
+]

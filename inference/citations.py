@@ -34,9 +34,10 @@ def check_citations(text: str, passage_count: int) -> tuple[str, tuple[int, ...]
         invalid.update(number for number in numbers if number not in kept)
         if len(kept) == len(numbers):
             return match.group(0)
-        if not kept:
-            return ""
         leading = match.group(0)[: match.group(0).index("[")]
+        if not kept:
+            # Keep the space when another marker follows: "a [9][2]" -> "a [2]".
+            return leading if match.string.startswith("[", match.end()) else ""
         return f"{leading}[{', '.join(str(number) for number in kept)}]"
 
     checked = _MARKER_WITH_SPACE.sub(rewrite, text)

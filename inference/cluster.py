@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from inference.backends.openai_wire import ReplicaFailure, stream_completion
+from inference.backends.openai_wire import CompletionUsage, ReplicaFailure, stream_completion
 from inference.config import Endpoint, InferenceConfig
 from inference.errors import ModelUnavailableError, UpstreamError
 from inference.models import StreamStats
@@ -141,7 +141,7 @@ class Cluster:
         start = self._clock()
         total_deadline = start + self._request_timeout_s
         tried: set[int] = set()
-        last_failure = "no replica was available"
+        last_failure = "every replica is cooling off after a recent failure"
         while (replica := self._acquire(tried)) is not None:
             tried.add(self.replicas.index(replica))
             attempt = _Attempt(replica.endpoint, self._clock())
@@ -193,7 +193,7 @@ class _Attempt:
         first_token_deadline: float,
         total_deadline: float,
         clock: Callable[[], float],
-    ) -> Generator[str, None, Any]:
+    ) -> Generator[str, None, CompletionUsage]:
         """Forward the replica's deltas, counting them."""
         self._clock = clock
         stream = stream_completion(
@@ -229,7 +229,7 @@ class _Attempt:
             reason,
         )
 
-    def finish(self, usage: Any) -> StreamStats:
+    def finish(self, usage: CompletionUsage) -> StreamStats:
         """Log the completed call and return its stats."""
         logger.info(
             "llm call ok: replica=%s model=%s first_token_ms=%s total_ms=%s tokens_in=%s "

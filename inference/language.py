@@ -7,19 +7,21 @@ from typing import Literal
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _PT_ACCENTS = set("ãõçáéíóúâêôà")
-_PT_WORDS = frozenset(
+_PT_WORD_LIST = (
     "o a os as um uma uns umas de do da dos das no na nos nas em para por pelo pela "
     "que qual quais quando onde como quanto quantos quantas porque porquê não sim "
     "é são está estão ser ter tem têm há foi pode posso devo meu minha seu sua "
     "você vocês eu nós ele ela eles elas isso isto este esta esse essa com sem "
-    "ao aos à às mais menos também já ainda sobre entre até após dias empresa".split()
+    "ao aos à às mais menos também já ainda sobre entre até após dias empresa"
 )
-_EN_WORDS = frozenset(
+_PT_WORDS = frozenset(_PT_WORD_LIST.split())
+_EN_WORD_LIST = (
     "the a an of to in on at for by with from what which who whom whose when where "
     "why how is are was were be been do does did can could should would will my "
     "your our their his her it its this that these those and or not no yes i we "
-    "you they have has had there about after before many much".split()
+    "you they have has had there about after before many much"
 )
+_EN_WORDS = frozenset(_EN_WORD_LIST.split())
 
 
 def detect_language(text: str) -> Literal["en", "pt"]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÀ-Ý0-9])|\n\s*\n|\n(?=\s*[-*•]\s)")
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(
+_STOPWORD_LIST = (
     # English
     "a an the and or but if of to in on at by for with from into about as is are was were be "
     "been being do does did have has had i you he she it we they me my your our their its "
@@ -21,8 +21,9 @@ _STOPWORDS = frozenset(
     "que qual quais quando onde como quanto quantos quantas porque nao sim e sao esta estao "
     "ser ter tem tenho ha foi pode posso devo meu minha seu sua voce voces eu nos ele ela eles "
     "elas isso isto este esse essa com sem ao aos as mais menos tambem ja ainda sobre entre "
-    "ate se me te lhe".split()
+    "ate se me te lhe"
 )
+_STOPWORDS = frozenset(_STOPWORD_LIST.split())
 _SUFFIXES = (
     ("coes", "cao"),
     ("mente", ""),

@@ -57,7 +57,7 @@ class AnswerDone:
 
 @dataclass(frozen=True)
 class StreamStats:
-    """What a backend knows after a stream ends; returned by its generator (``StopIteration.value``)."""
+    """What a backend knows after a stream; its generator returns it (``StopIteration.value``)."""
 
     model: str
     tokens_in: int | None = None

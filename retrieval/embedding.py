@@ -50,11 +50,13 @@ class SentenceTransformerEmbedder:
         """Embed passages for indexing, ``batch_size`` at a time."""
         if not texts:
             return []
-        return self._encode(list(texts)).tolist()
+        vectors: list[list[float]] = self._encode(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one search query."""
-        return self._encode([text])[0].tolist()
+        vector: list[float] = self._encode([text])[0].tolist()
+        return vector
 
     def _encode(self, texts: list[str]) -> Any:
         try:

@@ -23,9 +23,20 @@ def _broker_url(settings: EnclaveSettings) -> str:
     return url
 
 
+def _transport_options(broker_url: str) -> dict[str, object]:
+    if broker_url.startswith(("redis://", "rediss://")):
+        # Redis redelivers unacked tasks after this: longer than the longest ingestion.
+        return {"visibility_timeout": 6 * 3600}
+    # The SQLAlchemy transport hands its options to create_engine().
+    return {}
+
+
 def create_app(settings: EnclaveSettings) -> Celery:
     """A Celery app for these settings: JSON only, late acks, one task at a time per slot."""
-    celery = Celery("enclave", broker=_broker_url(settings), include=["worker.tasks.ingestion", "worker.tasks.maintenance"])
+    broker_url = _broker_url(settings)
+    celery = Celery(
+        "enclave", broker=broker_url, include=["worker.tasks.ingestion", "worker.tasks.maintenance"]
+    )
     celery.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -39,8 +50,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         task_default_queue="enclave",
-        # Redis redelivers unacked tasks after this; longer than the longest ingestion.
-        broker_transport_options={"visibility_timeout": 6 * 3600},
+        broker_transport_options=_transport_options(broker_url),
         beat_schedule={
             "reconcile-documents": {
                 "task": RECONCILE_DOCUMENTS,

@@ -32,7 +32,9 @@ class ReplicaFailure(Exception):
 
 
 @dataclass
-class _Usage:
+class CompletionUsage:
+    """What the stream said about itself: serving model, token counts, whether it finished."""
+
     model: str | None = None
     tokens_in: int | None = None
     tokens_out: int | None = None
@@ -76,7 +78,7 @@ def _sse_data(lines: Iterator[str]) -> Iterator[str]:
             yield line[5:].strip()
 
 
-def _read_chunk(data: str, usage: _Usage) -> str:
+def _read_chunk(data: str, usage: CompletionUsage) -> str:
     """Update ``usage`` from one completion chunk and return its content text."""
     try:
         chunk: Any = json.loads(data)
@@ -109,13 +111,13 @@ def stream_completion(
     first_token_deadline: float,
     total_deadline: float,
     clock: Callable[[], float],
-) -> Generator[str, None, _Usage]:
+) -> Generator[str, None, CompletionUsage]:
     """Stream one completion; raise ReplicaFailure for failures another replica may not have."""
     headers = {"Accept": "text/event-stream"}
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
     body = {**payload, "model": endpoint.model, "stream": True}
-    usage = _Usage()
+    usage = CompletionUsage()
     started = False
     try:
         with client.stream(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Doctype, ProcessingInstruction
+from bs4 import BeautifulSoup
+from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from retrieval.errors import EmptyDocumentError, ParseError
 from retrieval.models import ParsedDocument

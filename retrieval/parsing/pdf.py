@@ -64,7 +64,9 @@ def _title(reader: PdfReader) -> str | None:
     except Exception:  # a broken info dictionary must not fail the whole document
         logger.debug("pdf metadata unreadable", exc_info=True)
         return None
-    return title.strip() or None if isinstance(title, str) else None
+    if not isinstance(title, str):
+        return None
+    return title.strip() or None
 
 
 def _pages(reader: PdfReader) -> Iterator[Section]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,12 +46,8 @@ class EdgeStore:
         for field in INDEXED_FIELDS:
             # Integer lookup index: our ids are ints, and MatchAny on ints needs it.
             index = qe.IntegerIndexParams(lookup=True, range=False)
-            self._call(
-                "create index",
-                lambda f=field, i=index: self._shard.update(
-                    qe.UpdateOperation.create_field_index(f, i)
-                ),
-            )
+            operation = qe.UpdateOperation.create_field_index(field, index)
+            self._call("create index", partial(self._shard.update, operation))
 
     def _open(self, dimension: int) -> qe.EdgeShard:
         config = qe.EdgeConfig(
@@ -132,7 +129,7 @@ class EdgeStore:
         """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
         if not allowed_group_ids or (collection_ids is not None and not collection_ids):
             return []
-        must = [
+        must: list[Any] = [
             qe.FieldCondition("group_ids", match=qe.MatchAny([int(g) for g in allowed_group_ids]))
         ]
         if collection_ids is not None:
@@ -159,7 +156,8 @@ class EdgeStore:
         request = qe.QueryRequest(
             limit=limit,
             prefetches=prefetches,
-            query=qe.Fusion.Rrf(k=config.rrf_k, weights=weights),
+            # The stub's union omits the nested Fusion.Rrf class it documents.
+            query=qe.Fusion.Rrf(k=config.rrf_k, weights=weights),  # type: ignore[arg-type]
             filter=acl,
             with_payload=True,
             with_vector=False,
@@ -189,7 +187,7 @@ class EdgeStore:
                 with_payload=False,
                 with_vector=False,
             )
-            records, offset = self._call("scroll", lambda r=request: self._shard.scroll(r))
+            records, offset = self._call("scroll", partial(self._shard.scroll, request))
             ids.update(str(record.id) for record in records)
             if offset is None:
                 return ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +47,7 @@ class ServerStore:
             raise ValueError("ServerStore needs exactly one of url or path")
         self._collection = collection
         self._where = url or str(path)
+        self._local = path is not None
         try:
             if url is not None:
                 self._client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
@@ -73,6 +75,8 @@ class ServerStore:
                 },
             )
             logger.info("qdrant collection created name=%s at=%s", self._collection, self._where)
+        if self._local:
+            return  # local mode ignores payload indexes (and warns about them)
         for field in INDEXED_FIELDS:
             self._client.create_payload_index(
                 self._collection,
@@ -209,11 +213,12 @@ class ServerStore:
         while True:
             records, offset = self._call(
                 "scroll",
-                lambda o=offset: self._client.scroll(
+                partial(
+                    self._client.scroll,
                     self._collection,
                     scroll_filter=selector,
                     limit=SCROLL_PAGE,
-                    offset=o,
+                    offset=offset,
                     with_payload=False,
                     with_vectors=False,
                 ),

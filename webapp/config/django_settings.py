@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "webapp.knowledge",
     "webapp.chat",
     "webapp.audit",
+    "webapp.web",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# System packages the test suite needs (Debian/Ubuntu): Chromium for the
+# browser tests, Redis and PostgreSQL for stage 2 of `make test`, a font so
+# pages render the same everywhere.
+#
+# As root: installs whatever is missing with apt-get. Otherwise: prints what to
+# install; exits 0 when everything is present, 1 when something is missing.
+set -euo pipefail
+
+PACKAGES=(chromium redis-server postgresql fonts-dejavu-core)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+if ! command -v dpkg-query >/dev/null; then
+    echo "install-system-deps: not a Debian system; install yourself: ${PACKAGES[*]}" >&2
+    # Accept a non-Debian machine that already has the programs.
+    for cmd in chromium redis-server pg_ctl; do
+        command -v "$cmd" >/dev/null || ls /usr/lib/postgresql/*/bin/"$cmd" >/dev/null 2>&1 || exit 1
+    done
+    exit 0
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    installed "$pkg" || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-system-deps: all present (${PACKAGES[*]})"
+    exit 0
+fi
+
+if [[ "$(id -u)" -ne 0 ]]; then
+    echo "install-system-deps: missing system packages: ${missing[*]}" >&2
+    echo "install-system-deps: run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "install-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q "${missing[@]}"

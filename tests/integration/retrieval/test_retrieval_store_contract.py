@@ -1,0 +1,238 @@
+"""One contract, every store: Qdrant Edge in-process and qdrant-client local mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from retrieval import (
+    Chunk,
+    DocumentMeta,
+    Embedder,
+    IndexConfigurationError,
+    IndexedChunk,
+    IndexUnavailableError,
+    SearchConfig,
+    SparseEncoder,
+    StoreConfig,
+    VectorStore,
+    chunk_point_id,
+    open_store,
+)
+
+# qdrant-client warns from its version probe against the unreachable test server.
+pytestmark = pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+
+HR, FINANCE, ENGINEERING = 10, 20, 30
+LEAVE = "Every full-time employee is entitled to twenty-seven days of paid annual leave."
+BONUS = "The yearly bonus pool is decided by the finance committee in March."
+BADGE = "Lost security badges must be reported to the facilities desk within a day."
+
+
+class Points:
+    """Builds IndexedChunks with real dense and BM25 vectors."""
+
+    def __init__(self, embedder: Embedder, sparse: SparseEncoder) -> None:
+        self.embedder = embedder
+        self.sparse = sparse
+
+    def make(
+        self,
+        texts: Sequence[str],
+        *,
+        document_id: int,
+        collection_id: int = 1,
+        groups: tuple[int, ...] = (HR,),
+        page: int | None = 1,
+    ) -> list[IndexedChunk]:
+        meta = DocumentMeta(document_id, collection_id, groups, f"Doc {document_id}", "0" * 64)
+        vectors = self.embedder.embed_documents(list(texts))
+        return [
+            IndexedChunk(
+                point_id=chunk_point_id(document_id, index, text),
+                chunk=Chunk(index=index, text=text, page=page, heading="Policies"),
+                meta=meta,
+                dense=vector,
+                sparse=self.sparse.encode_document(text),
+            )
+            for index, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        ]
+
+
+@pytest.fixture
+def points(embedder: Embedder, sparse_encoder: SparseEncoder) -> Points:
+    return Points(embedder, sparse_encoder)
+
+
+def search(
+    store: VectorStore,
+    points: Points,
+    query: str,
+    groups: Sequence[int],
+    collections: Sequence[int] | None = None,
+    limit: int = 5,
+) -> list:
+    return store.search(
+        dense=points.embedder.embed_query(query),
+        sparse=points.sparse.encode_query(query),
+        allowed_group_ids=groups,
+        collection_ids=collections,
+        limit=limit,
+        config=SearchConfig(),
+    )
+
+
+def test_upsert_then_search_returns_the_passage_with_its_metadata(
+    store: VectorStore, points: Points
+) -> None:
+    store.upsert(points.make([LEAVE, BONUS], document_id=1, groups=(HR, FINANCE), page=4))
+
+    hits = search(store, points, "how many days of annual leave", [HR])
+
+    assert hits[0].text == LEAVE
+    assert (hits[0].document_id, hits[0].collection_id, hits[0].chunk_index) == (1, 1, 0)
+    assert (hits[0].page, hits[0].heading, hits[0].title) == (4, "Policies", "Doc 1")
+    assert hits[0].score > hits[1].score
+    assert store.count() == 2
+    assert store.count(document_id=1) == 2
+
+
+def test_user_without_the_group_never_gets_the_passage(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([BONUS], document_id=1, groups=(FINANCE,)))
+    store.upsert(points.make([BADGE], document_id=2, groups=(HR, ENGINEERING)))
+
+    engineer = search(store, points, "yearly bonus pool finance committee", [ENGINEERING])
+    nobody = search(store, points, "yearly bonus pool finance committee", [])
+    finance = search(store, points, "yearly bonus pool finance committee", [FINANCE])
+
+    assert [h.document_id for h in engineer] == [2]
+    assert nobody == []
+    assert [h.document_id for h in finance] == [1]
+
+
+def test_collection_filter(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE], document_id=1, collection_id=7))
+    store.upsert(points.make([BADGE], document_id=2, collection_id=8))
+
+    assert [h.document_id for h in search(store, points, "leave", [HR], [8])] == [2]
+    assert [h.document_id for h in search(store, points, "leave", [HR], [7, 8])][0] == 1
+    assert search(store, points, "leave", [HR], []) == []
+
+
+def test_delete_document_removes_every_point(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+    store.upsert(points.make([BADGE], document_id=2))
+
+    store.delete_document(1)
+
+    assert store.count(document_id=1) == 0
+    assert store.count() == 1
+    assert {h.document_id for h in search(store, points, "annual leave days", [HR])} == {2}
+
+
+def test_reindexing_the_same_document_converges(store: VectorStore, points: Points) -> None:
+    first = points.make([LEAVE, BONUS, BADGE], document_id=1)
+    store.upsert(first)
+    ids = store.point_ids(document_id=1)
+
+    again = points.make([LEAVE, BONUS, BADGE], document_id=1)
+    store.upsert(again)
+    store.delete_document(1, keep_point_ids={p.point_id for p in again})
+
+    assert store.count(document_id=1) == 3
+    assert store.point_ids(document_id=1) == ids == {p.point_id for p in first}
+
+
+def test_reindexing_a_shorter_document_deletes_its_extra_chunks(
+    store: VectorStore, points: Points
+) -> None:
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+    store.upsert(points.make([BONUS], document_id=2))
+
+    shorter = points.make([LEAVE], document_id=1)
+    store.upsert(shorter)
+    store.delete_document(1, keep_point_ids={p.point_id for p in shorter})
+
+    assert store.point_ids(document_id=1) == {shorter[0].point_id}
+    assert store.count(document_id=2) == 1
+    assert [h.text for h in search(store, points, "lost security badges", [HR])] != []
+    assert BADGE not in [h.text for h in search(store, points, "lost security badges", [HR])]
+
+
+def test_set_collection_groups_changes_who_sees_it(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE], document_id=1, collection_id=5, groups=(HR,)))
+    store.upsert(points.make([BADGE], document_id=2, collection_id=6, groups=(HR,)))
+
+    store.set_collection_groups(5, [FINANCE])
+
+    assert [h.document_id for h in search(store, points, "annual leave", [HR])] == [2]
+    assert [h.document_id for h in search(store, points, "annual leave", [FINANCE])] == [1]
+    assert store.count() == 2
+
+
+def test_set_document_groups_changes_who_sees_it(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE, BONUS], document_id=1, groups=(HR,)))
+
+    store.set_document_groups(1, [ENGINEERING, FINANCE])
+
+    assert search(store, points, "annual leave", [HR]) == []
+    assert len(search(store, points, "annual leave", [ENGINEERING])) == 2
+
+
+def test_stopword_only_query_falls_back_to_dense(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE], document_id=1))
+
+    assert [h.text for h in search(store, points, "the of and", [HR])] == [LEAVE]
+
+
+@pytest.mark.parametrize("kind", ["edge", "local"])
+def test_reopening_keeps_points_and_refuses_another_dimension(
+    kind: str, tmp_path: Path, embedder: Embedder, sparse_encoder: SparseEncoder
+) -> None:
+    config = StoreConfig(kind=kind, path=tmp_path / kind)  # type: ignore[arg-type]
+    first = open_store(config, dimension=embedder.dimension)
+    first.upsert(Points(embedder, sparse_encoder).make([LEAVE], document_id=1))
+    first.close()
+
+    reopened = open_store(config, dimension=embedder.dimension)
+    assert reopened.count() == 1
+    reopened.close()
+    with pytest.raises(IndexConfigurationError):
+        open_store(config, dimension=embedder.dimension + 1)
+
+
+def test_edge_directory_is_owned_by_one_store(tmp_path: Path, embedder: Embedder) -> None:
+    config = StoreConfig(kind="edge", path=tmp_path / "edge")
+    owner = open_store(config, dimension=embedder.dimension)
+    try:
+        with pytest.raises(IndexUnavailableError) as caught:
+            open_store(config, dimension=embedder.dimension)
+        assert caught.value.code == "index_unavailable"
+    finally:
+        owner.close()
+
+
+def test_unreachable_server_is_index_unavailable(embedder: Embedder) -> None:
+    config = StoreConfig(kind="server", url="http://127.0.0.1:9", timeout=2)
+
+    with pytest.raises(IndexUnavailableError) as caught:
+        open_store(config, dimension=embedder.dimension)
+
+    assert caught.value.transient is True
+
+
+def test_edge_search_still_works_after_optimize(
+    tmp_path: Path, embedder: Embedder, sparse_encoder: SparseEncoder
+) -> None:
+    from retrieval.store.edge import EdgeStore
+
+    store = EdgeStore(tmp_path / "edge", dimension=embedder.dimension)
+    points = Points(embedder, sparse_encoder)
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+
+    store.optimize()
+
+    assert search(store, points, "annual leave days", [HR])[0].text == LEAVE
+    store.close()

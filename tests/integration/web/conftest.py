@@ -1,0 +1,109 @@
+"""Users, groups, a collection and a stored document for the web view tests (no ingestion)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from webapp.knowledge.models import Collection, Document, DocumentStatus
+
+PASSWORD = "correct-horse-battery-staple"
+PDF_BYTES = b"%PDF-1.4\n% Enclave test file\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+@pytest.fixture
+def hr_group(db) -> Group:
+    return Group.objects.create(name="hr")
+
+
+@pytest.fixture
+def finance_group(db) -> Group:
+    return Group.objects.create(name="finance")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_user("ada", password=PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def member(hr_group) -> User:
+    user = User.objects.create_user("maria", password=PASSWORD)
+    user.groups.add(hr_group)
+    return user
+
+
+@pytest.fixture
+def outsider(finance_group) -> User:
+    user = User.objects.create_user("otto", password=PASSWORD)
+    user.groups.add(finance_group)
+    return user
+
+
+@pytest.fixture
+def client_as() -> Callable[[User], Client]:
+    """A test client signed in as the given user."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def hr_collection(hr_group) -> Collection:
+    collection = Collection.objects.create(name="HR policies", description="Leave and benefits")
+    collection.allowed_groups.set([hr_group])
+    return collection
+
+
+@pytest.fixture
+def finance_collection(finance_group) -> Collection:
+    collection = Collection.objects.create(name="Finance")
+    collection.allowed_groups.set([finance_group])
+    return collection
+
+
+@pytest.fixture
+def make_document(tmp_path) -> Callable[..., Document]:
+    """A document row whose original is a real file under tmp_path, as if already ingested."""
+    return lambda *args, **kwargs: _stored_document(tmp_path, *args, **kwargs)
+
+
+def _stored_document(
+    folder: Path, collection: Collection, content: bytes, *, filename: str, mime_type: str, **fields
+) -> Document:
+    path = folder / f"stored-{hashlib.sha256(content).hexdigest()[:12]}"
+    path.write_bytes(content)
+    values = {
+        "title": Path(filename).stem,
+        "status": DocumentStatus.INDEXED,
+        "chunk_count": 3,
+        **fields,
+    }
+    return Document.objects.create(
+        collection=collection,
+        filename=filename,
+        mime_type=mime_type,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        stored_path=str(path),
+        **values,
+    )
+
+
+@pytest.fixture
+def hr_pdf(hr_collection, make_document) -> Document:
+    return make_document(
+        hr_collection,
+        PDF_BYTES,
+        filename="Employee handbook.pdf",
+        mime_type="application/pdf",
+    )

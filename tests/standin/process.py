@@ -1,0 +1,75 @@
+"""Start and stop the OpenAI stand-in as a separate process (for tests and benchmarks)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).with_name("openai_standin.py")
+
+
+def _flags(options: dict[str, Any]) -> list[str]:
+    flags: list[str] = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value not in (None, False):
+            flags += [flag, str(value)]
+    return flags
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stand-in exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)
+    raise RuntimeError(f"stand-in did not become healthy at {url} within {timeout_s}s")
+
+
+def start_standin(
+    port: int | None = None, *, timeout_s: float = 10.0, **options: Any
+) -> tuple[str, subprocess.Popen[str]]:
+    """Start a stand-in (free port when ``port`` is None); return (base_url with /v1, process).
+
+    ``options`` map to command-line flags: ``model``, ``delay_ms``, ``fail_mode``,
+    ``max_model_len``, ``verbose``.
+    """
+    command = [sys.executable, str(SCRIPT), "--port", str(port or 0), *_flags(options)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("LISTENING "):
+        stop(process)
+        raise RuntimeError(f"stand-in did not start: {line!r}")
+    root = f"http://127.0.0.1:{int(line.split()[1])}"
+    try:
+        _wait_healthy(f"{root}/health", process, timeout_s)
+    except RuntimeError:
+        stop(process)
+        raise
+    return f"{root}/v1", process
+
+
+def stop(process: subprocess.Popen[str], timeout_s: float = 5.0) -> None:
+    """Terminate the stand-in (kill it if it does not exit in time)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

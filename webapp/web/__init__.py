@@ -1,0 +1,1 @@
+"""The server-rendered web UI: login, chat with streamed answers, the admin console."""

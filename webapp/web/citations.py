@@ -1,0 +1,40 @@
+"""Splitting stored answer text into text and citation-chip segments for templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["AnswerSegment", "answer_segments"]
+
+# Same marker shapes as inference.citations: [1], [2][3], [1, 2]; one to three digits.
+_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
+
+
+@dataclass(frozen=True)
+class AnswerSegment:
+    """Plain text (``number`` is None) or one citation chip."""
+
+    text: str = ""
+    number: int | None = None
+    source: dict[str, Any] | None = None
+
+
+def answer_segments(text: str, citations: Iterable[dict[str, Any]]) -> list[AnswerSegment]:
+    """Text and chips in reading order; markers of numbers that were not cited stay as text."""
+    sources = {int(s["number"]): s for s in citations if "number" in s}
+    segments: list[AnswerSegment] = []
+    position = 0
+    for match in _MARKER.finditer(text):
+        numbers = [int(part) for part in match.group(1).split(",")]
+        if not all(number in sources for number in numbers):
+            continue
+        if match.start() > position:
+            segments.append(AnswerSegment(text=text[position : match.start()]))
+        segments.extend(AnswerSegment(number=n, source=sources[n]) for n in numbers)
+        position = match.end()
+    if position < len(text):
+        segments.append(AnswerSegment(text=text[position:]))
+    return segments

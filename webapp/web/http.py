@@ -1,0 +1,45 @@
+"""Small HTTP helpers shared by the web views: error rendering and the admin gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+
+from webapp.core.errors import EnclaveError, ValidationError
+from webapp.core.permissions import user_is_admin
+
+__all__ = ["admin_required", "json_error", "parse_id_list"]
+
+MAX_IDS = 500
+
+
+def json_error(exc: EnclaveError) -> JsonResponse:
+    """A business error as ``{code, message}`` with its HTTP status."""
+    return JsonResponse(exc.as_dict(), status=exc.http_status)
+
+
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login first, then 404 for non-admins: the console's existence is not advertised."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not user_is_admin(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+def parse_id_list(raw: str) -> list[int]:
+    """``"1,2,3"`` as ``[1, 2, 3]``; ValidationError for anything else."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if len(parts) > MAX_IDS:
+        raise ValidationError(f"At most {MAX_IDS} ids at a time.")
+    try:
+        return [int(part) for part in parts]
+    except ValueError:
+        raise ValidationError("ids must be comma-separated integers.") from None

@@ -1,0 +1,341 @@
+// Chat page: ask over fetch, read the answer as a server-sent event stream,
+// render citations as chips that open the passage panel.
+// Model output is only ever inserted as text (textContent / text nodes), never as HTML.
+"use strict";
+
+(function () {
+  const form = document.getElementById("ask-form");
+  if (!form) return;
+
+  const messages = document.getElementById("messages");
+  const question = document.getElementById("question");
+  const askButton = document.getElementById("ask-button");
+  const status = document.getElementById("chat-status");
+  const panel = document.getElementById("passage-panel");
+  const scopeSummary = document.getElementById("scope-summary");
+  const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // Same marker shapes as the server: [1], [2][3], [1, 2].
+  const MARKER = /\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]/g;
+
+  const text = {};
+  const i18n = document.getElementById("i18n-chat");
+  if (i18n) {
+    i18n.content.querySelectorAll("[data-key]").forEach(function (node) {
+      text[node.dataset.key] = node.textContent;
+    });
+  }
+
+  // message id (or a live answer element) -> {number: source}
+  const storedSources = JSON.parse(document.getElementById("stored-sources").textContent || "{}");
+  const liveSources = new WeakMap();
+  let lastTrigger = null;
+  let busy = false;
+
+  function sourcesFor(article) {
+    if (liveSources.has(article)) return liveSources.get(article);
+    const list = storedSources[article.dataset.messageId] || [];
+    const byNumber = {};
+    list.forEach(function (source) { byNumber[source.number] = source; });
+    return byNumber;
+  }
+
+  function downloadUrl(source) {
+    const url = form.dataset.downloadUrl.replace("/0/", "/" + encodeURIComponent(source.document_id) + "/");
+    return source.page ? url + "#page=" + encodeURIComponent(source.page) : url;
+  }
+
+  // ---- passage panel -------------------------------------------------
+  function openPassage(source, trigger) {
+    lastTrigger = trigger;
+    panel.querySelector(".passage-number").textContent = String(source.number);
+    panel.querySelector(".passage-title").textContent = source.title || "";
+    panel.querySelector(".passage-page").textContent = source.page ? (text.page || "Page") + " " + source.page : "";
+    panel.querySelector(".passage-heading").textContent = source.heading || "";
+    panel.querySelector(".passage-text").textContent = source.text || "";
+    panel.querySelector(".passage-open").href = downloadUrl(source);
+    panel.hidden = false;
+    document.body.classList.add("passage-open");
+    panel.querySelector(".passage-close").focus();
+  }
+
+  function closePassage() {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    document.body.classList.remove("passage-open");
+    if (lastTrigger && document.body.contains(lastTrigger)) lastTrigger.focus();
+  }
+
+  panel.querySelector(".passage-close").addEventListener("click", closePassage);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closePassage();
+  });
+
+  messages.addEventListener("click", function (event) {
+    const button = event.target.closest("button.citation, button.source-ref");
+    if (!button) return;
+    const article = button.closest(".message.assistant");
+    const source = sourcesFor(article)[button.dataset.number];
+    if (source) openPassage(source, button);
+  });
+
+  // ---- rendering -----------------------------------------------------
+  function element(tag, className, content) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  function citationChip(number, source) {
+    const chip = element("button", "citation", String(number));
+    chip.type = "button";
+    chip.dataset.number = String(number);
+    chip.setAttribute("aria-label", (text.source || "Source") + " " + number + ": " + (source.title || ""));
+    return chip;
+  }
+
+  // Fill `container` with the answer text, turning markers of cited sources into chips.
+  function renderAnswer(container, answer, sources) {
+    container.replaceChildren();
+    let position = 0;
+    for (const match of answer.matchAll(MARKER)) {
+      const numbers = match[1].split(",").map(function (part) { return parseInt(part, 10); });
+      if (!numbers.every(function (n) { return sources[n]; })) continue;
+      if (match.index > position) container.append(answer.slice(position, match.index));
+      numbers.forEach(function (n) { container.append(citationChip(n, sources[n])); });
+      position = match.index + match[0].length;
+    }
+    if (position < answer.length) container.append(answer.slice(position));
+  }
+
+  function renderSourceList(article, sources) {
+    const numbers = Object.keys(sources).map(Number).sort(function (a, b) { return a - b; });
+    if (!numbers.length) return;
+    const box = element("div", "answer-sources");
+    box.append(element("h3", "answer-sources-title", text.sources || "Sources"));
+    const list = element("ul");
+    numbers.forEach(function (n) {
+      const source = sources[n];
+      const button = element("button", "source-ref");
+      button.type = "button";
+      button.dataset.number = String(n);
+      button.append(element("span", "source-number", String(n)));
+      button.append(" " + (source.title || "") + (source.page ? ", " + (text.p || "p.") + " " + source.page : ""));
+      const item = element("li");
+      item.append(button);
+      list.append(item);
+    });
+    box.append(list);
+    article.append(box);
+  }
+
+  function addUserMessage(value) {
+    const article = element("article", "message user");
+    article.append(element("h2", "visually-hidden", "You"));
+    article.append(element("div", "message-text", value));
+    messages.append(article);
+  }
+
+  function addAnswer() {
+    const article = element("article", "message assistant streaming");
+    article.setAttribute("aria-busy", "true");
+    article.append(element("h2", "visually-hidden", "Enclave"));
+    const answer = element("div", "answer-text");
+    article.append(answer);
+    messages.append(article);
+    liveSources.set(article, {});
+    return { article: article, answer: answer };
+  }
+
+  function showError(article, message) {
+    const line = element("p", "answer-error", message);
+    line.setAttribute("role", "alert");
+    article.append(line);
+  }
+
+  function scrollToEnd() {
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  // ---- conversation bookkeeping -------------------------------------
+  function rememberConversation(id, title) {
+    const isNew = !form.dataset.conversationId;
+    form.dataset.conversationId = String(id);
+    const url = form.dataset.conversationUrl.replace("/0/", "/" + id + "/");
+    if (window.location.pathname !== url) window.history.pushState({ conversationId: id }, "", url);
+    if (!isNew) return;
+    const list = document.getElementById("conversation-list");
+    list.querySelectorAll(".empty").forEach(function (node) { node.remove(); });
+    list.querySelectorAll("[aria-current]").forEach(function (node) { node.removeAttribute("aria-current"); });
+    const link = element("a", "", title.slice(0, 80));
+    link.href = url;
+    link.dataset.conversationId = String(id);
+    link.setAttribute("aria-current", "page");
+    const item = element("li");
+    item.append(link);
+    list.prepend(item);
+    document.getElementById("chat-heading").textContent = title.slice(0, 80);
+  }
+
+  function selectedCollections() {
+    return Array.from(form.querySelectorAll("input[name=collection_ids]:checked"))
+      .map(function (box) { return parseInt(box.value, 10); });
+  }
+
+  function updateScopeSummary() {
+    if (!scopeSummary) return;
+    const count = selectedCollections().length;
+    scopeSummary.textContent = count ? count + " " + (text.selected || "collection(s)") : scopeSummary.dataset.all;
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "collection_ids") updateScopeSummary();
+  });
+
+  // ---- server-sent events over fetch --------------------------------
+  function parseEvent(block) {
+    let name = "message";
+    const data = [];
+    block.split(/\r?\n/).forEach(function (line) {
+      if (!line || line.startsWith(":")) return;
+      const colon = line.indexOf(":");
+      const field = colon === -1 ? line : line.slice(0, colon);
+      let value = colon === -1 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+    });
+    return data.length ? { name: name, data: JSON.parse(data.join("\n")) } : null;
+  }
+
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let match;
+      while ((match = /\r?\n\r?\n/.exec(buffer))) {
+        const event = parseEvent(buffer.slice(0, match.index));
+        buffer = buffer.slice(match.index + match[0].length);
+        if (event) onEvent(event);
+      }
+    }
+    buffer += decoder.decode();
+    const last = buffer.trim() ? parseEvent(buffer) : null;
+    if (last) onEvent(last);
+  }
+
+  // ---- asking ----------------------------------------------------------
+  function setBusy(value) {
+    busy = value;
+    askButton.disabled = value;
+    form.classList.toggle("busy", value);
+  }
+
+  async function ask(value) {
+    const empty = document.getElementById("empty-state");
+    if (empty) empty.remove();
+    addUserMessage(value);
+    const live = addAnswer();
+    const conversationId = form.dataset.conversationId ? parseInt(form.dataset.conversationId, 10) : null;
+    let finished = false;
+    let startedConversation = null;
+    setBusy(true);
+    status.textContent = text.searching || "Searching…";
+    scrollToEnd();
+
+    function onEvent(event) {
+      const data = event.data;
+      if (event.name === "sources") {
+        const byNumber = {};
+        (data.sources || []).forEach(function (source) { byNumber[source.number] = source; });
+        liveSources.set(live.article, byNumber);
+        startedConversation = data.conversation_id;
+        status.textContent = text.writing || "Writing…";
+      } else if (event.name === "delta") {
+        live.answer.append(data.text || "");
+      } else if (event.name === "done") {
+        finished = true;
+        const all = liveSources.get(live.article) || {};
+        const cited = {};
+        (data.citations || []).forEach(function (n) { if (all[n]) cited[n] = all[n]; });
+        liveSources.set(live.article, cited);
+        live.article.dataset.messageId = String(data.message_id);
+        live.article.dataset.backend = data.backend || "";
+        renderAnswer(live.answer, data.text || "", cited);
+        if (data.backend === "extractive") live.article.append(element("p", "answer-note", text.extractive));
+        else if (!data.grounded) live.article.append(element("p", "answer-note", text.ungrounded));
+        renderSourceList(live.article, cited);
+        rememberConversation(data.conversation_id, value);
+        status.textContent = text.done || "";
+      } else if (event.name === "error") {
+        finished = true;
+        showError(live.article, data.message || data.code || "Error");
+        // The question was stored: stay in its conversation for the next one.
+        if (startedConversation) rememberConversation(startedConversation, value);
+        status.textContent = text.failed || "";
+      }
+      scrollToEnd();
+    }
+
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "text/event-stream" },
+        credentials: "same-origin",
+        body: JSON.stringify({ question: value, conversation_id: conversationId, collection_ids: selectedCollections() }),
+      });
+      if (!response.ok) {
+        let message = response.status === 401 ? text.signin : response.status + " " + response.statusText;
+        try { message = (await response.json()).message || message; } catch (ignored) { /* not JSON */ }
+        showError(live.article, message);
+        status.textContent = text.failed || "";
+        return;
+      }
+      await readEvents(response, onEvent);
+      if (!finished) {
+        showError(live.article, text.network || "The connection was lost.");
+        status.textContent = text.failed || "";
+      }
+    } catch (error) {
+      showError(live.article, text.network || "The connection was lost.");
+      status.textContent = text.failed || "";
+    } finally {
+      live.article.classList.remove("streaming");
+      live.article.setAttribute("aria-busy", "false");
+      setBusy(false);
+      scrollToEnd();
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const value = question.value.trim();
+    if (!value || busy) return;
+    question.value = "";
+    ask(value);
+  });
+
+  question.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // Back/forward between /c/<id>/ URLs: reload so the page shows that conversation.
+  window.addEventListener("popstate", function () { window.location.reload(); });
+
+  // ---- small screens: the conversation list slides in -----------------
+  const toggle = document.querySelector(".sidebar-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      const open = document.body.classList.toggle("sidebar-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  scrollToEnd();
+})();

@@ -1,0 +1,142 @@
+"""The chat page and the streamed answer endpoint (SSE over an async view)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.chat.models import Conversation, Message
+from webapp.chat.selectors import access_conversation, conversation_list_for
+from webapp.chat.services import conversation_ask
+from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
+from webapp.knowledge.selectors import collection_list_visible_to
+from webapp.web.citations import answer_segments
+from webapp.web.http import json_error
+from webapp.web.sse import sse_stream
+
+SIDEBAR_CONVERSATIONS = 50
+MAX_QUESTION_CHARS = 4000
+# What the passage panel needs of a stored citation; the rest stays on the server.
+SOURCE_FIELDS = ("number", "document_id", "title", "page", "heading", "text")
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """The JSON body of ``/chat/ask``, validated."""
+
+    question: str
+    conversation_id: int | None
+    collection_ids: list[int]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_ask(body: bytes) -> AskRequest:
+    """Validate ``{question, conversation_id|null, collection_ids|[]}``."""
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    question = data.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ValidationError("Please type a question.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValidationError(f"Questions are limited to {MAX_QUESTION_CHARS} characters.")
+    conversation_id = data.get("conversation_id")
+    if conversation_id is not None and not _is_int(conversation_id):
+        raise ValidationError("conversation_id must be an integer or null.")
+    collection_ids = data.get("collection_ids") or []
+    if not isinstance(collection_ids, list) or not all(_is_int(i) for i in collection_ids):
+        raise ValidationError("collection_ids must be a list of integers.")
+    return AskRequest(
+        question=question, conversation_id=conversation_id, collection_ids=collection_ids
+    )
+
+
+def _turn(message: Message) -> dict[str, Any]:
+    """A stored message as the template shows it."""
+    is_assistant = message.role == Message.Role.ASSISTANT
+    return {
+        "message": message,
+        "segments": answer_segments(message.text, message.citations) if is_assistant else [],
+        "extractive": is_assistant and message.backend == "extractive",
+    }
+
+
+def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
+    messages = list(conversation.messages.all()) if conversation is not None else []
+    sources = {
+        str(m.id): [{k: s.get(k) for k in SOURCE_FIELDS} for s in m.citations]
+        for m in messages
+        if m.citations
+    }
+    context = {
+        "nav": "chat",
+        "conversation": conversation,
+        "conversations": conversation_list_for(user=request.user)[:SIDEBAR_CONVERSATIONS],
+        # Meta.ordering does not apply to the selector's annotated (GROUP BY) query.
+        "collections": list(collection_list_visible_to(user=request.user).order_by("name")),
+        "turns": [_turn(m) for m in messages],
+        "stored_sources": sources,
+    }
+    return render(request, "web/chat.html", context)
+
+
+@login_required
+@require_GET
+def chat(request: HttpRequest) -> HttpResponse:
+    """A new conversation."""
+    return _chat_page(request, conversation=None)
+
+
+@login_required
+@require_GET
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One of the user's conversations; anyone else's is 404."""
+    try:
+        found = access_conversation(user=request.user, conversation_id=conversation_id)
+    except NotFoundError:
+        raise Http404 from None
+    return _chat_page(request, conversation=found)
+
+
+@require_POST
+async def chat_ask(request: HttpRequest) -> HttpResponse:
+    """Stream the answer to a question as server-sent events (sources, delta..., done | error)."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse(
+            {
+                "code": "not_authenticated",
+                "message": "Your session has ended. Please sign in again.",
+            },
+            status=401,
+        )
+    try:
+        ask = parse_ask(request.body)
+        if ask.conversation_id is not None:
+            # Checked before the stream starts, so a foreign id is a plain 404 response.
+            await sync_to_async(access_conversation)(user=user, conversation_id=ask.conversation_id)
+    except EnclaveError as exc:
+        return json_error(exc)
+    events = conversation_ask(
+        user=user,
+        question=ask.question,
+        conversation_id=ask.conversation_id,
+        collection_ids=ask.collection_ids,
+    )
+    response = StreamingHttpResponse(sse_stream(events), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

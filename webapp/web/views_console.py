@@ -1,0 +1,170 @@
+"""The admin console: collections, their readers, uploads and live ingestion status."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.knowledge.models import Collection, Document, DocumentStatus
+from webapp.knowledge.selectors import (
+    access_collection,
+    access_document,
+    collection_list_visible_to,
+    document_list_visible_to,
+    document_status_snapshot,
+)
+from webapp.knowledge.services import (
+    collection_create,
+    collection_set_groups,
+    document_create,
+    document_delete,
+    document_retry,
+)
+from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm
+from webapp.web.http import admin_required, json_error, parse_id_list
+
+
+def _collection_or_404(request: HttpRequest, collection_id: int) -> Collection:
+    try:
+        return access_collection(user=request.user, collection_id=collection_id)
+    except NotFoundError:
+        raise Http404 from None
+
+
+def _document_or_404(request: HttpRequest, document_id: int) -> Document:
+    try:
+        return access_document(user=request.user, document_id=document_id)
+    except NotFoundError:
+        raise Http404 from None
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def console(request: HttpRequest) -> HttpResponse:
+    """Collections with their document counts, and the form that creates one."""
+    form = CollectionCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collection = collection_create(
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                group_ids=form.group_ids(),
+                actor=request.user,
+            )
+        except EnclaveError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, _("Collection “%s” created.") % collection.name)
+            return redirect("console-collection", collection_id=collection.id)
+    context = {
+        "nav": "console",
+        "form": form,
+        "collections": collection_list_visible_to(user=request.user)
+        .order_by("name")
+        .prefetch_related("allowed_groups"),
+    }
+    return render(request, "web/console.html", context, status=400 if form.errors else 200)
+
+
+@admin_required
+@require_GET
+def console_collection(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """One collection: its readers, the upload form and its documents."""
+    collection = _collection_or_404(request, collection_id)
+    groups_form = CollectionGroupsForm(initial={"groups": collection.allowed_groups.all()})
+    return _collection_page(request, collection, groups_form)
+
+
+def _collection_page(
+    request: HttpRequest,
+    collection: Collection,
+    groups_form: CollectionGroupsForm,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "nav": "console",
+        "collection": collection,
+        "groups_form": groups_form,
+        "documents": document_list_visible_to(user=request.user, collection_id=collection.id),
+        "status_labels": dict(DocumentStatus.choices),
+    }
+    return render(request, "web/console_collection.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def console_collection_groups(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Change who may read the collection."""
+    collection = _collection_or_404(request, collection_id)
+    form = CollectionGroupsForm(request.POST)
+    if not form.is_valid():
+        return _collection_page(request, collection, form, status=400)
+    collection_set_groups(collection=collection, group_ids=form.group_ids(), actor=request.user)
+    messages.success(request, _("Allowed groups saved."))
+    return redirect("console-collection", collection_id=collection.id)
+
+
+@admin_required
+@require_POST
+def console_collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Store each uploaded file and queue its ingestion; duplicates are reported, not re-queued."""
+    collection = _collection_or_404(request, collection_id)
+    files = request.FILES.getlist("files")
+    if not files:
+        messages.error(request, _("Choose at least one file to upload."))
+    queued = 0
+    for upload in files:
+        try:
+            _document, created = document_create(
+                collection=collection, filename=upload.name, content=upload, actor=request.user
+            )
+        except EnclaveError as exc:
+            messages.error(request, f"{upload.name}: {exc.message}")
+            continue
+        if created:
+            queued += 1
+        else:
+            messages.warning(request, _("“%s” is already in this collection.") % upload.name)
+    if queued:
+        messages.success(request, _("%(count)d file(s) queued for indexing.") % {"count": queued})
+    return redirect("console-collection", collection_id=collection.id)
+
+
+@admin_required
+@require_POST
+def console_document_retry(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Index a document again from scratch."""
+    document = _document_or_404(request, document_id)
+    document_retry(document=document, actor=request.user)
+    messages.success(request, _("“%s” queued again.") % document.title)
+    return redirect("console-collection", collection_id=document.collection_id)
+
+
+@admin_required
+@require_POST
+def console_document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Erase a document from the index, the disk and the database."""
+    document = _document_or_404(request, document_id)
+    collection_id = document.collection_id
+    document_delete(document=document, actor=request.user)
+    messages.success(request, _("“%s” deleted.") % document.title)
+    return redirect("console-collection", collection_id=collection_id)
+
+
+@never_cache
+@admin_required
+@require_GET
+def console_document_status(request: HttpRequest) -> JsonResponse:
+    """``{"documents": [...]}`` for ``?ids=1,2,3``: status and progress, polled by the console."""
+    try:
+        ids = parse_id_list(request.GET.get("ids", ""))
+    except EnclaveError as exc:
+        return json_error(exc)
+    return JsonResponse(
+        {"documents": document_status_snapshot(user=request.user, document_ids=ids)}
+    )
