@@ -114,7 +114,7 @@ bench: $(VENV)/.installed-test
 # test services' scratch clusters.
 clean:
 	-@$(SERVICES) stop 2>/dev/null
-	rm -rf var/services var/test-home build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts staticfiles
+	rm -rf var/services var/test-home build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache test-artifacts staticfiles
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Also removes the virtual environment.

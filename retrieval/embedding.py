@@ -104,7 +104,9 @@ def _load_model(model_dir: Path, config: EmbeddingConfig) -> Any:
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         if config.threads:
             torch.set_num_threads(config.threads)
         model = SentenceTransformer(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.environment import IN_CI, REQUIRE_SERVICES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[object]:
     """One headless Chromium for the session."""
     if not Path(CHROMIUM).exists():
-        if REQUIRE_SERVICES:
+        if IN_CI or REQUIRE_SERVICES:
             pytest.fail("Debian chromium is not installed (apt-get install chromium)")
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

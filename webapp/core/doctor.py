@@ -29,7 +29,10 @@ def _database() -> str:
     )
     vendor = connection.vendor
     if pending:
-        return f"{vendor} reachable, but {len(pending)} migrations are pending (run 'enclave serve' or 'enclave manage migrate')"
+        raise RuntimeError(
+            f"{vendor} reachable, but {len(pending)} migrations are pending "
+            "(run 'enclave serve' or 'enclave manage migrate')"
+        )
     return f"{vendor} reachable, schema up to date"
 
 
@@ -90,8 +93,8 @@ def _llm() -> str:
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _database),
     ("broker", _broker),
-    ("vector store", _vector_store),
     ("embedding model", _embedding_model),
+    ("vector store", _vector_store),
     ("llm", _llm),
 )
 

@@ -12,7 +12,10 @@ def _group_field() -> forms.ModelMultipleChoiceField:
         queryset=Group.objects.order_by("name"),
         required=False,
         label=_("Allowed groups"),
-        help_text=_("Members of these groups can ask about this collection. Staff always can."),
+        help_text=_(
+            "Members of these groups can ask about this collection; staff always can. "
+            "Hold Ctrl (Cmd on a Mac) to choose several."
+        ),
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
 

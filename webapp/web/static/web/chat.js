@@ -67,7 +67,9 @@
 
   panel.querySelector(".passage-close").addEventListener("click", closePassage);
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closePassage();
+    if (event.key !== "Escape") return;
+    closePassage();
+    closeSidebar();
   });
 
   messages.addEventListener("click", function (event) {
@@ -330,6 +332,14 @@
 
   // ---- small screens: the conversation list slides in -----------------
   const toggle = document.querySelector(".sidebar-toggle");
+  function closeSidebar() {
+    if (!document.body.classList.contains("sidebar-open")) return;
+    document.body.classList.remove("sidebar-open");
+    if (toggle) {
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.focus();
+    }
+  }
   if (toggle) {
     toggle.addEventListener("click", function () {
       const open = document.body.classList.toggle("sidebar-open");
