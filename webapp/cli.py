@@ -25,7 +25,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
-@click.option("--worker/--no-worker", default=None, help="Run the ingestion worker in this process.")
+@click.option(
+    "--worker/--no-worker", default=None, help="Run the ingestion worker in this process."
+)
 def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     """Run the web app (and, on the embedded defaults, the worker) in one process."""
     import uvicorn
@@ -44,7 +46,9 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"Enclave is running at [bold]{url}[/bold]")
     if password:
-        console.print(f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]")
+        console.print(
+            f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]"
+        )
     try:
         uvicorn.run(
             "webapp.config.asgi:application",
@@ -62,7 +66,9 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
 
 @main.command()
 @click.option("--concurrency", "-c", default=None, type=int, help="Parallel ingestion tasks.")
-@click.option("--beat/--no-beat", default=False, help="Also run the periodic reconciler (one per cluster).")
+@click.option(
+    "--beat/--no-beat", default=False, help="Also run the periodic reconciler (one per cluster)."
+)
 def worker(concurrency: int | None, beat: bool) -> None:
     """Run a separate Celery worker (production: Redis broker and a Qdrant server)."""
     settings = get_settings()
@@ -74,7 +80,11 @@ def worker(concurrency: int | None, beat: bool) -> None:
     runtime.setup_django()
     from worker.celery_app import app
 
-    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or settings.worker_concurrency}"]
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency or settings.worker_concurrency}",
+    ]
     if beat:
         argv.append("--beat")
     app.worker_main(argv)
@@ -84,7 +94,9 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
         else:
             files.append(path)
     return files
@@ -95,7 +107,9 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--collection", "collection_name", required=True, help="Collection name.")
 @click.option("--group", "groups", multiple=True, help="Groups that may read a new collection.")
 @click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
-def ingest(paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...], wait: bool) -> None:
+def ingest(
+    paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...], wait: bool
+) -> None:
     """Queue files and folders for ingestion and show their progress."""
     runtime.setup_django()
     runtime.migrate()
@@ -124,7 +138,12 @@ def ingest(paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...
 def _watch(document_ids: list[int]) -> int:
     from webapp import cli_support
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns, console=console) as bar:
         tasks = {}
         while True:
@@ -133,7 +152,12 @@ def _watch(document_ids: list[int]) -> int:
                 if row["id"] not in tasks:
                     tasks[row["id"]] = bar.add_task(row["title"][:40], total=None, status="queued")
                 total = row["progress_total"] or None
-                bar.update(tasks[row["id"]], total=total, completed=row["progress_done"], status=row["status"])
+                bar.update(
+                    tasks[row["id"]],
+                    total=total,
+                    completed=row["progress_done"],
+                    status=row["status"],
+                )
             if all(r["status"] in ("indexed", "failed") for r in rows):
                 break
             time.sleep(0.5)
@@ -205,15 +229,21 @@ def doctor() -> None:
 @main.command("user")
 @click.argument("username")
 @click.option("--password", default=None, help="Password (generated and printed when omitted).")
-@click.option("--group", "groups", multiple=True, help="Groups to add the user to (created if missing).")
-@click.option("--admin/--no-admin", default=False, help="Staff rights: manage collections, read everything.")
+@click.option(
+    "--group", "groups", multiple=True, help="Groups to add the user to (created if missing)."
+)
+@click.option(
+    "--admin/--no-admin", default=False, help="Staff rights: manage collections, read everything."
+)
 def user_command(username: str, password: str | None, groups: tuple[str, ...], admin: bool) -> None:
     """Create or update a local user and their groups."""
     runtime.setup_django()
     runtime.migrate()
     from webapp import cli_support
 
-    generated = cli_support.user_upsert(username=username, password=password, group_names=groups, admin=admin)
+    generated = cli_support.user_upsert(
+        username=username, password=password, group_names=groups, admin=admin
+    )
     console.print(f"User {username} saved (groups: {', '.join(groups) or 'none'}).")
     if generated:
         console.print(f"Password: {generated}")

@@ -10,7 +10,14 @@ from webapp.accounts.services import user_upsert as user_upsert
 from webapp.knowledge.models import Collection, Document
 from webapp.knowledge.services import collection_create, document_create_from_path
 
-__all__ = ["collection_get_or_create", "collection_ids", "documents_progress", "documents_queue", "user_get", "user_upsert"]
+__all__ = [
+    "collection_get_or_create",
+    "collection_ids",
+    "documents_progress",
+    "documents_queue",
+    "user_get",
+    "user_upsert",
+]
 
 
 def collection_get_or_create(*, name: str, group_names: tuple[str, ...]) -> Collection:
@@ -36,7 +43,9 @@ def documents_queue(*, collection: Collection, paths: list[Path]) -> list[int]:
     ids = []
     for path in paths:
         with transaction.atomic():
-            document, _created = document_create_from_path(collection=collection, path=path, actor=None)
+            document, _created = document_create_from_path(
+                collection=collection, path=path, actor=None
+            )
         ids.append(document.id)
     return list(dict.fromkeys(ids))
 

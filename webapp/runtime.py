@@ -45,9 +45,13 @@ def ensure_admin() -> str | None:
     if user_model.objects.filter(is_superuser=True).exists():
         return None
     password = (
-        settings.admin_password.get_secret_value() if settings.admin_password else secrets.token_urlsafe(12)
+        settings.admin_password.get_secret_value()
+        if settings.admin_password
+        else secrets.token_urlsafe(12)
     )
-    user_model.objects.create_superuser(username=settings.admin_username, email="", password=password)
+    user_model.objects.create_superuser(
+        username=settings.admin_username, email="", password=password
+    )
     return password
 
 
@@ -62,7 +66,9 @@ def acquire_serve_lock() -> IO[str]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise RuntimeError(f"another 'enclave serve' is already using {get_settings().home_dir}") from None
+        raise RuntimeError(
+            f"another 'enclave serve' is already using {get_settings().home_dir}"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))

@@ -9,11 +9,12 @@ source of truth and the reconciler requeues stalled documents.
 
 from __future__ import annotations
 
+from queue import Empty
+
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as sqla
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
-from queue import Empty
 from sqlalchemy import text
 
 SCHEME = "enclave-sqlite"

@@ -36,4 +36,6 @@ def enqueue_ingest(document_id: int) -> None:
     """Send an ingest task by name (call inside ``transaction.on_commit``)."""
     from worker.celery_app import app
 
-    app.send_task(INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S)
+    app.send_task(
+        INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S
+    )

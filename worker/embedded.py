@@ -54,7 +54,9 @@ class EmbeddedWorker:
             without_mingle=True,
             without_gossip=True,
         )
-        self._thread = threading.Thread(target=self._controller.start, name="enclave-worker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._controller.start, name="enclave-worker", daemon=True
+        )
         self._thread.start()
         if not self._controller.ready.wait(timeout_s):
             raise RuntimeError("the embedded Celery worker did not start in time")

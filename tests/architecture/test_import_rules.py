@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_import_contracts_hold():
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("lint-imports")), "--config", str(ROOT / "pyproject.toml")],
+        [
+            str(Path(sys.executable).with_name("lint-imports")),
+            "--config",
+            str(ROOT / "pyproject.toml"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -88,7 +88,9 @@ def test_upload_watch_progress_ask_and_open_the_cited_page(server, browser, tmp_
 
 def test_a_user_outside_the_group_sees_nothing_in_chat(server, browser, tmp_path):
     # The collection of the previous test has no groups: only staff may read it.
-    created = run_cli(["user", "bob", "--password", "bob-password-123", "--group", "eng"], server.env)
+    created = run_cli(
+        ["user", "bob", "--password", "bob-password-123", "--group", "eng"], server.env
+    )
     assert created.returncode == 0, created.stderr
     context = browser.new_context()
     page = context.new_page()

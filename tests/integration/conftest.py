@@ -32,5 +32,3 @@ def wait_indexed(live_worker):
         return wait_for_documents(document_ids, timeout_s=timeout_s)
 
     return wait
-
-

@@ -29,8 +29,16 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     assert "2 indexed, 1 failed." in ingested.stdout
     assert "broken: " in ingested.stdout and "PDF" in ingested.stdout
 
-    assert run_cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], cli_env).returncode == 0
-    assert run_cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], cli_env).returncode == 0
+    assert (
+        run_cli(
+            ["user", "alice", "--password", "alice-pass-123", "--group", "hr"], cli_env
+        ).returncode
+        == 0
+    )
+    assert (
+        run_cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], cli_env).returncode
+        == 0
+    )
 
     alice = run_cli(["ask", QUESTION, "--user", "alice"], cli_env)
     assert alice.returncode == 0, alice.stderr

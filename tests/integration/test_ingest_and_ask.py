@@ -16,7 +16,12 @@ from tests.support.documents import (
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.core.engines import get_store
 from webapp.knowledge.models import Document
-from webapp.knowledge.services import collection_create, collection_set_groups, document_create, document_delete
+from webapp.knowledge.services import (
+    collection_create,
+    collection_set_groups,
+    document_create,
+    document_delete,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +39,9 @@ def people():
 
 def _upload(collection, path, actor):
     with transaction.atomic(), path.open("rb") as handle:
-        document, created = document_create(collection=collection, filename=path.name, content=handle, actor=actor)
+        document, created = document_create(
+            collection=collection, filename=path.name, content=handle, actor=actor
+        )
     return document, created
 
 
@@ -55,7 +62,9 @@ def test_upload_index_and_answer_with_the_right_page(people, tmp_path, wait_inde
     assert rows[pdf.id].chunk_count == get_store().count(document_id=pdf.id) > 0
     assert rows[pdf.id].progress_done == rows[pdf.id].progress_total == rows[pdf.id].chunk_count
 
-    sources, done, streamed = _ask(people["alice"], "How many days of paid annual leave do employees get?")
+    sources, done, streamed = _ask(
+        people["alice"], "How many days of paid annual leave do employees get?"
+    )
     assert done["event"] == "done"
     cited = [s for s in sources if s["number"] in done["citations"]]
     assert cited, done
@@ -70,7 +79,9 @@ def test_upload_index_and_answer_with_the_right_page(people, tmp_path, wait_inde
 
 
 def test_user_without_the_group_gets_no_passage(people, tmp_path, wait_indexed):
-    hr_docs = collection_create(name="HR private", group_ids=[people["hr"].id], actor=people["admin"])
+    hr_docs = collection_create(
+        name="HR private", group_ids=[people["hr"].id], actor=people["admin"]
+    )
     pdf, _ = _upload(hr_docs, make_handbook_pdf(tmp_path / "handbook.pdf"), people["admin"])
     wait_indexed([pdf.id])
 
@@ -81,7 +92,9 @@ def test_user_without_the_group_gets_no_passage(people, tmp_path, wait_indexed):
     assert "twenty-seven" not in done["text"]
 
     # Granting the group takes effect at once, without re-embedding.
-    collection_set_groups(collection=hr_docs, group_ids=[people["hr"].id, people["eng"].id], actor=people["admin"])
+    collection_set_groups(
+        collection=hr_docs, group_ids=[people["hr"].id, people["eng"].id], actor=people["admin"]
+    )
     assert search_passages(user=people["bob"], query=LEAVE_SENTENCE)[0].document_id == pdf.id
     collection_set_groups(collection=hr_docs, group_ids=[people["hr"].id], actor=people["admin"])
     assert search_passages(user=people["bob"], query=LEAVE_SENTENCE) == []
@@ -118,5 +131,7 @@ def test_deleted_document_is_never_retrieved_again(people, tmp_path, wait_indexe
     document_delete(document=Document.objects.get(id=pdf.id), actor=people["admin"])
 
     assert get_store().count(document_id=pdf.id) == 0
-    assert all(p.document_id != pdf.id for p in search_passages(user=people["alice"], query=LEAVE_SENTENCE))
+    assert all(
+        p.document_id != pdf.id for p in search_passages(user=people["alice"], query=LEAVE_SENTENCE)
+    )
     assert not Document.objects.filter(id=pdf.id).exists()

@@ -5,9 +5,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-LEAVE_SENTENCE = "Every full-time employee is entitled to twenty-seven days of paid annual leave per calendar year."
-PARKING_SENTENCE = "Bicycle parking is available in the basement of the Lisbon office next to the showers."
-BADGE_SENTENCE = "Lost security badges must be reported to the facilities desk within twenty-four hours."
+LEAVE_SENTENCE = (
+    "Every full-time employee is entitled to twenty-seven days of paid annual leave "
+    "per calendar year."
+)
+PARKING_SENTENCE = (
+    "Bicycle parking is available in the basement of the Lisbon office next to the showers."
+)
+BADGE_SENTENCE = (
+    "Lost security badges must be reported to the facilities desk within twenty-four hours."
+)
 
 
 def make_pdf(path: Path, pages: list[list[str]]) -> Path:
@@ -44,8 +51,15 @@ def make_handbook_pdf(path: Path) -> Path:
     return make_pdf(
         path,
         [
-            ["Staff Handbook", "Welcome to the company. This handbook explains how we work together."],
-            ["Annual leave", LEAVE_SENTENCE, "Leave requests are approved by your manager in the HR portal."],
+            [
+                "Staff Handbook",
+                "Welcome to the company. This handbook explains how we work together.",
+            ],
+            [
+                "Annual leave",
+                LEAVE_SENTENCE,
+                "Leave requests are approved by your manager in the HR portal.",
+            ],
             ["Offices", PARKING_SENTENCE],
         ],
     )
@@ -70,7 +84,9 @@ def make_security_docx(path: Path) -> Path:
 
 def make_corrupt_pdf(path: Path) -> Path:
     """A file named .pdf that is cut off after its header."""
-    path.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n\x00\x13garbage")
+    path.write_bytes(
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n\x00\x13garbage"
+    )
     return path
 
 
@@ -81,7 +97,9 @@ def wait_for_documents(document_ids: list[int], *, timeout_s: float = 180.0) -> 
     deadline = time.monotonic() + timeout_s
     while True:
         rows = {d.id: d for d in Document.objects.filter(id__in=document_ids)}
-        if len(rows) == len(set(document_ids)) and all(d.status in ("indexed", "failed") for d in rows.values()):
+        if len(rows) == len(set(document_ids)) and all(
+            d.status in ("indexed", "failed") for d in rows.values()
+        ):
             return rows
         if time.monotonic() > deadline:
             states = {i: (d.status, d.progress_done, d.progress_total) for i, d in rows.items()}

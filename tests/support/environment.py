@@ -12,7 +12,9 @@ import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ["ENCLAVE_HOME"] = os.environ.get("ENCLAVE_TEST_HOME") or tempfile.mkdtemp(prefix="enclave-test-")
+os.environ["ENCLAVE_HOME"] = os.environ.get("ENCLAVE_TEST_HOME") or tempfile.mkdtemp(
+    prefix="enclave-test-"
+)
 os.environ.setdefault("ENCLAVE_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("ENCLAVE_TORCH_THREADS", "2")
 for _name in ("DATABASE_URL", "BROKER_URL"):

@@ -55,9 +55,13 @@ def process_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], *, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], *, timeout_s: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``enclave ARGS`` to completion and capture its output."""
-    return subprocess.run([ENCLAVE, *args], env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(
+        [ENCLAVE, *args], env=env, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
 
 
 class ServeProcess:
@@ -74,7 +78,10 @@ class ServeProcess:
         """Start and wait until /healthz answers."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [ENCLAVE, "serve", "--port", str(self.port)], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [ENCLAVE, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -105,7 +105,13 @@ def conversation_ask(
 
     model = get_chat_model()
     numbered = [
-        SourcePassage(number=s["number"], text=s["text"], title=s["title"], page=s["page"], heading=s["heading"])
+        SourcePassage(
+            number=s["number"],
+            text=s["text"],
+            title=s["title"],
+            page=s["page"],
+            heading=s["heading"],
+        )
         for s in sources
     ]
     answer = None
@@ -118,8 +124,12 @@ def conversation_ask(
     except InferenceError as exc:
         logger.error("answer failed: %s", exc.code)
         Message.objects.create(
-            conversation=conversation, role=Message.Role.ASSISTANT, text="", error_code=exc.code,
-            retrieval=sources, retrieval_ms=retrieval_ms,
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            text="",
+            error_code=exc.code,
+            retrieval=sources,
+            retrieval_ms=retrieval_ms,
         )
         yield {"event": "error", "code": exc.code, "message": str(exc)}
         return
@@ -132,7 +142,9 @@ def conversation_ask(
         role=Message.Role.ASSISTANT,
         text=answer.text,
         citations=cited,
-        retrieval=[{k: s[k] for k in ("number", "document_id", "chunk_index", "score")} for s in sources],
+        retrieval=[
+            {k: s[k] for k in ("number", "document_id", "chunk_index", "score")} for s in sources
+        ],
         model=answer.model,
         backend=answer.backend,
         grounded=answer.grounded,

@@ -41,27 +41,43 @@ class EnclaveSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ENCLAVE_", frozen=True, extra="ignore")
 
-    home: Path = Field(Path("var"), description="Directory for the embedded database, broker, index and uploads.")
+    home: Path = Field(
+        Path("var"), description="Directory for the embedded database, broker, index and uploads."
+    )
     debug: bool = False
-    secret_key: SecretStr | None = Field(None, description="Django secret key; generated under home/ in embedded mode.")
+    secret_key: SecretStr | None = Field(
+        None, description="Django secret key; generated under home/ in embedded mode."
+    )
     allowed_hosts: list[str] = ["127.0.0.1", "localhost"]
     csrf_trusted_origins: list[str] = []
     admin_username: str = "admin"
-    admin_password: SecretStr | None = Field(None, description="Password of the first admin; generated and printed when unset.")
+    admin_password: SecretStr | None = Field(
+        None, description="Password of the first admin; generated and printed when unset."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
-    database_url: SecretStr | None = Field(None, description="PostgreSQL URL; SQLite under home/ when unset.")
-    broker_url: SecretStr | None = Field(None, description="Redis URL; embedded SQLite broker when unset.")
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL; SQLite under home/ when unset."
+    )
+    broker_url: SecretStr | None = Field(
+        None, description="Redis URL; embedded SQLite broker when unset."
+    )
     worker_concurrency: int = 1
 
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; embedded Qdrant Edge when unset.")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; embedded Qdrant Edge when unset."
+    )
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "enclave_chunks"
 
-    embedding_model_dir: Path | None = Field(None, description="Local sentence-transformers model directory.")
+    embedding_model_dir: Path | None = Field(
+        None, description="Local sentence-transformers model directory."
+    )
     embedding_batch_size: int = 32
-    torch_threads: int | None = Field(None, description="CPU threads for embedding; default leaves a core free.")
+    torch_threads: int | None = Field(
+        None, description="CPU threads for embedding; default leaves a core free."
+    )
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
     max_upload_mb: int = 200
@@ -70,14 +86,18 @@ class EnclaveSettings(BaseSettings):
     search_dense_weight: float = 1.0
     search_sparse_weight: float = 1.0
 
-    llm_endpoints: str = Field("", description="Comma-separated BASE_URL|MODEL[|WEIGHT] of OpenAI-compatible servers.")
+    llm_endpoints: str = Field(
+        "", description="Comma-separated BASE_URL|MODEL[|WEIGHT] of OpenAI-compatible servers."
+    )
     llm_request_timeout_s: float = 60.0
     llm_connect_timeout_s: float = 3.0
     llm_first_token_timeout_s: float = 20.0
     llm_context_tokens: int = 8192
     llm_max_answer_tokens: int = 512
 
-    stalled_after_s: int = Field(300, description="A document with no progress for this long is requeued.")
+    stalled_after_s: int = Field(
+        300, description="A document with no progress for this long is requeued."
+    )
     reconcile_interval_s: int = 60
 
     @classmethod
@@ -157,7 +177,9 @@ class EnclaveSettings(BaseSettings):
 
     def chunking_config(self) -> ChunkingConfig:
         """Chunking slice for ``retrieval``."""
-        return ChunkingConfig(chunk_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap_tokens)
+        return ChunkingConfig(
+            chunk_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap_tokens
+        )
 
     def parsing_config(self) -> ParsingConfig:
         """Parsing slice for ``retrieval``."""
@@ -165,16 +187,23 @@ class EnclaveSettings(BaseSettings):
 
     def search_config(self) -> SearchConfig:
         """Search slice for ``retrieval``."""
-        return SearchConfig(dense_weight=self.search_dense_weight, sparse_weight=self.search_sparse_weight)
+        return SearchConfig(
+            dense_weight=self.search_dense_weight, sparse_weight=self.search_sparse_weight
+        )
 
     def store_config(self) -> StoreConfig:
         """Vector store slice: Qdrant Edge under home/ or a Qdrant server."""
         if self.qdrant_url:
             api_key = self.qdrant_api_key.get_secret_value() if self.qdrant_api_key else None
             return StoreConfig(
-                kind="server", url=self.qdrant_url, api_key=api_key, collection=self.qdrant_collection
+                kind="server",
+                url=self.qdrant_url,
+                api_key=api_key,
+                collection=self.qdrant_collection,
             )
-        return StoreConfig(kind="edge", path=self.home_dir / "qdrant-edge", collection=self.qdrant_collection)
+        return StoreConfig(
+            kind="edge", path=self.home_dir / "qdrant-edge", collection=self.qdrant_collection
+        )
 
     def inference_config(self) -> InferenceConfig:
         """LLM slice for ``inference``; no endpoints means extractive answers."""

@@ -52,7 +52,11 @@ def _vector_store() -> str:
     if settings.embedded and runtime.serve_is_running():
         return "Qdrant Edge is open in the running 'enclave serve' (owned by that process)"
     points = get_store().count()
-    kind = "Qdrant server at " + str(settings.qdrant_url) if settings.qdrant_url else "Qdrant Edge (embedded)"
+    kind = (
+        "Qdrant server at " + str(settings.qdrant_url)
+        if settings.qdrant_url
+        else "Qdrant Edge (embedded)"
+    )
     return f"{kind}: {points} chunks"
 
 
@@ -63,23 +67,32 @@ def _embedding_model() -> str:
     embedder = get_embedder()
     vector = embedder.embed_query("health check")
     elapsed = (time.perf_counter() - started) * 1000
-    return f"{embedder.model_name}: {len(vector)} dimensions, loaded and encoded in {elapsed:.0f} ms (offline)"
+    return (
+        f"{embedder.model_name}: {len(vector)} dimensions, "
+        f"loaded and encoded in {elapsed:.0f} ms (offline)"
+    )
 
 
 def _llm() -> str:
     config = get_settings().inference_config()
     if not config.endpoints:
-        return "no LLM endpoints configured: answers are extractive (ENCLAVE_LLM_ENDPOINTS to add vLLM)"
+        return "no LLM endpoints: answers are extractive (set ENCLAVE_LLM_ENDPOINTS for vLLM)"
     lines = []
     down = 0
     for endpoint in config.endpoints:
         base = endpoint.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
         try:
-            response = httpx.get(f"{base}/models", headers=headers, timeout=config.connect_timeout_s + 2)
+            response = httpx.get(
+                f"{base}/models", headers=headers, timeout=config.connect_timeout_s + 2
+            )
             response.raise_for_status()
             served = [m.get("id") for m in response.json().get("data", [])]
-            state = "serves " + endpoint.model if endpoint.model in served else f"does not serve {endpoint.model} ({served})"
+            state = (
+                "serves " + endpoint.model
+                if endpoint.model in served
+                else f"does not serve {endpoint.model} ({served})"
+            )
             down += endpoint.model not in served
         except (httpx.HTTPError, ValueError) as exc:
             state = f"unreachable ({type(exc).__name__})"

@@ -58,7 +58,9 @@ def get_indexer() -> Indexer:
 
 def get_searcher() -> Searcher:
     """A searcher over the process's store and embedder."""
-    return Searcher(store=get_store(), embedder=get_embedder(), config=get_settings().search_config())
+    return Searcher(
+        store=get_store(), embedder=get_embedder(), config=get_settings().search_config()
+    )
 
 
 @cache

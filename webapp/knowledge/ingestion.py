@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,7 +38,9 @@ def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
     claimed = (
         Document.objects.filter(id=document_id, status__in=IN_PROGRESS_STATUSES)
         .filter(
-            Q(status=DocumentStatus.QUEUED) | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
+            Q(status=DocumentStatus.QUEUED)
+            | Q(heartbeat_at__isnull=True)
+            | Q(heartbeat_at__lt=stale)
         )
         .update(
             status=DocumentStatus.PARSING,
@@ -54,7 +57,7 @@ def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
     return Document.objects.select_related("collection").get(id=document_id)
 
 
-def _report(document_id: int) -> callable:
+def _report(document_id: int) -> Callable[[Progress], None]:
     """A progress callback that writes stage, counts and a heartbeat."""
 
     def on_progress(progress: Progress) -> None:
@@ -70,7 +73,10 @@ def _report(document_id: int) -> callable:
 
 def _fail(document_id: int, *, code: str, message: str) -> None:
     Document.objects.filter(id=document_id).exclude(status=DocumentStatus.DELETING).update(
-        status=DocumentStatus.FAILED, error_code=code, error_message=message, heartbeat_at=timezone.now()
+        status=DocumentStatus.FAILED,
+        error_code=code,
+        error_message=message,
+        heartbeat_at=timezone.now(),
     )
 
 
@@ -86,7 +92,9 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     meta = DocumentMeta(
         document_id=document.id,
         collection_id=document.collection_id,
-        group_ids=payload_group_ids(document.collection.allowed_groups.values_list("id", flat=True)),
+        group_ids=payload_group_ids(
+            document.collection.allowed_groups.values_list("id", flat=True)
+        ),
         title=document.title,
         sha256=document.sha256,
     )
@@ -111,7 +119,11 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         return
     except Exception as exc:  # the worker must survive any bad file
         logger.exception("document %s: unexpected error during ingestion", document.id)
-        _fail(document.id, code="internal_error", message=f"Unexpected error: {type(exc).__name__}: {exc}")
+        _fail(
+            document.id,
+            code="internal_error",
+            message=f"Unexpected error: {type(exc).__name__}: {exc}",
+        )
         return
     with transaction.atomic():
         updated = Document.objects.filter(id=document.id, status__in=IN_PROGRESS_STATUSES).update(
@@ -125,15 +137,20 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     if not updated:
         # Deleted while we worked: make sure nothing we wrote survives.
         indexer.delete_document(document.id)
-        logger.info("document %s was deleted during ingestion; its points were removed", document.id)
+        logger.info(
+            "document %s was deleted during ingestion; its points were removed", document.id
+        )
         return
     logger.info(
-        "document %s indexed: %s chunks in %.1f s", document.id, result.chunk_count, time.monotonic() - started
+        "document %s indexed: %s chunks in %.1f s",
+        document.id,
+        result.chunk_count,
+        time.monotonic() - started,
     )
 
 
 def documents_requeue_stalled(*, stalled_after_s: int) -> list[int]:
-    """Requeue documents that are queued or in progress with no heartbeat for ``stalled_after_s``."""
+    """Requeue queued or in-progress documents silent for ``stalled_after_s`` seconds."""
     stale = timezone.now() - timedelta(seconds=stalled_after_s)
     candidates = Document.objects.filter(status__in=IN_PROGRESS_STATUSES).filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale)

@@ -54,7 +54,9 @@ class Document(models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=500)
     filename = models.CharField(max_length=500)
-    source = models.CharField(max_length=20, choices=DocumentSource.choices, default=DocumentSource.UPLOAD)
+    source = models.CharField(
+        max_length=20, choices=DocumentSource.choices, default=DocumentSource.UPLOAD
+    )
     mime_type = models.CharField(max_length=200, blank=True)
     size_bytes = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -80,7 +82,9 @@ class Document(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["collection", "sha256"], name="unique_file_per_collection"),
+            models.UniqueConstraint(
+                fields=["collection", "sha256"], name="unique_file_per_collection"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,9 @@ def collection_create(
     return collection
 
 
-def collection_set_groups(*, collection: Collection, group_ids: Iterable[int], actor: Any | None) -> None:
+def collection_set_groups(
+    *, collection: Collection, group_ids: Iterable[int], actor: Any | None
+) -> None:
     """Change who may read a collection; its chunks' payloads follow at once."""
     _require_admin(actor)
     groups = list(Group.objects.filter(id__in=list(group_ids)))
@@ -90,7 +92,7 @@ def document_create(
     source: str = DocumentSource.UPLOAD,
     title: str | None = None,
 ) -> tuple[Document, bool]:
-    """Store a file and queue its ingestion; the same file twice returns the first (created=False)."""
+    """Store a file and queue its ingestion; a file already there is returned (created=False)."""
     _require_admin(actor)
     filename = Path(filename).name or "document"
     path, sha256, size = _store_upload(content)

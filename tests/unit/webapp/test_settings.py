@@ -11,7 +11,14 @@ from webapp.config.settings import EnclaveSettings
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "BROKER_URL", "QDRANT_URL", "LLM_ENDPOINTS", "SECRET_KEY", "CONFIG"):
+    for name in (
+        "DATABASE_URL",
+        "BROKER_URL",
+        "QDRANT_URL",
+        "LLM_ENDPOINTS",
+        "SECRET_KEY",
+        "CONFIG",
+    ):
         monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
     monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
@@ -32,7 +39,9 @@ def test_defaults_are_embedded(clean_env):
 
 def test_each_variable_switches_one_part(clean_env, monkeypatch):
     monkeypatch.setenv("ENCLAVE_QDRANT_URL", "http://qdrant:6333")
-    monkeypatch.setenv("ENCLAVE_LLM_ENDPOINTS", "http://gpu1:8000/v1|llama-8b,http://gpu2:8000/v1|llama-8b|2")
+    monkeypatch.setenv(
+        "ENCLAVE_LLM_ENDPOINTS", "http://gpu1:8000/v1|llama-8b,http://gpu2:8000/v1|llama-8b|2"
+    )
     settings = EnclaveSettings()
     assert settings.store_config().kind == "server"
     assert settings.store_config().url == "http://qdrant:6333"
@@ -55,7 +64,7 @@ def test_embedded_secret_key_is_generated_once_and_kept(clean_env):
 
 
 def test_toml_file_is_read_and_environment_wins(clean_env, monkeypatch):
-    (clean_env / "enclave.toml").write_text('search_limit = 9\nport = 9000\n')
+    (clean_env / "enclave.toml").write_text("search_limit = 9\nport = 9000\n")
     monkeypatch.setenv("ENCLAVE_PORT", "9100")
     settings = EnclaveSettings()
     assert settings.search_limit == 9

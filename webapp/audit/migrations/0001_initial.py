@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,17 +14,45 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ask', 'Question answered'), ('document.upload', 'Document uploaded'), ('document.delete', 'Document deleted'), ('document.download', 'Document downloaded'), ('collection.create', 'Collection created'), ('collection.groups', 'Collection groups changed')], db_index=True, max_length=40)),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('detail', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ask", "Question answered"),
+                            ("document.upload", "Document uploaded"),
+                            ("document.delete", "Document deleted"),
+                            ("document.download", "Document downloaded"),
+                            ("collection.create", "Collection created"),
+                            ("collection.groups", "Collection groups changed"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                    ),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
+                ("detail", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,57 +6,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Collection',
+            name="Collection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('allowed_groups', models.ManyToManyField(blank=True, related_name='collections', to='auth.group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "allowed_groups",
+                    models.ManyToManyField(blank=True, related_name="collections", to="auth.group"),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=500)),
-                ('filename', models.CharField(max_length=500)),
-                ('source', models.CharField(choices=[('upload', 'Upload'), ('cli', 'Command line'), ('api', 'API')], default='upload', max_length=20)),
-                ('mime_type', models.CharField(blank=True, max_length=200)),
-                ('size_bytes', models.BigIntegerField(default=0)),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('stored_path', models.CharField(max_length=1000)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('parsing', 'Parsing'), ('chunking', 'Chunking'), ('embedding', 'Embedding'), ('indexing', 'Indexing'), ('indexed', 'Indexed'), ('failed', 'Failed'), ('deleting', 'Deleting')], db_index=True, default='queued', max_length=20)),
-                ('progress_done', models.IntegerField(default=0)),
-                ('progress_total', models.IntegerField(default=0)),
-                ('error_code', models.CharField(blank=True, max_length=64)),
-                ('error_message', models.TextField(blank=True)),
-                ('chunk_count', models.IntegerField(default=0)),
-                ('attempts', models.IntegerField(default=0)),
-                ('version', models.IntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('indexed_at', models.DateTimeField(blank=True, null=True)),
-                ('collection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='knowledge.collection')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                ("filename", models.CharField(max_length=500)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("upload", "Upload"), ("cli", "Command line"), ("api", "API")],
+                        default="upload",
+                        max_length=20,
+                    ),
+                ),
+                ("mime_type", models.CharField(blank=True, max_length=200)),
+                ("size_bytes", models.BigIntegerField(default=0)),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("stored_path", models.CharField(max_length=1000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("parsing", "Parsing"),
+                            ("chunking", "Chunking"),
+                            ("embedding", "Embedding"),
+                            ("indexing", "Indexing"),
+                            ("indexed", "Indexed"),
+                            ("failed", "Failed"),
+                            ("deleting", "Deleting"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("progress_done", models.IntegerField(default=0)),
+                ("progress_total", models.IntegerField(default=0)),
+                ("error_code", models.CharField(blank=True, max_length=64)),
+                ("error_message", models.TextField(blank=True)),
+                ("chunk_count", models.IntegerField(default=0)),
+                ("attempts", models.IntegerField(default=0)),
+                ("version", models.IntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("indexed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "collection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="knowledge.collection",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('collection', 'sha256'), name='unique_file_per_collection')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("collection", "sha256"), name="unique_file_per_collection"
+                    )
+                ],
             },
         ),
     ]
