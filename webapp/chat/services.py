@@ -25,6 +25,7 @@ from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import access_conversation
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_model, get_searcher
+from webapp.core.errors import NotFoundError
 from webapp.core.permissions import user_allowed_group_ids
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,11 @@ def conversation_ask(
     if conversation_id is None:
         conversation = conversation_start(user=user, title=question)
     else:
-        conversation = access_conversation(user=user, conversation_id=conversation_id)
+        try:
+            conversation = access_conversation(user=user, conversation_id=conversation_id)
+        except NotFoundError as exc:
+            yield {"event": "error", **exc.as_dict()}
+            return
     history = _history(conversation)
     Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
 

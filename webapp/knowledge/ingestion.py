@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from retrieval import DocumentMeta, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
-from webapp.core.engines import get_indexer
+from webapp.core.engines import get_indexer, get_store
 from webapp.core.permissions import payload_group_ids
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
 from worker.contracts import enqueue_ingest
@@ -78,6 +78,13 @@ def _fail(document_id: int, *, code: str, message: str) -> None:
         error_message=message,
         heartbeat_at=timezone.now(),
     )
+
+
+def _apply_current_groups(document: Document, *, written: tuple[int, ...]) -> None:
+    """Collection groups changed while indexing: bring the points up to date."""
+    current = payload_group_ids(document.collection.allowed_groups.values_list("id", flat=True))
+    if current != written:
+        get_store().set_document_groups(document.id, list(current))
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
@@ -141,6 +148,7 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             "document %s was deleted during ingestion; its points were removed", document.id
         )
         return
+    _apply_current_groups(document, written=meta.group_ids)
     logger.info(
         "document %s indexed: %s chunks in %.1f s",
         document.id,

@@ -17,7 +17,7 @@ def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
         document_count=Count("documents", distinct=True),
         indexed_count=Count("documents", filter=Q(documents__status="indexed"), distinct=True),
         failed_count=Count("documents", filter=Q(documents__status="failed"), distinct=True),
-    )
+    ).order_by("name")
     if user_is_admin(user):
         return collections
     if not getattr(user, "is_authenticated", False):

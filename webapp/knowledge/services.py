@@ -19,7 +19,7 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_indexer, get_store
-from webapp.core.errors import PermissionDeniedError, ValidationError
+from webapp.core.errors import ErrorCode, PermissionDeniedError, ValidationError
 from webapp.core.permissions import payload_group_ids, user_is_admin
 from webapp.knowledge.models import Collection, Document, DocumentSource, DocumentStatus
 from worker.contracts import enqueue_ingest
@@ -70,15 +70,25 @@ def collection_set_groups(
     )
 
 
-def _store_upload(source: IO[bytes]) -> tuple[Path, str, int]:
+def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
     """Copy an upload under home/uploads while hashing it; returns (path, sha256, size)."""
-    target = get_settings().uploads_dir / uuid.uuid4().hex
+    settings = get_settings()
+    limit = settings.max_upload_mb * 1024 * 1024
+    target = settings.uploads_dir / uuid.uuid4().hex
     digest = hashlib.sha256()
     size = 0
     with target.open("wb") as out:
         while block := source.read(COPY_CHUNK):
-            digest.update(block)
             size += len(block)
+            if size > limit:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise ValidationError(
+                    f"{filename} is larger than the {settings.max_upload_mb} MB limit "
+                    "(ENCLAVE_MAX_UPLOAD_MB).",
+                    code=ErrorCode.TOO_LARGE,
+                )
+            digest.update(block)
             out.write(block)
     return target, digest.hexdigest(), size
 
@@ -95,7 +105,7 @@ def document_create(
     """Store a file and queue its ingestion; a file already there is returned (created=False)."""
     _require_admin(actor)
     filename = Path(filename).name or "document"
-    path, sha256, size = _store_upload(content)
+    path, sha256, size = _store_upload(content, filename=filename)
     existing = Document.objects.filter(collection=collection, sha256=sha256).first()
     if existing is not None:
         path.unlink(missing_ok=True)
