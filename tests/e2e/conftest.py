@@ -23,9 +23,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it
+    is open, so it must close before other tests call ``asyncio.run``.
+    """
     if not Path(CHROMIUM).exists():
         if IN_CI or REQUIRE_SERVICES:
             pytest.fail("Debian chromium is not installed (apt-get install chromium)")
