@@ -21,3 +21,13 @@ def services_urls() -> tuple[str | None, str | None]:
 def enclave_home() -> Path:
     """The scratch home directory of this test process."""
     return Path(os.environ["ENCLAVE_HOME"])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under integration/ and e2e/ run again in stage 2 (Redis, PostgreSQL)."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        elif "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
