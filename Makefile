@@ -68,7 +68,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/enclave serve $(SERVE_ARGS)
 
-test: $(VENV)/.installed-test system-deps
+test: system-deps $(VENV)/.installed-test
 	@$(MAKE) --no-print-directory test-embedded
 	@$(MAKE) --no-print-directory test-services
 

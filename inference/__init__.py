@@ -9,6 +9,7 @@ from inference.backends.extractive import ExtractiveChatModel
 from inference.backends.openai_compatible import OpenAICompatibleChatModel
 from inference.base import ChatModel
 from inference.budget import estimate_tokens
+from inference.catalogue import ModelSpec, build_catalogue
 from inference.citations import check_citations, parse_citations
 from inference.cluster import Cluster, Replica, ReplicaStatus
 from inference.config import Endpoint, InferenceConfig, parse_endpoints
@@ -16,6 +17,7 @@ from inference.errors import (
     ContextOverflowError,
     InferenceError,
     ModelUnavailableError,
+    UnknownModelError,
     UpstreamError,
 )
 from inference.language import detect_language
@@ -28,9 +30,28 @@ from inference.models import (
     StreamStats,
 )
 from inference.prompts import Prompt, build_messages, build_prompt
+from inference.rewrite import Rewrite, looks_like_follow_up, rewrite_heuristic, rewrite_question
+from inference.routing import ModelRouter, Route, classify_question, router_from_config
+from inference.support import SentenceSupport, Similarity, check_support
+from inference.tokenizer import ServedTokenCounter
 
 __all__ = [
     "Answer",
+    "ModelRouter",
+    "ModelSpec",
+    "Rewrite",
+    "Route",
+    "SentenceSupport",
+    "ServedTokenCounter",
+    "Similarity",
+    "UnknownModelError",
+    "build_catalogue",
+    "check_support",
+    "classify_question",
+    "looks_like_follow_up",
+    "rewrite_heuristic",
+    "rewrite_question",
+    "router_from_config",
     "AnswerDelta",
     "AnswerDone",
     "ChatModel",

@@ -79,6 +79,7 @@ class Cluster:
             write=request_timeout_s,
             pool=connect_timeout_s,
         )
+        self._aux_timeout = httpx.Timeout(connect_timeout_s, read=connect_timeout_s)
         self._client = httpx.Client(timeout=timeout, transport=transport, trust_env=False)
 
     @classmethod
@@ -111,6 +112,32 @@ class Cluster:
     def close(self) -> None:
         """Close pooled connections."""
         self._client.close()
+
+    def request_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A small JSON request (``path`` from the server root) to the least busy up replica.
+
+        Returns the decoded body, or None when no replica answers it with a 2xx; it never
+        changes a replica's health (only chat streams do).
+        """
+        now = self._clock()
+        with self._lock:
+            candidates = sorted((r for r in self.replicas if r.is_up(now)), key=Replica.load)
+        for replica in candidates:
+            root = replica.endpoint.base_url.removesuffix("/v1")
+            headers = {}
+            if replica.endpoint.api_key:
+                headers["Authorization"] = f"Bearer {replica.endpoint.api_key}"
+            try:
+                response = self._client.request(
+                    method, f"{root}{path}", json=body, headers=headers, timeout=self._aux_timeout
+                )
+                if response.is_success:
+                    return response.json()
+                logger.debug("%s %s on %s: HTTP %s", method, path, root, response.status_code)
+                return None  # the server answered: another replica of the same build would too
+            except (httpx.HTTPError, ValueError) as exc:
+                logger.debug("%s %s on %s failed: %r", method, path, root, exc)
+        return None
 
     def _acquire(self, tried: set[int]) -> Replica | None:
         now = self._clock()

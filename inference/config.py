@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from inference.catalogue import ModelSpec
 
 
 def normalize_base_url(url: str) -> str:
@@ -58,6 +61,17 @@ class InferenceConfig:
     context_tokens: int = 8192
     extractive_sentences: int = 3
     replica_cooloff_s: float = 10.0
+    # The catalogue; empty means "one model per distinct model name of ``endpoints``".
+    models: tuple[ModelSpec, ...] = ()
+    default_model: str = ""
+    rewrite_follow_ups: bool = True
+    hard_question_words: int = 40
+
+    def catalogue(self) -> tuple[ModelSpec, ...]:
+        """The models to serve: ``models`` when given, else ``endpoints`` grouped by model."""
+        from inference.catalogue import build_catalogue
+
+        return self.models or build_catalogue(self.endpoints)
 
 
 def parse_endpoints(spec: str) -> tuple[Endpoint, ...]:

@@ -5,7 +5,8 @@ Exception tree::
     InferenceError              code "inference_error"
     ├── ModelUnavailableError   code "model_unavailable"   no replica answered in time
     ├── ContextOverflowError    code "context_overflow"    prompt does not fit the model
-    └── UpstreamError           code "upstream_error"      the model server failed or broke off
+    ├── UpstreamError           code "upstream_error"      the model server failed or broke off
+    └── UnknownModelError       code "unknown_model"       a request named a model not served
 
 Each error has a stable ``code`` (for API responses and metrics) and a
 human-readable ``message``. Third-party errors are chained with ``raise ... from``.
@@ -43,3 +44,9 @@ class UpstreamError(InferenceError):
     """The model server returned an error or broke off a stream that had started."""
 
     code = "upstream_error"
+
+
+class UnknownModelError(InferenceError):
+    """A request asked for a model (or tier) that the catalogue does not have."""
+
+    code = "unknown_model"

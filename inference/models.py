@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from inference.support import SentenceSupport
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Answer:
     first_token_ms: float | None
     total_ms: float
     grounded: bool
+    # Decoding speed: output tokens over the time from the first token to the last.
+    tokens_per_s: float | None = None
+    # Sentence-level support, when a similarity function was given.
+    support: tuple[SentenceSupport, ...] = ()
 
 
 @dataclass(frozen=True)

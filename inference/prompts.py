@@ -62,7 +62,7 @@ def _render(
     return messages
 
 
-def _clean_history(history: Sequence[ChatTurn]) -> list[ChatTurn]:
+def clean_history(history: Sequence[ChatTurn]) -> list[ChatTurn]:
     """Merge repeated roles and trim so turns alternate user/assistant, as templates require."""
     turns: list[ChatTurn] = []
     for turn in history:
@@ -95,7 +95,7 @@ def build_prompt(
     """Build the prompt, dropping oldest history, then lowest-ranked passages, to fit."""
     counter = count_tokens or estimate_tokens
     budget = context_tokens - max_answer_tokens
-    kept_history = _clean_history(history)
+    kept_history = clean_history(history)
     kept_passages = sorted(passages, key=lambda passage: passage.number)
 
     def size() -> int:

@@ -14,6 +14,7 @@ from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,
     ParsingConfig,
+    RerankConfig,
     SearchConfig,
     SparseConfig,
     StoreConfig,
@@ -41,17 +42,33 @@ from retrieval.models import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.chunking import Chunker
-    from retrieval.embedding import Embedder, SentenceTransformerEmbedder, load_embedder
+    from retrieval.chunking import Chunker, index_text
+    from retrieval.embedding import (
+        Embedder,
+        SentenceTransformerEmbedder,
+        embedder_languages,
+        load_embedder,
+    )
+    from retrieval.language import LanguageDetector
     from retrieval.parsing import parse_file, supported_extensions
     from retrieval.pipeline import Indexer
-    from retrieval.search import Searcher
+    from retrieval.rerank import CrossEncoderReranker, Reranker, load_reranker
+    from retrieval.search import Searcher, SearchResult
+    from retrieval.shaping import shape_passages
     from retrieval.sparse import SparseEncoder
     from retrieval.store import IndexedChunk, VectorStore, chunk_point_id, open_store
 
 # Name -> module for names imported on first access.
 _LAZY = {
     "Chunker": "retrieval.chunking",
+    "index_text": "retrieval.chunking",
+    "embedder_languages": "retrieval.embedding",
+    "LanguageDetector": "retrieval.language",
+    "CrossEncoderReranker": "retrieval.rerank",
+    "Reranker": "retrieval.rerank",
+    "load_reranker": "retrieval.rerank",
+    "SearchResult": "retrieval.search",
+    "shape_passages": "retrieval.shaping",
     "Embedder": "retrieval.embedding",
     "SentenceTransformerEmbedder": "retrieval.embedding",
     "load_embedder": "retrieval.embedding",
@@ -70,6 +87,7 @@ __all__ = [
     "Chunk",
     "Chunker",
     "ChunkingConfig",
+    "CrossEncoderReranker",
     "DocumentMeta",
     "DocumentTooLargeError",
     "Embedder",
@@ -82,13 +100,17 @@ __all__ = [
     "IndexUnavailableError",
     "IndexedChunk",
     "Indexer",
+    "LanguageDetector",
     "ParseError",
     "ParsedDocument",
     "ParsingConfig",
     "Passage",
     "Progress",
+    "RerankConfig",
+    "Reranker",
     "RetrievalError",
     "SearchConfig",
+    "SearchResult",
     "Searcher",
     "Section",
     "SentenceTransformerEmbedder",
@@ -99,9 +121,13 @@ __all__ = [
     "UnsupportedFormatError",
     "VectorStore",
     "chunk_point_id",
+    "embedder_languages",
+    "index_text",
     "load_embedder",
+    "load_reranker",
     "open_store",
     "parse_file",
+    "shape_passages",
     "supported_extensions",
 ]
 

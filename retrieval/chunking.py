@@ -11,7 +11,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from retrieval.config import ChunkingConfig
 from retrieval.models import Chunk, Section
 
-__all__ = ["Chunker"]
+__all__ = ["Chunker", "index_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,16 @@ class Chunker:
         for half in halves:
             if half.strip():
                 yield from self._enforce_limit(half)
+
+
+def index_text(chunk: Chunk, title: str) -> str:
+    """The text embedded and BM25-encoded for a chunk: title and heading path, then the chunk.
+
+    Chunks are sized at most ``chunk_tokens`` (200) of the model's 256, so a short
+    title and heading fit; a long one can push the chunk's last words past the
+    model's limit (BM25 still sees them).
+    """
+    context = [part for part in (title.strip(), chunk.heading.strip()) if part]
+    if len(context) == 2 and context[0] == context[1]:
+        context.pop()
+    return "\n".join([*context, chunk.text]) if context else chunk.text

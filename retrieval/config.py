@@ -10,6 +10,7 @@ __all__ = [
     "ChunkingConfig",
     "EmbeddingConfig",
     "ParsingConfig",
+    "RerankConfig",
     "SearchConfig",
     "SparseConfig",
     "StoreConfig",
@@ -27,6 +28,11 @@ class EmbeddingConfig:
     # worker and search share a machine (oversubscription collapses throughput).
     threads: int | None = None
     device: str = "cpu"
+    # ISO 639-1 codes the model embeds well. None = guess: the packaged MiniLM and
+    # unknown models cover English only; names saying "multilingual" (or LaBSE,
+    # XLM-R, bge-m3) cover English and Portuguese. The searcher leans on BM25 for
+    # queries in a language the model does not cover.
+    languages: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,10 @@ class ChunkingConfig:
     # all-MiniLM-L6-v2 truncates at 256 word pieces (special tokens included).
     chunk_tokens: int = 200
     overlap_tokens: int = 30
+    # Embed and BM25-encode "title / heading: text" instead of the bare chunk, so a
+    # chunk that never names its document's subject still matches it. The stored
+    # passage text stays the bare chunk.
+    context_prefix: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,14 +53,31 @@ class ParsingConfig:
     """Limits applied before a file is parsed."""
 
     max_file_bytes: int = 200 * 1024 * 1024
+    # Office files (DOCX, PPTX, XLSX) are zips: refuse a decompression bomb before
+    # parsing, by the sizes its members declare (zipfile never inflates past them).
+    max_unzipped_bytes: int = 1024 * 1024 * 1024
+    max_zip_ratio: float = 200.0
+    max_zip_members: int = 10_000
 
 
 @dataclass(frozen=True)
 class SparseConfig:
     """BM25 sparse encoder settings; indexer and searcher must use the same one."""
 
-    # A Snowball language understood by qdrant_edge.Bm25Config, e.g. "english", "portuguese".
+    # Fallback Snowball language (qdrant_edge.Bm25Config name) for text whose
+    # language is not detected with confidence, e.g. "english", "portuguese".
     language: str = "english"
+    # ISO 639-1 codes detected per chunk and per query, each stemmed with its own
+    # Snowball stemmer and stopwords. () = always use ``language``.
+    detect_languages: tuple[str, ...] = ("en", "pt")
+    # BM25 term saturation and length normalisation (documents only; queries are
+    # binary). k and b are Anserini's BEIR values; avg_len is the mean BM25 token
+    # count (after stopwords) measured on 200-word-piece SciFact chunks with their
+    # title. On SciFact train they beat qdrant's defaults (1.2 / 0.75 / 256):
+    # BM25 nDCG@10 0.7007 vs 0.6966, hybrid 0.7342 vs 0.7322.
+    k: float = 0.9
+    b: float = 0.4
+    avg_len: float = 83.0
 
 
 @dataclass(frozen=True)
@@ -70,11 +97,48 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Hybrid search knobs: weighted reciprocal rank fusion of dense and BM25 arms."""
+    """Hybrid search knobs: weighted reciprocal rank fusion of dense and BM25 arms.
 
-    # BM25 beats MiniLM at rank 1 on our English baseline (0.82 vs 0.63 recall@1)
-    # and equal-weight fusion lost to BM25 alone, so the sparse arm weighs more.
+    Qdrant (Edge and server alike) scores a hit at 1-based rank ``r`` of an arm
+    with weight ``w`` as ``1 / (r / w + k - 1)``: a weight stretches that arm's
+    ranks, and a large ``k`` flattens both arms, so the weights only bite with a
+    small ``k``. Values were tuned on SciFact *train* queries (English) and
+    FaQuAD *train* (Portuguese); see ops/bench/results/scifact.md.
+    """
+
+    # SciFact train (809 queries): dense 0.688, BM25 0.701, equal weights with
+    # k=60 0.719, k=2 0.734 nDCG@10; a heavier BM25 arm did worse at every k.
     dense_weight: float = 1.0
-    sparse_weight: float = 2.0
-    candidates: int = 40
-    rrf_k: int = 60
+    sparse_weight: float = 1.0
+    rrf_k: int = 2
+    # For a query in a language the embedding model does not cover (MiniLM on
+    # Portuguese): BM25 leads and the dense arm only breaks ties. FaQuAD train:
+    # BM25 nDCG@10 0.918, equal-weight k=60 fusion 0.793, this 0.917.
+    uncovered_dense_weight: float = 0.1
+    uncovered_rrf_k: int = 2
+    # Chunks each arm hands to the fusion. 300 gained 0.0035 nDCG@10 on SciFact
+    # train over 100 at twice the Qdrant time.
+    candidates: int = 100
+    # "hybrid" fuses both arms; "dense" and "sparse" run one arm (evaluation).
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    # Result shaping: join neighbouring chunks of one section, drop passages whose
+    # words mostly repeat a better one, keep at most this many per document.
+    merge_adjacent: bool = True
+    duplicate_similarity: float = 0.8
+    max_per_document: int = 3
+    # Chunks fetched per requested passage, so shaping has something to choose from.
+    overfetch: int = 3
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    """Optional cross-encoder reranking; off when ``model_dir`` is None."""
+
+    # A local sentence-transformers CrossEncoder directory (no download at run time).
+    model_dir: Path | None = None
+    # How many fused candidates the cross-encoder rescores (cost grows linearly).
+    candidates: int = 20
+    batch_size: int = 16
+    threads: int | None = None
+    device: str = "cpu"
+    max_length: int = 512

@@ -12,9 +12,13 @@ from typing import Any, Protocol, runtime_checkable
 from retrieval.config import EmbeddingConfig
 from retrieval.errors import EmbeddingModelError
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "load_embedder"]
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "embedder_languages", "load_embedder"]
 
 logger = logging.getLogger(__name__)
+
+# Model names that tell a multilingual model (covering Portuguese) when
+# EmbeddingConfig.languages is not given.
+_MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm-r", "bge-m3")
 
 
 @runtime_checkable
@@ -45,6 +49,9 @@ class SentenceTransformerEmbedder:
         self.model_name = model_dir.name if config.model_dir else "all-MiniLM-L6-v2"
         self.tokenizer: Any = self._model.tokenizer
         self.dimension: int = _dimension(self._model)
+        self.languages: frozenset[str] = frozenset(
+            config.languages or _guess_languages(self.model_name)
+        )
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed passages for indexing, ``batch_size`` at a time."""
@@ -85,6 +92,19 @@ def load_embedder(config: EmbeddingConfig) -> Embedder:
             embedder = SentenceTransformerEmbedder(config)
             _cache[config] = embedder
         return embedder
+
+
+def embedder_languages(embedder: Embedder) -> frozenset[str]:
+    """Languages the embedder covers; English when it does not say."""
+    languages = getattr(embedder, "languages", None)
+    return frozenset(languages) if languages else frozenset({"en"})
+
+
+def _guess_languages(model_name: str) -> tuple[str, ...]:
+    name = model_name.lower()
+    if any(hint in name for hint in _MULTILINGUAL_HINTS):
+        return ("en", "pt")
+    return ("en",)
 
 
 def _packaged_model_dir() -> Path:

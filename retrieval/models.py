@@ -79,7 +79,12 @@ class IndexResult:
 
 @dataclass(frozen=True)
 class Passage:
-    """A search hit: one chunk with where it came from and its fused score."""
+    """A search hit: one chunk (or neighbouring chunks joined) with where it came from.
+
+    ``score`` is the fused RRF score (the cross-encoder's when reranked). The
+    optional fields explain the choice: the 1-based rank the chunk had in the
+    dense and BM25 arms (None = not among that arm's candidates).
+    """
 
     document_id: int
     collection_id: int
@@ -89,6 +94,25 @@ class Passage:
     page: int | None
     heading: str
     score: float
+    dense_rank: int | None = None
+    sparse_rank: int | None = None
+    rerank_score: float | None = None
+    # Every chunk joined into this passage, in order; () means just chunk_index.
+    chunk_indices: tuple[int, ...] = ()
+    # ISO 639-1 code detected for the chunk at indexing time, when known.
+    language: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why the passage was chosen, e.g. "dense #3, BM25 #1, reranked 0.91"."""
+        parts = []
+        if self.dense_rank is not None:
+            parts.append(f"dense #{self.dense_rank}")
+        if self.sparse_rank is not None:
+            parts.append(f"BM25 #{self.sparse_rank}")
+        if self.rerank_score is not None:
+            parts.append(f"reranked {self.rerank_score:.2f}")
+        return ", ".join(parts) or "fused"
 
 
 @dataclass(frozen=True)

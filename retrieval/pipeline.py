@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from retrieval.chunking import Chunker
+from retrieval.chunking import Chunker, index_text
 from retrieval.config import ChunkingConfig, ParsingConfig, SparseConfig
 from retrieval.embedding import Embedder
 from retrieval.errors import EmptyDocumentError
@@ -44,6 +44,7 @@ class Indexer:
         self._store = store
         self._embedder = embedder
         self._chunker = Chunker(chunking, embedder.tokenizer)
+        self._context_prefix = chunking.context_prefix
         self._parsing = parsing
         self._sparse = sparse or SparseEncoder(SparseConfig())
         # Chunks embedded and upserted per step; bounds the vectors held in memory.
@@ -102,17 +103,19 @@ class Indexer:
         logger.info("deleted document_id=%s", document_id)
 
     def _embed(self, batch: Sequence[Chunk], meta: DocumentMeta) -> list[IndexedChunk]:
-        texts = [chunk.text for chunk in batch]
+        texts = [index_text(c, meta.title) if self._context_prefix else c.text for c in batch]
         dense = self._embedder.embed_documents(texts)
+        languages = [self._sparse.detect_language(chunk.text) for chunk in batch]
         return [
             IndexedChunk(
                 point_id=chunk_point_id(meta.document_id, chunk.index, chunk.text),
                 chunk=chunk,
                 meta=meta,
                 dense=vector,
-                sparse=self._sparse.encode_document(chunk.text),
+                sparse=self._sparse.encode_document(text, language=language),
+                language=language,
             )
-            for chunk, vector in zip(batch, dense, strict=True)
+            for chunk, text, vector, language in zip(batch, texts, dense, languages, strict=True)
         ]
 
 

@@ -1,20 +1,45 @@
-"""Query side: embed the question both ways and run the permission-filtered hybrid search."""
+"""Query side: embed the question both ways and run the permission-filtered hybrid search.
+
+Steps: detect the query's language; encode it (dense + BM25 stemmed in that
+language); weight the arms (the dense arm counts little when the embedding model
+does not cover the query's language); one Qdrant query fuses both arms with
+weighted RRF under the group filter; optionally a cross-encoder rescores the top
+candidates; shaping joins neighbours, drops duplicates and caps per document.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from retrieval.config import SearchConfig, SparseConfig
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, embedder_languages
 from retrieval.models import Passage
+from retrieval.rerank import Reranker
+from retrieval.shaping import shape_passages
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import VectorStore
 
-__all__ = ["Searcher"]
+__all__ = ["SearchResult", "Searcher"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Passages plus how the search went: query language, arm weights, step timings."""
+
+    passages: list[Passage]
+    language: str | None = None
+    dense_weight: float = 0.0
+    sparse_weight: float = 0.0
+    rrf_k: int = 0
+    # Milliseconds per step: "embed" (dense + BM25 query encoding), "store"
+    # (the Qdrant query), "rerank" (only when a reranker ran), "total".
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class Searcher:
@@ -27,11 +52,14 @@ class Searcher:
         embedder: Embedder,
         config: SearchConfig = SearchConfig(),  # noqa: B008 - frozen
         sparse: SparseEncoder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._config = config
         self._sparse = sparse or SparseEncoder(SparseConfig())
+        self._reranker = reranker
+        self._embedder_languages = embedder_languages(embedder)
 
     def search(
         self,
@@ -42,23 +70,82 @@ class Searcher:
         limit: int = 6,
     ) -> list[Passage]:
         """Return up to ``limit`` passages visible to ``allowed_group_ids``, best first."""
+        return self.run(
+            query, allowed_group_ids=allowed_group_ids, collection_ids=collection_ids, limit=limit
+        ).passages
+
+    def run(
+        self,
+        query: str,
+        *,
+        allowed_group_ids: Sequence[int],
+        collection_ids: Sequence[int] | None = None,
+        limit: int = 6,
+        config: SearchConfig | None = None,
+        rerank: bool = True,
+        shape: bool = True,
+    ) -> SearchResult:
+        """Search and report language, weights and timings; ``config`` overrides the default."""
+        config = config or self._config
         if not allowed_group_ids or not query.strip() or limit <= 0:
-            return []
+            return SearchResult(passages=[])
         if collection_ids is not None and not collection_ids:
-            return []
+            return SearchResult(passages=[])
         started = time.perf_counter()
+        language = self._sparse.detect_language(query)
+        config = self.weighted(config, language)
+        dense = self._embedder.embed_query(query) if config.mode != "sparse" else []
+        sparse = self._sparse.encode_query(query, language=language)
+        encoded = time.perf_counter()
+        reranker = self._reranker if rerank else None
+        fetch = limit * max(1, config.overfetch) if shape else limit
+        if reranker is not None:
+            fetch = max(fetch, reranker.candidates)
         passages = self._store.search(
-            dense=self._embedder.embed_query(query),
-            sparse=self._sparse.encode_query(query),
+            dense=dense or [0.0] * self._embedder.dimension,
+            sparse=sparse,
             allowed_group_ids=allowed_group_ids,
             collection_ids=collection_ids,
-            limit=limit,
-            config=self._config,
+            limit=fetch,
+            config=config,
         )
+        searched = time.perf_counter()
+        timings = {"embed": (encoded - started) * 1000, "store": (searched - encoded) * 1000}
+        if reranker is not None:
+            passages = reranker.rerank(query, passages[: reranker.candidates])
+            timings["rerank"] = (time.perf_counter() - searched) * 1000
+        if shape:
+            passages = shape_passages(
+                passages,
+                limit=limit,
+                merge_adjacent=config.merge_adjacent,
+                duplicate_similarity=config.duplicate_similarity,
+                max_per_document=config.max_per_document,
+            )
+        passages = passages[:limit]
+        timings["total"] = (time.perf_counter() - started) * 1000
         logger.info(
-            "search groups=%s hits=%s ms=%.1f",
+            "search groups=%s lang=%s hits=%s embed_ms=%.1f store_ms=%.1f rerank_ms=%s",
             len(allowed_group_ids),
+            language or "?",
             len(passages),
-            (time.perf_counter() - started) * 1000,
+            timings["embed"],
+            timings["store"],
+            f"{timings['rerank']:.1f}" if "rerank" in timings else "-",
         )
-        return passages
+        return SearchResult(
+            passages=passages,
+            language=language,
+            dense_weight=config.dense_weight,
+            sparse_weight=config.sparse_weight,
+            rrf_k=config.rrf_k,
+            timings_ms=timings,
+        )
+
+    def weighted(self, config: SearchConfig, language: str | None) -> SearchConfig:
+        """``config`` led by BM25 when the embedding model does not cover ``language``."""
+        if language is None or language in self._embedder_languages:
+            return config
+        return dataclasses.replace(
+            config, dense_weight=config.uncovered_dense_weight, rrf_k=config.uncovered_rrf_k
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -33,7 +35,8 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     import uvicorn
 
     settings = get_settings()
-    lock = runtime.acquire_serve_lock() if settings.embedded else None
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    lock = runtime.acquire_serve_lock(url=url) if settings.embedded else None
     runtime.setup_django()
     runtime.migrate()
     password = runtime.ensure_admin()
@@ -43,7 +46,6 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
         requeued = embedded.start()
         if requeued:
             console.print(f"Requeued {len(requeued)} unfinished documents.")
-    url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"Enclave is running at [bold]{url}[/bold]")
     if password:
         console.print(
@@ -176,11 +178,6 @@ def _watch(document_ids: list[int]) -> int:
 def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None:
     """Print a streamed answer with its citations."""
     settings = get_settings()
-    if settings.embedded and runtime.serve_is_running():
-        raise click.ClickException(
-            "'enclave serve' owns the embedded index right now: ask in the web app, "
-            "or stop the server to ask from the terminal"
-        )
     runtime.setup_django()
     from webapp import cli_support
 
@@ -188,10 +185,27 @@ def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None
     if user is None:
         raise click.ClickException(f"no such user: {username}")
     collection_ids = cli_support.collection_ids(collection_names)
-    from webapp.chat.services import conversation_ask
+    server_url = runtime.serve_url() if settings.embedded else None
+    if server_url:
+        # The running server owns the embedded index: ask it over the API.
+        from webapp.cli_remote import remote_ask_events
 
-    sources: list[dict] = []
-    for event in conversation_ask(user=user, question=question, collection_ids=collection_ids):
+        events = remote_ask_events(
+            base_url=server_url, user=user, question=question, collection_ids=collection_ids
+        )
+    else:
+        from webapp.chat.services import conversation_ask
+
+        events = conversation_ask(user=user, question=question, collection_ids=collection_ids)
+    _print_answer(events)
+    from webapp.core.engines import close_engines
+
+    close_engines()
+
+
+def _print_answer(events: Iterator[dict[str, Any]]) -> None:
+    sources: list[dict[str, Any]] = []
+    for event in events:
         if event["event"] == "sources":
             sources = event["sources"]
         elif event["event"] == "delta":
@@ -207,9 +221,6 @@ def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None
             for s in cited:
                 page = f", page {s['page']}" if s["page"] else ""
                 console.print(f"  [{s['number']}] {s['title']}{page}")
-    from webapp.core.engines import close_engines
-
-    close_engines()
 
 
 @main.command()
@@ -258,6 +269,19 @@ def manage(ctx: click.Context) -> None:
 
     execute_from_command_line(["enclave manage", *ctx.args])
 
+
+from webapp.cli_tokens import token_command  # noqa: E402  (a subcommand group in its own module)
+
+main.add_command(token_command)
+
+from webapp.cli_ingest import COMMANDS as INGEST_COMMANDS  # noqa: E402  (retry, sync, reindex)
+
+for _command in INGEST_COMMANDS:
+    main.add_command(_command)
+
+from webapp.cli_eval import eval_group  # noqa: E402  (enclave eval retrieval)
+
+main.add_command(eval_group)
 
 if __name__ == "__main__":
     main()

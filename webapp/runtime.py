@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import IO
 
@@ -59,7 +60,7 @@ def _lock_path() -> Path:
     return get_settings().home_dir / LOCK_NAME
 
 
-def acquire_serve_lock() -> IO[str]:
+def acquire_serve_lock(*, url: str) -> IO[str]:
     """Hold the home directory for this process; raises RuntimeError if another serve holds it."""
     handle = _lock_path().open("a+")
     try:
@@ -71,9 +72,17 @@ def acquire_serve_lock() -> IO[str]:
         ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(str(os.getpid()))
+    handle.write(f"{os.getpid()} {url}")
     handle.flush()
     return handle
+
+
+def serve_url() -> str | None:
+    """The URL of the ``enclave serve`` that holds this home directory, if one runs."""
+    if not serve_is_running():
+        return None
+    parts = _lock_path().read_text().split()
+    return parts[1] if len(parts) == 2 else None
 
 
 def serve_is_running() -> bool:
@@ -111,10 +120,16 @@ class Reconciler:
         from django.db import close_old_connections
 
         from webapp.knowledge.ingestion import documents_requeue_stalled
+        from worker.contracts import enqueue_sync_folders
 
+        settings = get_settings()
+        next_sync = time.monotonic()  # configured folders: first sync at the first tick
         while not self._stop.wait(self.interval_s):
             try:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
+                if settings.sync_folders and time.monotonic() >= next_sync:
+                    enqueue_sync_folders()
+                    next_sync = time.monotonic() + settings.sync_interval_s
             except Exception:  # keep checking; a database hiccup must not end the loop
                 logger.exception("reconciler pass failed")
             finally:

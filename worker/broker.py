@@ -2,7 +2,7 @@
 
 Two changes to the stock transport (see ARCHITECTURE.md, verified here):
 a consumed message is deleted instead of being hidden forever, and the
-polling interval is short so a queued document starts within a second.
+polling interval is short so a queued document starts at once.
 Redelivery after a crash is not the broker's job: the Document row is the
 source of truth and the reconciler requeues stalled documents.
 """
@@ -48,7 +48,10 @@ class Transport(sqla.Transport):
     """SQLite-file transport with prompt polling."""
 
     Channel = Channel
-    polling_interval = 0.5
+    # With one prefetched task per worker slot, the worker waits one interval after
+    # each task before it fetches the next: 0.5 s made 200 short documents take
+    # minutes. An indexed SELECT on a local SQLite file ten times a second is cheap.
+    polling_interval = 0.1
 
 
 def register() -> None:

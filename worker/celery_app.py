@@ -8,7 +8,7 @@ from celery import Celery
 
 from webapp.config.settings import EnclaveSettings, get_settings
 from worker import broker
-from worker.contracts import RECONCILE_DOCUMENTS
+from worker.contracts import RECONCILE_DOCUMENTS, SYNC_FOLDERS
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.django_settings")
 
@@ -31,11 +31,28 @@ def _transport_options(broker_url: str) -> dict[str, object]:
     return {}
 
 
+def _beat_schedule(settings: EnclaveSettings) -> dict[str, dict[str, object]]:
+    schedule: dict[str, dict[str, object]] = {
+        "reconcile-documents": {
+            "task": RECONCILE_DOCUMENTS,
+            "schedule": float(settings.reconcile_interval_s),
+        }
+    }
+    if settings.sync_folders:
+        schedule["sync-folders"] = {
+            "task": SYNC_FOLDERS,
+            "schedule": float(settings.sync_interval_s),
+        }
+    return schedule
+
+
 def create_app(settings: EnclaveSettings) -> Celery:
     """A Celery app for these settings: JSON only, late acks, one task at a time per slot."""
     broker_url = _broker_url(settings)
     celery = Celery(
-        "enclave", broker=broker_url, include=["worker.tasks.ingestion", "worker.tasks.maintenance"]
+        "enclave",
+        broker=broker_url,
+        include=["worker.tasks.ingestion", "worker.tasks.maintenance", "worker.tasks.sync"],
     )
     celery.conf.update(
         task_serializer="json",
@@ -51,12 +68,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         broker_connection_retry_on_startup=True,
         task_default_queue="enclave",
         broker_transport_options=_transport_options(broker_url),
-        beat_schedule={
-            "reconcile-documents": {
-                "task": RECONCILE_DOCUMENTS,
-                "schedule": float(settings.reconcile_interval_s),
-            }
-        },
+        beat_schedule=_beat_schedule(settings),
         timezone="UTC",
     )
     return celery

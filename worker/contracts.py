@@ -12,13 +12,18 @@ from typing import Any, TypedDict
 __all__ = [
     "INGEST_DOCUMENT",
     "RECONCILE_DOCUMENTS",
+    "SYNC_FOLDERS",
     "IngestPayload",
     "enqueue_ingest",
+    "enqueue_sync_folders",
     "ingest_payload",
 ]
 
 INGEST_DOCUMENT = "enclave.ingest_document"
 RECONCILE_DOCUMENTS = "enclave.reconcile_documents"
+# Periodic: sync every folder of ENCLAVE_SYNC_FOLDERS into its collection (no payload).
+SYNC_FOLDERS = "enclave.sync_folders"
+SYNC_EXPIRES_S = 3600
 INGEST_EXPIRES_S = 24 * 3600
 
 
@@ -39,3 +44,10 @@ def enqueue_ingest(document_id: int) -> None:
     app.send_task(
         INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S
     )
+
+
+def enqueue_sync_folders() -> None:
+    """Send the folder-sync task by name (the embedded runtime's stand-in for beat)."""
+    from worker.celery_app import app
+
+    app.send_task(SYNC_FOLDERS, kwargs={}, expires=SYNC_EXPIRES_S)

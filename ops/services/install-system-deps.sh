@@ -7,7 +7,10 @@
 # install; exits 0 when everything is present, 1 when something is missing.
 set -euo pipefail
 
-PACKAGES=(chromium redis-server postgresql fonts-dejavu-core)
+# slapd and ldap-utils: the LDAP sign-in tests start their own slapd; libldap2-dev and
+# libsasl2-dev: pip builds python-ldap (django-auth-ldap) from source; gettext: makemessages
+# and compilemessages when translations change (the compiled .mo files are committed).
+PACKAGES=(chromium redis-server postgresql fonts-dejavu-core slapd ldap-utils libldap2-dev libsasl2-dev gettext)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from retrieval.config import ParsingConfig
 from retrieval.models import ParsedDocument
-from retrieval.parsing.detect import EXTENSIONS, Format, check_magic, check_size, detect_format
+from retrieval.parsing.archive import check_zip
+from retrieval.parsing.detect import (
+    EXTENSIONS,
+    ZIP_FORMATS,
+    Format,
+    check_magic,
+    check_size,
+    detect_format,
+)
 
 __all__ = ["parse_file", "supported_extensions"]
 
@@ -33,6 +41,8 @@ def parse_file(
     fmt = detect_format(path, mime_type=mime_type, filename=filename)
     size = check_size(path, config)
     check_magic(path, fmt)
+    if fmt in ZIP_FORMATS:
+        check_zip(path, config, label=ZIP_FORMATS[fmt][0])
     started = time.perf_counter()
     parsed = _parser(fmt)(path)
     logger.info("parsed format=%s bytes=%s seconds=%.3f", fmt, size, time.perf_counter() - started)
@@ -49,6 +59,22 @@ def _parser(fmt: Format) -> Callable[[Path], ParsedDocument]:
         from retrieval.parsing.docx import parse_docx
 
         return parse_docx
+    if fmt == "pptx":
+        from retrieval.parsing.pptx import parse_pptx
+
+        return parse_pptx
+    if fmt == "xlsx":
+        from retrieval.parsing.spreadsheet import parse_xlsx
+
+        return parse_xlsx
+    if fmt == "csv":
+        from retrieval.parsing.spreadsheet import parse_csv
+
+        return parse_csv
+    if fmt == "eml":
+        from retrieval.parsing.mail import parse_eml
+
+        return parse_eml
     if fmt == "html":
         from retrieval.parsing.html import parse_html
 

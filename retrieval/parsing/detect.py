@@ -16,11 +16,16 @@ from retrieval.errors import (
 
 logger = logging.getLogger(__name__)
 
-Format = Literal["pdf", "docx", "html", "markdown", "text"]
+Format = Literal["pdf", "docx", "pptx", "xlsx", "csv", "eml", "html", "markdown", "text"]
 
 EXTENSIONS: dict[str, Format] = {
     ".pdf": "pdf",
     ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".csv": "csv",
+    ".eml": "eml",
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
@@ -33,11 +38,29 @@ EXTENSIONS: dict[str, Format] = {
 MIME_TYPES: dict[str, Format] = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/csv": "csv",
+    "message/rfc822": "eml",
     "text/html": "html",
     "application/xhtml+xml": "html",
     "text/markdown": "markdown",
     "text/x-markdown": "markdown",
     "text/plain": "text",
+}
+
+# Binary Office formats from before 2007, and what to save them as instead.
+LEGACY_OFFICE: dict[str, str] = {".doc": ".docx", ".xls": ".xlsx", ".ppt": ".pptx"}
+_LEGACY_MIME_TYPES: dict[str, str] = {
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.ms-powerpoint": ".ppt",
+}
+# Zip-based formats, the name an administrator knows them by, and their legacy twin.
+ZIP_FORMATS: dict[str, tuple[str, str]] = {
+    "docx": ("Word document", ".doc"),
+    "pptx": ("PowerPoint file", ".ppt"),
+    "xlsx": ("Excel workbook", ".xls"),
 }
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -53,15 +76,26 @@ def detect_format(path: Path, *, mime_type: str | None, filename: str | None) ->
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     mime = (mime_type or "").split(";")[0].strip().lower()
+    legacy = suffix if suffix in LEGACY_OFFICE else _LEGACY_MIME_TYPES.get(mime)
+    if legacy is not None:
+        raise UnsupportedFormatError(legacy_message(legacy))
+    if suffix == ".msg" or mime == "application/vnd.ms-outlook":
+        raise UnsupportedFormatError(
+            "Outlook .msg files are not supported: save the e-mail as .eml and upload it again."
+        )
     if mime in MIME_TYPES:
         return MIME_TYPES[mime]
     label = suffix or mime or "unknown"
-    if suffix == ".doc" or mime == "application/msword":
-        raise UnsupportedFormatError(
-            "Legacy Word (.doc) files are not supported: "
-            "save the file as .docx and upload it again."
-        )
     raise UnsupportedFormatError(f"This file type is not supported: {label}.")
+
+
+def legacy_message(suffix: str) -> str:
+    """The reason given for a pre-2007 binary Office file (.doc, .xls, .ppt)."""
+    modern = LEGACY_OFFICE[suffix]
+    return (
+        f"Unsupported legacy Office format ({suffix}): "
+        f"save the file as {modern} and upload it again."
+    )
 
 
 def check_size(path: Path, config: ParsingConfig) -> int:
@@ -83,17 +117,16 @@ def check_magic(path: Path, fmt: Format) -> None:
     head = _read_head(path)
     if fmt == "pdf" and b"%PDF" not in head[:1024]:
         raise ParseError("The PDF is damaged and could not be read: not a PDF file.")
-    if fmt == "docx" and not head.startswith(_ZIP_MAGIC):
+    if fmt in ZIP_FORMATS and not head.startswith(_ZIP_MAGIC):
+        label, legacy = ZIP_FORMATS[fmt]
         if head.startswith(_OLE_MAGIC):
             if _is_encrypted_office(path):
                 raise EncryptedDocumentError(
-                    "The Word document is password protected: "
-                    "remove the password and upload it again."
+                    f"The {label} is password protected: remove the password and upload it again."
                 )
-            raise UnsupportedFormatError(
-                "This is a legacy Word (.doc) file: save it as .docx and upload it again."
-            )
-        raise ParseError("The Word document is damaged and could not be read: not a .docx file.")
+            raise UnsupportedFormatError(legacy_message(legacy))
+        modern = f".{fmt}"
+        raise ParseError(f"The {label} is damaged and could not be read: not a {modern} file.")
 
 
 def _read_head(path: Path) -> bytes:

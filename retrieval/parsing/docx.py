@@ -6,11 +6,13 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from zipfile import BadZipFile
 
 import docx
 from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -66,6 +68,8 @@ def _open(path: Path) -> DocxDocument:
 def _blocks(document: DocxDocument) -> Iterator[Paragraph | Table]:
     # Walk the body in order so tables stay where they appear between paragraphs.
     for child in document.element.body.iterchildren():
+        if not isinstance(child.tag, str):  # XML comments and processing instructions
+            continue
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             yield Paragraph(child, document)
@@ -91,16 +95,17 @@ def _is_list_item(paragraph: Paragraph, style: str) -> bool:
 
 
 def _table_text(table: Table) -> str:
+    # Walk the XML rows and cells directly: python-docx's row.cells raises on tables
+    # with irregular grids (gridBefore offsets, incomplete rows) found in real files.
     rows: list[str] = []
-    for row in table.rows:
-        cells: list[str] = []
-        previous = None
-        for cell in row.cells:
-            # Merged cells repeat the same cell object; keep one copy.
-            if previous is not None and cell._tc is previous:
-                continue
-            previous = cell._tc
-            cells.append(" ".join(cell.text.split()))
+    for tr in table._tbl.tr_lst:
+        cells = [_cell_text(tc) for tc in tr.tc_lst]
         if any(cells):
             rows.append(" | ".join(cells))
     return "\n".join(rows)
+
+
+def _cell_text(tc: Any) -> str:
+    # Paragraphs of the cell (and of tables nested in it), one space apart.
+    paragraphs = ("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+    return " ".join(" ".join(paragraphs).split())

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from bs4 import BeautifulSoup
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from retrieval.errors import EmptyDocumentError, ParseError
-from retrieval.models import ParsedDocument
+from retrieval.models import ParsedDocument, Section
 from retrieval.parsing.headings import SectionBuilder
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,19 @@ _CELLS = frozenset({"td", "th"})
 def parse_html(path: Path) -> ParsedDocument:
     """Read an HTML file into sections keyed by heading path (page is always None)."""
     try:
-        soup = BeautifulSoup(path.read_bytes(), "html.parser")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
+    title, sections = html_sections(data)
+    if not sections:
+        raise EmptyDocumentError("The web page has no extractable text.")
+    return ParsedDocument(title=title, sections=sections)
+
+
+def html_sections(markup: bytes | str) -> tuple[str | None, list[Section]]:
+    """Parse HTML markup into (title, sections); also used for HTML e-mail bodies."""
+    try:
+        soup = BeautifulSoup(markup, "html.parser")
     except Exception as exc:
         raise ParseError(f"The web page could not be read: {type(exc).__name__}.") from exc
     title_tag = soup.find("title")
@@ -39,51 +52,62 @@ def parse_html(path: Path) -> ParsedDocument:
         tag.decompose()
     walker = _Walker()
     walker.walk(soup.body or soup)
-    sections = walker.builder.finish()
-    if not sections:
-        raise EmptyDocumentError("The web page has no extractable text.")
-    return ParsedDocument(title=title or None, sections=sections)
+    return title or None, walker.builder.finish()
+
+
+# Marks, on the walker's stack, the end of a block element.
+_END_BLOCK = object()
 
 
 class _Walker:
-    """Depth-first walk that turns block elements into lines and headings into paths."""
+    """Depth-first walk that turns block elements into lines and headings into paths.
+
+    Iterative (an explicit stack), so a page nested ten thousand levels deep
+    does not hit Python's recursion limit.
+    """
 
     def __init__(self) -> None:
         self.builder = SectionBuilder(page=None)
         self._line: list[str] = []
 
-    def walk(self, node: Tag) -> None:
-        """Visit ``node`` and its descendants in document order."""
-        for child in node.children:
-            if isinstance(child, Comment | Doctype | ProcessingInstruction):
+    def walk(self, root: Tag) -> None:
+        """Visit ``root``'s descendants in document order."""
+        stack: list[Any] = list(reversed(list(root.children)))
+        while stack:
+            node = stack.pop()
+            if node is _END_BLOCK:
+                self._end_line()
+            elif isinstance(node, Comment | Doctype | ProcessingInstruction):
                 continue
-            if isinstance(child, NavigableString):
-                self._line.append(str(child))
-            elif isinstance(child, Tag):
-                self._visit_tag(child)
+            elif isinstance(node, NavigableString):
+                self._line.append(str(node))
+            elif isinstance(node, Tag):
+                stack.extend(self._visit_tag(node))
 
-    def _visit_tag(self, tag: Tag) -> None:
+    def _visit_tag(self, tag: Tag) -> list[Any]:
+        """Handle ``tag`` and return what to push on the stack (reversed order)."""
         name = tag.name.lower()
+        children = list(reversed(list(tag.children)))
         if name in _HEADINGS:
             self._end_line()
             self.builder.add_heading(_HEADINGS[name], tag.get_text(" "))
-        elif name == "br":
+            return []
+        if name == "br":
             self._end_line()
-        elif name == "tr":
+            return []
+        if name == "tr":
             self._end_line()
             cells = [" ".join(c.get_text(" ").split()) for c in tag.find_all(_CELLS)]
             self.builder.add_text(" | ".join(cells))
-        elif name == "li":
+            return []
+        if name == "li":
             self._end_line()
             self._line.append("- ")
-            self.walk(tag)
+            return [_END_BLOCK, *children]
+        if name in _BLOCKS:
             self._end_line()
-        elif name in _BLOCKS:
-            self._end_line()
-            self.walk(tag)
-            self._end_line()
-        else:
-            self.walk(tag)
+            return [_END_BLOCK, *children]
+        return children
 
     def _end_line(self) -> None:
         line = " ".join("".join(self._line).split())

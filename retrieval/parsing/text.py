@@ -41,11 +41,12 @@ def read_text(path: Path) -> str:
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    wide = _wide_encoding(data)
+    if wide is not None:
         try:
-            return data.decode("utf-16")
+            return data.decode(wide)
         except UnicodeDecodeError as exc:
-            raise ParseError("The file could not be read: invalid UTF-16 text.") from exc
+            raise ParseError(f"The file could not be read: invalid {wide.upper()} text.") from exc
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -53,6 +54,25 @@ def _decode(data: bytes) -> str:
             continue
     logger.debug("text decoded as latin-1 bytes=%s", len(data))
     return data.decode("latin-1")
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-32/UTF-16 from a byte-order mark, or UTF-16 guessed from its zero bytes."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:_SAMPLE_CHARS]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    # Mostly-ASCII UTF-16 without a BOM: every other byte is zero.
+    even_zeros = sample[0::2].count(0) / (len(sample) // 2)
+    odd_zeros = sample[1::2].count(0) / (len(sample) // 2)
+    if odd_zeros > 0.6 and even_zeros < 0.05:
+        return "utf-16-le"
+    if even_zeros > 0.6 and odd_zeros < 0.05:
+        return "utf-16-be"
+    return None
 
 
 def _looks_binary(text: str) -> bool:
@@ -72,9 +92,18 @@ def _split(text: str) -> Iterator[Section]:
     while start < len(text):
         end = min(start + _SECTION_CHARS, len(text))
         if end < len(text):
-            cut = text.rfind("\n\n", start, end)
-            end = cut if cut > start else end
+            end = _cut_point(text, start, end)
         piece = text[start:end].strip()
         if piece:
             yield Section(text=piece, page=None, heading="")
         start = end
+
+
+def _cut_point(text: str, start: int, end: int) -> int:
+    # Prefer a paragraph break, then a line break, then a space: never split a word
+    # unless a 64 KB run has no whitespace at all.
+    for separator in ("\n\n", "\n", " "):
+        cut = text.rfind(separator, start, end)
+        if cut > start:
+            return cut
+    return end

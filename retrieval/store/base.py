@@ -17,6 +17,7 @@ __all__ = [
     "IndexedChunk",
     "VectorStore",
     "chunk_point_id",
+    "arm_ranks",
     "passage_from_payload",
     "payload_for",
 ]
@@ -46,6 +47,8 @@ class IndexedChunk:
     meta: DocumentMeta
     dense: list[float]
     sparse: SparseVector
+    # ISO 639-1 code the chunk was BM25-stemmed in; None when undetected.
+    language: str | None = None
 
 
 def payload_for(point: IndexedChunk) -> dict[str, Any]:
@@ -60,12 +63,25 @@ def payload_for(point: IndexedChunk) -> dict[str, Any]:
         "page": point.chunk.page,
         "heading": point.chunk.heading,
         "text": point.chunk.text,
+        "language": point.language,
     }
 
 
-def passage_from_payload(payload: Mapping[str, Any], score: float) -> Passage:
-    """Rebuild a Passage from a stored payload and its fused score."""
+def arm_ranks(point_ids: Sequence[Any]) -> dict[str, int]:
+    """1-based rank of each point id in one arm's result list."""
+    return {str(point_id): rank for rank, point_id in enumerate(point_ids, start=1)}
+
+
+def passage_from_payload(
+    payload: Mapping[str, Any],
+    score: float,
+    *,
+    dense_rank: int | None = None,
+    sparse_rank: int | None = None,
+) -> Passage:
+    """Rebuild a Passage from a stored payload, its fused score and its rank in each arm."""
     page = payload.get("page")
+    language = payload.get("language")
     return Passage(
         document_id=int(payload["document_id"]),
         collection_id=int(payload["collection_id"]),
@@ -75,6 +91,9 @@ def passage_from_payload(payload: Mapping[str, Any], score: float) -> Passage:
         page=int(page) if page is not None else None,
         heading=str(payload.get("heading", "")),
         score=float(score),
+        dense_rank=dense_rank,
+        sparse_rank=sparse_rank,
+        language=str(language) if language else None,
     )
 
 
@@ -86,8 +105,8 @@ class VectorStore(Protocol):
     - upsert overwrites points with the same id, so re-indexing converges;
     - delete_document removes every point of the document except keep_point_ids,
       so re-indexing a shorter document deletes its extra chunks;
-    - search always filters by group ids inside the engine and returns [] for
-      an empty allowed_group_ids without querying;
+    - search always filters by group ids inside the engine (every arm and the
+      fusion) and returns [] for an empty allowed_group_ids without querying;
     - set_document_groups / set_collection_groups change payload only (no re-embedding).
     """
 
@@ -117,7 +136,12 @@ class VectorStore(Protocol):
         limit: int,
         config: SearchConfig,
     ) -> list[Passage]:
-        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        """Search under the group filter, fused with weighted RRF in one engine round trip.
+
+        ``config.mode`` picks hybrid (prefetch both arms, weighted RRF) or one arm;
+        every returned passage carries its 1-based rank in each arm that ran
+        (None when it was not among that arm's ``config.candidates``).
+        """
         ...
 
     def count(self, *, document_id: int | None = None) -> int:

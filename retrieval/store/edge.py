@@ -20,6 +20,7 @@ from retrieval.store.base import (
     SCROLL_PAGE,
     SPARSE_VECTOR,
     IndexedChunk,
+    arm_ranks,
     passage_from_payload,
     payload_for,
 )
@@ -126,44 +127,53 @@ class EdgeStore:
         limit: int,
         config: SearchConfig,
     ) -> list[Passage]:
-        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        """Search under the group filter; hybrid = weighted RRF of both arms, in one batch."""
         if not allowed_group_ids or (collection_ids is not None and not collection_ids):
             return []
-        must: list[Any] = [
-            qe.FieldCondition("group_ids", match=qe.MatchAny([int(g) for g in allowed_group_ids]))
-        ]
-        if collection_ids is not None:
-            ids = [int(c) for c in collection_ids]
-            must.append(qe.FieldCondition("collection_id", match=qe.MatchAny(ids)))
-        acl = qe.Filter(must=must)
-        prefetches = [
-            qe.Prefetch(
-                limit=config.candidates,
-                query=qe.Query.Nearest(list(dense), using=DENSE_VECTOR),
-                filter=acl,
-            )
-        ]
-        weights = [config.dense_weight]
-        if sparse.indices:  # a query of stopwords only has no BM25 terms
-            prefetches.append(
-                qe.Prefetch(
-                    limit=config.candidates,
-                    query=qe.Query.Nearest(_sparse(sparse), using=SPARSE_VECTOR),
-                    filter=acl,
-                )
-            )
-            weights.append(config.sparse_weight)
-        request = qe.QueryRequest(
+        acl = _acl(allowed_group_ids, collection_ids)
+        dense_query = qe.Query.Nearest(list(dense), using=DENSE_VECTOR)
+        sparse_query = qe.Query.Nearest(_sparse(sparse), using=SPARSE_VECTOR)
+        has_terms = bool(sparse.indices)  # a query of stopwords only has no BM25 terms
+        if config.mode != "hybrid":
+            if config.mode == "sparse" and not has_terms:
+                return []
+            query = dense_query if config.mode == "dense" else sparse_query
+            hits = self._call("search", lambda: self._shard.query(_request(query, limit, acl)))
+            ranks = arm_ranks([hit.id for hit in hits])
+            key = "dense_rank" if config.mode == "dense" else "sparse_rank"
+            return [
+                passage_from_payload(hit.payload or {}, hit.score, **{key: ranks[str(hit.id)]})
+                for hit in hits
+            ]
+        arms = [(dense_query, config.dense_weight)]
+        if has_terms:
+            arms.append((sparse_query, config.sparse_weight))
+        fused = qe.QueryRequest(
             limit=limit,
-            prefetches=prefetches,
+            prefetches=[
+                qe.Prefetch(limit=config.candidates, query=query, filter=acl) for query, _ in arms
+            ],
             # The stub's union omits the nested Fusion.Rrf class it documents.
-            query=qe.Fusion.Rrf(k=config.rrf_k, weights=weights),  # type: ignore[arg-type]
+            query=qe.Fusion.Rrf(k=config.rrf_k, weights=[w for _, w in arms]),  # type: ignore[arg-type]
             filter=acl,
             with_payload=True,
             with_vector=False,
         )
-        hits = self._call("search", lambda: self._shard.query(request))
-        return [passage_from_payload(hit.payload or {}, hit.score) for hit in hits]
+        # The arms again, ids only, so each passage can say why it was chosen.
+        explain = [_request(query, config.candidates, acl, payload=False) for query, _ in arms]
+        batch = qe.QueryBatchRequest([fused, *explain])
+        results = self._call("search", lambda: self._shard.query_batch(batch))
+        dense_ranks = arm_ranks([hit.id for hit in results[1]])
+        sparse_ranks = arm_ranks([hit.id for hit in results[2]]) if has_terms else {}
+        return [
+            passage_from_payload(
+                hit.payload or {},
+                hit.score,
+                dense_rank=dense_ranks.get(str(hit.id)),
+                sparse_rank=sparse_ranks.get(str(hit.id)),
+            )
+            for hit in results[0]
+        ]
 
     def count(self, *, document_id: int | None = None) -> int:
         """Count points, optionally of one document."""
@@ -220,6 +230,22 @@ class EdgeStore:
         except Exception as exc:  # qdrant_edge raises plain Exception
             logger.warning("edge store %s failed: %s", what, exc)
             raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
+
+
+def _acl(allowed_group_ids: Sequence[int], collection_ids: Sequence[int] | None) -> qe.Filter:
+    must: list[Any] = [
+        qe.FieldCondition("group_ids", match=qe.MatchAny([int(g) for g in allowed_group_ids]))
+    ]
+    if collection_ids is not None:
+        ids = [int(c) for c in collection_ids]
+        must.append(qe.FieldCondition("collection_id", match=qe.MatchAny(ids)))
+    return qe.Filter(must=must)
+
+
+def _request(query: Any, limit: int, acl: qe.Filter, *, payload: bool = True) -> qe.QueryRequest:
+    return qe.QueryRequest(
+        limit=limit, query=query, filter=acl, with_payload=payload, with_vector=False
+    )
 
 
 def _match(field: str, value: int) -> qe.FieldCondition:

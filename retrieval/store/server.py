@@ -19,6 +19,7 @@ from retrieval.store.base import (
     SCROLL_PAGE,
     SPARSE_VECTOR,
     IndexedChunk,
+    arm_ranks,
     passage_from_payload,
     payload_for,
 )
@@ -153,47 +154,63 @@ class ServerStore:
         limit: int,
         config: SearchConfig,
     ) -> list[Passage]:
-        """Hybrid dense + BM25 search fused with weighted RRF, filtered by groups."""
+        """Search under the group filter; hybrid = weighted RRF of both arms, in one batch."""
         if not allowed_group_ids or (collection_ids is not None and not collection_ids):
             return []
-        must: list[models.Condition] = [
-            models.FieldCondition(
-                key="group_ids", match=models.MatchAny(any=[int(g) for g in allowed_group_ids])
+        acl = _acl(allowed_group_ids, collection_ids)
+        has_terms = bool(sparse.indices)  # a query of stopwords only has no BM25 terms
+        arms: list[tuple[Any, str, float]] = [(list(dense), DENSE_VECTOR, config.dense_weight)]
+        if has_terms:
+            arms.append((_sparse(sparse), SPARSE_VECTOR, config.sparse_weight))
+        if config.mode != "hybrid":
+            if config.mode == "sparse" and not has_terms:
+                return []
+            query, using, _ = arms[0] if config.mode == "dense" else arms[1]
+            request = models.QueryRequest(
+                query=query, using=using, filter=acl, limit=limit, with_payload=True
             )
-        ]
-        if collection_ids is not None:
-            must.append(
-                models.FieldCondition(
-                    key="collection_id", match=models.MatchAny(any=[int(c) for c in collection_ids])
-                )
-            )
-        acl = models.Filter(must=must)
-        prefetch = [
-            models.Prefetch(
-                query=list(dense), using=DENSE_VECTOR, limit=config.candidates, filter=acl
-            )
-        ]
-        weights = [config.dense_weight]
-        if sparse.indices:  # a query of stopwords only has no BM25 terms
-            prefetch.append(
-                models.Prefetch(
-                    query=_sparse(sparse), using=SPARSE_VECTOR, limit=config.candidates, filter=acl
-                )
-            )
-            weights.append(config.sparse_weight)
-        response = self._call(
-            "search",
-            lambda: self._client.query_points(
-                self._collection,
-                prefetch=prefetch,
-                query=models.RrfQuery(rrf=models.Rrf(k=config.rrf_k, weights=weights)),
-                query_filter=acl,
-                limit=limit,
-                with_payload=True,
-                with_vectors=False,
-            ),
+            (response,) = self._batch([request])
+            key = "dense_rank" if config.mode == "dense" else "sparse_rank"
+            ranks = arm_ranks([hit.id for hit in response.points])
+            return [
+                passage_from_payload(hit.payload or {}, hit.score, **{key: ranks[str(hit.id)]})
+                for hit in response.points
+            ]
+        fused = models.QueryRequest(
+            prefetch=[
+                models.Prefetch(query=query, using=using, limit=config.candidates, filter=acl)
+                for query, using, _ in arms
+            ],
+            query=models.RrfQuery(rrf=models.Rrf(k=config.rrf_k, weights=[w for *_, w in arms])),
+            filter=acl,
+            limit=limit,
+            with_payload=True,
         )
-        return [passage_from_payload(hit.payload or {}, hit.score) for hit in response.points]
+        # The arms again, ids only, so each passage can say why it was chosen.
+        explain = [
+            models.QueryRequest(
+                query=query, using=using, filter=acl, limit=config.candidates, with_payload=False
+            )
+            for query, using, _ in arms
+        ]
+        responses = self._batch([fused, *explain])
+        dense_ranks = arm_ranks([hit.id for hit in responses[1].points])
+        sparse_ranks = arm_ranks([hit.id for hit in responses[2].points]) if has_terms else {}
+        return [
+            passage_from_payload(
+                hit.payload or {},
+                hit.score,
+                dense_rank=dense_ranks.get(str(hit.id)),
+                sparse_rank=sparse_ranks.get(str(hit.id)),
+            )
+            for hit in responses[0].points
+        ]
+
+    def _batch(self, requests: list[models.QueryRequest]) -> list[models.QueryResponse]:
+        return self._call(
+            "search",
+            lambda: self._client.query_batch_points(self._collection, requests=requests),
+        )
 
     def count(self, *, document_id: int | None = None) -> int:
         """Count points, optionally of one document."""
@@ -239,6 +256,18 @@ class ServerStore:
         except Exception as exc:  # connection, timeout, HTTP status and local-mode errors
             logger.warning("qdrant %s failed at=%s: %s", what, self._where, type(exc).__name__)
             raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
+
+
+def _acl(allowed_group_ids: Sequence[int], collection_ids: Sequence[int] | None) -> models.Filter:
+    must: list[models.Condition] = [
+        models.FieldCondition(
+            key="group_ids", match=models.MatchAny(any=[int(g) for g in allowed_group_ids])
+        )
+    ]
+    if collection_ids is not None:
+        ids = [int(c) for c in collection_ids]
+        must.append(models.FieldCondition(key="collection_id", match=models.MatchAny(any=ids)))
+    return models.Filter(must=must)
 
 
 def _match(field: str, value: int) -> models.FieldCondition:

@@ -60,7 +60,7 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     assert "extractive" in doctor.stdout
 
 
-def test_a_queued_document_survives_until_serve_starts(tmp_path_factory, tmp_path):
+def test_a_queued_document_survives_until_serve_starts_and_ask_uses_it(tmp_path_factory, tmp_path):
     home = tmp_path_factory.mktemp("restart-home")
     env = process_env(home)
     pdf = make_handbook_pdf(tmp_path / "handbook.pdf")
@@ -70,9 +70,14 @@ def test_a_queued_document_survives_until_serve_starts(tmp_path_factory, tmp_pat
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     try:
-        # With serve owning the index, ingest only watches the queued document finish.
+        # With serve owning the index, ingest only watches the queued document finish,
+        # and ask goes through the server's API.
         watched = run_cli(["ingest", str(pdf), "--collection", "HR"], env)
+        answered = run_cli(["ask", QUESTION, "--user", "admin"], env)
     finally:
         serve.stop()
     assert watched.returncode == 0, watched.stdout + watched.stderr
     assert "1 indexed, 0 failed." in watched.stdout
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "twenty-seven days" in answered.stdout
+    assert "handbook, page 2" in answered.stdout

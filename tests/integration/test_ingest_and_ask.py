@@ -135,3 +135,38 @@ def test_deleted_document_is_never_retrieved_again(people, tmp_path, wait_indexe
         p.document_id != pdf.id for p in search_passages(user=people["alice"], query=LEAVE_SENTENCE)
     )
     assert not Document.objects.filter(id=pdf.id).exists()
+
+
+def test_a_document_restricted_below_its_collection_stays_restricted(
+    people, tmp_path, wait_indexed
+):
+    from webapp.core.errors import NotFoundError
+    from webapp.knowledge.selectors import access_document
+    from webapp.knowledge.services import document_retry, document_set_groups
+
+    hr, eng, admin = people["hr"], people["eng"], people["admin"]
+    docs = collection_create(name="Shared", group_ids=[hr.id, eng.id], actor=admin)
+    pdf, _ = _upload(docs, make_handbook_pdf(tmp_path / "handbook.pdf"), admin)
+    wait_indexed([pdf.id])
+    assert search_passages(user=people["bob"], query=LEAVE_SENTENCE)[0].document_id == pdf.id
+
+    document_set_groups(document=pdf, group_ids=[hr.id], actor=admin)
+
+    def bob_sees_it() -> bool:
+        return any(
+            p.document_id == pdf.id
+            for p in search_passages(user=people["bob"], query=LEAVE_SENTENCE)
+        )
+
+    assert not bob_sees_it()
+    with pytest.raises(NotFoundError):
+        access_document(user=people["bob"], document_id=pdf.id)
+    assert access_document(user=people["alice"], document_id=pdf.id).id == pdf.id
+    # Neither a collection change nor a re-index widens the restriction again.
+    collection_set_groups(collection=docs, group_ids=[hr.id, eng.id], actor=admin)
+    assert not bob_sees_it()
+    with transaction.atomic():
+        document_retry(document=Document.objects.get(id=pdf.id), actor=admin)
+    assert wait_indexed([pdf.id])[pdf.id].status == "indexed"
+    assert not bob_sees_it()
+    assert search_passages(user=people["alice"], query=LEAVE_SENTENCE)[0].document_id == pdf.id

@@ -5,7 +5,13 @@ Run: ``python -m tests.standin.openai_standin --port 8001`` or
 first line on stdout is ``LISTENING <port>``.
 
 The answer is grounded and predictable: the first sentence of passage [1] found
-in the request's messages, followed by `` [1]``.
+in the request's messages, followed by `` [1]`` (and `` [N]`` with ``--bad-citation N``).
+A query-rewrite request (system prompt starting "Rewrite the user's follow-up") is
+answered with "<previous question without ?> (<follow-up>)".
+
+Test hooks beyond vLLM's API: ``GET /standin/stats`` counts chat requests, finished
+and aborted streams (the client went away mid-stream) and 400s; ``POST
+/standin/config`` changes ``fail_mode``, ``delay_ms`` or ``bad_citation`` at run time.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _PASSAGE_ONE = re.compile(r"^\[1\][^\n]*\n(.*?)(?=\n\s*\n\[\d+\]|\n\s*\nQuestion:|\Z)", re.S | re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD_PIECE = re.compile(r"\S+\s*")
+_REWRITE_MARKER = "Rewrite the user's follow-up question"
+_FOLLOW_UP = re.compile(r"^Follow-up question: (.*)$", re.M)
+_USER_LINE = re.compile(r"^User: (.*)$", re.M)
+_STATS = ("chat_requests", "streams_completed", "streams_aborted", "rejected_400")
 
 
 def tokenize(text: str) -> list[int]:
@@ -42,15 +52,31 @@ def _content_text(content: Any) -> str:
     return ""
 
 
-def expected_answer(messages: list[dict[str, Any]]) -> str:
+def rewrite_answer(messages: list[dict[str, Any]]) -> str | None:
+    """For a query-rewrite request: "<previous question without ?> (<follow-up>)"."""
+    system = next((m for m in messages if m.get("role") == "system"), None)
+    if system is None or not _content_text(system.get("content")).startswith(_REWRITE_MARKER):
+        return None
+    text = _content_text(messages[-1].get("content"))
+    follow_up, users = _FOLLOW_UP.search(text), _USER_LINE.findall(text)
+    if follow_up is None or not users:
+        return follow_up.group(1).strip() if follow_up else ""
+    return f"{users[-1].strip().rstrip('?').strip()} ({follow_up.group(1).strip()})"
+
+
+def expected_answer(messages: list[dict[str, Any]], bad_citation: int = 0) -> str:
     """The stand-in's answer for ``messages``: first sentence of passage [1] + " [1]"."""
+    rewrite = rewrite_answer(messages)
+    if rewrite is not None:
+        return rewrite
+    suffix = f" [{bad_citation}]" if bad_citation else ""
     ordered = [m for m in reversed(messages) if m.get("role") == "user"]
     ordered += [m for m in messages if m.get("role") == "system"]
     for message in ordered:
         match = _PASSAGE_ONE.search(_content_text(message.get("content")))
         if match and match.group(1).strip():
             first = _SENTENCE_END.split(" ".join(match.group(1).split()), maxsplit=1)[0]
-            return f"{first} [1]"
+            return f"{first} [1]{suffix}"
     return NO_PASSAGE_ANSWER
 
 
@@ -69,6 +95,18 @@ class StandinServer(ThreadingHTTPServer):
         self.options = options
         self.counter = 0
         self.lock = threading.Lock()
+        self.stats = dict.fromkeys(_STATS, 0)
+
+    def count(self, name: str) -> None:
+        """Add one to a statistic."""
+        with self.lock:
+            self.stats[name] += 1
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (Enclave cancelling, a test ending) is not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def next_id(self) -> str:
         """Return a fresh completion id."""
@@ -81,6 +119,9 @@ class Handler(BaseHTTPRequestHandler):
     """Routes the vLLM endpoints the client uses."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes: without this, Nagle's algorithm and
+    # delayed ACKs hold every small response back ~40 ms, as real servers do not.
+    disable_nagle_algorithm = True
     server: StandinServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -121,6 +162,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif self.path == "/standin/stats":
+            with self.server.lock:
+                self._send_json(200, dict(self.server.stats))
         elif self.path in ("/v1/models", "/models"):
             model = {
                 "id": options.model,
@@ -143,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path in ("/tokenize", "/v1/tokenize"):
             self._tokenize(body)
+        elif self.path == "/standin/config":
+            self._configure(body)
         elif self.path == "/v1/chat/completions":
             self._chat(body)
         else:
@@ -163,8 +209,18 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _configure(self, body: dict[str, Any]) -> None:
+        options = self.server.options
+        for key in ("fail_mode", "delay_ms", "bad_citation"):
+            if key in body:
+                setattr(options, key, body[key])
+        self._send_json(
+            200, {k: getattr(options, k) for k in ("fail_mode", "delay_ms", "bad_citation")}
+        )
+
     def _chat(self, body: dict[str, Any]) -> None:
         options = self.server.options
+        self.server.count("chat_requests")
         if options.fail_mode == "error500":
             self._send_error(500, "Internal server error (stand-in fault).", "InternalServerError")
             return
@@ -183,8 +239,11 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         used = prompt_tokens(messages)
-        max_tokens = int(body.get("max_tokens") or max(options.max_model_len - used, 1))
+        # vLLM prefers max_completion_tokens (newer clients, LangChain 1.x) over max_tokens.
+        requested = body.get("max_completion_tokens") or body.get("max_tokens")
+        max_tokens = int(requested or max(options.max_model_len - used, 1))
         if used + max_tokens > options.max_model_len:
+            self.server.count("rejected_400")
             self._send_error(
                 400,
                 f"This model's maximum context length is {options.max_model_len} tokens. "
@@ -194,7 +253,7 @@ class Handler(BaseHTTPRequestHandler):
                 "BadRequestError",
             )
             return
-        answer = expected_answer(messages)
+        answer = expected_answer(messages, options.bad_citation)
         if body.get("stream"):
             self._stream(answer, used)
         else:
@@ -235,6 +294,14 @@ class Handler(BaseHTTPRequestHandler):
         }
 
     def _stream(self, answer: str, used: int) -> None:
+        try:
+            self._stream_events(answer, used)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client closed the connection: Enclave cancelled the request.
+            self.close_connection = True
+            self.server.count("streams_aborted")
+
+    def _stream_events(self, answer: str, used: int) -> None:
         options, ident = self.server.options, self.server.next_id()
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -253,6 +320,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send_event(final)
         self._send_event("[DONE]")
         self._write_chunk(b"")
+        self.server.count("streams_completed")
 
     def _die(self) -> None:
         """Drop the connection mid-body, as a crashed server would."""
@@ -270,6 +338,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--delay-ms", type=int, default=0, help="sleep before each token")
     parser.add_argument("--fail-mode", choices=FAIL_MODES, default="none")
     parser.add_argument("--max-model-len", type=int, default=8192)
+    parser.add_argument("--bad-citation", type=int, default=0, help="also cite [N] (invalid)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 

@@ -1,13 +1,26 @@
-"""Local users and groups (SSO and LDAP mapping come later)."""
+"""Local users and groups (SSO and LDAP mapping come later), and API tokens."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from webapp.accounts.models import DEFAULT_RATE_LIMIT_PER_MINUTE, ApiScope, ApiToken
+from webapp.audit.services import audit_record
+from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from webapp.core.permissions import user_is_admin
+
+# Audit kinds of token changes (plain strings: the audit app's choices are not ours to migrate).
+TOKEN_CREATE = "token.create"
+TOKEN_REVOKE = "token.revoke"
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def group_ensure(*, names: Iterable[str]) -> list[Group]:
@@ -35,3 +48,86 @@ def user_upsert(
 def user_get(username: str) -> Any | None:
     """An active user by username."""
     return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+# --- API tokens ---------------------------------------------------------------
+
+TOKEN_PREFIX = "enc_"
+
+
+def token_hash(raw: str) -> str:
+    """SHA-256 of a token; tokens are 256-bit random, so a fast hash is enough."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def token_create(
+    *,
+    user: Any,
+    name: str,
+    scopes: Iterable[str],
+    actor: Any,
+    expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token acting as ``user``; returns the row and the secret (shown once, never stored).
+
+    Users create tokens for themselves; admins also for other users (service accounts).
+    The ``admin`` scope is only for staff users, whose rights it exposes.
+    """
+    if actor is not None and actor.pk != user.pk and not user_is_admin(actor):
+        raise PermissionDeniedError("Only administrators can create tokens for other users.")
+    chosen = sorted({s.strip() for s in scopes if s.strip()})
+    unknown = [s for s in chosen if s not in ApiScope.values]
+    if not chosen or unknown:
+        raise ValidationError(f"Scopes must be some of {', '.join(ApiScope.values)}.")
+    if ApiScope.ADMIN in chosen and not user.is_staff:
+        raise ValidationError("The admin scope is only for staff users.")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError("A token needs a name of at most 100 characters.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError("The expiry must be in the future.")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:12],
+        key_hash=token_hash(raw),
+        scopes=chosen,
+        expires_at=expires_at,
+        rate_limit_per_minute=rate_limit_per_minute or DEFAULT_RATE_LIMIT_PER_MINUTE,
+        created_by=actor,
+    )
+    audit_record(
+        kind=TOKEN_CREATE,
+        actor=actor,
+        detail={"token_id": token.id, "user_id": user.pk, "scopes": chosen},
+    )
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken, actor: Any) -> None:
+    """Revoke a token at once: its next request fails."""
+    if actor is not None and actor.pk != token.user_id and not user_is_admin(actor):
+        raise PermissionDeniedError("Only administrators can revoke other users' tokens.")
+    ApiToken.objects.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(kind=TOKEN_REVOKE, actor=actor, detail={"token_id": token.id})
+
+
+def token_authenticate(*, raw: str) -> ApiToken:
+    """The active token for ``raw`` (its user loaded); NotFoundError for anything else."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        raise NotFoundError("Invalid token.")
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.is_active or not token.user.is_active:
+        raise NotFoundError("Invalid token.")
+    now = timezone.now()
+    # One write per minute per token at most: last-used is a day-level fact, not an access log.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(id=token.id).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -46,6 +46,15 @@ class Message(models.Model):
     retrieval_ms = models.FloatField(null=True, blank=True)
     first_token_ms = models.FloatField(null=True, blank=True)
     total_ms = models.FloatField(null=True, blank=True)
+    tokens_per_s = models.FloatField(null=True, blank=True)
+    # The standalone query retrieval used when the question was a follow-up.
+    rewritten_query = models.TextField(blank=True)
+    # Citations to passages that were not given, removed from ``text``.
+    invalid_citations = models.JSONField(default=list, blank=True)
+    # Per cited sentence: {sentence, citations, score, supported} (optional check).
+    support = models.JSONField(default=list, blank=True)
+    # Why the router chose ``model``, e.g. "hard: asks to 'compare'".
+    route_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,20 +11,33 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from typing import Any
 
 from django.db import close_old_connections
 
-from inference import AnswerDelta, AnswerDone, ChatTurn, SourcePassage, answer_stream
+from inference import (
+    Answer,
+    AnswerDelta,
+    AnswerDone,
+    ChatTurn,
+    ModelRouter,
+    Rewrite,
+    Route,
+    SourcePassage,
+    answer_stream,
+    rewrite_question,
+)
 from inference.errors import InferenceError
 from retrieval import Passage
 from retrieval.errors import RetrievalError
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
+from webapp.chat.grounding import embedding_similarity, relevant_passages
 from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import access_conversation
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_chat_model, get_searcher
+from webapp.core.engines import get_chat_router, get_embedder, get_searcher
 from webapp.core.errors import NotFoundError
 from webapp.core.permissions import user_allowed_group_ids
 
@@ -74,42 +87,27 @@ def search_passages(
     )
 
 
-def conversation_ask(
-    *,
-    user: Any,
-    question: str,
-    conversation_id: int | None = None,
-    collection_ids: Sequence[int] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Answer ``question`` for ``user``, yielding sources, text deltas and a final record."""
-    question = question.strip()
-    if not question:
-        yield {"event": "error", "code": "invalid", "message": "Please type a question."}
-        return
+def _open_conversation(*, user: Any, question: str, conversation_id: int | None) -> Conversation:
     if conversation_id is None:
-        conversation = conversation_start(user=user, title=question)
-    else:
-        try:
-            conversation = access_conversation(user=user, conversation_id=conversation_id)
-        except NotFoundError as exc:
-            yield {"event": "error", **exc.as_dict()}
-            return
-    history = _history(conversation)
-    Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+        return conversation_start(user=user, title=question)
+    return access_conversation(user=user, conversation_id=conversation_id)
 
+
+def _rewrite(question: str, history: list[ChatTurn], router: ModelRouter) -> Rewrite:
+    """The standalone query for retrieval (the model rewrites follow-ups when configured)."""
     started = time.perf_counter()
-    try:
-        passages = search_passages(user=user, query=question, collection_ids=collection_ids)
-    except RetrievalError as exc:
-        logger.error("search failed: %s", exc.code)
-        yield {"event": "error", "code": exc.code, "message": str(exc)}
-        return
-    retrieval_ms = (time.perf_counter() - started) * 1000
-    sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
-    yield {"event": "sources", "conversation_id": conversation.id, "sources": sources}
+    rewrite = rewrite_question(question, history, model=router.rewriter)
+    if rewrite.method != "none":
+        logger.info(
+            "follow-up rewritten: method=%s ms=%.1f",
+            rewrite.method,
+            (time.perf_counter() - started) * 1000,
+        )
+    return rewrite
 
-    model = get_chat_model()
-    numbered = [
+
+def _numbered(sources: list[dict[str, Any]]) -> list[SourcePassage]:
+    return [
         SourcePassage(
             number=s["number"],
             text=s["text"],
@@ -119,43 +117,147 @@ def conversation_ask(
         )
         for s in sources
     ]
-    answer = None
-    try:
-        for event in answer_stream(model, question=question, passages=numbered, history=history):
+
+
+def _answer(
+    route: Route,
+    *,
+    question: str,
+    passages: list[SourcePassage],
+    history: list[ChatTurn],
+    result: list[Answer],
+) -> Iterator[dict[str, Any]]:
+    """Delta events of the answer; the finished Answer is appended to ``result``."""
+    settings = get_settings()
+    similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
+    stream = answer_stream(
+        route.model,
+        question=question,
+        passages=passages,
+        history=history,
+        fallbacks=route.fallbacks,
+        similarity=similarity,
+        min_support=settings.answer_support_min_similarity,
+    )
+    # closing(): a client that goes away closes this generator, which must close the
+    # upstream HTTP stream at once so the model server stops generating.
+    with closing(stream):
+        for event in stream:
             if isinstance(event, AnswerDelta):
                 yield {"event": "delta", "text": event.text}
             elif isinstance(event, AnswerDone):
-                answer = event.answer
+                result.append(event.answer)
+
+
+def conversation_ask(
+    *,
+    user: Any,
+    question: str,
+    conversation_id: int | None = None,
+    collection_ids: Sequence[int] | None = None,
+    model: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Answer ``question`` for ``user``, yielding sources, text deltas and a final record.
+
+    ``model`` names a model or a tier ("small", "large") of the catalogue; without it
+    the router picks by the question. Follow-ups are rewritten into a standalone query
+    for retrieval; passages under the relevance floor are not given to the model.
+    """
+    question = question.strip()
+    if not question:
+        yield {"event": "error", "code": "invalid", "message": "Please type a question."}
+        return
+    router = get_chat_router()
+    try:
+        route = router.route(question=question, requested=model)
+        conversation = _open_conversation(
+            user=user, question=question, conversation_id=conversation_id
+        )
+    except NotFoundError as exc:
+        yield {"event": "error", **exc.as_dict()}
+        return
+    except InferenceError as exc:  # an unknown model name
+        yield {"event": "error", "code": exc.code, "message": str(exc)}
+        return
+    history = _history(conversation)
+    Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    rewrite = _rewrite(question, history, router)
+    if rewrite.method != "none" and not model:
+        route = router.route(question=rewrite.query)
+
+    started = time.perf_counter()
+    try:
+        found = search_passages(user=user, query=rewrite.query, collection_ids=collection_ids)
+    except RetrievalError as exc:
+        logger.error("search failed: %s", exc.code)
+        yield {"event": "error", "code": exc.code, "message": str(exc)}
+        return
+    retrieval_ms = (time.perf_counter() - started) * 1000
+    settings = get_settings()
+    passages = relevant_passages(
+        found, config=settings.search_config(), min_score=settings.answer_min_score
+    )
+    sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
+    rewritten = rewrite.query if rewrite.method != "none" else ""
+    yield {
+        "event": "sources",
+        "conversation_id": conversation.id,
+        "sources": sources,
+        "rewritten_query": rewritten,
+    }
+
+    record = {
+        "conversation": conversation,
+        "role": Message.Role.ASSISTANT,
+        "retrieval": [
+            {k: s[k] for k in ("number", "document_id", "chunk_index", "score")} for s in sources
+        ],
+        "retrieval_ms": retrieval_ms,
+        "rewritten_query": rewritten,
+        "route_reason": route.reason[:200],
+    }
+    # The extractive backend picks sentences by the question's words: give it the
+    # standalone query; a language model gets the question and the history.
+    asked = rewrite.query if route.model.backend == "extractive" else question
+    result: list[Answer] = []
+    try:
+        yield from _answer(
+            route, question=asked, passages=_numbered(sources), history=history, result=result
+        )
     except InferenceError as exc:
         logger.error("answer failed: %s", exc.code)
-        Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            text="",
-            error_code=exc.code,
-            retrieval=sources,
-            retrieval_ms=retrieval_ms,
-        )
+        Message.objects.create(**record, text="", error_code=exc.code, model=route.name)
         yield {"event": "error", "code": exc.code, "message": str(exc)}
         return
     finally:
         close_old_connections()
-    assert answer is not None
+    yield _finish(user=user, question=question, record=record, sources=sources, answer=result[0])
+
+
+def _finish(
+    *,
+    user: Any,
+    question: str,
+    record: dict[str, Any],
+    sources: list[dict[str, Any]],
+    answer: Answer,
+) -> dict[str, Any]:
+    """Store the answer, audit the question, and return the ``done`` event."""
+    conversation = record["conversation"]
     cited = [s for s in sources if s["number"] in answer.citations]
+    support = [item.as_dict() for item in answer.support]
     message = Message.objects.create(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
+        **record,
         text=answer.text,
         citations=cited,
-        retrieval=[
-            {k: s[k] for k in ("number", "document_id", "chunk_index", "score")} for s in sources
-        ],
+        invalid_citations=list(answer.invalid_citations),
+        support=support,
         model=answer.model,
         backend=answer.backend,
         grounded=answer.grounded,
         tokens_in=answer.tokens_in,
         tokens_out=answer.tokens_out,
-        retrieval_ms=retrieval_ms,
+        tokens_per_s=answer.tokens_per_s,
         first_token_ms=answer.first_token_ms,
         total_ms=answer.total_ms,
     )
@@ -171,7 +273,7 @@ def conversation_ask(
             "cited_document_ids": sorted({s["document_id"] for s in cited}),
         },
     )
-    yield {
+    return {
         "event": "done",
         "conversation_id": conversation.id,
         "message_id": message.id,
@@ -181,7 +283,60 @@ def conversation_ask(
         "grounded": answer.grounded,
         "model": answer.model,
         "backend": answer.backend,
-        "retrieval_ms": round(retrieval_ms, 1),
+        "retrieval_ms": round(record["retrieval_ms"], 1),
         "first_token_ms": answer.first_token_ms,
         "total_ms": answer.total_ms,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "tokens_per_s": answer.tokens_per_s,
+        "rewritten_query": record["rewritten_query"],
+        "route_reason": record["route_reason"],
+        "support": support,
     }
+
+
+# --- managing conversations and feedback (web UI and API) ----------------------
+
+FEEDBACK_COMMENT_LENGTH = 2000
+
+
+def conversation_rename(*, user: Any, conversation_id: int, title: str) -> Conversation:
+    """Give one of the user's conversations a new title; NotFoundError for anyone else's."""
+    from webapp.core.errors import ValidationError  # added with the rename service
+
+    conversation = access_conversation(user=user, conversation_id=conversation_id)
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("A conversation needs a title.")
+    conversation.title = title[:TITLE_LENGTH]
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, user: Any, conversation_id: int) -> None:
+    """Delete one of the user's conversations with its messages and their feedback."""
+    conversation = access_conversation(user=user, conversation_id=conversation_id)
+    conversation.delete()
+    logger.info("conversation %s deleted by user %s", conversation_id, user.pk)
+
+
+def feedback_give(*, user: Any, message_id: int, helpful: bool, comment: str = "") -> Any:
+    """Thumbs up or down (and an optional comment) on an answer in the user's own conversation.
+
+    Giving feedback again replaces the user's earlier feedback on that answer.
+    """
+    from webapp.chat.models import Feedback  # added with the feedback service
+    from webapp.core.errors import ValidationError
+
+    message = Message.objects.filter(
+        id=message_id, role=Message.Role.ASSISTANT, conversation__user=user
+    ).first()
+    if message is None:
+        raise NotFoundError("Answer not found.")
+    comment = comment.strip()
+    if len(comment) > FEEDBACK_COMMENT_LENGTH:
+        raise ValidationError(f"Comments are limited to {FEEDBACK_COMMENT_LENGTH} characters.")
+    feedback, _created = Feedback.objects.update_or_create(
+        message=message, user=user, defaults={"helpful": helpful, "comment": comment}
+    )
+    return feedback

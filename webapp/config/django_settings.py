@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dj_database_url
 
 from webapp.config.settings import get_settings
+from webapp.sso.django_config import sso_django_settings
 
 ENCLAVE = get_settings()
 
@@ -21,11 +24,18 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "webapp.core",
+    "webapp.accounts",
     "webapp.knowledge",
     "webapp.chat",
     "webapp.audit",
     "webapp.web",
+    "webapp.api",
+    "webapp.sso",
+    "mozilla_django_oidc",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +94,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pt", "Português")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# English is the source language; webapp/locale holds the other catalogues (.po and .mo).
+LOCALE_PATHS = [Path(__file__).resolve().parents[1] / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -96,6 +108,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
+# AUTHENTICATION_BACKENDS (local, OIDC, LDAP), OIDC_*, AUTH_LDAP_*, secure cookies.
+globals().update(sso_django_settings(ENCLAVE))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -108,4 +122,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"httpx": {"level": "WARNING"}, "sentence_transformers": {"level": "WARNING"}},
+}
+
+# The HTTP API (webapp/api): token auth only, JSON only, errors as {code, message}.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["webapp.api.auth.HasTokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["webapp.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "webapp.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "webapp.api.parsers.JSONOnlyNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "webapp.api.schema.EnclaveAutoSchema",
+    "EXCEPTION_HANDLER": "webapp.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Enclave API",
+    "DESCRIPTION": (
+        "REST API and OpenAI-compatible endpoints of Enclave. Authenticate with "
+        "`Authorization: Bearer <token>` (create one with `enclave token create`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"DocumentStatusEnum": "webapp.knowledge.models.DocumentStatus"},
 }

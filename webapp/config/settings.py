@@ -22,11 +22,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from inference.catalogue import build_catalogue
 from inference.config import InferenceConfig, parse_endpoints
 from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,
     ParsingConfig,
+    RerankConfig,
     SearchConfig,
     StoreConfig,
 )
@@ -81,10 +83,35 @@ class EnclaveSettings(BaseSettings):
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
     max_upload_mb: int = 200
+    max_unzipped_mb: int = Field(
+        1024, description="DOCX/PPTX/XLSX that would unpack to more fail (decompression bombs)."
+    )
+    sync_folders: dict[str, Path] = Field(
+        default_factory=dict,
+        description='JSON {"COLLECTION": "/folder"}: folders kept in sync by the periodic task.',
+    )
+    sync_interval_s: int = 300
 
     search_limit: int = 6
-    search_dense_weight: float = 1.0
-    search_sparse_weight: float = 1.0
+    search_dense_weight: float = SearchConfig.dense_weight
+    search_sparse_weight: float = SearchConfig.sparse_weight
+    search_uncovered_dense_weight: float = Field(
+        SearchConfig.uncovered_dense_weight,
+        description="Dense-arm weight for queries in a language the embedding model lacks.",
+    )
+    search_uncovered_rrf_k: int = SearchConfig.uncovered_rrf_k
+    search_candidates: int = SearchConfig.candidates
+    search_rrf_k: int = SearchConfig.rrf_k
+    search_max_per_document: int = SearchConfig.max_per_document
+    search_merge_adjacent: bool = SearchConfig.merge_adjacent
+    search_embedding_languages: list[str] | None = Field(
+        None,
+        description="Languages (ISO 639-1) the embedding model covers; guessed from its name.",
+    )
+    search_rerank_model_dir: Path | None = Field(
+        None, description="Local CrossEncoder model directory; no reranking when unset."
+    )
+    search_rerank_candidates: int = RerankConfig.candidates
 
     llm_endpoints: str = Field(
         "", description="Comma-separated BASE_URL|MODEL[|WEIGHT] of OpenAI-compatible servers."
@@ -94,11 +121,84 @@ class EnclaveSettings(BaseSettings):
     llm_first_token_timeout_s: float = 20.0
     llm_context_tokens: int = 8192
     llm_max_answer_tokens: int = 512
+    llm_models: str = Field(
+        "",
+        description="JSON catalogue {MODEL: {tier, description, endpoints, context_tokens, "
+        "max_answer_tokens}}; replicas of ENCLAVE_LLM_ENDPOINTS with the same MODEL join it.",
+    )
+    llm_default_model: str = Field(
+        "", description="Model for simple questions; default: the first small-tier model."
+    )
+    llm_hard_question_words: int = Field(
+        40, description="Questions this long (in words) go to the large tier."
+    )
+    llm_replica_cooloff_s: float = 10.0
+    llm_rewrite_follow_ups: bool = Field(
+        True, description="Rewrite follow-up questions with the model before retrieval."
+    )
+    answer_min_score: float | None = Field(
+        None,
+        description="Fused search score under which a passage counts as not relevant; "
+        "default: the best score the semantic arm alone can give.",
+    )
+    answer_support_check: bool = Field(
+        False, description="Score each cited sentence against its passage with the embedder."
+    )
+    answer_support_min_similarity: float = 0.5
 
     stalled_after_s: int = Field(
         300, description="A document with no progress for this long is requeued."
     )
     reconcile_interval_s: int = 60
+
+    # --- sign-in and session security (webapp/sso) ----------------------
+    secure_cookies: bool = Field(
+        False, description="Session and CSRF cookies only over HTTPS (set when served over HTTPS)."
+    )
+    login_max_failures: int = Field(
+        5, description="Failed sign-ins per username and address before a lockout."
+    )
+    login_lockout_s: int = Field(900, description="Window and length of a sign-in lockout.")
+    oidc_client_id: str = Field("", description="OpenID Connect client id; OIDC is on when set.")
+    oidc_client_secret: SecretStr | None = None
+    oidc_authorization_endpoint: str = ""
+    oidc_token_endpoint: str = ""
+    oidc_userinfo_endpoint: str = ""
+    oidc_jwks_endpoint: str = ""
+    oidc_sign_algo: str = "RS256"
+    oidc_scopes: str = "openid email profile"
+    oidc_username_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON {"IdP group": "Enclave group"}; empty: IdP group names are used as-is.',
+    )
+    oidc_admin_groups: list[str] = Field(
+        default_factory=list, description="IdP groups whose members are Enclave admins."
+    )
+    oidc_button_label: str = "Sign in with single sign-on"
+    ldap_server_uri: str = Field(
+        "", description="e.g. ldaps://ad.example.com; LDAP is on when set."
+    )
+    ldap_bind_dn: str = ""
+    ldap_bind_password: SecretStr | None = None
+    ldap_start_tls: bool = False
+    ldap_user_search_base: str = ""
+    ldap_user_filter: str = Field(
+        "(uid=%(user)s)", description="Active Directory: (sAMAccountName=%(user)s)."
+    )
+    ldap_group_search_base: str = ""
+    ldap_group_type: str = Field(
+        "groupOfNames",
+        description="groupOfNames, groupOfUniqueNames, posixGroup or activeDirectory.",
+    )
+    ldap_group_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON {"LDAP group cn": "Enclave group"}; empty: LDAP names as-is.',
+    )
+    ldap_admin_groups: list[str] = Field(
+        default_factory=list, description="LDAP groups (cn) whose members are Enclave admins."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -173,6 +273,9 @@ class EnclaveSettings(BaseSettings):
             model_dir=self.embedding_model_dir,
             batch_size=self.embedding_batch_size,
             threads=self.effective_torch_threads(),
+            languages=tuple(self.search_embedding_languages)
+            if self.search_embedding_languages
+            else None,
         )
 
     def chunking_config(self) -> ChunkingConfig:
@@ -183,12 +286,30 @@ class EnclaveSettings(BaseSettings):
 
     def parsing_config(self) -> ParsingConfig:
         """Parsing slice for ``retrieval``."""
-        return ParsingConfig(max_file_bytes=self.max_upload_mb * 1024 * 1024)
+        return ParsingConfig(
+            max_file_bytes=self.max_upload_mb * 1024 * 1024,
+            max_unzipped_bytes=self.max_unzipped_mb * 1024 * 1024,
+        )
 
     def search_config(self) -> SearchConfig:
         """Search slice for ``retrieval``."""
         return SearchConfig(
-            dense_weight=self.search_dense_weight, sparse_weight=self.search_sparse_weight
+            dense_weight=self.search_dense_weight,
+            sparse_weight=self.search_sparse_weight,
+            uncovered_dense_weight=self.search_uncovered_dense_weight,
+            uncovered_rrf_k=self.search_uncovered_rrf_k,
+            candidates=self.search_candidates,
+            rrf_k=self.search_rrf_k,
+            max_per_document=self.search_max_per_document,
+            merge_adjacent=self.search_merge_adjacent,
+        )
+
+    def rerank_config(self) -> RerankConfig:
+        """Reranking slice for ``retrieval``; off when no model directory is set."""
+        return RerankConfig(
+            model_dir=self.search_rerank_model_dir,
+            candidates=self.search_rerank_candidates,
+            threads=self.effective_torch_threads(),
         )
 
     def store_config(self) -> StoreConfig:
@@ -207,13 +328,19 @@ class EnclaveSettings(BaseSettings):
 
     def inference_config(self) -> InferenceConfig:
         """LLM slice for ``inference``; no endpoints means extractive answers."""
+        endpoints = parse_endpoints(self.llm_endpoints) if self.llm_endpoints.strip() else ()
         return InferenceConfig(
-            endpoints=parse_endpoints(self.llm_endpoints) if self.llm_endpoints.strip() else (),
+            endpoints=endpoints,
             request_timeout_s=self.llm_request_timeout_s,
             connect_timeout_s=self.llm_connect_timeout_s,
             first_token_timeout_s=self.llm_first_token_timeout_s,
             context_tokens=self.llm_context_tokens,
             max_answer_tokens=self.llm_max_answer_tokens,
+            replica_cooloff_s=self.llm_replica_cooloff_s,
+            models=build_catalogue(endpoints, self.llm_models),
+            default_model=self.llm_default_model,
+            rewrite_follow_ups=self.llm_rewrite_follow_ups,
+            hard_question_words=self.llm_hard_question_words,
         )
 
 

@@ -6,4 +6,5 @@ from django.urls import include, path
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("webapp.web.urls")),
+    path("", include("webapp.api.urls")),
 ]

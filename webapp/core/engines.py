@@ -10,8 +10,16 @@ import logging
 import threading
 from functools import cache
 
-from inference import ChatModel, chat_model_from_config
-from retrieval import Embedder, Indexer, Searcher, VectorStore, load_embedder, open_store
+from inference import ChatModel, ModelRouter, router_from_config
+from retrieval import (
+    Embedder,
+    Indexer,
+    Searcher,
+    VectorStore,
+    load_embedder,
+    load_reranker,
+    open_store,
+)
 from webapp.config.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -57,16 +65,25 @@ def get_indexer() -> Indexer:
 
 
 def get_searcher() -> Searcher:
-    """A searcher over the process's store and embedder."""
+    """A searcher over the process's store and embedder (and reranker, when configured)."""
+    settings = get_settings()
     return Searcher(
-        store=get_store(), embedder=get_embedder(), config=get_settings().search_config()
+        store=get_store(),
+        embedder=get_embedder(),
+        config=settings.search_config(),
+        reranker=load_reranker(settings.rerank_config()),
     )
 
 
 @cache
+def get_chat_router() -> ModelRouter:
+    """The model catalogue and routing rule: vLLM models, or the extractive backend."""
+    return router_from_config(get_settings().inference_config())
+
+
 def get_chat_model() -> ChatModel:
-    """The configured answer backend: vLLM replicas or extractive."""
-    return chat_model_from_config(get_settings().inference_config())
+    """The default answer backend (the router picks per question)."""
+    return get_chat_router().default
 
 
 def close_engines() -> None:
@@ -76,4 +93,6 @@ def close_engines() -> None:
             _store().close()
         _store.cache_clear()
         _embedder.cache_clear()
-        get_chat_model.cache_clear()
+        if get_chat_router.cache_info().currsize:
+            get_chat_router().close()
+        get_chat_router.cache_clear()

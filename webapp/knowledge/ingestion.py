@@ -22,8 +22,8 @@ from django.utils import timezone
 from retrieval import DocumentMeta, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from webapp.core.engines import get_indexer, get_store
-from webapp.core.permissions import payload_group_ids
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
+from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_ingest
 
 logger = logging.getLogger(__name__)
@@ -57,11 +57,13 @@ def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
     return Document.objects.select_related("collection").get(id=document_id)
 
 
-def _report(document_id: int) -> Callable[[Progress], None]:
-    """A progress callback that writes stage, counts and a heartbeat."""
+def _report(document_id: int, version: int) -> Callable[[Progress], None]:
+    """A progress callback that writes stage, counts and a heartbeat (for this version only)."""
 
     def on_progress(progress: Progress) -> None:
-        Document.objects.filter(id=document_id, status__in=IN_PROGRESS_STATUSES).update(
+        Document.objects.filter(
+            id=document_id, version=version, status__in=IN_PROGRESS_STATUSES
+        ).update(
             status=progress.stage,
             progress_done=progress.done,
             progress_total=progress.total,
@@ -71,8 +73,10 @@ def _report(document_id: int) -> Callable[[Progress], None]:
     return on_progress
 
 
-def _fail(document_id: int, *, code: str, message: str) -> None:
-    Document.objects.filter(id=document_id).exclude(status=DocumentStatus.DELETING).update(
+def _fail(document_id: int, *, version: int, code: str, message: str) -> None:
+    # Only this version: a newer one queued meanwhile (folder sync) must still run.
+    rows = Document.objects.filter(id=document_id, version=version)
+    rows.exclude(status=DocumentStatus.DELETING).update(
         status=DocumentStatus.FAILED,
         error_code=code,
         error_message=message,
@@ -81,8 +85,8 @@ def _fail(document_id: int, *, code: str, message: str) -> None:
 
 
 def _apply_current_groups(document: Document, *, written: tuple[int, ...]) -> None:
-    """Collection groups changed while indexing: bring the points up to date."""
-    current = payload_group_ids(document.collection.allowed_groups.values_list("id", flat=True))
+    """Groups changed while indexing: bring the points up to date."""
+    current = document_reader_group_ids(document)
     if current != written:
         get_store().set_document_groups(document.id, list(current))
 
@@ -99,9 +103,7 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     meta = DocumentMeta(
         document_id=document.id,
         collection_id=document.collection_id,
-        group_ids=payload_group_ids(
-            document.collection.allowed_groups.values_list("id", flat=True)
-        ),
+        group_ids=document_reader_group_ids(document),
         title=document.title,
         sha256=document.sha256,
     )
@@ -113,27 +115,32 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             meta=meta,
             mime_type=document.mime_type,
             filename=document.filename,
-            on_progress=_report(document.id),
+            on_progress=_report(document.id, document.version),
         )
     except TRANSIENT_ERRORS as exc:
-        Document.objects.filter(id=document.id).update(
+        Document.objects.filter(id=document.id, version=document.version).update(
             status=DocumentStatus.QUEUED, error_code=exc.code, error_message=f"{exc} (will retry)"
         )
         raise
     except RetrievalError as exc:
         logger.info("document %s failed: %s", document.id, exc.code)
-        _fail(document.id, code=exc.code, message=str(exc))
+        _fail(document.id, version=document.version, code=exc.code, message=str(exc))
         return
     except Exception as exc:  # the worker must survive any bad file
         logger.exception("document %s: unexpected error during ingestion", document.id)
         _fail(
             document.id,
+            version=document.version,
             code="internal_error",
             message=f"Unexpected error: {type(exc).__name__}: {exc}",
         )
         return
     with transaction.atomic():
-        updated = Document.objects.filter(id=document.id, status__in=IN_PROGRESS_STATUSES).update(
+        # The version guard: a file replaced (folder sync) while we indexed the old one
+        # is queued again; this run's result must not mark the new version indexed.
+        updated = Document.objects.filter(
+            id=document.id, status__in=IN_PROGRESS_STATUSES, version=document.version
+        ).update(
             status=DocumentStatus.INDEXED,
             chunk_count=result.chunk_count,
             progress_done=result.chunk_count,
@@ -142,6 +149,11 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             heartbeat_at=timezone.now(),
         )
     if not updated:
+        if Document.objects.filter(id=document.id).exists():
+            logger.info(
+                "document %s changed during ingestion; the new version is queued", document.id
+            )
+            return
         # Deleted while we worked: make sure nothing we wrote survives.
         indexer.delete_document(document.id)
         logger.info(

@@ -46,6 +46,7 @@ class DocumentSource(models.TextChoices):
     UPLOAD = "upload", "Upload"
     CLI = "cli", "Command line"
     API = "api", "API"
+    SYNC = "sync", "Folder sync"
 
 
 class Document(models.Model):
@@ -61,6 +62,10 @@ class Document(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, db_index=True)
     stored_path = models.CharField(max_length=1000)
+    # Folder sync: the file's absolute path (identity within the collection) and the
+    # size/mtime seen when it was last hashed, so an unchanged file is not even read.
+    source_path = models.CharField(max_length=1000, blank=True, db_index=True)
+    source_mtime_ns = models.BigIntegerField(default=0)
     status = models.CharField(
         max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED, db_index=True
     )
@@ -78,6 +83,8 @@ class Document(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # Empty: the collection's groups read it; else a subset of them (document_set_groups).
+    allowed_groups = models.ManyToManyField(Group, blank=True, related_name="documents")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -98,3 +105,18 @@ class Document(models.Model):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+def requeue_fields() -> dict[str, object]:
+    """Field values that put a document back at the start of ingestion (for ``update()``)."""
+    from django.utils import timezone
+
+    return {
+        "status": DocumentStatus.QUEUED,
+        "progress_done": 0,
+        "progress_total": 0,
+        "error_code": "",
+        "error_message": "",
+        "heartbeat_at": None,
+        "updated_at": timezone.now(),
+    }

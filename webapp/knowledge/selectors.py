@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from webapp.core.errors import NotFoundError
-from webapp.core.permissions import user_is_admin
+from webapp.core.permissions import payload_group_ids, user_is_admin
 from webapp.knowledge.models import Collection, Document
 
 
@@ -38,11 +38,22 @@ def collection_get_by_name(*, name: str) -> Collection | None:
     return Collection.objects.filter(name=name).first()
 
 
+def document_reader_group_ids(document: Document) -> tuple[int, ...]:
+    """The group ids stored on a document's chunks: its own restriction within its collection's."""
+    collection_groups = set(document.collection.allowed_groups.values_list("id", flat=True))
+    restricted = set(document.allowed_groups.values_list("id", flat=True))
+    return payload_group_ids(restricted & collection_groups if restricted else collection_groups)
+
+
 def document_list_visible_to(*, user: Any, collection_id: int | None = None) -> QuerySet[Document]:
-    """Documents the user may read, newest first."""
+    """Documents the user may read (collection and document restriction), newest first."""
     documents = Document.objects.select_related("collection").filter(
         collection__in=collection_list_visible_to(user=user)
     )
+    if not user_is_admin(user):
+        documents = documents.filter(
+            Q(allowed_groups__isnull=True) | Q(allowed_groups__in=user.groups.all())
+        ).distinct()
     if collection_id is not None:
         documents = documents.filter(collection_id=collection_id)
     return documents

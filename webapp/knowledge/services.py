@@ -13,7 +13,6 @@ from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
@@ -21,7 +20,14 @@ from webapp.config.settings import get_settings
 from webapp.core.engines import get_indexer, get_store
 from webapp.core.errors import ErrorCode, PermissionDeniedError, ValidationError
 from webapp.core.permissions import payload_group_ids, user_is_admin
-from webapp.knowledge.models import Collection, Document, DocumentSource, DocumentStatus
+from webapp.knowledge.models import (
+    Collection,
+    Document,
+    DocumentSource,
+    DocumentStatus,
+    requeue_fields,
+)
+from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_ingest
 
 logger = logging.getLogger(__name__)
@@ -62,7 +68,11 @@ def collection_set_groups(
     groups = list(Group.objects.filter(id__in=list(group_ids)))
     collection.allowed_groups.set(groups)
     ids = [g.id for g in groups]
-    get_store().set_collection_groups(collection.id, list(payload_group_ids(ids)))
+    store = get_store()
+    store.set_collection_groups(collection.id, list(payload_group_ids(ids)))
+    # Documents restricted to fewer groups keep their restriction within the new set.
+    for document in collection.documents.filter(allowed_groups__isnull=False).distinct():
+        store.set_document_groups(document.id, list(document_reader_group_ids(document)))
     audit_record(
         kind=AuditEvent.Kind.COLLECTION_GROUPS,
         actor=actor,
@@ -151,16 +161,46 @@ def document_create_from_path(
 def document_retry(*, document: Document, actor: Any | None) -> None:
     """Queue a failed or indexed document again, from scratch."""
     _require_admin(actor)
-    Document.objects.filter(id=document.id).update(
-        status=DocumentStatus.QUEUED,
-        progress_done=0,
-        progress_total=0,
-        error_code="",
-        error_message="",
-        heartbeat_at=None,
-        updated_at=timezone.now(),
-    )
+    Document.objects.filter(id=document.id).update(**requeue_fields())
     transaction.on_commit(lambda: enqueue_ingest(document.id))
+
+
+def documents_retry_failed(*, collection: Collection, actor: Any | None) -> list[int]:
+    """Queue every failed document of a collection again; returns their ids."""
+    _require_admin(actor)
+    ids = list(
+        Document.objects.filter(collection=collection, status=DocumentStatus.FAILED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for document in Document.objects.filter(id__in=ids):
+        document_retry(document=document, actor=actor)
+    logger.info("retrying %s failed documents of collection %s", len(ids), collection.id)
+    return ids
+
+
+COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)
+
+
+def collection_delete(*, collection: Collection, actor: Any | None) -> int:
+    """Erase a collection: every document's points, stored original and row, then the collection.
+
+    Returns the number of documents erased. A document still being indexed is
+    caught by the worker, which removes what it wrote when it finds its row gone.
+    """
+    _require_admin(actor)
+    documents = list(Document.objects.filter(collection=collection).order_by("id"))
+    for document in documents:
+        document_delete(document=document, actor=actor)
+    collection_id, name = collection.id, collection.name
+    collection.delete()
+    audit_record(
+        kind=COLLECTION_DELETE,
+        actor=actor,
+        detail={"collection_id": collection_id, "name": name, "documents": len(documents)},
+    )
+    logger.info("collection %s deleted with %s documents", collection_id, len(documents))
+    return len(documents)
 
 
 def document_delete(*, document: Document, actor: Any | None) -> None:
@@ -180,3 +220,25 @@ def document_delete(*, document: Document, actor: Any | None) -> None:
     )
     document.delete()
     logger.info("document %s deleted", document.id)
+
+
+DOCUMENT_GROUPS = "document.groups"  # audit kind (a plain string: no migration of the choices)
+
+
+def document_set_groups(*, document: Document, group_ids: Iterable[int], actor: Any | None) -> None:
+    """Restrict one document to some of its collection's groups; no groups lifts the restriction.
+
+    The document's chunks get the new group ids at once (payload only, no re-embedding).
+    """
+    _require_admin(actor)
+    collection_ids = set(document.collection.allowed_groups.values_list("id", flat=True))
+    chosen = set(group_ids)
+    if not chosen <= collection_ids:
+        raise ValidationError("A document can only be restricted to groups of its collection.")
+    document.allowed_groups.set(Group.objects.filter(id__in=chosen))
+    get_store().set_document_groups(document.id, list(document_reader_group_ids(document)))
+    audit_record(
+        kind=DOCUMENT_GROUPS,
+        actor=actor,
+        detail={"document_id": document.id, "group_ids": sorted(chosen)},
+    )

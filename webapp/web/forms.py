@@ -42,3 +42,71 @@ class CollectionGroupsForm(forms.Form):
     def group_ids(self) -> list[int]:
         """The chosen groups' ids."""
         return [group.id for group in self.cleaned_data["groups"]]
+
+
+def _group_checkboxes(label: str) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        label=label,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class UserCreateForm(forms.Form):
+    """A new local user."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False)
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not a common password, not like the username."),
+    )
+    groups = _group_checkboxes(_("Groups"))
+    admin = forms.BooleanField(
+        label=_("Administrator"),
+        required=False,
+        help_text=_("Administrators use the console and read every collection."),
+    )
+
+    def group_ids(self) -> list[int]:
+        """The chosen groups' ids."""
+        return [group.id for group in self.cleaned_data["groups"]]
+
+
+class UserGroupsForm(forms.Form):
+    """An existing user's groups and admin right."""
+
+    groups = _group_checkboxes(_("Groups"))
+    admin = forms.BooleanField(label=_("Administrator"), required=False)
+
+    def group_ids(self) -> list[int]:
+        """The chosen groups' ids."""
+        return [group.id for group in self.cleaned_data["groups"]]
+
+
+class GroupCreateForm(forms.Form):
+    """A new group."""
+
+    name = forms.CharField(label=_("Group name"), max_length=150)
+
+
+class DocumentGroupsForm(forms.Form):
+    """Readers of one document: a subset of its collection's groups (none: all of them)."""
+
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        label=_("Only these groups"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, collection_groups, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = collection_groups
+
+    def group_ids(self) -> list[int]:
+        """The chosen groups' ids."""
+        return [group.id for group in self.cleaned_data["groups"]]

@@ -26,28 +26,44 @@ def sse_encode(event: dict[str, Any]) -> str:
     return f"event: {event['event']}\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def _next_event(events: Iterator[dict[str, Any]]) -> Any:
-    try:
-        return next(events, _END)
-    finally:
-        # Each step may run on a different pool thread; do not leave its connection behind.
+class _Pump:
+    """Steps a sync generator on pool threads; closing it works even mid-step.
+
+    ``close()`` from the event loop fails while a step runs on its thread (a generator
+    cannot be closed while it executes), so the flag makes that step close the
+    generator itself as soon as it returns: the answer's upstream HTTP stream is
+    then closed and the model server stops generating for a reader who left.
+    """
+
+    def __init__(self, events: Iterator[dict[str, Any]]) -> None:
+        self.events = events
+        self.cancelled = False
+
+    def step(self) -> Any:
+        try:
+            event = next(self.events, _END)
+            if self.cancelled:
+                self.close()
+            return event
+        finally:
+            # Each step may run on a different pool thread; do not leave its connection behind.
+            close_old_connections()
+
+    def close(self) -> None:
+        self.cancelled = True
+        with suppress(ValueError):  # "generator already executing": that step closes it
+            getattr(self.events, "close", lambda: None)()
         close_old_connections()
-
-
-def _close(events: Iterator[dict[str, Any]]) -> None:
-    # A step still running on its thread after a disconnect refuses close(); it ends by itself.
-    with suppress(ValueError):
-        getattr(events, "close", lambda: None)()
-    close_old_connections()
 
 
 async def sse_stream(events: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
     """Yield each event of ``events`` as SSE text, running every step off the event loop."""
-    step = sync_to_async(_next_event, thread_sensitive=False)
+    pump = _Pump(events)
+    step = sync_to_async(pump.step, thread_sensitive=False)
     try:
         while True:
             try:
-                event = await step(events)
+                event = await step()
             except EnclaveError as exc:
                 yield sse_encode({"event": "error", **exc.as_dict()})
                 return
@@ -66,4 +82,5 @@ async def sse_stream(events: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
                 return
             yield sse_encode(event)
     finally:
-        await sync_to_async(_close, thread_sensitive=False)(events)
+        pump.cancelled = True
+        await sync_to_async(pump.close, thread_sensitive=False)()

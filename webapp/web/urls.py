@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from webapp.web import views_chat, views_console, views_documents, views_system
+from webapp.web import (
+    views_auth,
+    views_chat,
+    views_console,
+    views_conversations,
+    views_documents,
+    views_insights,
+    views_system,
+    views_users,
+)
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views_auth.LoginView.as_view(), name="login"),
+    path("oidc/", include("webapp.sso.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views_chat.chat, name="chat"),
     path("c/<int:conversation_id>/", views_chat.conversation, name="conversation"),
     path("chat/ask", views_chat.chat_ask, name="chat-ask"),
+    path(
+        "c/<int:conversation_id>/rename",
+        views_conversations.conversation_rename_view,
+        name="conversation-rename",
+    ),
+    path(
+        "c/<int:conversation_id>/delete",
+        views_conversations.conversation_delete_view,
+        name="conversation-delete",
+    ),
+    path(
+        "chat/answers/<int:message_id>/feedback",
+        views_conversations.feedback_view,
+        name="chat-feedback",
+    ),
+    # set_language: the language switch in the top bar posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path(
         "documents/<int:document_id>/download",
         views_documents.document_download,
@@ -55,5 +76,22 @@ urlpatterns = [
         views_console.console_document_delete,
         name="console-document-delete",
     ),
+    path(
+        "console/documents/<int:document_id>/groups",
+        views_console.console_document_groups,
+        name="console-document-groups",
+    ),
+    path("console/users/", views_users.console_users, name="console-users"),
+    path("console/users/new", views_users.console_user_create, name="console-user-create"),
+    path("console/users/<int:user_id>/", views_users.console_user, name="console-user"),
+    path(
+        "console/users/<int:user_id>/active",
+        views_users.console_user_active,
+        name="console-user-active",
+    ),
+    path("console/groups/new", views_users.console_group_create, name="console-group-create"),
+    path("console/usage/", views_insights.console_usage, name="console-usage"),
+    path("console/audit/", views_insights.console_audit, name="console-audit"),
+    path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),
     path("healthz", views_system.healthz, name="healthz"),
 ]

@@ -13,7 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.chat.models import Conversation, Message
-from webapp.chat.selectors import access_conversation, conversation_list_for
+from webapp.chat.selectors import (
+    access_conversation,
+    conversation_list_for,
+    feedback_by_message,
+)
 from webapp.chat.services import conversation_ask
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
@@ -81,6 +85,7 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
         for m in messages
         if m.citations
     }
+    answers = [m for m in messages if m.role == Message.Role.ASSISTANT and m.text]
     context = {
         "nav": "chat",
         "conversation": conversation,
@@ -89,6 +94,14 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
         "collections": list(collection_list_visible_to(user=request.user).order_by("name")),
         "turns": [_turn(m) for m in messages],
         "stored_sources": sources,
+        # The raw answers, which chat.js renders as Markdown (the HTML above is the no-JS view).
+        "stored_answers": {str(m.id): m.text for m in answers},
+        "stored_feedback": {
+            str(k): v
+            for k, v in feedback_by_message(
+                user=request.user, message_ids=[m.id for m in answers]
+            ).items()
+        },
     }
     return render(request, "web/chat.html", context)
 

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.core.errors import EnclaveError, NotFoundError
-from webapp.knowledge.models import Collection, Document, DocumentStatus
+from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
 from webapp.knowledge.selectors import (
     access_collection,
     access_document,
@@ -24,9 +24,18 @@ from webapp.knowledge.services import (
     document_create,
     document_delete,
     document_retry,
+    document_set_groups,
 )
-from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm
+from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
 from webapp.web.http import admin_required, json_error, parse_id_list
+from webapp.web.labels import STATUS_LABELS
+
+# The status filter of a collection's documents: name -> statuses shown.
+STATUS_FILTERS = {
+    "in_progress": tuple(IN_PROGRESS_STATUSES),
+    "indexed": (DocumentStatus.INDEXED,),
+    "failed": (DocumentStatus.FAILED,),
+}
 
 
 def _collection_or_404(request: HttpRequest, collection_id: int) -> Collection:
@@ -63,6 +72,7 @@ def console(request: HttpRequest) -> HttpResponse:
             return redirect("console-collection", collection_id=collection.id)
     context = {
         "nav": "console",
+        "section": "collections",
         "form": form,
         "collections": collection_list_visible_to(user=request.user)
         .order_by("name")
@@ -86,12 +96,26 @@ def _collection_page(
     groups_form: CollectionGroupsForm,
     status: int = 200,
 ) -> HttpResponse:
+    every = document_list_visible_to(user=request.user, collection_id=collection.id)
+    counts = {
+        name: every.filter(status__in=statuses).count() for name, statuses in STATUS_FILTERS.items()
+    }
+    chosen = request.GET.get("status", "")
+    if chosen not in STATUS_FILTERS:
+        chosen = ""
+    documents = every.filter(status__in=STATUS_FILTERS[chosen]) if chosen else every
+    collection_groups = collection.allowed_groups.order_by("name")
     context = {
         "nav": "console",
+        "section": "collections",
         "collection": collection,
         "groups_form": groups_form,
-        "documents": document_list_visible_to(user=request.user, collection_id=collection.id),
-        "status_labels": dict(DocumentStatus.choices),
+        "documents": documents.prefetch_related("allowed_groups"),
+        "collection_groups": list(collection_groups),
+        "status_filter": chosen,
+        "status_counts": counts,
+        "total_count": every.count(),
+        "status_labels": {key: str(label) for key, label in STATUS_LABELS.items()},
     }
     return render(request, "web/console_collection.html", context, status=status)
 
@@ -168,3 +192,23 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"documents": document_status_snapshot(user=request.user, document_ids=ids)}
     )
+
+
+@admin_required
+@require_POST
+def console_document_groups(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Restrict one document to some of its collection's groups (none: the whole collection's)."""
+    document = _document_or_404(request, document_id)
+    form = DocumentGroupsForm(
+        request.POST, collection_groups=document.collection.allowed_groups.all()
+    )
+    if not form.is_valid():
+        messages.error(request, _("Choose groups of this collection."))
+    else:
+        try:
+            document_set_groups(document=document, group_ids=form.group_ids(), actor=request.user)
+        except EnclaveError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Readers of “%s” saved.") % document.title)
+    return redirect("console-collection", collection_id=document.collection_id)

@@ -74,7 +74,10 @@ def test_base_url_without_v1_works(standin) -> None:
 def test_server_context_overflow_is_reported_and_replica_stays_up(standin) -> None:
     base_url, _ = standin(model="m", max_model_len=600)
     cluster = Cluster([Endpoint(base_url, "m")])
-    model = OpenAICompatibleChatModel(cluster, max_answer_tokens=512, context_tokens=8192)
+    # Without served limits the client trusts context_tokens, so the server must refuse.
+    model = OpenAICompatibleChatModel(
+        cluster, max_answer_tokens=512, context_tokens=8192, served_limits=False
+    )
 
     with pytest.raises(ContextOverflowError) as excinfo:
         list(model.stream(question=QUESTION, passages=PASSAGES))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -236,3 +237,44 @@ def test_edge_search_still_works_after_optimize(
 
     assert search(store, points, "annual leave days", [HR])[0].text == LEAVE
     store.close()
+
+
+def test_hybrid_hits_say_which_arm_found_them(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+
+    hits = search(store, points, "twenty-seven paid annual leave", [HR])
+
+    assert hits[0].text == LEAVE
+    assert (hits[0].dense_rank, hits[0].sparse_rank) == (1, 1)
+    assert hits[0].reason == "dense #1, BM25 #1"
+    # Only the dense arm finds chunks sharing no word with the query.
+    assert {h.sparse_rank for h in hits[1:]} == {None}
+    assert sorted(h.dense_rank for h in hits) == [1, 2, 3]  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize(("mode", "field"), [("dense", "dense_rank"), ("sparse", "sparse_rank")])
+def test_one_arm_modes(store: VectorStore, points: Points, mode: str, field: str) -> None:
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+    query = "yearly bonus pool"
+
+    hits = store.search(
+        dense=points.embedder.embed_query(query),
+        sparse=points.sparse.encode_query(query),
+        allowed_group_ids=[HR],
+        collection_ids=None,
+        limit=5,
+        config=SearchConfig(mode=mode),  # type: ignore[arg-type]
+    )
+
+    assert hits[0].text == BONUS
+    assert [getattr(h, field) for h in hits] == list(range(1, len(hits) + 1))
+    assert len(hits) == (3 if mode == "dense" else 1)  # BM25 finds only the matching chunk
+    other = "sparse_rank" if field == "dense_rank" else "dense_rank"
+    assert {getattr(h, other) for h in hits} == {None}
+
+
+def test_chunk_language_is_stored_and_returned(store: VectorStore, points: Points) -> None:
+    chunk = points.make(["Todo colaborador tem direito a trinta dias de férias."], document_id=1)
+    store.upsert([dataclasses.replace(p, language="pt") for p in chunk])
+
+    assert search(store, points, "férias", [HR])[0].language == "pt"

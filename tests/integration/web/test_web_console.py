@@ -101,7 +101,7 @@ def test_console_lists_collections_with_their_counts(
         for c in response.context["collections"]
     }
     assert rows == {"Finance": (0, 0, 0), "HR policies": (2, 1, 1)}
-    assert 'href="/django-admin/"' in response.content.decode()
+    assert 'href="/console/users/"' in response.content.decode()
 
 
 def test_collection_page_rows_carry_status_progress_and_errors(

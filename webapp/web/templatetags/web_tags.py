@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from webapp.core.permissions import user_is_admin
+from webapp.web.labels import audit_kind_label, status_label
 
 register = template.Library()
 
@@ -15,3 +16,15 @@ register = template.Library()
 def is_admin(user: Any) -> bool:
     """Whether ``user`` may see the console (the one rule lives in webapp.core.permissions)."""
     return user_is_admin(user)
+
+
+@register.filter
+def document_status(status: str) -> str:
+    """A document status in the current language."""
+    return status_label(status)
+
+
+@register.filter
+def audit_kind(kind: str) -> str:
+    """An audit event kind in the current language."""
+    return audit_kind_label(kind)

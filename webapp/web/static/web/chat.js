@@ -1,5 +1,6 @@
-// Chat page: ask over fetch, read the answer as a server-sent event stream,
-// render citations as chips that open the passage panel.
+// Chat page: ask over fetch, read the answer as a server-sent event stream (stoppable),
+// render answers as safe Markdown (markdown.js) with citation chips that open the
+// passage panel; copy, thumbs up/down with a comment; rename and delete conversations.
 // Model output is only ever inserted as text (textContent / text nodes), never as HTML.
 "use strict";
 
@@ -10,12 +11,11 @@
   const messages = document.getElementById("messages");
   const question = document.getElementById("question");
   const askButton = document.getElementById("ask-button");
+  const stopButton = document.getElementById("stop-button");
   const status = document.getElementById("chat-status");
   const panel = document.getElementById("passage-panel");
   const scopeSummary = document.getElementById("scope-summary");
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  // Same marker shapes as the server: [1], [2][3], [1, 2].
-  const MARKER = /\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]/g;
 
   const text = {};
   const i18n = document.getElementById("i18n-chat");
@@ -27,7 +27,11 @@
 
   // message id (or a live answer element) -> {number: source}
   const storedSources = JSON.parse(document.getElementById("stored-sources").textContent || "{}");
+  const storedAnswers = JSON.parse(document.getElementById("stored-answers").textContent || "{}");
+  const storedFeedback = JSON.parse(document.getElementById("stored-feedback").textContent || "{}");
   const liveSources = new WeakMap();
+  const rawAnswers = new WeakMap(); // article -> the answer's text as the model wrote it
+  let controller = null;
   let lastTrigger = null;
   let busy = false;
 
@@ -96,18 +100,12 @@
     return chip;
   }
 
-  // Fill `container` with the answer text, turning markers of cited sources into chips.
+  // Fill `container` with the answer as Markdown, turning markers of cited sources into chips.
   function renderAnswer(container, answer, sources) {
-    container.replaceChildren();
-    let position = 0;
-    for (const match of answer.matchAll(MARKER)) {
-      const numbers = match[1].split(",").map(function (part) { return parseInt(part, 10); });
-      if (!numbers.every(function (n) { return sources[n]; })) continue;
-      if (match.index > position) container.append(answer.slice(position, match.index));
-      numbers.forEach(function (n) { container.append(citationChip(n, sources[n])); });
-      position = match.index + match[0].length;
-    }
-    if (position < answer.length) container.append(answer.slice(position));
+    container.classList.add("markdown");
+    window.EnclaveMarkdown.render(container, answer, function (n) {
+      return sources[n] ? citationChip(n, sources[n]) : null;
+    });
   }
 
   function renderSourceList(article, sources) {
@@ -133,7 +131,7 @@
 
   function addUserMessage(value) {
     const article = element("article", "message user");
-    article.append(element("h2", "visually-hidden", "You"));
+    article.append(element("h2", "visually-hidden", text.you || "You"));
     article.append(element("div", "message-text", value));
     messages.append(article);
   }
@@ -229,12 +227,144 @@
     if (last) onEvent(last);
   }
 
-  // ---- asking ----------------------------------------------------------
+  // ---- copy and feedback ------------------------------------------------
+  async function copyText(value) {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(value);
+      return;
+    }
+    // Plain-HTTP sites have no clipboard API: copy through a hidden text area.
+    const area = element("textarea");
+    area.value = value;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    if (!copied) throw new Error("copy failed");
+  }
+
+  function feedbackUrl(messageId) {
+    return form.dataset.feedbackUrl.replace("/0/", "/" + encodeURIComponent(messageId) + "/");
+  }
+
+  async function sendFeedback(messageId, helpful, comment) {
+    const response = await fetch(feedbackUrl(messageId), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ helpful: helpful, comment: comment }),
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    return response.json();
+  }
+
+  // A thumb drawn as SVG (no emoji font needed); thumbs down is the same icon turned over.
+  const THUMB = "M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3zm0 0 4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.1 21H7";
+  function thumbIcon() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "icon");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", THUMB);
+    svg.append(path);
+    return svg;
+  }
+
+  function thumbButton(className, label) {
+    const button = element("button", "button ghost small thumb " + className);
+    button.type = "button";
+    button.setAttribute("aria-pressed", "false");
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.append(thumbIcon());
+    return button;
+  }
+
+  // Copy, thumbs up/down and the optional comment under a finished answer.
+  function addActions(article, messageId, feedback) {
+    const bar = element("div", "answer-actions");
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", text.feedback_actions || "Answer actions");
+    const copy = element("button", "button ghost small copy-answer", text.copy || "Copy");
+    copy.type = "button";
+    const up = thumbButton("thumb-up", text.helpful || "Helpful");
+    const down = thumbButton("thumb-down", text.not_helpful || "Not helpful");
+    const note = element("span", "answer-actions-status muted small");
+    note.setAttribute("role", "status");
+    bar.append(copy, up, down, note);
+
+    const commentForm = element("form", "feedback-comment");
+    commentForm.hidden = true;
+    const fieldId = "feedback-comment-" + messageId;
+    const label = element("label", "visually-hidden", text.comment_label || "Comment");
+    label.htmlFor = fieldId;
+    const field = element("textarea");
+    field.id = fieldId;
+    field.rows = 2;
+    field.maxLength = 2000;
+    field.placeholder = text.comment_placeholder || "";
+    const send = element("button", "button small", text.send || "Send");
+    send.type = "submit";
+    commentForm.append(label, field, send);
+
+    let helpful = feedback ? feedback.helpful : null;
+    function showChoice() {
+      up.setAttribute("aria-pressed", String(helpful === true));
+      down.setAttribute("aria-pressed", String(helpful === false));
+    }
+    if (feedback) field.value = feedback.comment || "";
+    showChoice();
+
+    async function submit(value, withComment) {
+      const previous = helpful;
+      helpful = value;
+      showChoice();
+      try {
+        await sendFeedback(messageId, value, field.value);
+        note.textContent = withComment ? text.thanks || "" : "";
+        if (withComment) commentForm.hidden = true;
+        else {
+          commentForm.hidden = false;
+          field.focus();
+        }
+      } catch (error) {
+        helpful = previous;
+        showChoice();
+        note.textContent = text.feedback_failed || "Error";
+      }
+    }
+    up.addEventListener("click", function () { submit(true, false); });
+    down.addEventListener("click", function () { submit(false, false); });
+    commentForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (helpful !== null) submit(helpful, true);
+    });
+    copy.addEventListener("click", async function () {
+      try {
+        await copyText(rawAnswers.get(article) || "");
+        note.textContent = text.copied || "Copied";
+      } catch (error) {
+        note.textContent = text.copy_failed || "Error";
+      }
+    });
+    article.append(bar, commentForm);
+  }
+
+  // ---- asking ------------------------------------------------------------
   function setBusy(value) {
     busy = value;
     askButton.disabled = value;
+    askButton.hidden = value;
+    stopButton.hidden = !value;
     form.classList.toggle("busy", value);
   }
+
+  stopButton.addEventListener("click", function () {
+    if (controller) controller.abort();
+  });
 
   async function ask(value) {
     const empty = document.getElementById("empty-state");
@@ -244,9 +374,23 @@
     const conversationId = form.dataset.conversationId ? parseInt(form.dataset.conversationId, 10) : null;
     let finished = false;
     let startedConversation = null;
+    let streamed = "";
+    let frame = 0;
+    controller = new AbortController();
     setBusy(true);
+    stopButton.focus();
     status.textContent = text.searching || "Searching…";
     scrollToEnd();
+
+    // Re-render the Markdown at most once per frame while deltas arrive.
+    function scheduleRender() {
+      if (frame) return;
+      frame = window.requestAnimationFrame(function () {
+        frame = 0;
+        renderAnswer(live.answer, streamed, liveSources.get(live.article) || {});
+        scrollToEnd();
+      });
+    }
 
     function onEvent(event) {
       const data = event.data;
@@ -257,19 +401,25 @@
         startedConversation = data.conversation_id;
         status.textContent = text.writing || "Writing…";
       } else if (event.name === "delta") {
-        live.answer.append(data.text || "");
+        streamed += data.text || "";
+        rawAnswers.set(live.article, streamed);
+        scheduleRender();
       } else if (event.name === "done") {
         finished = true;
+        if (frame) window.cancelAnimationFrame(frame);
+        frame = 0;
         const all = liveSources.get(live.article) || {};
         const cited = {};
         (data.citations || []).forEach(function (n) { if (all[n]) cited[n] = all[n]; });
         liveSources.set(live.article, cited);
+        rawAnswers.set(live.article, data.text || "");
         live.article.dataset.messageId = String(data.message_id);
         live.article.dataset.backend = data.backend || "";
         renderAnswer(live.answer, data.text || "", cited);
         if (data.backend === "extractive") live.article.append(element("p", "answer-note", text.extractive));
         else if (!data.grounded) live.article.append(element("p", "answer-note", text.ungrounded));
         renderSourceList(live.article, cited);
+        addActions(live.article, data.message_id, null);
         rememberConversation(data.conversation_id, value);
         status.textContent = text.done || "";
       } else if (event.name === "error") {
@@ -288,6 +438,7 @@
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "text/event-stream" },
         credentials: "same-origin",
         body: JSON.stringify({ question: value, conversation_id: conversationId, collection_ids: selectedCollections() }),
+        signal: controller.signal,
       });
       if (!response.ok) {
         let message = response.status === 401 ? text.signin : response.status + " " + response.statusText;
@@ -302,12 +453,25 @@
         status.textContent = text.failed || "";
       }
     } catch (error) {
-      showError(live.article, text.network || "The connection was lost.");
-      status.textContent = text.failed || "";
+      if (error && error.name === "AbortError") {
+        // Stopped by the user: closing the connection ends the answer on the server too.
+        if (frame) window.cancelAnimationFrame(frame);
+        frame = 0;
+        renderAnswer(live.answer, streamed, liveSources.get(live.article) || {});
+        live.article.classList.add("stopped");
+        live.article.append(element("p", "answer-note answer-stopped", text.stopped || "Stopped."));
+        if (startedConversation) rememberConversation(startedConversation, value);
+        status.textContent = text.stopped_status || "";
+      } else {
+        showError(live.article, text.network || "The connection was lost.");
+        status.textContent = text.failed || "";
+      }
     } finally {
+      controller = null;
       live.article.classList.remove("streaming");
       live.article.setAttribute("aria-busy", "false");
       setBusy(false);
+      question.focus();
       scrollToEnd();
     }
   }
@@ -325,6 +489,30 @@
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+
+  // ---- rename and delete -----------------------------------------------
+  document.addEventListener("submit", function (event) {
+    const message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+  const rename = document.getElementById("rename");
+  if (rename) {
+    rename.addEventListener("toggle", function () {
+      if (!rename.open) return;
+      const field = document.getElementById("rename-title");
+      field.focus();
+      field.select();
+    });
+  }
+
+  // ---- stored answers: Markdown and actions --------------------------------
+  messages.querySelectorAll(".message.assistant[data-message-id]").forEach(function (article) {
+    const id = article.dataset.messageId;
+    if (!(id in storedAnswers)) return;
+    rawAnswers.set(article, storedAnswers[id]);
+    renderAnswer(article.querySelector(".answer-text"), storedAnswers[id], sourcesFor(article));
+    addActions(article, id, storedFeedback[id] || null);
   });
 
   // Back/forward between /c/<id>/ URLs: reload so the page shows that conversation.

@@ -1,0 +1,177 @@
+"""Which model answers: the small fast one for simple questions, the large one for hard ones.
+
+The rule trades latency and cost against accuracy with signals that are cheap to
+compute before retrieval: a question the user explicitly sends to a model (or tier)
+goes there; long questions, several questions in one, and questions that ask to
+compare, explain, analyse or summarise go to the large tier; everything else goes
+to the default model (or the small tier).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from inference.backends.extractive import ExtractiveChatModel
+from inference.backends.openai_compatible import OpenAICompatibleChatModel
+from inference.base import ChatModel
+from inference.catalogue import TIERS, ModelSpec
+from inference.cluster import Cluster
+from inference.config import InferenceConfig
+from inference.errors import UnknownModelError
+
+__all__ = ["ModelRouter", "Route", "classify_question", "router_from_config"]
+
+logger = logging.getLogger(__name__)
+
+_HARD_MARKERS = re.compile(
+    r"\b(compare|comparison|contrast|differences?|explain|why|analy[sz]e|analysis|"
+    r"summari[sz]e|summary|pros and cons|trade-?offs?|step by step|evaluate|implications?|"
+    r"compar[ae]r?|compara[çc][ãa]o|diferen[çc]as?|expli(?:que|car)|por ?qu[eê]|anali[sz]ar?|"
+    r"an[áa]lise|resum(?:a|ir|o)|vantagens e desvantagens|passo a passo|avali(?:e|ar))\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def classify_question(question: str, *, hard_words: int = 40) -> tuple[str, str]:
+    """Return ("simple" | "hard", reason) for ``question``."""
+    words = len(_WORD.findall(question))
+    if words >= hard_words:
+        return "hard", f"long question ({words} words)"
+    if question.count("?") >= 2:
+        return "hard", "several questions at once"
+    marker = _HARD_MARKERS.search(question)
+    if marker:
+        return "hard", f"asks to {marker.group(0).lower()!r}"
+    return "simple", f"short factual question ({words} words)"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The model chosen for one question, why, and the others to try if it is down."""
+
+    name: str
+    model: ChatModel
+    reason: str
+    fallbacks: tuple[ChatModel, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec: ModelSpec | None
+    model: ChatModel
+
+    @property
+    def tier(self) -> str:
+        return self.spec.tier if self.spec else "small"
+
+
+class ModelRouter:
+    """The catalogue's chat models and the routing rule that picks one per question."""
+
+    def __init__(
+        self,
+        entries: Sequence[tuple[ModelSpec | None, ChatModel]],
+        *,
+        default_model: str = "",
+        hard_words: int = 40,
+        rewriter: OpenAICompatibleChatModel | None = None,
+    ) -> None:
+        if not entries:
+            raise ValueError("a router needs at least one model")
+        self._entries = {model.name: _Entry(spec, model) for spec, model in entries}
+        if default_model and default_model not in self._entries:
+            raise ValueError(f"default model {default_model!r} is not in the catalogue")
+        self.default_name = (
+            default_model or self._first_of_tier("small") or next(iter(self._entries))
+        )
+        self._hard_words = hard_words
+        self.rewriter = rewriter
+
+    @property
+    def default(self) -> ChatModel:
+        """The model used when nothing points elsewhere."""
+        return self._entries[self.default_name].model
+
+    def describe(self) -> list[dict[str, str]]:
+        """Name, tier, description and backend of every model (for menus and /v1/models)."""
+        return [
+            {
+                "name": name,
+                "tier": entry.tier,
+                "description": entry.spec.description if entry.spec else "",
+                "backend": entry.model.backend,
+            }
+            for name, entry in self._entries.items()
+        ]
+
+    def _first_of_tier(self, tier: str) -> str | None:
+        return next((n for n, e in self._entries.items() if e.tier == tier), None)
+
+    def route(self, *, question: str, requested: str | None = None) -> Route:
+        """Pick the model for ``question``; ``requested`` is a model name or a tier."""
+        if requested:
+            name = self._resolve(requested)
+            reason = f"requested {requested!r}"
+        else:
+            kind, why = classify_question(question, hard_words=self._hard_words)
+            large = self._first_of_tier("large")
+            name = large if kind == "hard" and large else self.default_name
+            reason = f"{kind}: {why}"
+        others = tuple(e.model for n, e in self._entries.items() if n != name)
+        logger.info("route model=%s reason=%s", name, reason)
+        return Route(name=name, model=self._entries[name].model, reason=reason, fallbacks=others)
+
+    def _resolve(self, requested: str) -> str:
+        if requested in self._entries:
+            return requested
+        if requested in TIERS:
+            found = self._first_of_tier(requested)
+            if found:
+                return found
+        choices = ", ".join([*self._entries, *TIERS])
+        raise UnknownModelError(f"Unknown model {requested!r}. Choose one of: {choices}.")
+
+    def close(self) -> None:
+        """Close every model's connections."""
+        for entry in self._entries.values():
+            close = getattr(entry.model, "close", None)
+            if close is not None:
+                close()
+
+
+def _openai_model(spec: ModelSpec, config: InferenceConfig) -> OpenAICompatibleChatModel:
+    cluster = Cluster(
+        spec.endpoints,
+        connect_timeout_s=config.connect_timeout_s,
+        first_token_timeout_s=config.first_token_timeout_s,
+        request_timeout_s=config.request_timeout_s,
+        cooloff_s=config.replica_cooloff_s,
+    )
+    return OpenAICompatibleChatModel(
+        cluster,
+        max_answer_tokens=spec.max_answer_tokens or config.max_answer_tokens,
+        temperature=config.temperature,
+        context_tokens=spec.context_tokens or config.context_tokens,
+        name=spec.name,
+    )
+
+
+def router_from_config(config: InferenceConfig) -> ModelRouter:
+    """A router over the configured catalogue, or over the extractive backend alone."""
+    catalogue = config.catalogue()
+    if not catalogue:
+        extractive = ExtractiveChatModel(sentences=config.extractive_sentences)
+        return ModelRouter([(None, extractive)], hard_words=config.hard_question_words)
+    entries = [(spec, _openai_model(spec, config)) for spec in catalogue]
+    router = ModelRouter(
+        entries, default_model=config.default_model, hard_words=config.hard_question_words
+    )
+    if config.rewrite_follow_ups:
+        rewriter = router.default
+        assert isinstance(rewriter, OpenAICompatibleChatModel)
+        router.rewriter = rewriter
+    return router

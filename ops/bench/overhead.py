@@ -1,0 +1,196 @@
+"""Time Enclave adds before the first token: auth + rewrite + retrieval + prompt + bridge.
+
+Runs a real ``enclave serve`` (embedded: SQLite, Qdrant Edge, MiniLM) on a scratch
+home with a few indexed documents, answering through a stand-in vLLM that replies
+instantly, and measures, per request, the time from sending ``POST /chat/ask`` (a
+signed-in session) to receiving the first ``delta`` event. With an instant model
+that is Enclave's own overhead. Run by hand, never by the test suite::
+
+    .venv/bin/python -m ops.bench.overhead            # 1 and 32 concurrent chats
+    .venv/bin/python -m ops.bench.overhead --requests 64
+
+The client runs on the same machine as the server and competes with it for CPU.
+Writes ``ops/bench/results/overhead.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ops.bench.measure import load_average, percentile
+from tests.standin.process import start_standin, stop
+from tests.support.server import ServeProcess, process_env, run_cli
+
+RESULTS = Path(__file__).resolve().parent / "results" / "overhead.md"
+USER, PASSWORD = "bench", "bench-password-1"
+TOPICS = {
+    "leave": "Every employee is entitled to twenty-seven days of paid annual leave per year. "
+    "Unused leave may be carried over until the end of March.",
+    "travel": "Travel costs above the monthly limit need written approval from the budget "
+    "owner. Trains are preferred over flights for trips under four hours.",
+    "security": "Lost security badges must be reported to the facilities desk within "
+    "twenty-four hours. Visitors are escorted at all times.",
+    "expenses": "Expense reports are filed within ten days of the purchase with the receipt "
+    "attached. The finance team reimburses them with the next salary.",
+    "parking": "Parking spaces are assigned by the facilities team each quarter. Electric "
+    "vehicles may use the charging bays for four hours.",
+}
+QUESTIONS = [
+    "How many days of paid annual leave do employees get?",
+    "Who approves travel costs above the monthly limit?",
+    "What must happen when a security badge is lost?",
+    "When are expense reports filed?",
+    "Who assigns parking spaces?",
+    "Can unused leave be carried over?",
+    "Are trains preferred over flights?",
+    "Are visitors escorted?",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request: client-side time to first delta, and the server's own figures."""
+
+    first_delta_ms: float
+    retrieval_ms: float
+    server_first_token_ms: float
+
+
+def _write_corpus(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for name, text in TOPICS.items():
+        path = folder / f"{name}.md"
+        path.write_text(f"# {name.title()} policy\n\n" + "\n\n".join([text] * 3) + "\n")
+        paths.append(path)
+    return paths
+
+
+async def _login(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/login/")).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    await client.post(
+        "/login/",
+        data={"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{client.base_url}login/"},
+    )
+    client.headers.update(
+        {"X-CSRFToken": client.cookies["csrftoken"], "Referer": str(client.base_url)}
+    )
+
+
+async def _ask(client: httpx.AsyncClient, question: str) -> Sample:
+    started = time.perf_counter()
+    first: float | None = None
+    done: dict = {}
+    async with client.stream("POST", "/chat/ask", json={"question": question}) as response:
+        buffer = ""
+        async for chunk in response.aiter_text():
+            if first is None and "event: delta" in chunk:
+                first = (time.perf_counter() - started) * 1000
+            buffer += chunk
+        for block in buffer.split("\n\n"):
+            if block.startswith("event: done"):
+                done = json.loads(block.split("data: ", 1)[1])
+            elif block.startswith("event: error"):
+                raise RuntimeError(block)
+    assert first is not None, buffer
+    return Sample(first, done["retrieval_ms"], done["first_token_ms"])
+
+
+async def _run(url: str, concurrency: int, requests: int) -> list[Sample]:
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        await _login(client)
+        queue = list(range(requests))
+        samples: list[Sample] = []
+
+        async def chat() -> None:
+            while queue:
+                index = queue.pop()
+                samples.append(await _ask(client, QUESTIONS[index % len(QUESTIONS)]))
+
+        await asyncio.gather(*(chat() for _ in range(concurrency)))
+        return samples
+
+
+def _row(concurrency: int, samples: list[Sample]) -> str:
+    firsts = [s.first_delta_ms for s in samples]
+    retrieval = [s.retrieval_ms for s in samples]
+    return (
+        f"| {concurrency} | {len(samples)} | {percentile(firsts, 50):.1f} | "
+        f"{percentile(firsts, 95):.1f} | {max(firsts):.1f} | {percentile(retrieval, 50):.1f} | "
+        f"{percentile(retrieval, 95):.1f} |"
+    )
+
+
+def main() -> None:
+    """Start the stand-in and the server, measure, print and write the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--requests", type=int, default=96, help="requests per concurrency level")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="enclave-overhead-"))
+    base_url, standin = start_standin(model="standin-llm")
+    env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
+    serve = ServeProcess(env, home / "serve.log")
+    try:
+        for command in (
+            [
+                "ingest",
+                *map(str, _write_corpus(home / "docs")),
+                "--collection",
+                "Policies",
+                "--group",
+                "staff",
+            ],
+            ["user", USER, "--password", PASSWORD, "--group", "staff"],
+        ):
+            result = run_cli(command, env)
+            if result.returncode:
+                raise SystemExit(result.stdout + result.stderr)
+        serve.start()
+        asyncio.run(_run(serve.url, 2, 16))  # warm-up: model loaded, connections pooled
+        rows = [
+            _row(c, asyncio.run(_run(serve.url, c, max(args.requests, c))))
+            for c in args.concurrency
+        ]
+    finally:
+        serve.stop()
+        stop(standin)
+    table = "\n".join(
+        [
+            "| concurrent chats | requests | first delta p50 ms | p95 ms | max ms | "
+            "retrieval p50 ms | retrieval p95 ms |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    report = (
+        "# Enclave overhead before the first token\n\n"
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {platform.python_version()}; "
+        "`enclave serve` embedded (SQLite, Qdrant Edge, MiniLM on CPU), stand-in vLLM "
+        "answering instantly; time from POST /chat/ask (signed-in session) to the first "
+        "delta event, measured by an httpx client on the same machine. Retrieval = the "
+        "server's own search time (query embedding + hybrid search). "
+        f"Load average at the end: {load_average()} (other processes share the machine).\n\n"
+        f"{table}\n"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""A day with Enclave in headless Chromium: admin, employee, access change, Portuguese.
+
+One ``enclave serve`` (embedded defaults) answers with the OpenAI stand-in, slowed
+down so that the answer visibly streams and can be stopped. The tests run in order
+and share the server: the admin's collection is what the employee asks about.
+Screenshots of every page at desktop and phone widths land in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.standin.process import start_standin, stop
+from tests.support.documents import make_handbook_pdf
+from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+EMPLOYEE, EMPLOYEE_PASSWORD = "maria", "maria-passphrase-42"
+LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
+XSS_TEXT = (
+    'Security notice: <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
+    "the visitor badge colour is vermilion.\n\nNothing else is in this notice.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("daily-home")
+    # 60 ms per token: a one-sentence answer streams for a couple of seconds.
+    base_url, standin = start_standin(model="standin-llm", delay_ms=60)
+    env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
+    created = run_cli(["user", EMPLOYEE, "--password", EMPLOYEE_PASSWORD, "--group", "hr"], env)
+    assert created.returncode == 0, created.stderr
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    yield serve
+    serve.stop()
+    stop(standin)
+
+
+@pytest.fixture(scope="module")
+def shared() -> dict:
+    """What one test leaves for the next (the collection's URL)."""
+    return {}
+
+
+def _login(page, url, username, password):
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r"/(c/\d+/)?$"))
+
+
+def _shoot(page, artifacts, name):
+    """The page at desktop and phone widths."""
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def _ask(page, question):
+    before = page.locator(".message.assistant").count()
+    page.fill("#question", question)
+    page.click("#ask-button")
+    page.wait_for_function(
+        "n => { const all = document.querySelectorAll('.message.assistant');"
+        " return all.length > n && !all[all.length - 1].classList.contains('streaming'); }",
+        arg=before,
+        timeout=120_000,
+    )
+    return page.locator(".message.assistant").last
+
+
+def test_admin_uploads_and_watches_progress_reach_indexed(
+    server, browser, tmp_path, artifacts, shared
+):
+    pdf = make_handbook_pdf(tmp_path / "handbook.pdf")
+    notice = tmp_path / "visitor-notice.txt"
+    notice.write_text(XSS_TEXT)
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _login(page, server.url, "admin", ADMIN_PASSWORD)
+
+    page.goto(f"{server.url}/console/")
+    page.fill("#id_name", "Handbooks")
+    page.select_option("#id_groups", label="hr")
+    page.locator("#collection-create-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/console/collections/\d+/$"))
+    shared["collection_url"] = page.url
+    page.set_input_files("#upload-files", [str(pdf), str(notice)])
+    page.locator("#upload-form button[type=submit]").click()
+
+    rows = page.locator("tr[data-document-id]")
+    rows.first.wait_for()
+    assert rows.count() == 2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('tr[data-document-id]')]"
+        ".every(r => r.dataset.status === 'indexed')",
+        timeout=240_000,
+    )
+    assert rows.locator("progress.doc-progress").evaluate_all("ps => ps.map(p => p.value)") == [
+        100,
+        100,
+    ]
+    page.click("#status-filter >> text=Failed")
+    assert page.locator("tr[data-document-id]").count() == 0
+    page.click("#status-filter >> text=All")
+    _shoot(page, artifacts, "console-collection")
+    page.goto(f"{server.url}/console/")
+    _shoot(page, artifacts, "console")
+    context.close()
+
+
+def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, artifacts):
+    context = browser.new_context(viewport=DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+
+    # Stream: the answer grows while the article is still marked as streaming.
+    page.fill("#question", LEAVE_QUESTION)
+    page.click("#ask-button")
+    page.wait_for_function(
+        "() => { const a = document.querySelector('.message.assistant.streaming .answer-text');"
+        " return a && a.textContent.trim().length > 0; }",
+        timeout=60_000,
+    )
+    assert page.locator("#stop-button").is_visible()
+    page.wait_for_function(
+        "() => !document.querySelector('.message.assistant.streaming')", timeout=120_000
+    )
+    answer = page.locator(".message.assistant").last
+    assert "twenty-seven days" in answer.locator(".answer-text").inner_text()
+    assert page.locator("#ask-button").is_visible()
+
+    # Open a citation: the passage, its document and page.
+    answer.locator("button.citation").first.click()
+    panel = page.locator("#passage-panel")
+    panel.wait_for(state="visible")
+    assert "handbook" in panel.locator(".passage-title").inner_text().lower()
+    assert panel.locator(".passage-page").inner_text().strip() == "Page 2"
+    assert re.search(
+        r"/documents/\d+/download#page=2$", panel.locator(".passage-open").get_attribute("href")
+    )
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+
+    # Copy the answer; thumbs down with a comment, kept after a reload.
+    answer.locator(".copy-answer").click()
+    assert "twenty-seven" in page.evaluate("navigator.clipboard.readText()")
+    answer.locator(".thumb-down").click()
+    answer.locator(".feedback-comment textarea").fill("Please cite the policy number.")
+    answer.locator(".feedback-comment button[type=submit]").click()
+    page.wait_for_function(
+        "() => document.querySelector('.message.assistant:last-child .answer-actions-status')"
+        ".textContent.length > 0"
+    )
+    assert answer.locator(".thumb-down").get_attribute("aria-pressed") == "true"
+    page.reload()
+    stored = page.locator(".message.assistant").last
+    assert stored.locator(".thumb-down").get_attribute("aria-pressed") == "true"
+    assert stored.locator(".thumb-up").get_attribute("aria-pressed") == "false"
+
+    # Stop: the answer ends where it was, marked incomplete; the composer is back.
+    page.fill("#question", "And how is annual leave requested?")
+    page.click("#ask-button")
+    page.wait_for_function(
+        "() => { const a = document.querySelector('.message.assistant.streaming .answer-text');"
+        " return a && a.textContent.trim().length > 0; }",
+        timeout=60_000,
+    )
+    page.click("#stop-button")
+    stopped = page.locator(".message.assistant").last
+    stopped.locator(".answer-stopped").wait_for()
+    assert page.locator("#ask-button").is_visible()
+    assert not page.locator("#stop-button").is_visible()
+
+    # Model and document text that looks like HTML stays text.
+    xss = _ask(page, "What colour is the visitor badge in the security notice?")
+    assert (
+        "onerror" in xss.inner_text()
+        or "onerror" in page.locator("#passage-panel .passage-text").inner_text()
+    )
+    assert page.locator(".message.assistant img, .message.assistant script").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+    _shoot(page, artifacts, "chat")
+    context.close()
+
+
+def test_markdown_renders_a_safe_subset_as_elements(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    source = (
+        "**Leave** is *paid* [1].\n\n- first `code`\n- second\n\n1. one\n2. two\n\n"
+        '<script>window.__md=1</script> <img src=x onerror="window.__md=2">\n\n```\nraw <b>\n```'
+    )
+
+    html = page.evaluate(
+        """src => { const box = document.createElement('div');
+        window.EnclaveMarkdown.render(box, src, n => { const b = document.createElement('button');
+        b.className = 'citation'; b.textContent = String(n); return b; });
+        document.body.append(box); return box.innerHTML; }""",
+        source,
+    )
+
+    assert html == (
+        '<p><strong>Leave</strong> is <em>paid</em> <button class="citation">1</button>.</p>'
+        "<ul><li>first <code>code</code></li><li>second</li></ul>"
+        "<ol><li>one</li><li>two</li></ol>"
+        "<p>&lt;script&gt;window.__md=1&lt;/script&gt; "
+        '&lt;img src=x onerror="window.__md=2"&gt;</p>'
+        "<pre><code>raw &lt;b&gt;</code></pre>"
+    )
+    assert page.evaluate("window.__md") is None
+    context.close()
+
+
+def test_employee_renames_and_deletes_a_conversation(server, browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    page.locator("#conversation-list a").first.click()
+    page.wait_for_url(re.compile(r"/c/\d+/$"))
+    conversation_url = page.url
+
+    page.click("#rename summary")
+    page.fill("#rename-title", "Leave questions")
+    page.click("#rename-form button[type=submit]")
+    page.wait_for_url(conversation_url)
+    assert page.locator("#chat-heading").inner_text() == "Leave questions"
+    assert page.locator("#conversation-list a[aria-current=page]").inner_text() == "Leave questions"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-button")
+    page.wait_for_url(f"{server.url}/")
+    assert page.locator("#conversation-list", has_text="Leave questions").count() == 0
+    assert page.goto(conversation_url).status == 404
+    context.close()
+
+
+def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
+    server, browser, artifacts, shared
+):
+    admin = browser.new_context(viewport=DESKTOP)
+    admin_page = admin.new_page()
+    _login(admin_page, server.url, "admin", ADMIN_PASSWORD)
+    employee = browser.new_context(viewport=DESKTOP)
+    employee_page = employee.new_page()
+    _login(employee_page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    before = _ask(employee_page, LEAVE_QUESTION)
+    assert before.locator("button.citation").count() >= 1
+
+    admin_page.goto(shared["collection_url"])
+    admin_page.select_option("#groups-form select", [])
+    admin_page.click("#groups-form button[type=submit]")
+    admin_page.wait_for_selector(".flash-success")
+
+    employee_page.goto(f"{server.url}/")
+    assert employee_page.locator("input[name=collection_ids]").count() == 0
+    after = _ask(employee_page, LEAVE_QUESTION)
+    assert "twenty-seven" not in after.inner_text()
+    assert after.locator("button.citation").count() == 0
+
+    for path, name in [
+        ("/console/users/", "console-users"),
+        ("/console/usage/", "console-usage"),
+        ("/console/audit/", "console-audit"),
+    ]:
+        admin_page.goto(f"{server.url}{path}")
+        _shoot(admin_page, artifacts, name)
+    audit = admin_page.locator("#audit-table")
+    assert audit.locator("tr[data-kind=ask]").count() >= 1
+    assert audit.locator("tr[data-kind='collection.groups']").count() == 1
+    admin.close()
+    employee.close()
+
+
+def test_language_switch_to_portuguese(server, browser, artifacts):
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = context.new_page()
+    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    assert page.locator("#chat-heading").inner_text() == "New conversation"
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "pt")
+
+    assert page.locator("html").get_attribute("lang") == "pt"
+    assert page.locator("#chat-heading").inner_text() == "Nova conversa"
+    assert page.locator("#ask-button").inner_text() == "Perguntar"
+    page.goto(f"{server.url}/")
+    assert page.locator("#question").get_attribute("placeholder") == "Faça uma pergunta…"
+    _shoot(page, artifacts, "chat-pt")
+    context.close()

@@ -1,0 +1,176 @@
+"""A real ``enclave serve`` answering with stand-in vLLM replicas, and a signed-in HTTP client."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.standin.process import start_standin, stop
+from tests.support.server import ServeProcess, process_env, run_cli
+
+MAX_MODEL_LEN = 1024
+USER, PASSWORD = "alice", "alice-test-password-1"
+LEAVE = (
+    "Every full-time employee is entitled to twenty-seven days of paid annual leave per "
+    "calendar year. Unused days may be carried over until March."
+)
+TRAVEL = (
+    "Clause {n} of the travel policy: travel costs above the monthly limit need written "
+    "approval from the budget owner before booking. Hotels are booked through the travel "
+    "desk, trains are preferred over flights for trips under four hours, and receipts are "
+    "uploaded within ten days. Exceptions to clause {n} are decided by the finance "
+    "director, who records the reason, the amount and the approver in the expense system "
+    "so that auditors can trace every exception back to its approval. "
+)
+
+
+def write_corpus(folder: Path) -> list[Path]:
+    """A leave policy and a long travel policy (many passages of ~200 tokens each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    leave = folder / "leave.md"
+    leave.write_text(f"# Annual leave\n\n{LEAVE}\n")
+    travel = folder / "travel.md"
+    travel.write_text(
+        "# Travel policy\n\n" + "\n\n".join(TRAVEL.format(n=n) * 2 for n in range(1, 13))
+    )
+    return [leave, travel]
+
+
+@dataclass
+class Replica:
+    """One stand-in process and its URL."""
+
+    base_url: str
+    process: subprocess.Popen[str] | None
+    port: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.port = int(self.base_url.rsplit(":", 1)[1].split("/")[0])
+
+    @property
+    def root(self) -> str:
+        return self.base_url.removesuffix("/v1")
+
+    def stats(self) -> dict[str, int]:
+        return httpx.get(f"{self.root}/standin/stats", timeout=5).json()
+
+    def configure(self, **options: object) -> None:
+        httpx.post(f"{self.root}/standin/config", json=options, timeout=5).raise_for_status()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        stop(self.process)
+        self.process = None
+
+
+@dataclass
+class Served:
+    """The server, its replicas and a signed-in client."""
+
+    serve: ServeProcess
+    replicas: list[Replica]
+    client: httpx.Client
+    home: Path
+
+    def total(self, stat: str) -> int:
+        return sum(r.stats()[stat] for r in self.replicas if r.process is not None)
+
+    def ask(self, question: str, **fields: object) -> list[tuple[str, dict]]:
+        """POST /chat/ask and read the whole SSE stream as (event, data) pairs."""
+        with self.client.stream("POST", "/chat/ask", json={"question": question, **fields}) as r:
+            assert r.status_code == 200, r.read()
+            return parse_sse(r.iter_text())
+
+
+def iter_sse(chunks: Iterator[str]) -> Iterator[tuple[str, dict]]:
+    """Parse ``event:``/``data:`` blocks as they arrive."""
+    buffer = ""
+    for chunk in chunks:
+        buffer += chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            name = re.search(r"^event: (.*)$", block, re.M).group(1)
+            yield name, json.loads(re.search(r"^data: (.*)$", block, re.M).group(1))
+
+
+def parse_sse(chunks: Iterator[str]) -> list[tuple[str, dict]]:
+    """All events of a finished stream."""
+    return list(iter_sse(chunks))
+
+
+def login(url: str) -> httpx.Client:
+    """An httpx client with a session cookie and the CSRF header the chat page sends."""
+    client = httpx.Client(base_url=url, timeout=60, follow_redirects=True)
+    page = client.get("/login/").text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login/",
+        data={"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{url}/login/"},
+    )
+    assert response.status_code == 200 and "sessionid" in client.cookies, response.text[:500]
+    client.headers.update({"X-CSRFToken": client.cookies["csrftoken"], "Referer": f"{url}/"})
+    return client
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Served]:
+    """Two stand-in replicas of ``standin-llm`` (max_model_len 1024) behind ``enclave serve``."""
+    home = tmp_path_factory.mktemp("answers-home")
+    replicas = [
+        Replica(*start_standin(model="standin-llm", max_model_len=MAX_MODEL_LEN)) for _ in range(2)
+    ]
+    endpoints = ",".join(f"{r.base_url}|standin-llm" for r in replicas)
+    env = process_env(
+        home,
+        ENCLAVE_LLM_ENDPOINTS=endpoints,
+        ENCLAVE_LLM_CONNECT_TIMEOUT_S="1",
+        ENCLAVE_LLM_FIRST_TOKEN_TIMEOUT_S="5",
+        ENCLAVE_LLM_REQUEST_TIMEOUT_S="20",
+        ENCLAVE_LLM_REPLICA_COOLOFF_S="2",
+        ENCLAVE_SEARCH_LIMIT="8",
+    )
+    for args in (
+        [
+            "ingest",
+            *map(str, write_corpus(home / "docs")),
+            "--collection",
+            "Policies",
+            "--group",
+            "staff",
+        ],
+        ["user", USER, "--password", PASSWORD, "--group", "staff"],
+    ):
+        result = run_cli(args, env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    client = login(serve.url)
+    try:
+        yield Served(serve, replicas, client, home)
+    finally:
+        client.close()
+        serve.stop()
+        for replica in replicas:
+            if replica.process is not None:
+                stop(replica.process)
+
+
+def wait_for(predicate, timeout_s: float = 15.0) -> bool:
+    """Poll ``predicate`` until true or ``timeout_s`` passes (a no-hang bound, not a timing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

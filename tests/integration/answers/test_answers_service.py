@@ -1,0 +1,120 @@
+"""conversation_ask with the model catalogue, follow-ups and the support check (real engines)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from tests.standin.process import start_standin, stop
+from tests.support.documents import make_handbook_pdf
+from webapp.chat.models import Conversation, Message
+from webapp.chat.services import conversation_ask
+from webapp.config.settings import reset_settings_cache
+from webapp.core import engines
+from webapp.knowledge.services import collection_create, document_create
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+QUESTION = "How many days of paid annual leave do employees get?"
+
+
+@pytest.fixture
+def configure(monkeypatch):
+    """Rebuild the settings and the chat router from ENCLAVE_* variables for one test."""
+
+    def apply(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_settings_cache()
+        engines.get_chat_router.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    reset_settings_cache()
+    if engines.get_chat_router.cache_info().currsize:
+        engines.get_chat_router().close()
+    engines.get_chat_router.cache_clear()
+
+
+@pytest.fixture
+def reader(tmp_path, wait_indexed):
+    group = Group.objects.create(name="hr")
+    admin = User.objects.create_user("root-admin", password="x", is_staff=True)
+    alice = User.objects.create_user("alice", password="x")
+    alice.groups.add(group)
+    collection = collection_create(name="HR", group_ids=[group.id], actor=admin)
+    path = make_handbook_pdf(tmp_path / "handbook.pdf")
+    with transaction.atomic(), path.open("rb") as handle:
+        document, _ = document_create(
+            collection=collection, filename=path.name, content=handle, actor=admin
+        )
+    assert wait_indexed([document.id])[document.id].status == "indexed"
+    return alice
+
+
+def _done(events) -> dict:
+    events = list(events)
+    assert events[-1]["event"] == "done", events[-1]
+    return events[-1]
+
+
+def test_the_router_picks_by_question_and_honours_a_requested_model(reader, configure) -> None:
+    small_url, small = start_standin(model="small-llm")
+    large_url, large = start_standin(model="large-llm")
+    try:
+        configure(
+            ENCLAVE_LLM_ENDPOINTS=f"{small_url}|small-llm",
+            ENCLAVE_LLM_MODELS=json.dumps(
+                {"large-llm": {"tier": "large", "endpoints": [large_url]}}
+            ),
+        )
+        simple = _done(conversation_ask(user=reader, question=QUESTION))
+        asked = _done(conversation_ask(user=reader, question=QUESTION, model="large"))
+        hard = _done(
+            conversation_ask(user=reader, question="Explain why employees get paid annual leave.")
+        )
+        conversations, messages = Conversation.objects.count(), Message.objects.count()
+        [error] = list(conversation_ask(user=reader, question=QUESTION, model="gpt-9"))
+    finally:
+        stop(small)
+        stop(large)
+
+    assert [simple["model"], asked["model"], hard["model"]] == [
+        "small-llm",
+        "large-llm",
+        "large-llm",
+    ]
+    assert "twenty-seven days" in simple["text"] and simple["citations"] == [1]
+    stored = Message.objects.get(id=asked["message_id"])
+    assert (stored.model, stored.route_reason) == ("large-llm", "requested 'large'")
+    assert Message.objects.get(id=hard["message_id"]).route_reason == "hard: asks to 'explain'"
+    assert stored.tokens_out == asked["tokens_out"] > 0
+    assert (error["event"], error["code"]) == ("error", "unknown_model")
+    assert (Conversation.objects.count(), Message.objects.count()) == (conversations, messages)
+
+
+def test_extractive_follow_up_is_rewritten_by_the_heuristic_and_stored(reader, configure) -> None:
+    configure(ENCLAVE_LLM_ENDPOINTS="", ENCLAVE_ANSWER_SUPPORT_CHECK="true")
+    first = _done(
+        conversation_ask(user=reader, question="How many days of paid annual leave in 2022?")
+    )
+
+    follow = _done(
+        conversation_ask(
+            user=reader, question="and in 2023?", conversation_id=first["conversation_id"]
+        )
+    )
+
+    rewritten = "How many days of paid annual leave in 2023?"
+    assert follow["rewritten_query"] == rewritten
+    assert "twenty-seven days" in follow["text"] and follow["backend"] == "extractive"
+    stored = Message.objects.get(id=follow["message_id"])
+    assert stored.rewritten_query == rewritten
+    assert Message.objects.get(id=first["message_id"]).rewritten_query == ""
+    # The support check scored each cited sentence against its passage with the embedder.
+    leave = [item for item in stored.support if "twenty-seven days" in item["sentence"]]
+    assert leave and leave[0]["supported"] is True and leave[0]["score"] > 0.5
+    assert stored.support == follow["support"]

@@ -1,0 +1,179 @@
+"""Issue 5 acceptance, end to end: browser-equivalent HTTP -> enclave serve -> stand-in vLLMs.
+
+One server and two replicas for the module; the tests run in order and the last
+ones kill the replicas.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from inference.answering import NO_PASSAGES_MESSAGES
+from tests.integration.answers.conftest import MAX_MODEL_LEN, Served, iter_sse, wait_for
+from tests.standin.openai_standin import tokenize
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
+TRAVEL_QUESTION = "Who must approve travel costs above the monthly limit before booking?"
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", " ".join(text.split()), maxsplit=1)[0]
+
+
+def _split(events: list[tuple[str, dict]]) -> tuple[dict, list[str], dict]:
+    names = [name for name, _ in events]
+    assert names[0] == "sources" and names[-1] in ("done", "error"), names
+    assert set(names[1:-1]) <= {"delta"}, names
+    deltas = [data["text"] for name, data in events if name == "delta"]
+    return events[0][1], deltas, events[-1][1]
+
+
+def _message(served: Served, message_id: int) -> dict[str, Any]:
+    url = served.serve.env.get("ENCLAVE_DATABASE_URL")
+    query = (
+        "SELECT model, tokens_in, tokens_out, first_token_ms, tokens_per_s, rewritten_query, "
+        "invalid_citations, grounded, text FROM chat_message WHERE id = %s"
+    )
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as connection:
+            row = connection.execute(query, (message_id,)).fetchone()
+    else:
+        with sqlite3.connect(served.home / "enclave.sqlite3") as connection:
+            row = connection.execute(query.replace("%s", "?"), (message_id,)).fetchone()
+    keys = "model tokens_in tokens_out first_token_ms tokens_per_s rewritten_query "
+    keys += "invalid_citations grounded text"
+    return dict(zip(keys.split(), row, strict=True))
+
+
+def test_answer_streams_through_the_web_app_with_valid_citations(served: Served) -> None:
+    sources, deltas, done = _split(served.ask(LEAVE_QUESTION))
+
+    assert "twenty-seven days" in sources["sources"][0]["text"]
+    expected = f"{_first_sentence(sources['sources'][0]['text'])} [1]"
+    assert len(deltas) > 5 and "".join(deltas) == expected
+    assert (done["text"], done["model"], done["backend"]) == (expected, "standin-llm", "openai")
+    assert (done["citations"], done["invalid_citations"], done["grounded"]) == ([1], [], True)
+    assert done["tokens_in"] > 100 and done["tokens_out"] == len(
+        re.findall(r"\w+|[^\w\s]", expected)
+    )
+    stored = _message(served, done["message_id"])
+    assert (stored["model"], stored["text"], stored["grounded"]) == ("standin-llm", expected, 1)
+    assert (stored["tokens_in"], stored["tokens_out"]) == (done["tokens_in"], done["tokens_out"])
+    assert stored["first_token_ms"] is not None
+    served.conversation_id = done["conversation_id"]
+
+
+def test_follow_up_is_rewritten_by_the_model_and_stored(served: Served) -> None:
+    _, _, done = _split(
+        served.ask("and for part-time employees?", conversation_id=served.conversation_id)
+    )
+
+    rewritten = f"{LEAVE_QUESTION.rstrip('?')} (and for part-time employees?)"
+    assert done["rewritten_query"] == rewritten
+    assert _message(served, done["message_id"])["rewritten_query"] == rewritten
+    assert "twenty-seven days" in done["text"]
+
+
+def test_many_long_passages_are_budgeted_into_max_model_len(served: Served) -> None:
+    rejected = served.total("rejected_400")
+
+    sources, _, done = _split(served.ask(TRAVEL_QUESTION))
+
+    # The passages found do not fit the 1024-token window together; the budget dropped some.
+    given = sum(len(tokenize(s["text"])) for s in sources["sources"])
+    assert len(sources["sources"]) >= 3 and given > MAX_MODEL_LEN
+    assert done["citations"] == [1] and "written approval" in done["text"]
+    assert done["tokens_in"] <= MAX_MODEL_LEN - 512 - 32
+    assert served.total("rejected_400") == rejected == 0
+
+
+def test_invalid_citations_are_removed_and_flagged(served: Served) -> None:
+    for replica in served.replicas:
+        replica.configure(bad_citation=9)
+    try:
+        sources, deltas, done = _split(served.ask(LEAVE_QUESTION))
+    finally:
+        for replica in served.replicas:
+            replica.configure(bad_citation=0)
+
+    assert "".join(deltas).endswith("[1] [9]")
+    assert done["text"] == f"{_first_sentence(sources['sources'][0]['text'])} [1]"
+    assert (done["citations"], done["invalid_citations"]) == ([1], [9])
+    assert _message(served, done["message_id"])["invalid_citations"] == "[9]"
+
+
+def test_nothing_relevant_gets_i_dont_know_without_asking_the_model(served: Served) -> None:
+    asked = served.total("chat_requests")
+
+    sources, deltas, done = _split(
+        served.ask("What is the airspeed velocity of an unladen swallow?")
+    )
+
+    assert sources["sources"] == []
+    assert "".join(deltas) == done["text"] == NO_PASSAGES_MESSAGES["en"]
+    assert (done["citations"], done["grounded"]) == ([], False)
+    assert served.total("chat_requests") == asked
+
+
+def test_a_reader_who_leaves_cancels_the_upstream_request(served: Served) -> None:
+    for replica in served.replicas:
+        replica.configure(delay_ms=200)
+    aborted = served.total("streams_aborted")
+    try:
+        with served.client.stream("POST", "/chat/ask", json={"question": LEAVE_QUESTION}) as r:
+            for name, _ in iter_sse(r.iter_text()):
+                if name == "delta":
+                    break  # the browser tab closes after the first words
+        assert wait_for(lambda: served.total("streams_aborted") == aborted + 1)
+    finally:
+        for replica in served.replicas:
+            replica.configure(delay_ms=0)
+
+
+def _ask_many(served: Served, count: int) -> list[dict]:
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        _, _, done = _split(served.ask(LEAVE_QUESTION))
+        with lock:
+            results.append(done)
+
+    threads = [threading.Thread(target=ask) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_one_replica_killed_mid_run_every_request_is_still_answered(served: Served) -> None:
+    before = _ask_many(served, 4)
+    served.replicas[0].kill()
+    after = _ask_many(served, 6)
+
+    for done in before + after:
+        assert (done.get("model"), done.get("citations")) == ("standin-llm", [1]), done
+    assert served.replicas[1].stats()["streams_completed"] > 0
+
+
+def test_all_replicas_down_gives_a_clear_error_within_the_timeout(served: Served) -> None:
+    served.replicas[1].kill()
+    started = time.monotonic()
+
+    sources, deltas, error = _split(served.ask(LEAVE_QUESTION))
+
+    assert time.monotonic() - started < 15  # first-token timeout is 5 s; no hang
+    assert sources["sources"] and deltas == []
+    assert error["code"] == "model_unavailable"
+    assert "all 2 model server(s) are down or did not answer in time" in error["message"]

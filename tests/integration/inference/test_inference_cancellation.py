@@ -1,0 +1,48 @@
+"""Closing an answer stream closes the upstream HTTP stream: the model server sees it go."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from inference import Cluster, Endpoint, OpenAICompatibleChatModel, SourcePassage, answer_stream
+
+LONG = (
+    "The quarterly security review covers badges, laptops, visitor logs, door alarms, "
+    "camera footage retention, incident reports, phishing drills and the key cabinet."
+)
+PASSAGES = [SourcePassage(1, LONG, "Security", 1)]
+
+
+def _stats(base_url: str) -> dict[str, int]:
+    return httpx.get(base_url.removesuffix("/v1") + "/standin/stats").json()
+
+
+def _wait_for(predicate, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_closing_the_answer_stream_cancels_the_upstream_request(standin) -> None:
+    base_url, _ = standin(model="m", delay_ms=150)
+    model = OpenAICompatibleChatModel(Cluster([Endpoint(base_url, "m")]))
+    events = answer_stream(model, question="What does the review cover?", passages=PASSAGES)
+
+    first, second = next(events), next(events)
+    events.close()
+
+    assert first.text + second.text == "The quarterly "
+    assert _wait_for(lambda: _stats(base_url)["streams_aborted"] == 1)
+    assert _stats(base_url) == {
+        "chat_requests": 1,
+        "streams_completed": 0,
+        "streams_aborted": 1,
+        "rejected_400": 0,
+    }
+    assert [status.outstanding for status in model.cluster.status()] == [0]
+    model.close()

@@ -1,0 +1,130 @@
+"""Admin changes to local users and groups, from the console (each one audited).
+
+Users who sign in through OpenID Connect or LDAP get their groups from the
+identity provider at every sign-in (``webapp.sso.groups``); changes made here to
+their groups last until their next sign-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+
+from webapp.audit.services import audit_record
+from webapp.core.errors import PermissionDeniedError, ValidationError
+from webapp.core.permissions import user_is_admin
+
+__all__ = [
+    "GROUP_CREATE",
+    "USER_ACTIVE",
+    "USER_CREATE",
+    "USER_GROUPS",
+    "group_create",
+    "user_create",
+    "user_set_active",
+    "user_set_groups",
+]
+
+# Audit kinds (plain strings: the audit app's choices are not migrated for each new kind).
+USER_CREATE = "user.create"
+USER_GROUPS = "user.groups"
+USER_ACTIVE = "user.active"
+GROUP_CREATE = "group.create"
+USERNAME_LENGTH = 150
+GROUP_NAME_LENGTH = 150
+
+
+def _require_admin(actor: Any) -> None:
+    if not user_is_admin(actor):
+        raise PermissionDeniedError("Only administrators can manage users and groups.")
+
+
+def _groups(group_ids: Iterable[int]) -> list[Group]:
+    return list(Group.objects.filter(id__in=list(group_ids)).order_by("name"))
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    group_ids: Iterable[int] = (),
+    admin: bool = False,
+    actor: Any,
+) -> Any:
+    """A new local user; the password must pass the site's password policy."""
+    _require_admin(actor)
+    user_model = get_user_model()
+    username = username.strip()
+    if not username or len(username) > USERNAME_LENGTH:
+        raise ValidationError(f"A username needs 1 to {USERNAME_LENGTH} characters.")
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationError(f"A user named {username!r} already exists.")
+    candidate = user_model(username=username, email=email.strip())
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise ValidationError(" ".join(exc.messages)) from None
+    user = user_model.objects.create_user(
+        username=username, email=email.strip(), password=password, is_staff=admin
+    )
+    groups = _groups(group_ids)
+    user.groups.set(groups)
+    audit_record(
+        kind=USER_CREATE,
+        actor=actor,
+        detail={
+            "user_id": user.pk,
+            "username": username,
+            "admin": admin,
+            "group_ids": [g.id for g in groups],
+        },
+    )
+    return user
+
+
+def user_set_groups(*, user: Any, group_ids: Iterable[int], admin: bool, actor: Any) -> None:
+    """Exactly these groups (and admin or not); takes effect on the user's next request."""
+    _require_admin(actor)
+    if user.pk == actor.pk and not admin:
+        raise ValidationError("You cannot remove your own administrator rights.")
+    groups = _groups(group_ids)
+    with transaction.atomic():
+        user.groups.set(groups)
+        if user.is_staff != admin:
+            user.is_staff = admin
+            user.save(update_fields=["is_staff"])
+        audit_record(
+            kind=USER_GROUPS,
+            actor=actor,
+            detail={"user_id": user.pk, "admin": admin, "group_ids": [g.id for g in groups]},
+        )
+
+
+def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
+    """Deactivate (or reactivate) a user: a deactivated user is signed out at the next request."""
+    _require_admin(actor)
+    if user.pk == actor.pk and not active:
+        raise ValidationError("You cannot deactivate your own account.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(kind=USER_ACTIVE, actor=actor, detail={"user_id": user.pk, "active": active})
+
+
+def group_create(*, name: str, actor: Any) -> Group:
+    """A new, empty group."""
+    _require_admin(actor)
+    name = " ".join(name.split())
+    if not name or len(name) > GROUP_NAME_LENGTH:
+        raise ValidationError(f"A group name needs 1 to {GROUP_NAME_LENGTH} characters.")
+    if Group.objects.filter(name__iexact=name).exists():
+        raise ValidationError(f"A group named {name!r} already exists.")
+    group = Group.objects.create(name=name)
+    audit_record(kind=GROUP_CREATE, actor=actor, detail={"group_id": group.id, "name": name})
+    return group

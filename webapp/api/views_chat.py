@@ -1,0 +1,125 @@
+"""REST views for questions, conversations and feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.models import ApiScope
+from webapp.api import serializers as s
+from webapp.api.answers import answer_collect
+from webapp.api.streaming import event_stream_response
+from webapp.api.views_knowledge import validated, visible_collection_ids
+from webapp.chat.selectors import access_conversation, conversation_list_for
+from webapp.chat.services import conversation_ask, feedback_give
+
+__all__ = ["AskView", "ConversationDetailView", "ConversationListView", "FeedbackView"]
+
+SSE_DESCRIPTION = (
+    "With stream=true: server-sent events `sources` {conversation_id, sources}, `delta` {text} "
+    "(repeated), then `done` {conversation_id, message_id, text, citations, grounded, ...} "
+    "or `error` {code, message}."
+)
+ASK_RESPONSES = {
+    (200, "application/json"): s.AskResponseSerializer,
+    (200, "text/event-stream"): OpenApiResponse(
+        s.ServerSentEventSerializer, description=SSE_DESCRIPTION
+    ),
+}
+
+
+def _answer(request: Request, data: dict[str, Any], conversation_id: int | None) -> Any:
+    """Ask as the token's user; a JSON body, or an SSE stream when asked to."""
+    collection_ids = visible_collection_ids(request.user, data.get("collection_ids"))
+    if conversation_id is not None:
+        # Checked before any stream starts, so a foreign id is a plain 404.
+        access_conversation(user=request.user, conversation_id=conversation_id)
+    events = conversation_ask(
+        user=request.user,
+        question=data["question"],
+        conversation_id=conversation_id,
+        collection_ids=collection_ids,
+    )
+    if data["stream"]:
+        return event_stream_response(events)
+    return Response(answer_collect(events))
+
+
+class AskView(APIView):
+    required_scope = ApiScope.ASK
+
+    @extend_schema(
+        operation_id="ask",
+        request=s.AskNewRequestSerializer,
+        responses=ASK_RESPONSES,
+        description="Answer a question with numbered citations. " + SSE_DESCRIPTION,
+    )
+    def post(self, request: Request) -> Any:
+        """Answer a question from the documents the token's user may read."""
+        data = validated(s.AskNewRequestSerializer, request.data)
+        return _answer(request, data, data.get("conversation_id"))
+
+
+class ConversationListView(APIView):
+    required_scope = ApiScope.ASK
+
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[s.PageQuerySerializer],
+        responses=s.ConversationPageSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        """The token's user's conversations, most recent first."""
+        query = validated(s.PageQuerySerializer, request.query_params)
+        conversations = conversation_list_for(user=request.user)
+        page = conversations[query["offset"] : query["offset"] + query["limit"]]
+        return Response(
+            {
+                "count": conversations.count(),
+                "results": s.ConversationSerializer(page, many=True).data,
+            }
+        )
+
+
+class ConversationDetailView(APIView):
+    required_scope = ApiScope.ASK
+
+    @extend_schema(operation_id="conversations_get", responses=s.ConversationDetailSerializer)
+    def get(self, request: Request, conversation_id: int) -> Response:
+        """One conversation with its messages and their citations."""
+        conversation = access_conversation(user=request.user, conversation_id=conversation_id)
+        return Response(s.ConversationDetailSerializer(conversation).data)
+
+    @extend_schema(
+        operation_id="conversations_continue",
+        request=s.AskRequestSerializer,
+        responses=ASK_RESPONSES,
+    )
+    def post(self, request: Request, conversation_id: int) -> Any:
+        """Ask a follow-up question in this conversation (earlier turns give context)."""
+        data = validated(s.AskRequestSerializer, request.data)
+        return _answer(request, data, conversation_id)
+
+
+class FeedbackView(APIView):
+    required_scope = ApiScope.ASK
+
+    @extend_schema(
+        operation_id="messages_feedback",
+        request=s.FeedbackRequestSerializer,
+        responses=s.FeedbackSerializer,
+    )
+    def put(self, request: Request, message_id: int) -> Response:
+        """Thumbs up or down (with an optional comment) on one of the user's answers."""
+        data = validated(s.FeedbackRequestSerializer, request.data)
+        feedback = feedback_give(
+            user=request.user,
+            message_id=message_id,
+            helpful=data["helpful"],
+            comment=data["comment"],
+        )
+        return Response(s.FeedbackSerializer(feedback).data)

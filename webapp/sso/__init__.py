@@ -1,0 +1,1 @@
+"""Sign-in: OpenID Connect and LDAP/AD backends with group mapping, and login throttling."""

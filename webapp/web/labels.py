@@ -1,0 +1,44 @@
+"""Translated labels for values stored in English (document statuses, audit kinds)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["AUDIT_KIND_LABELS", "STATUS_LABELS", "audit_kind_label", "status_label"]
+
+STATUS_LABELS = {
+    "queued": _("Queued"),
+    "parsing": _("Parsing"),
+    "chunking": _("Chunking"),
+    "embedding": _("Embedding"),
+    "indexing": _("Indexing"),
+    "indexed": _("Indexed"),
+    "failed": _("Failed"),
+    "deleting": _("Deleting"),
+}
+
+AUDIT_KIND_LABELS = {
+    "ask": _("Question answered"),
+    "document.upload": _("Document uploaded"),
+    "document.delete": _("Document deleted"),
+    "document.download": _("Document downloaded"),
+    "document.groups": _("Document groups changed"),
+    "collection.create": _("Collection created"),
+    "collection.groups": _("Collection groups changed"),
+    "user.create": _("User created"),
+    "user.groups": _("User groups changed"),
+    "user.active": _("User activated or deactivated"),
+    "group.create": _("Group created"),
+    "token.create": _("API token created"),
+    "token.revoke": _("API token revoked"),
+}
+
+
+def status_label(status: str) -> str:
+    """A document status in the current language."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def audit_kind_label(kind: str) -> str:
+    """An audit kind in the current language (unknown kinds as they are)."""
+    return str(AUDIT_KIND_LABELS.get(kind, kind))

@@ -1,0 +1,76 @@
+"""Renaming and deleting conversations, and feedback on answers."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
+from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
+from webapp.web.http import json_error
+
+
+@login_required
+@require_POST
+def conversation_rename_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Rename one of the user's conversations (form post), then show it again."""
+    try:
+        conversation_rename(
+            user=request.user,
+            conversation_id=conversation_id,
+            title=request.POST.get("title", ""),
+        )
+    except NotFoundError:
+        raise Http404 from None
+    except EnclaveError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Conversation renamed."))
+    return redirect("conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def conversation_delete_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Delete one of the user's conversations, then start a new one."""
+    try:
+        conversation_delete(user=request.user, conversation_id=conversation_id)
+    except NotFoundError:
+        raise Http404 from None
+    messages.success(request, _("Conversation deleted."))
+    return redirect("chat")
+
+
+def _parse_feedback(body: bytes) -> tuple[bool, str]:
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The request body must be JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("helpful"), bool):
+        raise ValidationError("helpful must be true or false.")
+    comment = data.get("comment", "")
+    if not isinstance(comment, str):
+        raise ValidationError("comment must be a string.")
+    return data["helpful"], comment
+
+
+@login_required
+@require_POST
+def feedback_view(request: HttpRequest, message_id: int) -> JsonResponse:
+    """``{helpful, comment}`` on an answer of the user's own; returns what was stored."""
+    try:
+        helpful, comment = _parse_feedback(request.body)
+        feedback = feedback_give(
+            user=request.user, message_id=message_id, helpful=helpful, comment=comment
+        )
+    except EnclaveError as exc:
+        return json_error(exc)
+    return JsonResponse(
+        {"message_id": message_id, "helpful": feedback.helpful, "comment": feedback.comment}
+    )
