@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
@@ -110,3 +112,27 @@ class DocumentGroupsForm(forms.Form):
     def group_ids(self) -> list[int]:
         """The chosen groups' ids."""
         return [group.id for group in self.cleaned_data["groups"]]
+
+
+class TokenCreateForm(forms.Form):
+    """A new API token acting as a user (a service account is a user with groups)."""
+
+    user = forms.ModelChoiceField(queryset=None, label=_("Acts as user"))
+    name = forms.CharField(label=_("Token name"), max_length=100)
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=(), widget=forms.CheckboxSelectMultiple
+    )
+    expires_in_days = forms.IntegerField(
+        label=_("Expires after (days)"), min_value=1, max_value=3650, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        from webapp.accounts.models import ApiScope
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        self.fields["scopes"].choices = ApiScope.choices

@@ -13,6 +13,7 @@ from webapp.web import (
     views_documents,
     views_insights,
     views_system,
+    views_tokens,
     views_users,
 )
 
@@ -90,6 +91,13 @@ urlpatterns = [
         name="console-user-active",
     ),
     path("console/groups/new", views_users.console_group_create, name="console-group-create"),
+    path("console/tokens/", views_tokens.console_tokens, name="console-tokens"),
+    path("console/tokens/create", views_tokens.console_token_create, name="console-token-create"),
+    path(
+        "console/tokens/<int:token_id>/revoke",
+        views_tokens.console_token_revoke,
+        name="console-token-revoke",
+    ),
     path("console/usage/", views_insights.console_usage, name="console-usage"),
     path("console/audit/", views_insights.console_audit, name="console-audit"),
     path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),

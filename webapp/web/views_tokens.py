@@ -1,0 +1,73 @@
+"""The console's API tokens page: create a token for a user (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.accounts.selectors import access_token, token_list_visible_to
+from webapp.accounts.services import token_create, token_revoke
+from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.web.forms import TokenCreateForm
+from webapp.web.http import admin_required
+
+
+def _tokens_page(
+    request: HttpRequest, *, form: TokenCreateForm, secret: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        "nav": "console",
+        "section": "tokens",
+        "form": form,
+        "secret": secret,
+        "tokens": token_list_visible_to(user=request.user).order_by("-created_at")[:200],
+    }
+    return render(request, "web/console_tokens.html", context, status=status)
+
+
+@admin_required
+@require_GET
+def console_tokens(request: HttpRequest) -> HttpResponse:
+    """Every token with its owner, scopes, expiry and last use, and the form that creates one."""
+    return _tokens_page(request, form=TokenCreateForm())
+
+
+@admin_required
+@require_POST
+def console_token_create(request: HttpRequest) -> HttpResponse:
+    """Create a token; its secret is shown on this response only."""
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _tokens_page(request, form=form, status=400)
+    days = form.cleaned_data["expires_in_days"]
+    try:
+        _token, secret = token_create(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            actor=request.user,
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+    except EnclaveError as exc:
+        form.add_error(None, exc.message)
+        return _tokens_page(request, form=form, status=400)
+    return _tokens_page(request, form=TokenCreateForm(), secret=secret)
+
+
+@admin_required
+@require_POST
+def console_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke a token: its next request fails."""
+    try:
+        token = access_token(user=request.user, token_id=token_id)
+    except NotFoundError:
+        raise Http404 from None
+    token_revoke(token=token, actor=request.user)
+    messages.success(request, _("Token “%s” revoked.") % token.name)
+    return redirect("console-tokens")
