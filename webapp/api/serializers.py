@@ -313,3 +313,11 @@ class TokenCreateSerializer(serializers.Serializer):
 class TokenCreatedSerializer(serializers.Serializer):
     token = TokenSerializer()
     secret = serializers.CharField(help_text="Shown once; only its hash is stored.")
+
+
+def page_body(
+    items: Any, query: dict[str, Any], serializer: type[serializers.Serializer]
+) -> dict[str, Any]:
+    """One page of a queryset as ``{count, results}`` (``offset`` and ``limit`` from the query)."""
+    page = items[query["offset"] : query["offset"] + query["limit"]]
+    return {"count": items.count(), "results": serializer(page, many=True).data}

@@ -76,13 +76,7 @@ class ConversationListView(APIView):
         """The token's user's conversations, most recent first."""
         query = validated(s.PageQuerySerializer, request.query_params)
         conversations = conversation_list_for(user=request.user)
-        page = conversations[query["offset"] : query["offset"] + query["limit"]]
-        return Response(
-            {
-                "count": conversations.count(),
-                "results": s.ConversationSerializer(page, many=True).data,
-            }
-        )
+        return Response(s.page_body(conversations, query, s.ConversationSerializer))
 
 
 class ConversationDetailView(APIView):

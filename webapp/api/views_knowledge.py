@@ -184,9 +184,7 @@ class DocumentListView(APIView):
         )
         if "status" in query:
             documents = documents.filter(status=query["status"])
-        page = documents[query["offset"] : query["offset"] + query["limit"]]
-        body = {"count": documents.count(), "results": s.DocumentSerializer(page, many=True).data}
-        return Response(body)
+        return Response(s.page_body(documents, query, s.DocumentSerializer))
 
 
 class DocumentDetailView(APIView):
