@@ -66,7 +66,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         worker_concurrency=settings.worker_concurrency,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        task_default_queue="enclave",
+        task_default_queue=settings.queue_name,
         broker_transport_options=_transport_options(broker_url),
         beat_schedule=_beat_schedule(settings),
         timezone="UTC",

@@ -17,7 +17,7 @@ def live_worker(django_db_setup, django_db_blocker) -> Iterator[object]:
 
     with django_db_blocker.unblock():
         with app.connection_for_write() as connection:
-            connection.default_channel.queue_purge("enclave")
+            connection.default_channel.queue_purge(app.conf.task_default_queue)
         worker = EmbeddedWorker(app)
         worker.start()
     yield worker

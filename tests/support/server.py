@@ -44,6 +44,8 @@ def process_env(home: Path, **extra: str) -> dict[str, str]:
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
         PYTHONUNBUFFERED="1",
+        # Its own broker queue: servers of other tests may share the Redis of stage 2.
+        ENCLAVE_QUEUE_NAME=f"enclave-{uuid.uuid4().hex[:10]}",
     )
     database = os.environ.get("ENCLAVE_TEST_DATABASE_URL")
     broker = os.environ.get("ENCLAVE_TEST_BROKER_URL")

@@ -66,6 +66,10 @@ class EnclaveSettings(BaseSettings):
         None, description="Redis URL; embedded SQLite broker when unset."
     )
     worker_concurrency: int = 1
+    queue_name: str = Field(
+        "enclave",
+        description="Broker queue; distinct names let several installations share one Redis.",
+    )
 
     qdrant_url: str | None = Field(
         None, description="Qdrant server URL; embedded Qdrant Edge when unset."
