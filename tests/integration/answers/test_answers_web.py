@@ -6,6 +6,7 @@ ones kill the replicas.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -52,7 +53,12 @@ def _message(served: Served, message_id: int) -> dict[str, Any]:
             row = connection.execute(query.replace("%s", "?"), (message_id,)).fetchone()
     keys = "model tokens_in tokens_out first_token_ms tokens_per_s rewritten_query "
     keys += "invalid_citations grounded text"
-    return dict(zip(keys.split(), row, strict=True))
+    stored = dict(zip(keys.split(), row, strict=True))
+    # SQLite hands JSON columns back as text, PostgreSQL (jsonb) as Python values.
+    if isinstance(stored["invalid_citations"], str):
+        stored["invalid_citations"] = json.loads(stored["invalid_citations"])
+    stored["grounded"] = bool(stored["grounded"])
+    return stored
 
 
 def test_answer_streams_through_the_web_app_with_valid_citations(served: Served) -> None:
@@ -109,7 +115,7 @@ def test_invalid_citations_are_removed_and_flagged(served: Served) -> None:
     assert "".join(deltas).endswith("[1] [9]")
     assert done["text"] == f"{_first_sentence(sources['sources'][0]['text'])} [1]"
     assert (done["citations"], done["invalid_citations"]) == ([1], [9])
-    assert _message(served, done["message_id"])["invalid_citations"] == "[9]"
+    assert _message(served, done["message_id"])["invalid_citations"] == [9]
 
 
 def test_nothing_relevant_gets_i_dont_know_without_asking_the_model(served: Served) -> None:
