@@ -104,10 +104,10 @@ def test_console_lists_collections_with_their_counts(
     assert 'href="/console/users/"' in response.content.decode()
 
 
-def test_collection_page_rows_carry_status_progress_and_errors(
-    client_as, admin_user, hr_collection, hr_pdf, make_document
-):
-    running = make_document(
+@pytest.fixture
+def running(hr_collection, make_document):
+    """A document three quarters through embedding."""
+    return make_document(
         hr_collection,
         b"in progress",
         filename="policy.txt",
@@ -117,6 +117,11 @@ def test_collection_page_rows_carry_status_progress_and_errors(
         progress_total=4,
         chunk_count=0,
     )
+
+
+def test_collection_page_rows_carry_status_progress_and_errors(
+    client_as, admin_user, hr_collection, hr_pdf, make_document, running
+):
     failed = make_document(
         hr_collection,
         b"broken",
@@ -137,19 +142,7 @@ def test_collection_page_rows_carry_status_progress_and_errors(
     assert '<input type="file" name="files" id="upload-files" multiple' in html
 
 
-def test_status_endpoint_returns_exact_values(
-    client_as, admin_user, hr_collection, hr_pdf, make_document
-):
-    running = make_document(
-        hr_collection,
-        b"in progress",
-        filename="policy.txt",
-        mime_type="text/plain",
-        status=DocumentStatus.EMBEDDING,
-        progress_done=3,
-        progress_total=4,
-        chunk_count=0,
-    )
+def test_status_endpoint_returns_exact_values(client_as, admin_user, hr_pdf, running):
 
     response = client_as(admin_user).get(
         f"/console/documents/status?ids={hr_pdf.id},{running.id},999999"
