@@ -11,7 +11,12 @@ from typing import Any
 
 import httpx
 
-from inference.backends.openai_wire import CompletionUsage, ReplicaFailure, stream_completion
+from inference.backends.openai_wire import (
+    CompletionUsage,
+    ConnectionDropped,
+    ReplicaFailure,
+    stream_completion,
+)
 from inference.config import Endpoint, InferenceConfig
 from inference.errors import ModelUnavailableError, UpstreamError
 from inference.models import StreamStats
@@ -168,9 +173,11 @@ class Cluster:
         start = self._clock()
         total_deadline = start + self._request_timeout_s
         tried: set[int] = set()
+        redialled: set[int] = set()
         last_failure = "every replica is cooling off after a recent failure"
         while (replica := self._acquire(tried)) is not None:
-            tried.add(self.replicas.index(replica))
+            index = self.replicas.index(replica)
+            tried.add(index)
             attempt = _Attempt(replica.endpoint, self._clock())
             failure: str | None = None
             try:
@@ -183,6 +190,16 @@ class Cluster:
                     total_deadline=total_deadline,
                     clock=self._clock,
                 )
+            except ConnectionDropped as exc:
+                if index in redialled:
+                    failure = last_failure = str(exc)
+                    attempt.log_failure(failure)
+                    continue
+                # Not the replica's fault (yet): dial it again, once, without ejecting it.
+                logger.info("llm replica %s: %s; dialling again", replica.endpoint.base_url, exc)
+                redialled.add(index)
+                tried.discard(index)
+                continue
             except ReplicaFailure as exc:
                 failure = last_failure = str(exc)
                 attempt.log_failure(failure)

@@ -111,11 +111,16 @@ class ModelRouter:
     def _first_of_tier(self, tier: str) -> str | None:
         return next((n for n, e in self._entries.items() if e.tier == tier), None)
 
-    def route(self, *, question: str, requested: str | None = None) -> Route:
-        """Pick the model for ``question``; ``requested`` is a model name or a tier."""
+    def route(
+        self, *, question: str, requested: str | None = None, why: str = "requested"
+    ) -> Route:
+        """Pick the model for ``question``; ``requested`` is a model name or a tier.
+
+        ``why`` says where ``requested`` came from (e.g. "user default") for the reason.
+        """
         if requested:
             name = self._resolve(requested)
-            reason = f"requested {requested!r}"
+            reason = f"{why} {requested!r}"
         else:
             kind, why = classify_question(question, hard_words=self._hard_words)
             large = self._first_of_tier("large")
@@ -124,6 +129,10 @@ class ModelRouter:
         others = tuple(e.model for n, e in self._entries.items() if n != name)
         logger.info("route model=%s reason=%s", name, reason)
         return Route(name=name, model=self._entries[name].model, reason=reason, fallbacks=others)
+
+    def resolve(self, requested: str) -> str:
+        """The catalogue name a model name or tier stands for; UnknownModelError if none."""
+        return self._resolve(requested)
 
     def _resolve(self, requested: str) -> str:
         if requested in self._entries:

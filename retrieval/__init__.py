@@ -42,6 +42,7 @@ from retrieval.models import (
 )
 
 if TYPE_CHECKING:
+    from retrieval.batching import QueryBatcher
     from retrieval.chunking import Chunker, index_text
     from retrieval.embedding import (
         Embedder,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 # Name -> module for names imported on first access.
 _LAZY = {
+    "QueryBatcher": "retrieval.batching",
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
     "embedder_languages": "retrieval.embedding",
@@ -106,6 +108,7 @@ __all__ = [
     "ParsingConfig",
     "Passage",
     "Progress",
+    "QueryBatcher",
     "RerankConfig",
     "Reranker",
     "RetrievalError",

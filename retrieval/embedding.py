@@ -65,6 +65,13 @@ class SentenceTransformerEmbedder:
         vector: list[float] = self._encode([text])[0].tolist()
         return vector
 
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed several search queries in one call (see retrieval.batching)."""
+        if not texts:
+            return []
+        vectors: list[list[float]] = self._encode(list(texts)).tolist()
+        return vectors
+
     def _encode(self, texts: list[str]) -> Any:
         try:
             return self._model.encode(

@@ -31,6 +31,11 @@ class ReplicaFailure(Exception):
     """A failure of one replica (network, timeout, 5xx); the cluster may retry elsewhere."""
 
 
+class ConnectionDropped(ReplicaFailure):
+    """The connection closed before any response: most often a pooled keep-alive
+    connection the server had just closed, so one retry on the same replica is safe."""
+
+
 @dataclass
 class CompletionUsage:
     """What the stream said about itself: serving model, token counts, whether it finished."""
@@ -118,11 +123,12 @@ def stream_completion(
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
     body = {**payload, "model": endpoint.model, "stream": True}
     usage = CompletionUsage()
-    started = False
+    started = responded = False
     try:
         with client.stream(
             "POST", f"{endpoint.base_url}/chat/completions", json=body, headers=headers
         ) as response:
+            responded = True
             _raise_for_status(response, endpoint)
             for data in _sse_data(response.iter_lines()):
                 if data == "[DONE]":
@@ -138,6 +144,12 @@ def stream_completion(
                     yield text
     except httpx.TimeoutException as exc:
         raise ReplicaFailure(f"timed out talking to {endpoint.base_url}: {exc!r}") from exc
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        if responded:
+            raise ReplicaFailure(f"connection to {endpoint.base_url} failed: {exc!r}") from exc
+        raise ConnectionDropped(
+            f"{endpoint.base_url} closed the connection without answering: {exc!r}"
+        ) from exc
     except httpx.HTTPError as exc:
         raise ReplicaFailure(f"connection to {endpoint.base_url} failed: {exc!r}") from exc
     if not usage.finished:

@@ -56,6 +56,29 @@ QUESTIONS = [
     "Are trains preferred over flights?",
     "Are visitors escorted?",
 ]
+# Within a run every request asks a different question, so no cache (token counts,
+# embeddings) answers a repeat: 12 openings x 8 questions = 96 distinct texts.
+OPENINGS = [
+    "",
+    "Quick question: ",
+    "Please tell me: ",
+    "I would like to know: ",
+    "Can you check: ",
+    "For my manager: ",
+    "According to the policy, ",
+    "Short answer please: ",
+    "I am new here. ",
+    "Help me understand: ",
+    "One more thing: ",
+    "From the handbook: ",
+]
+
+
+def question(index: int) -> str:
+    """The ``index``-th distinct benchmark question."""
+    opening = OPENINGS[(index // len(QUESTIONS)) % len(OPENINGS)]
+    text = QUESTIONS[index % len(QUESTIONS)]
+    return opening + (text[0].lower() + text[1:] if opening else text)
 
 
 @dataclass(frozen=True)
@@ -119,19 +142,29 @@ async def _run(url: str, concurrency: int, requests: int) -> list[Sample]:
         async def chat() -> None:
             while queue:
                 index = queue.pop()
-                samples.append(await _ask(client, QUESTIONS[index % len(QUESTIONS)]))
+                samples.append(await _ask(client, question(index)))
 
         await asyncio.gather(*(chat() for _ in range(concurrency)))
         return samples
 
 
-def _row(concurrency: int, samples: list[Sample]) -> str:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(url: str, pid: int, concurrency: int, requests: int) -> str:
+    cpu_before = cpu_seconds(pid)
+    samples = asyncio.run(_run(url, concurrency, requests))
+    server_cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / len(samples)
     firsts = [s.first_delta_ms for s in samples]
     retrieval = [s.retrieval_ms for s in samples]
     return (
         f"| {concurrency} | {len(samples)} | {percentile(firsts, 50):.1f} | "
         f"{percentile(firsts, 95):.1f} | {max(firsts):.1f} | {percentile(retrieval, 50):.1f} | "
-        f"{percentile(retrieval, 95):.1f} |"
+        f"{percentile(retrieval, 95):.1f} | {server_cpu_ms:.1f} |"
     )
 
 
@@ -162,8 +195,9 @@ def main() -> None:
                 raise SystemExit(result.stdout + result.stderr)
         serve.start()
         asyncio.run(_run(serve.url, 2, 16))  # warm-up: model loaded, connections pooled
+        assert serve.process is not None
         rows = [
-            _row(c, asyncio.run(_run(serve.url, c, max(args.requests, c))))
+            _measure(serve.url, serve.process.pid, c, max(args.requests, c))
             for c in args.concurrency
         ]
     finally:
@@ -172,8 +206,8 @@ def main() -> None:
     table = "\n".join(
         [
             "| concurrent chats | requests | first delta p50 ms | p95 ms | max ms | "
-            "retrieval p50 ms | retrieval p95 ms |",
-            "|---|---|---|---|---|---|---|",
+            "retrieval p50 ms | retrieval p95 ms | server CPU ms / request |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )
@@ -183,7 +217,8 @@ def main() -> None:
         "`enclave serve` embedded (SQLite, Qdrant Edge, MiniLM on CPU), stand-in vLLM "
         "answering instantly; time from POST /chat/ask (signed-in session) to the first "
         "delta event, measured by an httpx client on the same machine. Retrieval = the "
-        "server's own search time (query embedding + hybrid search). "
+        "server's own search time (query embedding + hybrid search); server CPU = CPU time "
+        "of the `enclave serve` process (all threads) divided by the requests. "
         f"Load average at the end: {load_average()} (other processes share the machine).\n\n"
         f"{table}\n"
     )

@@ -27,7 +27,9 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAIL_MODES = ("none", "error500", "die-mid-stream", "overloaded503")
+# drop-once: the next chat request's connection is closed without a response (as a
+# server closing an idle keep-alive connection just as the client reuses it), then none.
+FAIL_MODES = ("none", "error500", "die-mid-stream", "overloaded503", "drop-once")
 NO_PASSAGE_ANSWER = "I don't know: the passages do not contain the answer."
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _PASSAGE_ONE = re.compile(r"^\[1\][^\n]*\n(.*?)(?=\n\s*\n\[\d+\]|\n\s*\nQuestion:|\Z)", re.S | re.M)
@@ -89,6 +91,8 @@ class StandinServer(ThreadingHTTPServer):
     """Holds the stand-in's options."""
 
     daemon_threads = True
+    # Room for a burst of new connections (uvicorn, under vLLM, allows 2048).
+    request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], options: argparse.Namespace) -> None:
         super().__init__(address, Handler)
@@ -221,6 +225,11 @@ class Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any]) -> None:
         options = self.server.options
         self.server.count("chat_requests")
+        if options.fail_mode == "drop-once":
+            options.fail_mode = "none"
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if options.fail_mode == "error500":
             self._send_error(500, "Internal server error (stand-in fault).", "InternalServerError")
             return

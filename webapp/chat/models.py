@@ -74,3 +74,42 @@ class Feedback(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "user"], name="one_feedback_per_user")
         ]
+
+
+class ModelDefault(models.Model):
+    """The model that answers a user's questions, or questions about a collection.
+
+    Exactly one of ``user`` and ``collection`` is set. ``model`` is a catalogue name
+    or a tier ("small", "large"). A question names its model > the user's default >
+    the collection's default > the router's choice by the question.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="model_default",
+    )
+    collection = models.OneToOneField(
+        "knowledge.Collection",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="model_default",
+    )
+    model = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, collection__isnull=True)
+                | models.Q(user__isnull=True, collection__isnull=False),
+                name="model_default_user_xor_collection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        owner = self.user or self.collection
+        return f"{owner}: {self.model}"

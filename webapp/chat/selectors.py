@@ -6,8 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from webapp.chat.models import Conversation, Feedback
+from webapp.chat.models import Conversation, Feedback, ModelDefault
+from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+
+TIER_LABELS = {"small": "Fast (small model)", "large": "Thorough (large model)"}
 
 
 def conversation_list_for(*, user: Any) -> QuerySet[Conversation]:
@@ -27,3 +30,32 @@ def feedback_by_message(*, user: Any, message_ids: list[int]) -> dict[int, dict[
     """The user's own feedback on these answers: ``{message_id: {helpful, comment}}``."""
     rows = Feedback.objects.filter(user=user, message_id__in=message_ids)
     return {f.message_id: {"helpful": f.helpful, "comment": f.comment} for f in rows}
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(value, label) of each model and tier a user or a collection may default to.
+
+    Empty when only one model answers (nothing to choose).
+    """
+    described = get_chat_router().describe()
+    if len(described) < 2:
+        return []
+    tiers = sorted({m["tier"] for m in described if m["tier"] in TIER_LABELS})
+    choices = [(tier, TIER_LABELS[tier]) for tier in tiers]
+    for model in described:
+        label = model["name"]
+        if model["description"]:
+            label = f"{label} — {model['description']}"
+        choices.append((model["name"], label))
+    return choices
+
+
+def user_model_default(*, user: Any) -> str:
+    """The user's default model or tier; "" for automatic."""
+    return ModelDefault.objects.filter(user=user).values_list("model", flat=True).first() or ""
+
+
+def collection_model_default(*, collection_id: int) -> str:
+    """The collection's default model or tier; "" for automatic."""
+    found = ModelDefault.objects.filter(collection_id=collection_id).values_list("model", flat=True)
+    return found.first() or ""

@@ -28,17 +28,17 @@ from inference import (
     answer_stream,
     rewrite_question,
 )
-from inference.errors import InferenceError
+from inference.errors import InferenceError, UnknownModelError
 from retrieval import Passage
 from retrieval.errors import RetrievalError
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.grounding import embedding_similarity, relevant_passages
-from webapp.chat.models import Conversation, Message
-from webapp.chat.selectors import access_conversation
+from webapp.chat.models import Conversation, Message, ModelDefault
+from webapp.chat.selectors import access_conversation, user_model_default
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
-from webapp.core.errors import NotFoundError
+from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from webapp.core.permissions import user_allowed_group_ids
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,75 @@ def _rewrite(question: str, history: list[ChatTurn], router: ModelRouter) -> Rew
     return rewrite
 
 
+# --- which model answers ----------------------------------------------------------
+
+COLLECTION_MODEL = "collection.model"  # audit kind (a plain string: no migration of the choices)
+
+
+def _checked_model(model: str) -> str:
+    """``model`` stripped and known to the catalogue ("" stays "": no default)."""
+    model = model.strip()
+    if model:
+        try:
+            get_chat_router().resolve(model)
+        except UnknownModelError as exc:
+            raise ValidationError(str(exc)) from None
+    return model
+
+
+def user_model_default_set(*, user: Any, model: str) -> None:
+    """The model (name or tier) answering this user's questions; "" goes back to automatic."""
+    model = _checked_model(model)
+    if model:
+        ModelDefault.objects.update_or_create(user=user, defaults={"model": model})
+    else:
+        ModelDefault.objects.filter(user=user).delete()
+
+
+def collection_model_default_set(*, collection: Any, model: str, actor: Any) -> None:
+    """The model answering questions about ``collection`` (admins); "" goes back to automatic."""
+    if not (actor.is_staff or actor.is_superuser):
+        raise PermissionDeniedError("Only administrators can change a collection's model.")
+    model = _checked_model(model)
+    if model:
+        ModelDefault.objects.update_or_create(collection=collection, defaults={"model": model})
+    else:
+        ModelDefault.objects.filter(collection=collection).delete()
+    audit_record(
+        kind=COLLECTION_MODEL,
+        actor=actor,
+        detail={"collection_id": collection.id, "model": model or "automatic"},
+    )
+
+
+def _collection_default(
+    collection_ids: Sequence[int] | None, passages: Sequence[Passage]
+) -> tuple[str, str]:
+    """(model, collection name) when the asked collections, else the best passage's, have one."""
+    ids = list(collection_ids or [])
+    if not ids and passages:
+        ids = [passages[0].collection_id]
+    defaults = set(
+        ModelDefault.objects.filter(collection_id__in=ids).values_list("model", "collection__name")
+    )
+    models = {model for model, _name in defaults}
+    if not ids or len(models) != 1 or len(defaults) != len(ids):
+        return "", ""
+    model, name = sorted(defaults)[0]
+    return model, name
+
+
+def _route(router: ModelRouter, question: str, model: str, why: str) -> Route:
+    """Route to a stored default; one the catalogue no longer has falls back to automatic."""
+    if not model:
+        return router.route(question=question)
+    try:
+        return router.route(question=question, requested=model, why=why)
+    except UnknownModelError:
+        logger.warning("%s %r is not in the catalogue any more; routing by question", why, model)
+        return router.route(question=question)
+
+
 def _numbered(sources: list[dict[str, Any]]) -> list[SourcePassage]:
     return [
         SourcePassage(
@@ -168,8 +237,12 @@ def conversation_ask(
         yield {"event": "error", "code": "invalid", "message": "Please type a question."}
         return
     router = get_chat_router()
+    user_default = "" if model else user_model_default(user=user)
     try:
-        route = router.route(question=question, requested=model)
+        if model:
+            route = router.route(question=question, requested=model)
+        else:
+            route = _route(router, question, user_default, "user default")
         conversation = _open_conversation(
             user=user, question=question, conversation_id=conversation_id
         )
@@ -179,10 +252,11 @@ def conversation_ask(
     except InferenceError as exc:  # an unknown model name
         yield {"event": "error", "code": exc.code, "message": str(exc)}
         return
-    history = _history(conversation)
+    # A conversation opened by this question has no history to read.
+    history = _history(conversation) if conversation_id is not None else []
     Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
     rewrite = _rewrite(question, history, router)
-    if rewrite.method != "none" and not model:
+    if rewrite.method != "none" and not (model or user_default):
         route = router.route(question=rewrite.query)
 
     started = time.perf_counter()
@@ -197,6 +271,12 @@ def conversation_ask(
     passages = relevant_passages(
         found, config=settings.search_config(), min_score=settings.answer_min_score
     )
+    if not (model or user_default):
+        collection_model, collection_name = _collection_default(collection_ids, passages)
+        if collection_model:
+            route = _route(
+                router, rewrite.query, collection_model, f"default of {collection_name!r}"
+            )
     sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
     rewritten = rewrite.query if rewrite.method != "none" else ""
     yield {
@@ -302,8 +382,6 @@ FEEDBACK_COMMENT_LENGTH = 2000
 
 def conversation_rename(*, user: Any, conversation_id: int, title: str) -> Conversation:
     """Give one of the user's conversations a new title; NotFoundError for anyone else's."""
-    from webapp.core.errors import ValidationError  # added with the rename service
-
     conversation = access_conversation(user=user, conversation_id=conversation_id)
     title = " ".join(title.split())
     if not title:
@@ -326,7 +404,6 @@ def feedback_give(*, user: Any, message_id: int, helpful: bool, comment: str = "
     Giving feedback again replaces the user's earlier feedback on that answer.
     """
     from webapp.chat.models import Feedback  # added with the feedback service
-    from webapp.core.errors import ValidationError
 
     message = Message.objects.filter(
         id=message_id, role=Message.Role.ASSISTANT, conversation__user=user

@@ -71,6 +71,9 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(ENCLAVE.database_url_or_default(), conn_max_age=0)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A SQLite connection is a file handle: keep each thread's open instead of paying
+    # a connect (and its PRAGMAs) at every answer step; PostgreSQL keeps closing.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # WAL lets the web process read while the in-process worker writes.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,

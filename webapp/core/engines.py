@@ -14,6 +14,7 @@ from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
     Embedder,
     Indexer,
+    QueryBatcher,
     Searcher,
     VectorStore,
     load_embedder,
@@ -53,6 +54,17 @@ def get_store() -> VectorStore:
         return _store()
 
 
+@cache
+def _query_embedder() -> QueryBatcher:
+    return QueryBatcher(get_embedder())
+
+
+def get_query_embedder() -> Embedder:
+    """The embedder for search queries: concurrent searches share one model call."""
+    with _lock:
+        return _query_embedder()
+
+
 def get_indexer() -> Indexer:
     """An indexer over the process's store and embedder."""
     settings = get_settings()
@@ -69,7 +81,7 @@ def get_searcher() -> Searcher:
     settings = get_settings()
     return Searcher(
         store=get_store(),
-        embedder=get_embedder(),
+        embedder=get_query_embedder(),
         config=settings.search_config(),
         reranker=load_reranker(settings.rerank_config()),
     )
@@ -93,6 +105,7 @@ def close_engines() -> None:
             _store().close()
         _store.cache_clear()
         _embedder.cache_clear()
+        _query_embedder.cache_clear()
         if get_chat_router.cache_info().currsize:
             get_chat_router().close()
         get_chat_router.cache_clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
@@ -18,6 +19,13 @@ __all__ = ["sse_encode", "sse_stream"]
 logger = logging.getLogger(__name__)
 
 _END = object()
+
+# An answer step blocks its thread while the model server writes the next tokens, so
+# each open stream holds a thread. The event loop's default pool (cores + 4 threads)
+# would let only a handful of the open answers move at once and queue the rest,
+# first token included; this pool lets every open stream move.
+ANSWER_THREADS = 128
+_answer_pool = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="enclave-answer")
 
 
 def sse_encode(event: dict[str, Any]) -> str:
@@ -59,7 +67,7 @@ class _Pump:
 async def sse_stream(events: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
     """Yield each event of ``events`` as SSE text, running every step off the event loop."""
     pump = _Pump(events)
-    step = sync_to_async(pump.step, thread_sensitive=False)
+    step = sync_to_async(pump.step, thread_sensitive=False, executor=_answer_pool)
     try:
         while True:
             try:
@@ -83,4 +91,4 @@ async def sse_stream(events: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
             yield sse_encode(event)
     finally:
         pump.cancelled = True
-        await sync_to_async(pump.close, thread_sensitive=False)()
+        await sync_to_async(pump.close, thread_sensitive=False, executor=_answer_pool)()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", views_chat.chat, name="chat"),
     path("c/<int:conversation_id>/", views_chat.conversation, name="conversation"),
     path("chat/ask", views_chat.chat_ask, name="chat-ask"),
+    path("chat/model", views_chat.chat_model, name="chat-model"),
     path(
         "c/<int:conversation_id>/rename",
         views_conversations.conversation_rename_view,
@@ -56,6 +57,11 @@ urlpatterns = [
         "console/collections/<int:collection_id>/groups",
         views_console.console_collection_groups,
         name="console-collection-groups",
+    ),
+    path(
+        "console/collections/<int:collection_id>/model",
+        views_console.console_collection_model,
+        name="console-collection-model",
     ),
     path(
         "console/collections/<int:collection_id>/upload",

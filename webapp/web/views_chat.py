@@ -17,8 +17,10 @@ from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
     feedback_by_message,
+    model_choices,
+    user_model_default,
 )
-from webapp.chat.services import conversation_ask
+from webapp.chat.services import conversation_ask, user_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
@@ -27,6 +29,7 @@ from webapp.web.sse import sse_stream
 
 SIDEBAR_CONVERSATIONS = 50
 MAX_QUESTION_CHARS = 4000
+MAX_MODEL_CHARS = 200
 # What the passage panel needs of a stored citation; the rest stays on the server.
 SOURCE_FIELDS = ("number", "document_id", "title", "page", "heading", "text")
 
@@ -38,6 +41,8 @@ class AskRequest:
     question: str
     conversation_id: int | None
     collection_ids: list[int]
+    # A model name or tier; "" lets the user's default or the router choose.
+    model: str = ""
 
 
 def _is_int(value: Any) -> bool:
@@ -45,7 +50,7 @@ def _is_int(value: Any) -> bool:
 
 
 def parse_ask(body: bytes) -> AskRequest:
-    """Validate ``{question, conversation_id|null, collection_ids|[]}``."""
+    """Validate ``{question, conversation_id|null, collection_ids|[], model|""}``."""
     try:
         data = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -64,8 +69,20 @@ def parse_ask(body: bytes) -> AskRequest:
     if not isinstance(collection_ids, list) or not all(_is_int(i) for i in collection_ids):
         raise ValidationError("collection_ids must be a list of integers.")
     return AskRequest(
-        question=question, conversation_id=conversation_id, collection_ids=collection_ids
+        question=question,
+        conversation_id=conversation_id,
+        collection_ids=collection_ids,
+        model=_model_field(data),
     )
+
+
+def _model_field(data: dict[str, Any]) -> str:
+    model = data.get("model") or ""
+    if not isinstance(model, str) or len(model) > MAX_MODEL_CHARS:
+        raise ValidationError(
+            f"model must be a model name of at most {MAX_MODEL_CHARS} characters."
+        )
+    return model.strip()
 
 
 def _turn(message: Message) -> dict[str, Any]:
@@ -93,6 +110,8 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
         # Meta.ordering does not apply to the selector's annotated (GROUP BY) query.
         "collections": list(collection_list_visible_to(user=request.user).order_by("name")),
         "turns": [_turn(m) for m in messages],
+        "model_choices": model_choices(),
+        "model_default": user_model_default(user=request.user),
         "stored_sources": sources,
         # The raw answers, which chat.js renders as Markdown (the HTML above is the no-JS view).
         "stored_answers": {str(m.id): m.text for m in answers},
@@ -148,8 +167,26 @@ async def chat_ask(request: HttpRequest) -> HttpResponse:
         question=ask.question,
         conversation_id=ask.conversation_id,
         collection_ids=ask.collection_ids,
+        model=ask.model or None,
     )
     response = StreamingHttpResponse(sse_stream(events), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+@login_required
+@require_POST
+def chat_model(request: HttpRequest) -> JsonResponse:
+    """``{model}``: the model or tier answering the user from now on ("" for automatic)."""
+    try:
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError("The request body must be JSON.") from None
+        if not isinstance(data, dict):
+            raise ValidationError("The request body must be a JSON object.")
+        user_model_default_set(user=request.user, model=_model_field(data))
+    except EnclaveError as exc:
+        return json_error(exc)
+    return JsonResponse({"model": user_model_default(user=request.user)})

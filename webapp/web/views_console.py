@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from webapp.chat.selectors import collection_model_default, model_choices
+from webapp.chat.services import collection_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
 from webapp.knowledge.selectors import (
@@ -116,6 +118,8 @@ def _collection_page(
         "status_counts": counts,
         "total_count": every.count(),
         "status_labels": {key: str(label) for key, label in STATUS_LABELS.items()},
+        "model_choices": model_choices(),
+        "model_default": collection_model_default(collection_id=collection.id),
     }
     return render(request, "web/console_collection.html", context, status=status)
 
@@ -130,6 +134,22 @@ def console_collection_groups(request: HttpRequest, collection_id: int) -> HttpR
         return _collection_page(request, collection, form, status=400)
     collection_set_groups(collection=collection, group_ids=form.group_ids(), actor=request.user)
     messages.success(request, _("Allowed groups saved."))
+    return redirect("console-collection", collection_id=collection.id)
+
+
+@admin_required
+@require_POST
+def console_collection_model(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Choose the model answering questions about the collection ("" for automatic)."""
+    collection = _collection_or_404(request, collection_id)
+    try:
+        collection_model_default_set(
+            collection=collection, model=request.POST.get("model", ""), actor=request.user
+        )
+    except EnclaveError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Answering model saved."))
     return redirect("console-collection", collection_id=collection.id)
 
 

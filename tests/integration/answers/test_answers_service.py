@@ -11,9 +11,15 @@ from django.db import transaction
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
 from webapp.chat.models import Conversation, Message
-from webapp.chat.services import conversation_ask
+from webapp.chat.services import (
+    collection_model_default_set,
+    conversation_ask,
+    user_model_default_set,
+)
 from webapp.config.settings import reset_settings_cache
 from webapp.core import engines
+from webapp.core.errors import PermissionDeniedError, ValidationError
+from webapp.knowledge.models import Collection
 from webapp.knowledge.services import collection_create, document_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -94,6 +100,54 @@ def test_the_router_picks_by_question_and_honours_a_requested_model(reader, conf
     assert stored.tokens_out == asked["tokens_out"] > 0
     assert (error["event"], error["code"]) == ("error", "unknown_model")
     assert (Conversation.objects.count(), Message.objects.count()) == (conversations, messages)
+
+
+def test_defaults_question_then_user_then_collection_then_router(reader, configure) -> None:
+    small_url, small = start_standin(model="small-llm")
+    large_url, large = start_standin(model="large-llm")
+    admin = User.objects.get(username="root-admin")
+    hr = Collection.objects.get(name="HR")
+    try:
+        configure(
+            ENCLAVE_LLM_ENDPOINTS=f"{small_url}|small-llm",
+            ENCLAVE_LLM_MODELS=json.dumps(
+                {"large-llm": {"tier": "large", "endpoints": [large_url]}}
+            ),
+        )
+        automatic = _done(conversation_ask(user=reader, question=QUESTION))
+        collection_model_default_set(collection=hr, model="large", actor=admin)
+        # No collection chosen: the best passage's collection (HR) decides.
+        by_collection = _done(conversation_ask(user=reader, question=QUESTION))
+        chosen = _done(conversation_ask(user=reader, question=QUESTION, collection_ids=[hr.id]))
+        user_model_default_set(user=reader, model="small-llm")
+        by_user = _done(conversation_ask(user=reader, question=QUESTION))
+        by_question = _done(conversation_ask(user=reader, question=QUESTION, model="large-llm"))
+        user_model_default_set(user=reader, model="")
+        back_to_collection = _done(conversation_ask(user=reader, question=QUESTION))
+        with pytest.raises(ValidationError):
+            user_model_default_set(user=reader, model="gpt-9")
+        with pytest.raises(PermissionDeniedError):
+            collection_model_default_set(collection=hr, model="small", actor=reader)
+        # The catalogue loses the stored default: answers fall back to the router.
+        configure(ENCLAVE_LLM_ENDPOINTS=f"{small_url}|small-llm", ENCLAVE_LLM_MODELS="{}")
+        stale = _done(conversation_ask(user=reader, question=QUESTION))
+    finally:
+        stop(small)
+        stop(large)
+
+    assert [
+        automatic["model"],
+        by_collection["model"],
+        chosen["model"],
+        by_user["model"],
+        by_question["model"],
+        back_to_collection["model"],
+        stale["model"],
+    ] == ["small-llm", "large-llm", "large-llm", "small-llm", "large-llm", "large-llm", "small-llm"]
+    assert by_collection["route_reason"] == "default of 'HR' 'large'"
+    assert by_user["route_reason"] == "user default 'small-llm'"
+    assert by_question["route_reason"] == "requested 'large-llm'"
+    assert stale["route_reason"].startswith("simple:")
 
 
 def test_extractive_follow_up_is_rewritten_by_the_heuristic_and_stored(reader, configure) -> None:

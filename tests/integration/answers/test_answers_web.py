@@ -79,6 +79,22 @@ def test_answer_streams_through_the_web_app_with_valid_citations(served: Served)
     served.conversation_id = done["conversation_id"]
 
 
+def test_the_chat_names_its_model_and_keeps_the_users_default(served: Served) -> None:
+    unknown = served.ask(LEAVE_QUESTION, model="gpt-9")
+    refused = served.client.post("/chat/model", json={"model": "gpt-9"})
+    saved = served.client.post("/chat/model", json={"model": "standin-llm"})
+    _sources, _deltas, done = _split(served.ask(LEAVE_QUESTION))
+    named = _split(served.ask(LEAVE_QUESTION, model="standin-llm"))[2]
+    cleared = served.client.post("/chat/model", json={"model": ""})
+
+    assert unknown[-1][0] == "error" and unknown[-1][1]["code"] == "unknown_model"
+    assert refused.status_code == 400 and "gpt-9" in refused.json()["message"]
+    assert saved.json() == {"model": "standin-llm"}
+    assert done["route_reason"] == "user default 'standin-llm'"
+    assert named["route_reason"] == "requested 'standin-llm'"
+    assert cleared.json() == {"model": ""}
+
+
 def test_follow_up_is_rewritten_by_the_model_and_stored(served: Served) -> None:
     _, _, done = _split(
         served.ask("and for part-time employees?", conversation_id=served.conversation_id)

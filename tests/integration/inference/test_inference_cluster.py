@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 
 from inference import (
@@ -153,3 +154,16 @@ def test_concurrent_requests_go_to_the_least_busy_replica(standin) -> None:
 
     assert sorted(served) == ["a", "a", "a", "b", "b", "b"]
     assert [status.outstanding for status in model.cluster.status()] == [0, 0]
+
+
+def test_connection_closed_before_any_answer_is_dialled_again_not_ejected(standin) -> None:
+    # A server closing a keep-alive connection just as the client reuses it: one lone
+    # replica must not be ejected (every user would get "unavailable" for the cool-off).
+    url, _ = standin(model="m", fail_mode="drop-once")
+    model = _model([Endpoint(url, "m")])
+
+    assert _ask(model).text == EXPECTED
+
+    assert [status.up for status in model.cluster.status()] == [True]
+    stats = httpx.get(url.removesuffix("/v1") + "/standin/stats").json()
+    assert stats["chat_requests"] == 2 and stats["streams_completed"] == 1

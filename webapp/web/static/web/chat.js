@@ -187,8 +187,31 @@
     const count = selectedCollections().length;
     scopeSummary.textContent = count ? count + " " + (text.selected || "collection(s)") : scopeSummary.dataset.all;
   }
+  const modelSelect = document.getElementById("model-select");
+
+  function selectedModel() {
+    return modelSelect ? modelSelect.value : "";
+  }
+
+  // The choice is also the user's default from now on (kept on the server).
+  async function saveModel() {
+    try {
+      const response = await fetch(form.dataset.modelUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ model: selectedModel() }),
+      });
+      const data = await response.json();
+      status.textContent = response.ok ? "" : (data.message || response.statusText);
+    } catch (error) {
+      status.textContent = text.failed || "";
+    }
+  }
+
   form.addEventListener("change", function (event) {
     if (event.target.name === "collection_ids") updateScopeSummary();
+    if (event.target === modelSelect) saveModel();
   });
 
   // ---- server-sent events over fetch --------------------------------
@@ -437,7 +460,9 @@
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "text/event-stream" },
         credentials: "same-origin",
-        body: JSON.stringify({ question: value, conversation_id: conversationId, collection_ids: selectedCollections() }),
+        body: JSON.stringify({
+          question: value, conversation_id: conversationId, collection_ids: selectedCollections(), model: selectedModel(),
+        }),
         signal: controller.signal,
       });
       if (!response.ok) {
