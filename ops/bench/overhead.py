@@ -6,7 +6,7 @@ instantly, and measures, per request, the time from sending ``POST /chat/ask`` (
 signed-in session) to receiving the first ``delta`` event. With an instant model
 that is Enclave's own overhead. Run by hand, never by the test suite::
 
-    .venv/bin/python -m ops.bench.overhead            # 1 and 32 concurrent chats
+    .venv/bin/python -m ops.bench.overhead            # 1 and 32 chats, saturated and paused
     .venv/bin/python -m ops.bench.overhead --requests 64
 
 The client runs on the same machine as the server and competes with it for CPU.
@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import tempfile
 import time
@@ -132,8 +133,17 @@ async def _ask(client: httpx.AsyncClient, question: str) -> Sample:
     return Sample(first, done["retrieval_ms"], done["first_token_ms"])
 
 
-async def _run(url: str, concurrency: int, requests: int) -> list[Sample]:
+async def _run(
+    url: str, concurrency: int, requests: int, think_s: tuple[float, float] | None = None
+) -> list[Sample]:
+    """``concurrency`` chats asking ``requests`` questions in all.
+
+    Without ``think_s`` each chat asks again the moment its answer ends (the server is
+    saturated); with it, each chat pauses a uniform random time in that range before
+    every question, as a person reading the answer and typing the next one would.
+    """
     limits = httpx.Limits(max_connections=concurrency + 4)
+    pauses = random.Random(7)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         await _login(client)
         queue = list(range(requests))
@@ -142,6 +152,8 @@ async def _run(url: str, concurrency: int, requests: int) -> list[Sample]:
         async def chat() -> None:
             while queue:
                 index = queue.pop()
+                if think_s is not None:
+                    await asyncio.sleep(pauses.uniform(*think_s))
                 samples.append(await _ask(client, question(index)))
 
         await asyncio.gather(*(chat() for _ in range(concurrency)))
@@ -155,14 +167,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(url: str, pid: int, concurrency: int, requests: int) -> str:
+def _measure(
+    url: str, pid: int, concurrency: int, requests: int, think_s: tuple[float, float] | None
+) -> str:
     cpu_before = cpu_seconds(pid)
-    samples = asyncio.run(_run(url, concurrency, requests))
+    samples = asyncio.run(_run(url, concurrency, requests, think_s))
     server_cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / len(samples)
     firsts = [s.first_delta_ms for s in samples]
     retrieval = [s.retrieval_ms for s in samples]
+    pause = f"{think_s[0]:g}-{think_s[1]:g} s" if think_s else "none (back to back)"
     return (
-        f"| {concurrency} | {len(samples)} | {percentile(firsts, 50):.1f} | "
+        f"| {concurrency} | {pause} | {len(samples)} | {percentile(firsts, 50):.1f} | "
         f"{percentile(firsts, 95):.1f} | {max(firsts):.1f} | {percentile(retrieval, 50):.1f} | "
         f"{percentile(retrieval, 95):.1f} | {server_cpu_ms:.1f} |"
     )
@@ -173,7 +188,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--requests", type=int, default=96, help="requests per concurrency level")
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        nargs=2,
+        default=[1.0, 3.0],
+        metavar=("MIN", "MAX"),
+        help="pause range of the chats-with-pauses rows (seconds)",
+    )
     args = parser.parse_args()
+    think = (args.think_s[0], args.think_s[1])
+    levels: list[tuple[int, tuple[float, float] | None]] = [
+        *((c, None) for c in args.concurrency),
+        *((c, think) for c in args.concurrency if c > 1),
+    ]
     home = Path(tempfile.mkdtemp(prefix="enclave-overhead-"))
     base_url, standin = start_standin(model="standin-llm")
     env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
@@ -197,17 +225,23 @@ def main() -> None:
         asyncio.run(_run(serve.url, 2, 16))  # warm-up: model loaded, connections pooled
         assert serve.process is not None
         rows = [
-            _measure(serve.url, serve.process.pid, c, max(args.requests, c))
-            for c in args.concurrency
+            _measure(
+                serve.url,
+                serve.process.pid,
+                c,
+                max(args.requests if pause is None else 2 * args.requests, c),
+                pause,
+            )
+            for c, pause in levels
         ]
     finally:
         serve.stop()
         stop(standin)
     table = "\n".join(
         [
-            "| concurrent chats | requests | first delta p50 ms | p95 ms | max ms | "
-            "retrieval p50 ms | retrieval p95 ms | server CPU ms / request |",
-            "|---|---|---|---|---|---|---|---|",
+            "| concurrent chats | pause between questions | requests | first delta p50 ms | "
+            "p95 ms | max ms | retrieval p50 ms | retrieval p95 ms | server CPU ms / request |",
+            "|---|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )
