@@ -1,4 +1,10 @@
-"""Several OpenAI-compatible replicas: least-outstanding routing, cool-off, failover."""
+"""Several OpenAI-compatible replicas: least-outstanding routing, cool-off, failover.
+
+Two ways a replica leaves the rotation: passively, when a chat request to it fails
+(rested for the cool-off, then tried again), and actively, when the periodic health
+check finds it unreachable, unhealthy (``GET /health``) or not serving its model
+(``GET /v1/models``); it comes back at the first check that finds it well.
+"""
 
 from __future__ import annotations
 
@@ -33,10 +39,12 @@ class Replica:
         self.dispatched = 0
         self.down_until = 0.0
         self.last_error = ""
+        # Set by a failed health check; only a passing one clears it.
+        self.probe_error = ""
 
     def is_up(self, now: float) -> bool:
-        """True unless the replica is cooling off after a failure."""
-        return now >= self.down_until
+        """True unless the replica failed its health check or is cooling off after a failure."""
+        return not self.probe_error and now >= self.down_until
 
     def load(self) -> tuple[float, float]:
         """Routing key: outstanding requests, then requests ever sent, both per weight."""
@@ -67,9 +75,11 @@ class Cluster:
         first_token_timeout_s: float = 20.0,
         request_timeout_s: float = 60.0,
         cooloff_s: float = 10.0,
+        health_interval_s: float = 0.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``health_interval_s`` > 0 starts a thread checking every replica that often."""
         if not endpoints:
             raise ValueError("a cluster needs at least one endpoint")
         self.replicas = tuple(Replica(endpoint) for endpoint in endpoints)
@@ -86,6 +96,16 @@ class Cluster:
         )
         self._aux_timeout = httpx.Timeout(connect_timeout_s, read=connect_timeout_s)
         self._client = httpx.Client(timeout=timeout, transport=transport, trust_env=False)
+        self._stop = threading.Event()
+        self._checker: threading.Thread | None = None
+        if health_interval_s > 0:
+            self._checker = threading.Thread(
+                target=self._check_every,
+                args=(health_interval_s,),
+                name="enclave-llm-health",
+                daemon=True,
+            )
+            self._checker.start()
 
     @classmethod
     def from_config(cls, config: InferenceConfig) -> Cluster:
@@ -96,6 +116,7 @@ class Cluster:
             first_token_timeout_s=config.first_token_timeout_s,
             request_timeout_s=config.request_timeout_s,
             cooloff_s=config.replica_cooloff_s,
+            health_interval_s=config.health_interval_s,
         )
 
     def status(self) -> list[ReplicaStatus]:
@@ -109,14 +130,65 @@ class Cluster:
                     weight=replica.endpoint.weight,
                     up=replica.is_up(now),
                     outstanding=replica.outstanding,
-                    last_error=replica.last_error,
+                    last_error=replica.probe_error or replica.last_error,
                 )
                 for replica in self.replicas
             ]
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Stop the health checks and close pooled connections."""
+        self._stop.set()
+        if self._checker is not None:
+            self._checker.join(timeout=10)
         self._client.close()
+
+    def check_health(self) -> list[ReplicaStatus]:
+        """Check every replica now; a failing one leaves the rotation until one passes."""
+        for replica in self.replicas:
+            problem = self._probe(replica.endpoint)
+            with self._lock:
+                if problem and not replica.probe_error:
+                    logger.warning(
+                        "llm replica %s failed its health check: %s",
+                        replica.endpoint.base_url,
+                        problem,
+                    )
+                elif not problem and replica.probe_error:
+                    logger.info("llm replica %s is healthy again", replica.endpoint.base_url)
+                replica.probe_error = problem
+        return self.status()
+
+    def _check_every(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                self.check_health()
+            except Exception:  # the checker must outlive any surprise
+                logger.exception("llm health check failed")
+
+    def _probe(self, endpoint: Endpoint) -> str:
+        """ "" when the replica is up and serves its model, else what is wrong."""
+        root = endpoint.base_url.removesuffix("/v1")
+        headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
+        try:
+            health = self._client.get(f"{root}/health", headers=headers, timeout=self._aux_timeout)
+            # llama.cpp, TGI and vLLM answer /health; a server without one (404) is judged
+            # by its model list alone.
+            if health.status_code != 404 and not health.is_success:
+                return f"GET /health answered HTTP {health.status_code}"
+            models = self._client.get(
+                f"{endpoint.base_url}/models", headers=headers, timeout=self._aux_timeout
+            )
+        except httpx.HTTPError as exc:
+            return f"unreachable: {exc!r}"
+        if not models.is_success:
+            return "" if health.is_success else f"GET /v1/models answered {models.status_code}"
+        try:
+            served = {str(m.get("id")) for m in models.json().get("data", [])}
+        except (ValueError, AttributeError):
+            return ""
+        if served and endpoint.model not in served:
+            return f"does not serve {endpoint.model} (serves {', '.join(sorted(served))})"
+        return ""
 
     def request_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """A small JSON request (``path`` from the server root) to the least busy up replica.

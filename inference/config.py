@@ -61,6 +61,8 @@ class InferenceConfig:
     context_tokens: int = 8192
     extractive_sentences: int = 3
     replica_cooloff_s: float = 10.0
+    # Seconds between active health checks of every replica (0: passive ejection only).
+    health_interval_s: float = 10.0
     # The catalogue; empty means "one model per distinct model name of ``endpoints``".
     models: tuple[ModelSpec, ...] = ()
     default_model: str = ""

@@ -159,6 +159,7 @@ def _openai_model(spec: ModelSpec, config: InferenceConfig) -> OpenAICompatibleC
         first_token_timeout_s=config.first_token_timeout_s,
         request_timeout_s=config.request_timeout_s,
         cooloff_s=config.replica_cooloff_s,
+        health_interval_s=config.health_interval_s,
     )
     return OpenAICompatibleChatModel(
         cluster,

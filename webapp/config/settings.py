@@ -137,6 +137,9 @@ class EnclaveSettings(BaseSettings):
         40, description="Questions this long (in words) go to the large tier."
     )
     llm_replica_cooloff_s: float = 10.0
+    llm_health_interval_s: float = Field(
+        10.0, ge=0, description="Seconds between health checks of every LLM replica (0: off)."
+    )
     llm_rewrite_follow_ups: bool = Field(
         True, description="Rewrite follow-up questions with the model before retrieval."
     )
@@ -341,6 +344,7 @@ class EnclaveSettings(BaseSettings):
             context_tokens=self.llm_context_tokens,
             max_answer_tokens=self.llm_max_answer_tokens,
             replica_cooloff_s=self.llm_replica_cooloff_s,
+            health_interval_s=self.llm_health_interval_s,
             models=build_catalogue(endpoints, self.llm_models),
             default_model=self.llm_default_model,
             rewrite_follow_ups=self.llm_rewrite_follow_ups,
