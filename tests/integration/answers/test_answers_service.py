@@ -67,7 +67,9 @@ def _done(events) -> dict:
     return events[-1]
 
 
-def test_the_router_picks_by_question_and_honours_a_requested_model(reader, configure) -> None:
+@pytest.fixture
+def small_and_large(configure):
+    """Stand-ins for small-llm (the default) and large-llm (tier large), configured."""
     small_url, small = start_standin(model="small-llm")
     large_url, large = start_standin(model="large-llm")
     try:
@@ -77,16 +79,22 @@ def test_the_router_picks_by_question_and_honours_a_requested_model(reader, conf
                 {"large-llm": {"tier": "large", "endpoints": [large_url]}}
             ),
         )
-        simple = _done(conversation_ask(user=reader, question=QUESTION))
-        asked = _done(conversation_ask(user=reader, question=QUESTION, model="large"))
-        hard = _done(
-            conversation_ask(user=reader, question="Explain why employees get paid annual leave.")
-        )
-        conversations, messages = Conversation.objects.count(), Message.objects.count()
-        [error] = list(conversation_ask(user=reader, question=QUESTION, model="gpt-9"))
+        yield small_url
     finally:
         stop(small)
         stop(large)
+
+
+def test_the_router_picks_by_question_and_honours_a_requested_model(
+    reader, small_and_large
+) -> None:
+    simple = _done(conversation_ask(user=reader, question=QUESTION))
+    asked = _done(conversation_ask(user=reader, question=QUESTION, model="large"))
+    hard = _done(
+        conversation_ask(user=reader, question="Explain why employees get paid annual leave.")
+    )
+    conversations, messages = Conversation.objects.count(), Message.objects.count()
+    [error] = list(conversation_ask(user=reader, question=QUESTION, model="gpt-9"))
 
     assert [simple["model"], asked["model"], hard["model"]] == [
         "small-llm",
@@ -102,38 +110,28 @@ def test_the_router_picks_by_question_and_honours_a_requested_model(reader, conf
     assert (Conversation.objects.count(), Message.objects.count()) == (conversations, messages)
 
 
-def test_defaults_question_then_user_then_collection_then_router(reader, configure) -> None:
-    small_url, small = start_standin(model="small-llm")
-    large_url, large = start_standin(model="large-llm")
+def test_defaults_question_then_user_then_collection_then_router(
+    reader, small_and_large, configure
+) -> None:
     admin = User.objects.get(username="root-admin")
     hr = Collection.objects.get(name="HR")
-    try:
-        configure(
-            ENCLAVE_LLM_ENDPOINTS=f"{small_url}|small-llm",
-            ENCLAVE_LLM_MODELS=json.dumps(
-                {"large-llm": {"tier": "large", "endpoints": [large_url]}}
-            ),
-        )
-        automatic = _done(conversation_ask(user=reader, question=QUESTION))
-        collection_model_default_set(collection=hr, model="large", actor=admin)
-        # No collection chosen: the best passage's collection (HR) decides.
-        by_collection = _done(conversation_ask(user=reader, question=QUESTION))
-        chosen = _done(conversation_ask(user=reader, question=QUESTION, collection_ids=[hr.id]))
-        user_model_default_set(user=reader, model="small-llm")
-        by_user = _done(conversation_ask(user=reader, question=QUESTION))
-        by_question = _done(conversation_ask(user=reader, question=QUESTION, model="large-llm"))
-        user_model_default_set(user=reader, model="")
-        back_to_collection = _done(conversation_ask(user=reader, question=QUESTION))
-        with pytest.raises(ValidationError):
-            user_model_default_set(user=reader, model="gpt-9")
-        with pytest.raises(PermissionDeniedError):
-            collection_model_default_set(collection=hr, model="small", actor=reader)
-        # The catalogue loses the stored default: answers fall back to the router.
-        configure(ENCLAVE_LLM_ENDPOINTS=f"{small_url}|small-llm", ENCLAVE_LLM_MODELS="{}")
-        stale = _done(conversation_ask(user=reader, question=QUESTION))
-    finally:
-        stop(small)
-        stop(large)
+    automatic = _done(conversation_ask(user=reader, question=QUESTION))
+    collection_model_default_set(collection=hr, model="large", actor=admin)
+    # No collection chosen: the best passage's collection (HR) decides.
+    by_collection = _done(conversation_ask(user=reader, question=QUESTION))
+    chosen = _done(conversation_ask(user=reader, question=QUESTION, collection_ids=[hr.id]))
+    user_model_default_set(user=reader, model="small-llm")
+    by_user = _done(conversation_ask(user=reader, question=QUESTION))
+    by_question = _done(conversation_ask(user=reader, question=QUESTION, model="large-llm"))
+    user_model_default_set(user=reader, model="")
+    back_to_collection = _done(conversation_ask(user=reader, question=QUESTION))
+    with pytest.raises(ValidationError):
+        user_model_default_set(user=reader, model="gpt-9")
+    with pytest.raises(PermissionDeniedError):
+        collection_model_default_set(collection=hr, model="small", actor=reader)
+    # The catalogue loses the stored default: answers fall back to the router.
+    configure(ENCLAVE_LLM_ENDPOINTS=f"{small_and_large}|small-llm", ENCLAVE_LLM_MODELS="{}")
+    stale = _done(conversation_ask(user=reader, question=QUESTION))
 
     assert [
         automatic["model"],
