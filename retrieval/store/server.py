@@ -248,6 +248,12 @@ class ServerStore:
         """Close the client (releases the local-mode directory lock)."""
         self._client.close()
 
+    def drop(self) -> None:
+        """Delete the collection (every point), then close the client."""
+        self._call("drop collection", lambda: self._client.delete_collection(self._collection))
+        self._client.close()
+        logger.info("qdrant collection dropped name=%s at=%s", self._collection, self._where)
+
     def _call(self, what: str, operation: Callable[[], T]) -> T:
         try:
             return operation()
