@@ -4,7 +4,8 @@ Searches keep using the active index and its model throughout. The build walks
 the documents in id order, a few per task so uploads queued meanwhile are not
 held up, and writes each into the new index with the new model; ingestion,
 deletion and permission changes reach both indexes while the build runs
-(``webapp.core.engines.write_engines``). When no document is left the switch
+(``webapp.core.engines.write_engines``). Each step hands the task a token for
+the next one, so a duplicate message does nothing. When no document is left the switch
 is one transaction on the ``SearchIndex`` rows, and the old index is dropped.
 """
 
@@ -79,16 +80,20 @@ def _build_document(engines: IndexEngines, document: Document) -> None:
     logger.warning("index build: document %s kept changing; ingestion will converge", document.id)
 
 
-def search_index_build_step(*, index_id: int, token: str) -> None:
-    """Build the next few documents into the new index, then queue the next step or switch."""
+def search_index_build_step(*, index_id: int, token: str) -> str | None:
+    """Build the next few documents into the new index, or switch to it when none is left.
+
+    Returns the token of the next step (the task queues it), or None when the
+    build switched, or ``token`` was stale (a duplicate message, a build gone).
+    """
     running = _claim(index_id, token)
     if running is None:
         logger.info("index build %s: step %s is stale or the build ended", index_id, token)
-        return
+        return None
     index = SearchIndex.objects.get(id=index_id)
     engines = building_engines()
     if engines is None or engines.name != index.name:
-        return
+        return None
     documents = list(
         Document.objects.select_related("collection")
         .filter(id__gt=index.build_cursor)
@@ -97,7 +102,7 @@ def search_index_build_step(*, index_id: int, token: str) -> None:
     )
     if not documents:
         search_index_switch(index=index, token=running)
-        return
+        return None
     for document in documents:
         _build_document(engines, document)
         remaining = (
@@ -112,17 +117,11 @@ def search_index_build_step(*, index_id: int, token: str) -> None:
             documents_total=index.documents_done + remaining,
             heartbeat_at=timezone.now(),
         )
-    _queue_next(index.id, running)
-
-
-def _queue_next(index_id: int, running: str) -> None:
-    token = uuid.uuid4().hex
-    with transaction.atomic():
-        moved = SearchIndex.objects.filter(id=index_id, build_token=running).update(
-            build_token=token, heartbeat_at=timezone.now()
-        )
-        if moved:
-            transaction.on_commit(lambda: enqueue_build_index(index_id, token))
+    following = uuid.uuid4().hex
+    moved = SearchIndex.objects.filter(id=index_id, build_token=running).update(
+        build_token=following, heartbeat_at=timezone.now()
+    )
+    return following if moved else None
 
 
 def search_index_switch(*, index: SearchIndex, token: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError
 from webapp.knowledge.rebuild import search_index_build_step
 from worker.celery_app import app
-from worker.contracts import BUILD_INDEX
+from worker.contracts import BUILD_INDEX, enqueue_build_index
 
 
 @app.task(
@@ -19,5 +19,7 @@ from worker.contracts import BUILD_INDEX
     max_retries=6,
 )
 def build_index(index_id: int, token: str) -> None:
-    """Build the next documents into the new index; the step queues its successor or switches."""
-    search_index_build_step(index_id=index_id, token=token)
+    """Build the next documents into the new index, then queue the next step (or it switched)."""
+    following = search_index_build_step(index_id=index_id, token=token)
+    if following is not None:
+        enqueue_build_index(index_id, following)
