@@ -1,4 +1,4 @@
-"""Re-indexing without downtime, on both store adapters: Qdrant Edge and qdrant-client local mode."""
+"""Re-indexing without downtime on both store adapters: Qdrant Edge and qdrant-client local."""
 
 from __future__ import annotations
 
