@@ -71,10 +71,16 @@ def _follow_configured_model() -> None:
     """A changed ENCLAVE_EMBEDDING_MODEL_DIR starts a background rebuild; search goes on."""
     from django.db import transaction
 
+    from retrieval.errors import RetrievalError
+    from webapp.core.errors import EnclaveError
     from webapp.knowledge.indexes import model_label, search_index_follow_settings
 
-    with transaction.atomic():
-        building = search_index_follow_settings()
+    try:
+        with transaction.atomic():
+            building = search_index_follow_settings()
+    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
+        err_console.print(f"[red]The configured embedding model cannot be used:[/red] {exc}")
+        return
     if building is not None:
         console.print(
             f"Building index {building.name} with {model_label(building)} in the background "

@@ -112,8 +112,9 @@ def write_engines() -> list[IndexEngines]:
 
 
 def get_embedder() -> Embedder:
-    """The embedding model of the active index."""
-    return active_engines().embedder
+    """The embedding model of the active index (without opening its store)."""
+    with _lock:
+        return embedder_for(_active_row().model_dir)
 
 
 def get_store() -> VectorStore:
