@@ -69,6 +69,9 @@ def _build_document(engines: IndexEngines, document: Document) -> None:
         except RetrievalError as exc:  # the file does not index (it failed before, too)
             logger.info("index build: document %s skipped: %s", document.id, exc.code)
             return
+        except Exception:  # one bad file must not stop the whole build
+            logger.exception("index build: document %s skipped after an error", document.id)
+            return
         fresh = Document.objects.select_related("collection").filter(id=document.id).first()
         if fresh is None or fresh.status == DocumentStatus.DELETING:
             # Deleted while we wrote: the deletion may have missed what we wrote last.
@@ -104,7 +107,12 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
         search_index_switch(index=index, token=running)
         return None
     for document in documents:
-        _build_document(engines, document)
+        try:
+            _build_document(engines, document)
+        except TRANSIENT_ERRORS:
+            # Give the token back, so the task's retry of this message can claim the step.
+            SearchIndex.objects.filter(id=index.id, build_token=running).update(build_token=token)
+            raise
         remaining = (
             Document.objects.filter(id__gt=document.id)
             .exclude(status=DocumentStatus.DELETING)
