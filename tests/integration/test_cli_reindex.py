@@ -45,3 +45,34 @@ def test_reindex_in_place_then_onto_another_model_while_serve_runs(
     assert "rebuild in progress" not in index_line
     assert f"{second_model_dir.name}: {SECOND_MODEL_DIMENSION} dimensions" in doctor.stdout
     assert not (home / "qdrant-edge").exists()  # the old index is gone
+
+
+def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
+    tmp_path_factory, tmp_path, second_model_dir
+):
+    home = tmp_path_factory.mktemp("model-change-home")
+    handbook = make_handbook_pdf(tmp_path / "handbook.pdf")
+    ingested = run_cli(["ingest", str(handbook), "--collection", "HR"], process_env(home))
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    env = process_env(home, ENCLAVE_EMBEDDING_MODEL_DIR=str(second_model_dir))
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    lines = []
+    try:
+        for _attempt in range(30):
+            doctor = run_cli(["doctor"], env)
+            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
+            if "active enclave_chunks_" in lines[-1]:
+                break
+        answered = run_cli(["ask", QUESTION, "--user", "admin"], env)
+    finally:
+        serve.stop()
+
+    log = (home / "serve.log").read_text()
+    assert "Building index enclave_chunks_" in log
+    assert f"with {second_model_dir} in the background" in log
+    assert f"built with {second_model_dir} ({SECOND_MODEL_DIMENSION} dims)" in lines[-1]
+    assert "rebuild in progress" not in lines[-1]
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "twenty-seven days" in answered.stdout
+    assert not (home / "qdrant-edge").exists()
