@@ -54,17 +54,19 @@ def embedder_for(model_dir: str) -> Embedder:
     return load_embedder(config)
 
 
-def _active_row() -> Any:
+def _active_row() -> tuple[Any, bool]:
+    """The active SearchIndex row, and whether this call recorded it (first start)."""
     from webapp.knowledge.indexes import model_key, search_index_active, search_index_bootstrap
 
     row = search_index_active()
-    if row is None:
-        configured = model_key(get_settings().embedding_model_dir)
-        embedder = embedder_for(configured)
-        row = search_index_bootstrap(
-            model_dir=configured, model_name=embedder.model_name, dimension=embedder.dimension
-        )
-    return row
+    if row is not None:
+        return row, False
+    configured = model_key(get_settings().embedding_model_dir)
+    embedder = embedder_for(configured)
+    row = search_index_bootstrap(
+        model_dir=configured, model_name=embedder.model_name, dimension=embedder.dimension
+    )
+    return row, True
 
 
 def _engines(row: Any) -> IndexEngines:
@@ -91,10 +93,13 @@ def active_engines() -> IndexEngines:
     from webapp.knowledge.indexes import search_index_building
 
     with _lock:
-        row = _active_row()
+        row, recorded = _active_row()
         building = search_index_building()
         _close_unused({row.name, *([building.name] if building else [])})
-        return _engines(row)
+        engines = _engines(row)
+        if recorded:
+            point_active_alias(row.name)
+        return engines
 
 
 def building_engines() -> IndexEngines | None:
@@ -114,7 +119,7 @@ def write_engines() -> list[IndexEngines]:
 def get_embedder() -> Embedder:
     """The embedding model of the active index (without opening its store)."""
     with _lock:
-        return embedder_for(_active_row().model_dir)
+        return embedder_for(_active_row()[0].model_dir)
 
 
 def get_store() -> VectorStore:
@@ -125,6 +130,16 @@ def get_store() -> VectorStore:
 def get_write_stores() -> list[VectorStore]:
     """The stores deletions and permission changes go to (active and building)."""
     return [engines.store for engines in write_engines()]
+
+
+def point_active_alias(name: str) -> None:
+    """Qdrant server: point the alias '<ENCLAVE_QDRANT_COLLECTION>_active' at index ``name``."""
+    settings = get_settings()
+    with _lock:
+        store = _stores.get(name)
+    point = getattr(store, "point_alias", None)
+    if point is not None and settings.store_config().kind == "server":
+        point(f"{settings.qdrant_collection}_active")
 
 
 def drop_index(name: str, *, dimension: int) -> None:

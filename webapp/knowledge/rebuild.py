@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from retrieval import DocumentMeta
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
-from webapp.core.engines import IndexEngines, building_engines, drop_index, indexer_for
+from webapp.core.engines import (
+    IndexEngines,
+    building_engines,
+    drop_index,
+    indexer_for,
+    point_active_alias,
+)
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_build_index
@@ -154,6 +160,7 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
         index.dimension,
         index.documents_done,
     )
+    transaction.on_commit(lambda: point_active_alias(index.name))
     if old is not None:
         transaction.on_commit(lambda: drop_index(old.name, dimension=old.dimension))
     return True

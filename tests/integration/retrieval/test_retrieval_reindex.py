@@ -105,3 +105,28 @@ def test_an_index_for_another_model_lives_beside_the_active_one_and_drops_alone(
     assert (second.dimension, embedder.dimension) == (SECOND_MODEL_DIMENSION, 384)
     assert old_hits == new_hits == still_old == [(1, LEAVE)]
     assert left == 0
+
+
+def test_the_active_alias_moves_to_the_new_collection(tmp_path: Path, embedder: Embedder) -> None:
+    from qdrant_client import QdrantClient
+
+    from retrieval.store.server import ServerStore
+
+    path = tmp_path / "qdrant"
+    text = tmp_path / "leave.txt"
+    text.write_text(LEAVE)
+    for collection in ("chunks_old", "chunks_new"):
+        # Local mode admits one client per directory: one store at a time, like a switch.
+        store = ServerStore(dimension=embedder.dimension, collection=collection, path=path)
+        Indexer(store=store, embedder=embedder).index_file(text, meta=meta(1))
+        store.point_alias("chunks_active")
+        store.close()
+    client = QdrantClient(path=str(path))
+    try:
+        aliases = {a.alias_name: a.collection_name for a in client.get_aliases().aliases}
+        through_alias = client.count("chunks_active").count
+    finally:
+        client.close()
+
+    assert aliases == {"chunks_active": "chunks_new"}
+    assert through_alias == 1
