@@ -102,7 +102,6 @@ def _index_everywhere(
     Each index upserts the new points before deleting the document's old ones, so
     a re-indexed document stays searchable throughout.
     """
-    active, *building = targets
     results = [
         indexer_for(engines).index_file(
             Path(document.stored_path),
@@ -111,9 +110,9 @@ def _index_everywhere(
             filename=document.filename,
             on_progress=_report(document.id, document.version),
         )
-        for engines in (active, *building)
+        for engines in targets
     ]
-    return results[0]
+    return results[0]  # the active index's; the same file gives the same chunks in both
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
