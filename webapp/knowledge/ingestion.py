@@ -112,7 +112,7 @@ def _index_everywhere(
         )
         for engines in targets
     ]
-    return results[0]  # the active index's; the same file gives the same chunks in both
+    return results[0]  # the active index's (chunk counts follow its model's tokenizer)
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
