@@ -57,7 +57,13 @@ if TYPE_CHECKING:
     from retrieval.search import Searcher, SearchResult
     from retrieval.shaping import shape_passages
     from retrieval.sparse import SparseEncoder
-    from retrieval.store import IndexedChunk, VectorStore, chunk_point_id, open_store
+    from retrieval.store import (
+        IndexedChunk,
+        VectorStore,
+        chunk_point_id,
+        index_store_config,
+        open_store,
+    )
 
 # Name -> module for names imported on first access.
 _LAZY = {
@@ -83,6 +89,7 @@ _LAZY = {
     "VectorStore": "retrieval.store",
     "chunk_point_id": "retrieval.store",
     "open_store": "retrieval.store",
+    "index_store_config": "retrieval.store",
 }
 
 __all__ = [
@@ -125,6 +132,7 @@ __all__ = [
     "VectorStore",
     "chunk_point_id",
     "embedder_languages",
+    "index_store_config",
     "index_text",
     "load_embedder",
     "load_reranker",

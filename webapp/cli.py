@@ -40,6 +40,7 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     runtime.setup_django()
     runtime.migrate()
     password = runtime.ensure_admin()
+    _follow_configured_model()
     run_worker = settings.embedded if worker is None else worker
     embedded = runtime.EmbeddedRuntime() if run_worker else None
     if embedded is not None:
@@ -64,6 +65,28 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
             embedded.stop()
         if lock is not None:
             lock.close()
+
+
+def _follow_configured_model() -> None:
+    """A changed ENCLAVE_EMBEDDING_MODEL_DIR starts a background rebuild; search goes on."""
+    from django.db import transaction
+
+    from retrieval.errors import RetrievalError
+    from webapp.core.errors import EnclaveError
+    from webapp.knowledge.indexes import model_label, search_index_follow_settings
+
+    try:
+        with transaction.atomic():
+            building = search_index_follow_settings()
+    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
+        err_console.print(f"[red]The configured embedding model cannot be used:[/red] {exc}")
+        return
+    if building is not None:
+        console.print(
+            f"Building index {building.name} with {model_label(building)} in the background "
+            f"({building.documents_done}/{building.documents_total} documents); "
+            "searches use the current index until it is complete."
+        )
 
 
 @main.command()

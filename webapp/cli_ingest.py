@@ -1,4 +1,4 @@
-"""Ingestion commands of ``enclave``: retry failed documents, sync a folder.
+"""Ingestion commands of ``enclave``: retry failed documents, sync a folder, re-index.
 
 Each command translates its arguments into one service call, then (unless
 ``--no-wait``) watches the documents finish with the same progress bar as
@@ -9,6 +9,7 @@ when no ``enclave serve`` owns the index, and in the server's worker otherwise.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,4 +115,121 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
         _watch_or_report(report.queued, wait=wait, what="index")
 
 
-COMMANDS: list[click.Command] = [retry, sync]
+def _documents_to_reindex(
+    document_id: int | None, collection_name: str | None, everything: bool
+) -> Any:
+    from webapp.knowledge.models import Document
+
+    if everything:
+        return Document.objects.all()
+    if collection_name is not None:
+        return Document.objects.filter(collection=_collection(collection_name))
+    documents = Document.objects.filter(id=document_id)
+    if not documents.exists():
+        raise click.ClickException(f"no such document: {document_id}")
+    return documents
+
+
+@click.command()
+@click.argument("document_id", required=False, type=int)
+@click.option("--collection", "collection_name", default=None, help="Every document of it.")
+@click.option("--all", "everything", is_flag=True, help="Every document.")
+@click.option(
+    "--model",
+    default=None,
+    help="Build a new index with this embedding model (a local sentence-transformers "
+    "directory, or all-MiniLM-L6-v2 for the packaged one) and switch to it when complete; "
+    "needs --all.",
+)
+@click.option("--wait/--no-wait", default=True, help="Show progress until the work is done.")
+def reindex(
+    document_id: int | None,
+    collection_name: str | None,
+    everything: bool,
+    model: str | None,
+    wait: bool,
+) -> None:
+    """Index documents again without taking them out of search meanwhile."""
+    if [document_id is not None, collection_name is not None, everything].count(True) != 1:
+        raise click.UsageError("give one of DOCUMENT_ID, --collection NAME or --all")
+    if model is not None and not everything:
+        raise click.UsageError("--model builds a whole new index: use it with --all")
+    runtime.setup_django()
+    runtime.migrate()
+    if model is not None:
+        _rebuild(model, wait=wait)
+        return
+    from django.db import transaction
+
+    from webapp.knowledge.services import documents_reindex
+
+    documents = _documents_to_reindex(document_id, collection_name, everything)
+    with transaction.atomic():
+        document_ids = documents_reindex(documents=documents, actor=None)
+    with _worker_here(needed=wait and bool(document_ids)):
+        _watch_or_report(document_ids, wait=wait, what="re-index")
+
+
+def _rebuild(model: str, *, wait: bool) -> None:
+    from django.db import transaction
+
+    from webapp.core.errors import EnclaveError
+    from webapp.knowledge.indexes import model_key, model_label, search_index_build_for_model
+
+    key = model_key(model)
+    if key and not Path(key).is_dir():
+        raise click.ClickException(f"no model directory at {model}")
+    try:
+        with transaction.atomic():
+            index = search_index_build_for_model(key)
+    except EnclaveError as exc:
+        raise click.ClickException(exc.message) from exc
+    console.print(
+        f"Building index {index.name} with {model_label(index)} ({index.dimension} dimensions); "
+        "searches use the current index until it is complete."
+    )
+    if key != model_key(get_settings().embedding_model_dir):
+        console.print(
+            f"Set ENCLAVE_EMBEDDING_MODEL_DIR={key or '(unset)'}: a start with another "
+            "configured model rebuilds the index with that one."
+        )
+    if not wait:
+        return
+    with _worker_here(needed=True):
+        _watch_build(index.id)
+
+
+def _watch_build(index_id: int) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from webapp.knowledge.indexes import model_label
+    from webapp.knowledge.models import SearchIndex, SearchIndexState
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("documents", total=None, status=SearchIndexState.BUILDING)
+        while True:
+            index = SearchIndex.objects.get(id=index_id)
+            bar.update(
+                task,
+                total=index.documents_total or None,
+                completed=index.documents_done,
+                status=index.state,
+            )
+            if index.state != SearchIndexState.BUILDING:
+                break
+            time.sleep(0.5)
+    if index.state != SearchIndexState.ACTIVE:
+        raise click.ClickException(f"index {index.name} is {index.state}, not active")
+    console.print(
+        f"Index {index.name} with {model_label(index)} is active "
+        f"({index.documents_done} documents); the old index was removed."
+    )
+
+
+COMMANDS: list[click.Command] = [retry, sync, reindex]

@@ -120,6 +120,7 @@ class Reconciler:
         from django.db import close_old_connections
 
         from webapp.knowledge.ingestion import documents_requeue_stalled
+        from webapp.knowledge.rebuild import search_indexes_requeue_stalled
         from worker.contracts import enqueue_sync_folders
 
         settings = get_settings()
@@ -127,6 +128,7 @@ class Reconciler:
         while not self._stop.wait(self.interval_s):
             try:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
+                search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 if settings.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.sync_interval_s
@@ -154,10 +156,13 @@ class EmbeddedRuntime:
         from django.db import transaction
 
         from webapp.knowledge.ingestion import documents_requeue_orphaned
+        from webapp.knowledge.rebuild import search_indexes_requeue_stalled
 
         self.worker.start()
         with transaction.atomic():
             requeued = documents_requeue_orphaned()
+            # An index build this process was running when it stopped goes on.
+            search_indexes_requeue_stalled(stalled_after_s=0)
         self.reconciler.start()
         return requeued
 

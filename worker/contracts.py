@@ -10,10 +10,14 @@ import json
 from typing import Any, TypedDict
 
 __all__ = [
+    "BUILD_INDEX",
     "INGEST_DOCUMENT",
     "RECONCILE_DOCUMENTS",
     "SYNC_FOLDERS",
+    "BuildIndexPayload",
     "IngestPayload",
+    "build_index_payload",
+    "enqueue_build_index",
     "enqueue_ingest",
     "enqueue_sync_folders",
     "ingest_payload",
@@ -23,6 +27,8 @@ INGEST_DOCUMENT = "enclave.ingest_document"
 RECONCILE_DOCUMENTS = "enclave.reconcile_documents"
 # Periodic: sync every folder of ENCLAVE_SYNC_FOLDERS into its collection (no payload).
 SYNC_FOLDERS = "enclave.sync_folders"
+# One step of building a new vector index (embedding-model change); each step queues the next.
+BUILD_INDEX = "enclave.build_index"
 SYNC_EXPIRES_S = 3600
 INGEST_EXPIRES_S = 24 * 3600
 
@@ -51,3 +57,23 @@ def enqueue_sync_folders() -> None:
     from worker.celery_app import app
 
     app.send_task(SYNC_FOLDERS, kwargs={}, expires=SYNC_EXPIRES_S)
+
+
+class BuildIndexPayload(TypedDict):
+    index_id: int
+    token: str
+
+
+def build_index_payload(index_id: int, token: str) -> BuildIndexPayload:
+    """The payload of an index-build step, checked to survive JSON."""
+    payload: dict[str, Any] = json.loads(json.dumps({"index_id": int(index_id), "token": token}))
+    return BuildIndexPayload(index_id=payload["index_id"], token=payload["token"])
+
+
+def enqueue_build_index(index_id: int, token: str) -> None:
+    """Send the next step of an index build by name (call inside ``transaction.on_commit``)."""
+    from worker.celery_app import app
+
+    app.send_task(
+        BUILD_INDEX, kwargs=dict(build_index_payload(index_id, token)), expires=INGEST_EXPIRES_S
+    )

@@ -40,6 +40,7 @@ class EmbeddedWorker:
         """Start consuming; returns once the worker is ready."""
         import worker.tasks.ingestion  # noqa: F401  (register tasks)
         import worker.tasks.maintenance  # noqa: F401
+        import worker.tasks.rebuild  # noqa: F401
         import worker.tasks.sync  # noqa: F401
 
         self.app.finalize()

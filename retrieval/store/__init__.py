@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from retrieval.config import StoreConfig
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
 
-__all__ = ["IndexedChunk", "VectorStore", "chunk_point_id", "open_store"]
+__all__ = ["IndexedChunk", "VectorStore", "chunk_point_id", "index_store_config", "open_store"]
+
+
+def index_store_config(base: StoreConfig, name: str) -> StoreConfig:
+    """Where index ``name`` lives: its own collection (server) or its own directory (edge, local).
+
+    The index named like ``base.collection`` keeps ``base`` unchanged, so an index
+    built before rebuilds existed is found where it always was.
+    """
+    if name == base.collection:
+        return base
+    path = None if base.path is None else base.path.with_name(f"{base.path.name}-{name}")
+    return dataclasses.replace(base, collection=name, path=path)
 
 
 def open_store(config: StoreConfig, *, dimension: int) -> VectorStore:

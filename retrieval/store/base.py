@@ -107,7 +107,8 @@ class VectorStore(Protocol):
       so re-indexing a shorter document deletes its extra chunks;
     - search always filters by group ids inside the engine (every arm and the
       fusion) and returns [] for an empty allowed_group_ids without querying;
-    - set_document_groups / set_collection_groups change payload only (no re-embedding).
+    - set_document_groups / set_collection_groups change payload only (no re-embedding);
+    - drop removes the whole collection: opening the same config again starts empty.
     """
 
     def upsert(self, points: Sequence[IndexedChunk]) -> None:
@@ -154,4 +155,8 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release the store (files, locks, connections)."""
+        ...
+
+    def drop(self) -> None:
+        """Close the store and delete its collection and every point in it (index rebuilds)."""
         ...

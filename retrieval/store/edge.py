@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
@@ -221,6 +222,12 @@ class EdgeStore:
         finally:
             self._shard.close()
         logger.info("edge store closed path=%s", self._path)
+
+    def drop(self) -> None:
+        """Close the shard and delete its directory."""
+        self.close()
+        shutil.rmtree(self._path, ignore_errors=True)
+        logger.info("edge store dropped path=%s", self._path)
 
     def _call(self, what: str, operation: Callable[[], T]) -> T:
         if self._closed:

@@ -248,6 +248,37 @@ class ServerStore:
         """Close the client (releases the local-mode directory lock)."""
         self._client.close()
 
+    def point_alias(self, alias: str) -> None:
+        """Point the collection alias ``alias`` at this collection, in one atomic change.
+
+        Tools outside Enclave (snapshots, dashboards) follow the active index through it.
+        """
+
+        def change() -> None:
+            existing = {a.alias_name for a in self._client.get_aliases().aliases}
+            operations: list[models.AliasOperations] = []
+            if alias in existing:
+                operations.append(
+                    models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
+                )
+            operations.append(
+                models.CreateAliasOperation(
+                    create_alias=models.CreateAlias(
+                        collection_name=self._collection, alias_name=alias
+                    )
+                )
+            )
+            self._client.update_collection_aliases(change_aliases_operations=operations)
+
+        self._call("alias", change)
+        logger.info("qdrant alias %s -> %s", alias, self._collection)
+
+    def drop(self) -> None:
+        """Delete the collection (every point), then close the client."""
+        self._call("drop collection", lambda: self._client.delete_collection(self._collection))
+        self._client.close()
+        logger.info("qdrant collection dropped name=%s at=%s", self._collection, self._where)
+
     def _call(self, what: str, operation: Callable[[], T]) -> T:
         try:
             return operation()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,11 @@ def wait_indexed(live_worker):
         return wait_for_documents(document_ids, timeout_s=timeout_s)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local sentence-transformers directory with 128-dimension vectors (made offline)."""
+    from tests.support.models import make_projected_model
+
+    return make_projected_model(tmp_path_factory.mktemp("models") / "minilm-128")

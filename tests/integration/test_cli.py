@@ -56,8 +56,12 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     doctor = run_cli(["doctor"], cli_env)
     assert doctor.returncode == 0, doctor.stdout
     lines = doctor.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 5
+    assert [line.split()[0] for line in lines] == ["ok"] * 6
     assert "extractive" in doctor.stdout
+    assert (
+        "search index     active enclave_chunks, built with all-MiniLM-L6-v2 (packaged) "
+        "(384 dims)" in doctor.stdout
+    )
 
 
 def test_a_queued_document_survives_until_serve_starts_and_ask_uses_it(tmp_path_factory, tmp_path):

@@ -60,6 +60,33 @@ def _vector_store() -> str:
     return f"{kind}: {points} chunks"
 
 
+def _search_index() -> str:
+    from webapp.knowledge.indexes import (
+        model_key,
+        model_label,
+        search_index_active,
+        search_index_building,
+    )
+
+    active = search_index_active()
+    if active is None:
+        return "no index recorded yet (the first search or upload creates it)"
+    line = f"active {active.name}, built with {model_label(active)} ({active.dimension} dims)"
+    building = search_index_building()
+    if building is not None:
+        line += (
+            f"; rebuild in progress: {building.name} with {model_label(building)} "
+            f"({building.dimension} dims), "
+            f"{building.documents_done}/{building.documents_total} documents"
+        )
+    elif active.model_dir != model_key(get_settings().embedding_model_dir):
+        line += (
+            "; the configured model differs: the next 'enclave serve' rebuilds with it "
+            "(or run 'enclave reindex --all --model DIR')"
+        )
+    return line
+
+
 def _embedding_model() -> str:
     from webapp.core.engines import get_embedder
 
@@ -106,6 +133,7 @@ def _llm() -> str:
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _database),
     ("broker", _broker),
+    ("search index", _search_index),
     ("embedding model", _embedding_model),
     ("vector store", _vector_store),
     ("llm", _llm),

@@ -1,14 +1,21 @@
 """The process's engines (vector store, embedder, indexer, searcher, chat model).
 
-Built lazily from the settings object, once per process: Qdrant Edge may be
-opened by one process only and the embedding model takes seconds to load.
+Built lazily from the settings object and the active ``SearchIndex`` row, and
+kept per process: Qdrant Edge may be opened by one process only and an
+embedding model takes seconds to load. Every call reads which index is active
+(one small query), so when an index rebuilt with another model is switched on,
+each process starts searching it and closes the stores it no longer needs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
@@ -17,6 +24,7 @@ from retrieval import (
     QueryBatcher,
     Searcher,
     VectorStore,
+    index_store_config,
     load_embedder,
     load_reranker,
     open_store,
@@ -25,63 +33,160 @@ from webapp.config.settings import get_settings
 
 logger = logging.getLogger(__name__)
 _lock = threading.RLock()
+# Open stores by index name; a store of an index no longer active or building is closed.
+_stores: dict[str, VectorStore] = {}
+# One query batcher per embedding model (an index switch brings another model).
+_query_batchers: dict[Embedder, QueryBatcher] = {}
 
 
-@cache
-def _embedder() -> Embedder:
-    settings = get_settings()
-    logger.info("loading embedding model (threads=%s)", settings.effective_torch_threads())
-    return load_embedder(settings.embedding_config())
+@dataclass(frozen=True)
+class IndexEngines:
+    """One index's store and the embedding model its vectors come from (always used together)."""
+
+    name: str
+    store: VectorStore
+    embedder: Embedder
 
 
-@cache
-def _store() -> VectorStore:
-    embedder = get_embedder()
-    settings = get_settings()
-    logger.info("opening vector store kind=%s", settings.store_config().kind)
-    return open_store(settings.store_config(), dimension=embedder.dimension)
+def embedder_for(model_dir: str) -> Embedder:
+    """The embedding model in ``model_dir`` ('' = packaged), with the configured threads."""
+    config = dataclasses.replace(
+        get_settings().embedding_config(), model_dir=Path(model_dir) if model_dir else None
+    )
+    return load_embedder(config)  # loaded once per config, then cached
+
+
+def _active_row() -> tuple[Any, bool]:
+    """The active SearchIndex row, and whether this call recorded it (first start)."""
+    from webapp.knowledge.indexes import model_key, search_index_active, search_index_bootstrap
+
+    row = search_index_active()
+    if row is not None:
+        return row, False
+    configured = model_key(get_settings().embedding_model_dir)
+    embedder = embedder_for(configured)
+    row = search_index_bootstrap(
+        model_dir=configured, model_name=embedder.model_name, dimension=embedder.dimension
+    )
+    return row, True
+
+
+def _engines(row: Any) -> IndexEngines:
+    embedder = embedder_for(row.model_dir)
+    with _lock:
+        store = _stores.get(row.name)
+        if store is None:
+            config = index_store_config(get_settings().store_config(), row.name)
+            logger.info("opening vector store kind=%s index=%s", config.kind, row.name)
+            store = open_store(config, dimension=embedder.dimension)
+            _stores[row.name] = store
+    return IndexEngines(name=row.name, store=store, embedder=embedder)
+
+
+def _close_unused(keep: set[str]) -> None:
+    with _lock:
+        for name in [n for n in _stores if n not in keep]:
+            logger.info("closing vector store of index %s (no longer in use)", name)
+            _stores.pop(name).close()
+
+
+def active_engines() -> IndexEngines:
+    """Store and embedder of the active index: what every search uses."""
+    from webapp.knowledge.indexes import search_index_building
+
+    with _lock:
+        row, recorded = _active_row()
+        building = search_index_building()
+        _close_unused({row.name, *([building.name] if building else [])})
+        engines = _engines(row)
+        if recorded:
+            point_active_alias(row.name)
+        return engines
+
+
+def building_engines() -> IndexEngines | None:
+    """Store and embedder of the index being built for a new model, if a build runs."""
+    from webapp.knowledge.indexes import search_index_building
+
+    building = search_index_building()
+    return _engines(building) if building is not None else None
+
+
+def write_engines() -> list[IndexEngines]:
+    """Every index a change must reach: the active one, and the one being built."""
+    building = building_engines()
+    return [active_engines(), *([building] if building is not None else [])]
 
 
 def get_embedder() -> Embedder:
-    """The embedding model, loaded once."""
+    """The embedding model of the active index (without opening its store)."""
     with _lock:
-        return _embedder()
+        return embedder_for(_active_row()[0].model_dir)
 
 
 def get_store() -> VectorStore:
-    """The vector store, opened once."""
+    """The vector store of the active index."""
+    return active_engines().store
+
+
+def get_write_stores() -> list[VectorStore]:
+    """The stores deletions and permission changes go to (active and building)."""
+    return [engines.store for engines in write_engines()]
+
+
+def point_active_alias(name: str) -> None:
+    """Qdrant server: point the alias '<ENCLAVE_QDRANT_COLLECTION>_active' at index ``name``."""
+    settings = get_settings()
     with _lock:
-        return _store()
+        store = _stores.get(name)
+    point = getattr(store, "point_alias", None)
+    if point is not None and settings.store_config().kind == "server":
+        point(f"{settings.qdrant_collection}_active")
 
 
-@cache
-def _query_embedder() -> QueryBatcher:
-    return QueryBatcher(get_embedder())
-
-
-def get_query_embedder() -> Embedder:
-    """The embedder for search queries: concurrent searches share one model call."""
+def query_embedder_for(embedder: Embedder) -> Embedder:
+    """``embedder`` for search queries: concurrent searches share one model call."""
     with _lock:
-        return _query_embedder()
+        batcher = _query_batchers.get(embedder)
+        if batcher is None:
+            batcher = _query_batchers[embedder] = QueryBatcher(embedder)
+        return batcher
 
 
-def get_indexer() -> Indexer:
-    """An indexer over the process's store and embedder."""
+def drop_index(name: str, *, dimension: int) -> None:
+    """Delete an index's collection (or Edge directory) with every point in it."""
+    with _lock:
+        store = _stores.pop(name, None)
+        if store is None:
+            config = index_store_config(get_settings().store_config(), name)
+            store = open_store(config, dimension=dimension)
+        store.drop()
+    logger.info("index %s dropped", name)
+
+
+def indexer_for(engines: IndexEngines) -> Indexer:
+    """An indexer writing into one index with its own embedding model."""
     settings = get_settings()
     return Indexer(
-        store=get_store(),
-        embedder=get_embedder(),
+        store=engines.store,
+        embedder=engines.embedder,
         chunking=settings.chunking_config(),
         parsing=settings.parsing_config(),
     )
 
 
+def get_indexer() -> Indexer:
+    """An indexer over the active index's store and embedder."""
+    return indexer_for(active_engines())
+
+
 def get_searcher() -> Searcher:
-    """A searcher over the process's store and embedder (and reranker, when configured)."""
+    """A searcher over the active index (and reranker, when configured)."""
     settings = get_settings()
+    engines = active_engines()
     return Searcher(
-        store=get_store(),
-        embedder=get_query_embedder(),
+        store=engines.store,
+        embedder=query_embedder_for(engines.embedder),
         config=settings.search_config(),
         reranker=load_reranker(settings.rerank_config()),
     )
@@ -101,11 +206,8 @@ def get_chat_model() -> ChatModel:
 def close_engines() -> None:
     """Close the store (flushes Qdrant Edge) and forget every engine."""
     with _lock:
-        if _store.cache_info().currsize:
-            _store().close()
-        _store.cache_clear()
-        _embedder.cache_clear()
-        _query_embedder.cache_clear()
+        _close_unused(set())
+        _query_batchers.clear()
         if get_chat_router.cache_info().currsize:
             get_chat_router().close()
         get_chat_router.cache_clear()

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from retrieval import DocumentMeta, Progress
+from retrieval import DocumentMeta, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
-from webapp.core.engines import get_indexer, get_store
+from webapp.core.engines import IndexEngines, indexer_for, write_engines
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_ingest
@@ -84,11 +84,35 @@ def _fail(document_id: int, *, version: int, code: str, message: str) -> None:
     )
 
 
-def _apply_current_groups(document: Document, *, written: tuple[int, ...]) -> None:
+def _apply_current_groups(
+    document: Document, *, written: tuple[int, ...], targets: list[IndexEngines]
+) -> None:
     """Groups changed while indexing: bring the points up to date."""
     current = document_reader_group_ids(document)
     if current != written:
-        get_store().set_document_groups(document.id, list(current))
+        for engines in targets:
+            engines.store.set_document_groups(document.id, list(current))
+
+
+def _index_everywhere(
+    document: Document, meta: DocumentMeta, targets: list[IndexEngines]
+) -> IndexResult:
+    """Index into the active index, then (during a model change) the one being built.
+
+    Each index upserts the new points before deleting the document's old ones, so
+    a re-indexed document stays searchable throughout.
+    """
+    results = [
+        indexer_for(engines).index_file(
+            Path(document.stored_path),
+            meta=meta,
+            mime_type=document.mime_type,
+            filename=document.filename,
+            on_progress=_report(document.id, document.version),
+        )
+        for engines in targets
+    ]
+    return results[0]  # the active index's (chunk counts follow its model's tokenizer)
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
@@ -107,16 +131,10 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         title=document.title,
         sha256=document.sha256,
     )
-    indexer = get_indexer()
+    targets = write_engines()
     started = time.monotonic()
     try:
-        result = indexer.index_file(
-            Path(document.stored_path),
-            meta=meta,
-            mime_type=document.mime_type,
-            filename=document.filename,
-            on_progress=_report(document.id, document.version),
-        )
+        result = _index_everywhere(document, meta, targets)
     except TRANSIENT_ERRORS as exc:
         Document.objects.filter(id=document.id, version=document.version).update(
             status=DocumentStatus.QUEUED, error_code=exc.code, error_message=f"{exc} (will retry)"
@@ -155,12 +173,13 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             )
             return
         # Deleted while we worked: make sure nothing we wrote survives.
-        indexer.delete_document(document.id)
+        for engines in targets:
+            engines.store.delete_document(document.id)
         logger.info(
             "document %s was deleted during ingestion; its points were removed", document.id
         )
         return
-    _apply_current_groups(document, written=meta.group_ids)
+    _apply_current_groups(document, written=meta.group_ids, targets=targets)
     logger.info(
         "document %s indexed: %s chunks in %.1f s",
         document.id,

@@ -120,3 +120,54 @@ def requeue_fields() -> dict[str, object]:
         "heartbeat_at": None,
         "updated_at": timezone.now(),
     }
+
+
+class SearchIndexState(models.TextChoices):
+    BUILDING = "building", "Building"
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class SearchIndex(models.Model):
+    """One vector index (a Qdrant collection or Edge shard) and the embedding model that built it.
+
+    Exactly one row is ``active``: every process searches and indexes through it.
+    At most one is ``building`` (an embedding-model change): the worker fills it
+    in the background while ingestion writes to both, and the switch is one
+    transaction that retires the active row and activates the built one.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    # Local sentence-transformers directory; empty = the packaged all-MiniLM-L6-v2.
+    model_dir = models.CharField(max_length=1000, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    dimension = models.IntegerField(default=0)
+    state = models.CharField(max_length=20, choices=SearchIndexState.choices, db_index=True)
+    # Build progress: documents are built in id order; the cursor is the last id done.
+    build_cursor = models.BigIntegerField(default=0)
+    documents_done = models.IntegerField(default=0)
+    documents_total = models.IntegerField(default=0)
+    # Only the build task carrying this token may run the next step (no duplicate chains).
+    build_token = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="active"),
+                name="one_active_search_index",
+            ),
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="building"),
+                name="one_search_index_building",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_name}, {self.state})"

@@ -17,10 +17,11 @@ from django.db import IntegrityError, transaction
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_indexer, get_store
+from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, PermissionDeniedError, ValidationError
 from webapp.core.permissions import payload_group_ids, user_is_admin
 from webapp.knowledge.models import (
+    IN_PROGRESS_STATUSES,
     Collection,
     Document,
     DocumentSource,
@@ -68,11 +69,12 @@ def collection_set_groups(
     groups = list(Group.objects.filter(id__in=list(group_ids)))
     collection.allowed_groups.set(groups)
     ids = [g.id for g in groups]
-    store = get_store()
-    store.set_collection_groups(collection.id, list(payload_group_ids(ids)))
-    # Documents restricted to fewer groups keep their restriction within the new set.
-    for document in collection.documents.filter(allowed_groups__isnull=False).distinct():
-        store.set_document_groups(document.id, list(document_reader_group_ids(document)))
+    # Both indexes while a new embedding model's index is being built.
+    for store in get_write_stores():
+        store.set_collection_groups(collection.id, list(payload_group_ids(ids)))
+        # Documents restricted to fewer groups keep their restriction within the new set.
+        for document in collection.documents.filter(allowed_groups__isnull=False).distinct():
+            store.set_document_groups(document.id, list(document_reader_group_ids(document)))
     audit_record(
         kind=AuditEvent.Kind.COLLECTION_GROUPS,
         actor=actor,
@@ -179,6 +181,29 @@ def documents_retry_failed(*, collection: Collection, actor: Any | None) -> list
     return ids
 
 
+DOCUMENTS_REINDEX = "documents.reindex"  # audit kind (a plain string: no migration)
+
+
+def documents_reindex(*, documents: Iterable[Document], actor: Any | None) -> list[int]:
+    """Queue documents to be indexed again; returns their ids (those already under way too).
+
+    Nothing leaves search meanwhile: search does not look at a document's status,
+    and the indexer writes the new passages before it removes the old ones.
+    """
+    _require_admin(actor)
+    ids = sorted({d.id for d in documents})
+    rows = Document.objects.filter(id__in=ids).exclude(status=DocumentStatus.DELETING)
+    requeue = list(rows.exclude(status__in=IN_PROGRESS_STATUSES).values_list("id", flat=True))
+    Document.objects.filter(id__in=requeue).update(**requeue_fields())
+    for document_id in requeue:
+        transaction.on_commit(lambda d=document_id: enqueue_ingest(d))
+    audit_record(kind=DOCUMENTS_REINDEX, actor=actor, detail={"documents": len(requeue)})
+    logger.info(
+        "re-indexing %s documents (%s already under way)", len(requeue), rows.count() - len(requeue)
+    )
+    return list(rows.order_by("id").values_list("id", flat=True))
+
+
 COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)
 
 
@@ -207,7 +232,8 @@ def document_delete(*, document: Document, actor: Any | None) -> None:
     """Erase a document: its points leave the index, its stored file and its row go."""
     _require_admin(actor)
     Document.objects.filter(id=document.id).update(status=DocumentStatus.DELETING)
-    get_indexer().delete_document(document.id)
+    for store in get_write_stores():  # both indexes while a new model's index is built
+        store.delete_document(document.id)
     stored = Path(document.stored_path)
     if stored.is_file():
         stored.unlink()
@@ -236,7 +262,8 @@ def document_set_groups(*, document: Document, group_ids: Iterable[int], actor: 
     if not chosen <= collection_ids:
         raise ValidationError("A document can only be restricted to groups of its collection.")
     document.allowed_groups.set(Group.objects.filter(id__in=chosen))
-    get_store().set_document_groups(document.id, list(document_reader_group_ids(document)))
+    for store in get_write_stores():
+        store.set_document_groups(document.id, list(document_reader_group_ids(document)))
     audit_record(
         kind=DOCUMENT_GROUPS,
         actor=actor,

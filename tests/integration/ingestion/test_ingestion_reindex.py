@@ -1,0 +1,148 @@
+"""Re-indexing without downtime: in place through the worker, and onto a new embedding model."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from tests.support.models import SECOND_MODEL_DIMENSION
+from webapp.chat.services import search_passages
+from webapp.config.settings import get_settings
+from webapp.core.engines import active_engines, building_engines, get_embedder
+from webapp.core.errors import ValidationError
+from webapp.knowledge.indexes import search_index_bootstrap, search_index_build_start
+from webapp.knowledge.models import Document, SearchIndex, SearchIndexState
+from webapp.knowledge.rebuild import search_index_build_step
+from webapp.knowledge.services import document_delete, documents_reindex
+
+pytestmark = [pytest.mark.integration]
+
+# Sentences no other test indexes (the session shares one vector index).
+GLACIER = "The glacier survey team departs from the northern research hut every Tuesday."
+ORCHARD = "Orchard apprentices prune the pear trees during the first frost of November."
+LANTERN = "Lantern repairs for the lighthouse keepers are billed to the harbour authority."
+VIOLIN = "Violin lessons for employees' children take place in the east wing auditorium."
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def found(user, sentence: str) -> list[int]:
+    return [p.document_id for p in search_passages(user=user, query=sentence)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_re_indexing_a_collection_keeps_every_document_searchable(
+    tmp_path, admin, reader, make_collection, upload, wait_indexed
+):
+    collection = make_collection("Field notes")
+    sentences = {GLACIER: "glacier.txt", ORCHARD: "orchard.txt", LANTERN: "lantern.txt"}
+    documents = {s: upload(collection, write(tmp_path, n, s)) for s, n in sentences.items()}
+    wait_indexed([d.id for d in documents.values()])
+
+    with transaction.atomic():
+        queued = documents_reindex(
+            documents=Document.objects.filter(collection=collection), actor=admin
+        )
+    statuses_seen: set[str] = set()
+    deadline = time.monotonic() + 180
+    while True:
+        rows = {d.id: d.status for d in Document.objects.filter(id__in=queued)}
+        statuses_seen.update(rows.values())
+        for sentence, document in documents.items():
+            assert document.id in found(reader, sentence), (sentence, rows)
+        if set(rows.values()) == {"indexed"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+
+    assert queued == sorted(d.id for d in documents.values())
+    assert "queued" in statuses_seen
+    rows = Document.objects.filter(id__in=queued)
+    assert [(d.status, d.attempts) for d in rows] == [("indexed", 2)] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_change_builds_a_new_index_and_switches_only_when_complete(
+    tmp_path, admin, reader, make_collection, upload, wait_indexed, second_model_dir
+):
+    collection = make_collection("Estate")
+    glacier = upload(collection, write(tmp_path, "glacier.txt", GLACIER))
+    orchard = upload(collection, write(tmp_path, "orchard.txt", ORCHARD))
+    wait_indexed([glacier.id, orchard.id])
+    ids = (glacier.id, orchard.id)
+    old = active_engines()
+    old_path = get_settings().store_config().path
+    name = f"enclave_chunks_{uuid.uuid4().hex[:8]}"
+    # The row search_index_build_start writes, without queueing: this test runs the steps.
+    build = SearchIndex.objects.create(
+        name=name,
+        model_dir=str(second_model_dir),
+        model_name=second_model_dir.name,
+        dimension=SECOND_MODEL_DIMENSION,
+        state=SearchIndexState.BUILDING,
+        build_token="first",
+    )
+    new = building_engines()
+    assert new is not None
+
+    token = search_index_build_step(index_id=build.id, token="first")
+    # Mid-build: searches use the old index and the old model.
+    assert (active_engines().name, len(get_embedder().embed_query("q"))) == (old.name, 384)
+    assert glacier.id in found(reader, GLACIER)
+    lantern = upload(collection, write(tmp_path, "lantern.txt", LANTERN))
+    wait_indexed([lantern.id])
+    ids += (lantern.id,)
+    document_delete(document=orchard, actor=admin)  # sets orchard.id to None
+    mid_build = {
+        "lantern searchable": lantern.id in found(reader, LANTERN),
+        "orchard searchable": ids[1] in found(reader, ORCHARD),
+        "new index": [new.store.count(document_id=i) > 0 for i in ids],
+    }
+    steps = 1
+    while token is not None:
+        assert active_engines().name == old.name
+        token = search_index_build_step(index_id=build.id, token=token)
+        steps += 1
+
+    assert mid_build == {
+        "lantern searchable": True,
+        "orchard searchable": False,
+        "new index": [True, False, True],
+    }
+    assert steps == 3  # glacier and orchard; lantern (uploaded meanwhile); the switch
+    assert search_index_build_step(index_id=build.id, token="first") is None
+    assert active_engines().name == name
+    assert len(get_embedder().embed_query("q")) == SECOND_MODEL_DIMENSION
+    assert found(reader, GLACIER)[0] == glacier.id
+    assert found(reader, LANTERN)[0] == lantern.id
+    assert ids[1] not in found(reader, ORCHARD)
+    assert [new.store.count(document_id=i) > 0 for i in ids] == [True, False, True]
+    states = dict(SearchIndex.objects.values_list("name", "state"))
+    assert states == {old.name: "retired", name: "active"}
+    assert old_path is not None and not old_path.exists()  # the old Edge shard was removed
+
+
+@pytest.mark.django_db
+def test_a_build_is_refused_for_the_active_model_and_while_another_model_builds(
+    second_model_dir,
+):
+    search_index_bootstrap(model_dir="", model_name="all-MiniLM-L6-v2", dimension=384)
+    model = str(second_model_dir)
+
+    with pytest.raises(ValidationError, match="already built with all-MiniLM-L6-v2"):
+        search_index_build_start(model_dir="", model_name="all-MiniLM-L6-v2", dimension=384)
+    build = search_index_build_start(model_dir=model, model_name="minilm-128", dimension=128)
+    again = search_index_build_start(model_dir=model, model_name="minilm-128", dimension=128)
+    with pytest.raises(ValidationError, match="in progress"):
+        search_index_build_start(model_dir="/srv/models/other", model_name="other", dimension=64)
+
+    assert again.id == build.id
+    assert build.name.startswith("enclave_chunks_")
+    assert sorted(SearchIndex.objects.values_list("state", flat=True)) == ["active", "building"]

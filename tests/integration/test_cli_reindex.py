@@ -1,0 +1,78 @@
+"""Re-index from the terminal while ``enclave serve`` answers: in place, then onto a new model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.documents import make_handbook_pdf, make_security_docx
+from tests.support.models import SECOND_MODEL_DIMENSION
+from tests.support.server import ServeProcess, process_env, run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+QUESTION = "How many days of paid annual leave do employees get?"
+
+
+def test_reindex_in_place_then_onto_another_model_while_serve_runs(
+    tmp_path_factory, tmp_path, second_model_dir
+):
+    home = tmp_path_factory.mktemp("reindex-home")
+    env = process_env(home)
+    handbook = make_handbook_pdf(tmp_path / "handbook.pdf")
+    security = make_security_docx(tmp_path / "security.docx")
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    try:
+        ingested = run_cli(["ingest", str(handbook), str(security), "--collection", "HR"], env)
+        in_place = run_cli(["reindex", "--collection", "HR"], env)
+        rebuilt = run_cli(["reindex", "--all", "--model", str(second_model_dir)], env)
+        answered = run_cli(["ask", QUESTION, "--user", "admin"], env)
+        doctor = run_cli(["doctor"], env)
+    finally:
+        serve.stop()
+
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    assert in_place.returncode == 0, in_place.stdout + in_place.stderr
+    assert "2 indexed, 0 failed." in in_place.stdout
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert f"with {second_model_dir} ({SECOND_MODEL_DIMENSION} dimensions)" in rebuilt.stdout
+    assert f"with {second_model_dir} is active (2 documents)" in rebuilt.stdout
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "twenty-seven days" in answered.stdout
+    assert "handbook, page 2" in answered.stdout
+    index_line = next(line for line in doctor.stdout.splitlines() if "search index" in line)
+    assert f"built with {second_model_dir} ({SECOND_MODEL_DIMENSION} dims)" in index_line
+    assert "rebuild in progress" not in index_line
+    assert f"{second_model_dir.name}: {SECOND_MODEL_DIMENSION} dimensions" in doctor.stdout
+    assert not (home / "qdrant-edge").exists()  # the old index is gone
+
+
+def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
+    tmp_path_factory, tmp_path, second_model_dir
+):
+    home = tmp_path_factory.mktemp("model-change-home")
+    handbook = make_handbook_pdf(tmp_path / "handbook.pdf")
+    ingested = run_cli(["ingest", str(handbook), "--collection", "HR"], process_env(home))
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    env = process_env(home, ENCLAVE_EMBEDDING_MODEL_DIR=str(second_model_dir))
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    lines = []
+    try:
+        for _attempt in range(30):
+            doctor = run_cli(["doctor"], env)
+            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
+            if "active enclave_chunks_" in lines[-1]:
+                break
+        answered = run_cli(["ask", QUESTION, "--user", "admin"], env)
+    finally:
+        serve.stop()
+
+    log = (home / "serve.log").read_text()
+    assert "Building index enclave_chunks_" in log
+    assert f"with {second_model_dir} in the background" in log
+    assert f"built with {second_model_dir} ({SECOND_MODEL_DIMENSION} dims)" in lines[-1]
+    assert "rebuild in progress" not in lines[-1]
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "twenty-seven days" in answered.stdout
+    assert not (home / "qdrant-edge").exists()

@@ -1,0 +1,145 @@
+"""Which vector index is active, which one is being built, and with which embedding model.
+
+The ``SearchIndex`` rows are the one pointer every process reads before it
+searches or indexes (``webapp.core.engines``): switching to a rebuilt index is
+one transaction here, and each process reopens its store and embedder when it
+sees the change.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.config.settings import get_settings
+from webapp.core.errors import ValidationError
+from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
+from worker.contracts import enqueue_build_index
+
+logger = logging.getLogger(__name__)
+
+# How `enclave reindex --model` names the model packaged with Enclave.
+PACKAGED_MODEL_NAMES = ("all-MiniLM-L6-v2", "packaged")
+
+
+def model_key(model_dir: Path | str | None) -> str:
+    """How an index records its model: the resolved directory, or '' for the packaged one."""
+    if model_dir is None or str(model_dir) in ("", *PACKAGED_MODEL_NAMES):
+        return ""
+    return str(Path(model_dir).expanduser().resolve())
+
+
+def model_label(index: SearchIndex) -> str:
+    """The model of an index as an admin reads it."""
+    return index.model_dir or f"{index.model_name or 'all-MiniLM-L6-v2'} (packaged)"
+
+
+def search_index_active() -> SearchIndex | None:
+    """The index every search reads; None before the first one is recorded."""
+    return SearchIndex.objects.filter(state=SearchIndexState.ACTIVE).first()
+
+
+def search_index_building() -> SearchIndex | None:
+    """The index being built in the background for a new embedding model, if any."""
+    return SearchIndex.objects.filter(state=SearchIndexState.BUILDING).first()
+
+
+def search_index_bootstrap(*, model_dir: str, model_name: str, dimension: int) -> SearchIndex:
+    """Record the configured index as active when no index is recorded yet (first start)."""
+    try:
+        with transaction.atomic():
+            return SearchIndex.objects.create(
+                name=get_settings().qdrant_collection,
+                model_dir=model_dir,
+                model_name=model_name,
+                dimension=dimension,
+                state=SearchIndexState.ACTIVE,
+                activated_at=timezone.now(),
+            )
+    except IntegrityError:  # another process recorded it first
+        active = search_index_active()
+        if active is None:
+            raise
+        return active
+
+
+def search_index_build_start(
+    *, model_dir: str, model_name: str, dimension: int, actor: Any | None = None
+) -> SearchIndex:
+    """Start building a new index with another embedding model; searches keep the active one.
+
+    Returns the build already running for the same model; refuses a second model
+    while one builds, and the model the active index already has.
+    """
+    active = search_index_active()
+    if active is not None and active.model_dir == model_dir:
+        raise ValidationError(
+            f"The active index is already built with {model_label(active)}; "
+            "'enclave reindex --all' re-indexes it in place."
+        )
+    building = search_index_building()
+    if building is not None:
+        if building.model_dir == model_dir:
+            return building
+        raise ValidationError(
+            f"A rebuild with {model_label(building)} is in progress; wait for it to finish."
+        )
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        index = SearchIndex.objects.create(
+            name=f"{get_settings().qdrant_collection}_{uuid.uuid4().hex[:8]}",
+            model_dir=model_dir,
+            model_name=model_name,
+            dimension=dimension,
+            state=SearchIndexState.BUILDING,
+            build_token=token,
+            documents_total=Document.objects.exclude(status=DocumentStatus.DELETING).count(),
+            heartbeat_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: enqueue_build_index(index.id, token))
+    logger.info(
+        "index build started index=%s model=%s dimension=%s actor=%s",
+        index.name,
+        model_name,
+        dimension,
+        getattr(actor, "id", None),
+    )
+    return index
+
+
+def search_index_build_for_model(model_dir: str, *, actor: Any | None = None) -> SearchIndex:
+    """Load the model (it must load offline) and start building an index with it."""
+    from webapp.core.engines import embedder_for
+
+    embedder = embedder_for(model_dir)
+    return search_index_build_start(
+        model_dir=model_dir,
+        model_name=embedder.model_name,
+        dimension=embedder.dimension,
+        actor=actor,
+    )
+
+
+def search_index_follow_settings() -> SearchIndex | None:
+    """At start: when the configured model is not the active index's, build an index with it.
+
+    Returns the build under way (started now or earlier), or None when none is needed.
+    """
+    active = search_index_active()
+    building = search_index_building()
+    configured = model_key(get_settings().embedding_model_dir)
+    if building is not None:
+        return building
+    if active is None or active.model_dir == configured:
+        return None
+    logger.warning(
+        "configured embedding model %s differs from the active index's %s: rebuilding",
+        configured or "(packaged)",
+        model_label(active),
+    )
+    return search_index_build_for_model(configured)

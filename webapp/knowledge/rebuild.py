@@ -1,0 +1,185 @@
+"""Building a new vector index for an embedding-model change, as run by the worker.
+
+Searches keep using the active index and its model throughout. The build walks
+the documents in id order, a few per task so uploads queued meanwhile are not
+held up, and writes each into the new index with the new model; ingestion,
+deletion and permission changes reach both indexes while the build runs
+(``webapp.core.engines.write_engines``). Each step hands the task a token for
+the next one, so a duplicate message does nothing. When no document is left the switch
+is one transaction on the ``SearchIndex`` rows, and the old index is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from retrieval import DocumentMeta
+from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
+from webapp.core.engines import (
+    IndexEngines,
+    building_engines,
+    drop_index,
+    indexer_for,
+    point_active_alias,
+)
+from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
+from webapp.knowledge.selectors import document_reader_group_ids
+from worker.contracts import enqueue_build_index
+
+logger = logging.getLogger(__name__)
+
+# Documents built per task; the next step is queued behind whatever arrived meanwhile.
+DOCUMENTS_PER_STEP = 4
+# A document changed (new version, new groups) while it was built is built again, this often.
+MAX_ATTEMPTS = 3
+TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+
+
+def _claim(index_id: int, token: str) -> str | None:
+    """Take the build step that ``token`` names; a new token, or None for a stale duplicate."""
+    running = uuid.uuid4().hex
+    claimed = SearchIndex.objects.filter(
+        id=index_id, state=SearchIndexState.BUILDING, build_token=token
+    ).update(build_token=running, heartbeat_at=timezone.now())
+    return running if claimed else None
+
+
+def _build_document(engines: IndexEngines, document: Document) -> None:
+    """Write one document into the new index; ends right even if it changes or goes meanwhile."""
+    indexer = indexer_for(engines)
+    for _attempt in range(MAX_ATTEMPTS):
+        groups = document_reader_group_ids(document)
+        meta = DocumentMeta(
+            document_id=document.id,
+            collection_id=document.collection_id,
+            group_ids=groups,
+            title=document.title,
+            sha256=document.sha256,
+        )
+        try:
+            indexer.index_file(
+                Path(document.stored_path),
+                meta=meta,
+                mime_type=document.mime_type,
+                filename=document.filename,
+            )
+        except TRANSIENT_ERRORS:
+            raise
+        except RetrievalError as exc:  # the file does not index (it failed before, too)
+            logger.info("index build: document %s skipped: %s", document.id, exc.code)
+            return
+        except Exception:  # one bad file must not stop the whole build
+            logger.exception("index build: document %s skipped after an error", document.id)
+            return
+        fresh = Document.objects.select_related("collection").filter(id=document.id).first()
+        if fresh is None or fresh.status == DocumentStatus.DELETING:
+            # Deleted while we wrote: the deletion may have missed what we wrote last.
+            engines.store.delete_document(document.id)
+            return
+        if fresh.version == document.version and document_reader_group_ids(fresh) == groups:
+            return
+        document = fresh
+    logger.warning("index build: document %s kept changing; ingestion will converge", document.id)
+
+
+def search_index_build_step(*, index_id: int, token: str) -> str | None:
+    """Build the next few documents into the new index, or switch to it when none is left.
+
+    Returns the token of the next step (the task queues it), or None when the
+    build switched, or ``token`` was stale (a duplicate message, a build gone).
+    """
+    running = _claim(index_id, token)
+    if running is None:
+        logger.info("index build %s: step %s is stale or the build ended", index_id, token)
+        return None
+    index = SearchIndex.objects.get(id=index_id)
+    engines = building_engines()
+    if engines is None or engines.name != index.name:
+        return None
+    documents = list(
+        Document.objects.select_related("collection")
+        .filter(id__gt=index.build_cursor)
+        .exclude(status=DocumentStatus.DELETING)
+        .order_by("id")[:DOCUMENTS_PER_STEP]
+    )
+    if not documents:
+        search_index_switch(index=index, token=running)
+        return None
+    for document in documents:
+        try:
+            _build_document(engines, document)
+        except TRANSIENT_ERRORS:
+            # Give the token back, so the task's retry of this message can claim the step.
+            SearchIndex.objects.filter(id=index.id, build_token=running).update(build_token=token)
+            raise
+        remaining = (
+            Document.objects.filter(id__gt=document.id)
+            .exclude(status=DocumentStatus.DELETING)
+            .count()
+        )
+        index.documents_done += 1
+        SearchIndex.objects.filter(id=index.id, build_token=running).update(
+            build_cursor=document.id,
+            documents_done=index.documents_done,
+            documents_total=index.documents_done + remaining,
+            heartbeat_at=timezone.now(),
+        )
+    following = uuid.uuid4().hex
+    moved = SearchIndex.objects.filter(id=index_id, build_token=running).update(
+        build_token=following, heartbeat_at=timezone.now()
+    )
+    return following if moved else None
+
+
+def search_index_switch(*, index: SearchIndex, token: str) -> bool:
+    """Make the built index the active one in one transaction, then drop the old index."""
+    now = timezone.now()
+    with transaction.atomic():
+        old = SearchIndex.objects.select_for_update().filter(state=SearchIndexState.ACTIVE).first()
+        if old is not None:
+            SearchIndex.objects.filter(id=old.id).update(
+                state=SearchIndexState.RETIRED, retired_at=now
+            )
+        switched = SearchIndex.objects.filter(
+            id=index.id, state=SearchIndexState.BUILDING, build_token=token
+        ).update(state=SearchIndexState.ACTIVE, activated_at=now, build_token="", heartbeat_at=now)
+        if not switched:
+            transaction.set_rollback(True)
+            return False
+    logger.info(
+        "index %s (%s, %s dims) is active; %s documents built",
+        index.name,
+        index.model_name,
+        index.dimension,
+        index.documents_done,
+    )
+    transaction.on_commit(lambda: point_active_alias(index.name))
+    if old is not None:
+        transaction.on_commit(lambda: drop_index(old.name, dimension=old.dimension))
+    return True
+
+
+def search_indexes_requeue_stalled(*, stalled_after_s: int) -> list[int]:
+    """Queue again a build whose step went silent (lost message, killed worker)."""
+    stale = timezone.now() - timedelta(seconds=stalled_after_s)
+    builds = SearchIndex.objects.filter(state=SearchIndexState.BUILDING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    )
+    requeued = []
+    for index in builds:
+        token = uuid.uuid4().hex
+        if SearchIndex.objects.filter(id=index.id, build_token=index.build_token).update(
+            build_token=token, heartbeat_at=timezone.now()
+        ):
+            transaction.on_commit(lambda i=index.id, t=token: enqueue_build_index(i, t))
+            requeued.append(index.id)
+    if requeued:
+        logger.warning("requeued stalled index builds: %s", requeued)
+    return requeued
