@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from retrieval import DocumentMeta, Progress
+from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from webapp.core.engines import get_indexer, get_store
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
@@ -29,6 +29,8 @@ from worker.contracts import enqueue_ingest
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+# Indexed documents with the same file tried as a source of vectors before embedding.
+REUSE_CANDIDATES = 3
 
 
 def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
@@ -91,6 +93,38 @@ def _apply_current_groups(document: Document, *, written: tuple[int, ...]) -> No
         get_store().set_document_groups(document.id, list(current))
 
 
+def _copy_from_twin(
+    indexer: Indexer,
+    document: Document,
+    meta: DocumentMeta,
+    on_progress: Callable[[Progress], None],
+) -> IndexResult | None:
+    """Copy the points of an indexed document with the same file and embedding key, if any.
+
+    Any collection will do: the vectors depend only on the bytes, the title (when
+    the context prefix is on) and the key's settings. None: embed as usual.
+    """
+    twins = (
+        Document.objects.filter(
+            sha256=document.sha256,
+            embedding_key=indexer.embedding_key,
+            status=DocumentStatus.INDEXED,
+            chunk_count__gt=0,
+        )
+        .exclude(id=document.id)
+        .annotate(other_title=Case(When(title=document.title, then=Value(0)), default=Value(1)))
+        .order_by("other_title", "-indexed_at", "-id")
+        .values_list("id", "chunk_count")[:REUSE_CANDIDATES]
+    )
+    for source_id, chunk_count in twins:
+        result = indexer.copy_document(
+            source_id, meta=meta, chunk_count=chunk_count, on_progress=on_progress
+        )
+        if result is not None:
+            return result
+    return None
+
+
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
     """Index one document from scratch; idempotent (same document twice = same points)."""
     from webapp.config.settings import get_settings
@@ -109,13 +143,14 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     )
     indexer = get_indexer()
     started = time.monotonic()
+    on_progress = _report(document.id, document.version)
     try:
-        result = indexer.index_file(
+        result = _copy_from_twin(indexer, document, meta, on_progress) or indexer.index_file(
             Path(document.stored_path),
             meta=meta,
             mime_type=document.mime_type,
             filename=document.filename,
-            on_progress=_report(document.id, document.version),
+            on_progress=on_progress,
         )
     except TRANSIENT_ERRORS as exc:
         Document.objects.filter(id=document.id, version=document.version).update(
@@ -147,6 +182,8 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             progress_total=result.chunk_count,
             indexed_at=timezone.now(),
             heartbeat_at=timezone.now(),
+            embedding_key=indexer.embedding_key,
+            vectors_reused_from=result.reused_from,
         )
     if not updated:
         if Document.objects.filter(id=document.id).exists():
@@ -162,10 +199,13 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         return
     _apply_current_groups(document, written=meta.group_ids)
     logger.info(
-        "document %s indexed: %s chunks in %.1f s",
+        "document %s indexed: %s chunks in %.1f s (%s)",
         document.id,
         result.chunk_count,
         time.monotonic() - started,
+        "embedded"
+        if result.reused_from is None
+        else f"vectors reused from document {result.reused_from}",
     )
 
 
