@@ -119,6 +119,7 @@ class Reconciler:
     def _run(self) -> None:
         from django.db import close_old_connections
 
+        from webapp.knowledge.access import collections_requeue_unapplied_groups
         from webapp.knowledge.ingestion import documents_requeue_stalled
         from worker.contracts import enqueue_sync_folders
 
@@ -127,6 +128,7 @@ class Reconciler:
         while not self._stop.wait(self.interval_s):
             try:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
+                collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
                 if settings.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.sync_interval_s
@@ -153,11 +155,14 @@ class EmbeddedRuntime:
         """Start worker and reconciler; returns the orphaned documents requeued."""
         from django.db import transaction
 
+        from webapp.knowledge.access import collections_requeue_unapplied_groups
         from webapp.knowledge.ingestion import documents_requeue_orphaned
 
         self.worker.start()
         with transaction.atomic():
             requeued = documents_requeue_orphaned()
+            # A group change the last process queued but never wrote (killed meanwhile).
+            collections_requeue_unapplied_groups(older_than_s=0)
         self.reconciler.start()
         return requeued
 

@@ -52,7 +52,12 @@ def create_app(settings: EnclaveSettings) -> Celery:
     celery = Celery(
         "enclave",
         broker=broker_url,
-        include=["worker.tasks.ingestion", "worker.tasks.maintenance", "worker.tasks.sync"],
+        include=[
+            "worker.tasks.access",
+            "worker.tasks.ingestion",
+            "worker.tasks.maintenance",
+            "worker.tasks.sync",
+        ],
     )
     celery.conf.update(
         task_serializer="json",

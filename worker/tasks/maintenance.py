@@ -1,8 +1,9 @@
-"""Periodic maintenance: requeue documents whose ingestion stalled."""
+"""Periodic maintenance: requeue stalled documents and group changes that never arrived."""
 
 from __future__ import annotations
 
 from webapp.config.settings import get_settings
+from webapp.knowledge.access import collections_requeue_unapplied_groups
 from webapp.knowledge.ingestion import documents_requeue_stalled
 from worker.celery_app import app
 from worker.contracts import RECONCILE_DOCUMENTS
@@ -10,5 +11,7 @@ from worker.contracts import RECONCILE_DOCUMENTS
 
 @app.task(name=RECONCILE_DOCUMENTS, acks_late=True)
 def reconcile_documents() -> int:
-    """Requeue queued or in-progress documents with no recent heartbeat."""
-    return len(documents_requeue_stalled(stalled_after_s=get_settings().stalled_after_s))
+    """Requeue stalled documents and lagging group changes; returns the documents requeued."""
+    stalled_after_s = get_settings().stalled_after_s
+    collections_requeue_unapplied_groups(older_than_s=stalled_after_s)
+    return len(documents_requeue_stalled(stalled_after_s=stalled_after_s))
