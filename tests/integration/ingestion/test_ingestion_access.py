@@ -71,6 +71,9 @@ def test_group_change_reaches_the_points_through_the_worker_without_embedding(
         assert point_groups(document.id) == {(0, readers.id)}
     with pytest.raises(NotFoundError):
         access_collection(user=reader, collection_id=collection.id)
+    # Searches are scoped to the collections the database lets the user read: a removed
+    # group loses the passages at once, before the worker has rewritten the points.
+    assert not _finds(reader, collection)
 
     applied = wait_for_groups_applied(collection.id)
 
@@ -106,12 +109,16 @@ def test_a_lost_group_change_is_requeued_by_the_reconciler(indexed, reader, engi
     collection, document = indexed
     eng = engineer.groups.get()
     # A change whose message never reached a worker (process killed after commit).
+    readers = Group.objects.get(name="readers")
     collection.allowed_groups.set([eng])
     Collection.objects.filter(id=collection.id).update(
         groups_version=F("groups_version") + 1,
         groups_changed_at=timezone.now() - timedelta(minutes=10),
     )
-    assert _finds(reader, collection)
+    assert point_groups(document.id) == {(0, readers.id)}
+    # The points still name the readers, but the database no longer does.
+    assert not _finds(reader, collection)
+    assert not _finds(engineer, collection)
 
     with transaction.atomic():
         assert collections_requeue_unapplied_groups(older_than_s=300) == [collection.id]
