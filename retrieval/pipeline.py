@@ -126,8 +126,8 @@ class Indexer:
         The caller vouches that the source was indexed from the same bytes under this
         indexer's ``embedding_key``. Returns None, leaving the target's points as
         they were, when the source's ``chunk_count`` points are not all there (deleted
-        or re-indexed meanwhile) or were embedded under another title: index the
-        file instead.
+        or re-indexed meanwhile), hold another file's chunks (sha256) or were
+        embedded under another title: index the file instead.
         """
         started = time.perf_counter()
         before = self._store.point_ids(document_id=meta.document_id)
@@ -164,6 +164,8 @@ class Indexer:
 
     def _retarget(self, point: IndexedChunk, meta: DocumentMeta) -> IndexedChunk | None:
         """The source's point under the target document; None if its vectors would differ."""
+        if point.meta.sha256 != meta.sha256:
+            return None  # the source was replaced by another file since it was chosen
         title = meta.title or point.meta.title
         if self._context_prefix and point.meta.title != title:
             return None  # the title is part of the embedded text

@@ -120,14 +120,22 @@ def test_missing_or_incomplete_source_points_are_refused_without_writing(
     assert store.count(document_id=2) == 0
 
 
-def test_a_title_other_than_the_one_embedded_is_not_copied(
-    tmp_path: Path, indexer: Indexer, store: VectorStore
+@pytest.mark.parametrize(
+    "change",
+    [
+        # The context prefix embeds the title with each chunk: another title needs new vectors.
+        {"title": "Manual"},
+        # The source's points hold another file (it was replaced after it was chosen).
+        {"sha256": "cd" * 32},
+    ],
+)
+def test_another_title_or_file_than_the_one_embedded_is_not_copied(
+    tmp_path: Path, indexer: Indexer, store: VectorStore, change: dict[str, str]
 ) -> None:
-    """The context prefix embeds the title with each chunk: another title needs new vectors."""
     indexer.index_file(make_handbook_pdf(tmp_path / "h.pdf"), meta=meta(1, 3, (HR,)))
-    renamed = dataclasses.replace(meta(2, 4, (FINANCE,)), title="Manual")
+    target = dataclasses.replace(meta(2, 4, (FINANCE,)), **change)
 
-    assert indexer.copy_document(1, meta=renamed, chunk_count=3) is None
+    assert indexer.copy_document(1, meta=target, chunk_count=3) is None
     assert store.count(document_id=2) == 0
 
 
