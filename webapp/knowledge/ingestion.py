@@ -5,6 +5,10 @@ atomic status change, reports progress with a heartbeat, and ends it
 ``indexed`` or ``failed`` with a readable reason. The broker is only the
 wake-up call; a lost message or a killed worker is noticed by
 ``documents_requeue_stalled``.
+
+A file already indexed elsewhere (same sha256 and embedding key) is not parsed
+or embedded again: its twin's points are copied (``Indexer.copy_document``),
+and the row records the source in ``vectors_reused_from``.
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ def _copy_from_twin(
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
-    """Index one document from scratch; idempotent (same document twice = same points)."""
+    """Index one document (or copy a twin's vectors); idempotent (twice = same points)."""
     from webapp.config.settings import get_settings
 
     stalled = stalled_after_s if stalled_after_s is not None else get_settings().stalled_after_s
