@@ -75,6 +75,8 @@ class IndexResult:
     """Outcome of indexing one file."""
 
     chunk_count: int
+    # The document whose stored vectors were copied instead of embedding again.
+    reused_from: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,14 @@
-"""Ingestion: parse -> chunk -> embed in batches -> upsert -> delete stale points."""
+"""Ingestion: parse -> chunk -> embed in batches -> upsert -> delete stale points.
+
+Or, for a file already indexed under the same embedding key, copy that
+document's stored points (both vectors and the chunk payload) instead.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -16,12 +23,15 @@ from retrieval.parsing import parse_file
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
 
-__all__ = ["Indexer"]
+__all__ = ["EMBEDDING_KEY_VERSION", "Indexer", "embedding_key"]
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
 DEFAULT_BATCH_SIZE = 32
+# Bump when parsing, chunking or encoding code changes what the same settings produce,
+# so documents indexed by older code are no longer copied.
+EMBEDDING_KEY_VERSION = 1
 
 
 def _ignore_progress(progress: Progress) -> None:
@@ -47,6 +57,12 @@ class Indexer:
         self._context_prefix = chunking.context_prefix
         self._parsing = parsing
         self._sparse = sparse or SparseEncoder(SparseConfig())
+        self.embedding_key = embedding_key(
+            model_name=embedder.model_name,
+            dimension=embedder.dimension,
+            chunking=chunking,
+            sparse=self._sparse.config,
+        )
         # Chunks embedded and upserted per step; bounds the vectors held in memory.
         self._batch_size = batch_size or _embedder_batch_size(embedder)
 
@@ -97,6 +113,69 @@ class Indexer:
         )
         return IndexResult(chunk_count=total)
 
+    def copy_document(
+        self,
+        source_document_id: int,
+        *,
+        meta: DocumentMeta,
+        chunk_count: int,
+        on_progress: ProgressCallback = _ignore_progress,
+    ) -> IndexResult | None:
+        """Index ``meta.document_id`` by copying the points of a document with the same file.
+
+        The caller vouches that the source was indexed from the same bytes under this
+        indexer's ``embedding_key``. Returns None, leaving the target's points as
+        they were, when the source's ``chunk_count`` points are not all there (deleted
+        or re-indexed meanwhile), hold another file's chunks (sha256) or were
+        embedded under another title: index the file instead.
+        """
+        started = time.perf_counter()
+        before = self._store.point_ids(document_id=meta.document_id)
+        on_progress(Progress(stage="embedding", done=0, total=chunk_count))
+        kept: set[str] = set()
+        indices: set[int] = set()
+        for page in self._store.document_points(source_document_id, batch_size=self._batch_size):
+            copies = [c for c in (self._retarget(point, meta) for point in page) if c]
+            if len(copies) < len(page) or len(indices) + len(copies) > chunk_count:
+                break
+            self._store.upsert(copies)
+            kept.update(p.point_id for p in copies)
+            indices.update(p.chunk.index for p in copies)
+            on_progress(Progress(stage="embedding", done=len(indices), total=chunk_count))
+        if chunk_count == 0 or indices != set(range(chunk_count)) or len(kept) != chunk_count:
+            self._store.delete_document(meta.document_id, keep_point_ids=before)
+            logger.info(
+                "no reuse document_id=%s source=%s: stored points incomplete or another title",
+                meta.document_id,
+                source_document_id,
+            )
+            return None
+        on_progress(Progress(stage="indexing", done=0, total=chunk_count))
+        self._store.delete_document(meta.document_id, keep_point_ids=kept)
+        on_progress(Progress(stage="indexing", done=chunk_count, total=chunk_count))
+        logger.info(
+            "copied document_id=%s from source=%s chunks=%s seconds=%.2f",
+            meta.document_id,
+            source_document_id,
+            chunk_count,
+            time.perf_counter() - started,
+        )
+        return IndexResult(chunk_count=chunk_count, reused_from=source_document_id)
+
+    def _retarget(self, point: IndexedChunk, meta: DocumentMeta) -> IndexedChunk | None:
+        """The source's point under the target document; None if its vectors would differ."""
+        if point.meta.sha256 != meta.sha256:
+            return None  # the source was replaced by another file since it was chosen
+        title = meta.title or point.meta.title
+        if self._context_prefix and point.meta.title != title:
+            return None  # the title is part of the embedded text
+        target = dataclasses.replace(meta, group_ids=tuple(meta.group_ids), title=title)
+        return dataclasses.replace(
+            point,
+            point_id=chunk_point_id(meta.document_id, point.chunk.index, point.chunk.text),
+            meta=target,
+        )
+
     def delete_document(self, document_id: int) -> None:
         """Remove every chunk of a document from the store."""
         self._store.delete_document(document_id)
@@ -117,6 +196,20 @@ class Indexer:
             )
             for chunk, text, vector, language in zip(batch, texts, dense, languages, strict=True)
         ]
+
+
+def embedding_key(
+    *, model_name: str, dimension: int, chunking: ChunkingConfig, sparse: SparseConfig
+) -> str:
+    """Fingerprint of what decides a file's chunks and vectors besides its bytes (64 hex)."""
+    settings = {
+        "version": EMBEDDING_KEY_VERSION,
+        "model": model_name,
+        "dimension": dimension,
+        "chunking": dataclasses.asdict(chunking),
+        "sparse": dataclasses.asdict(sparse),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _embedder_batch_size(embedder: Embedder) -> int:

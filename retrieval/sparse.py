@@ -29,6 +29,7 @@ class SparseEncoder:
     """Turns text into BM25 sparse vectors, stemming each text in its own language."""
 
     def __init__(self, config: SparseConfig = SparseConfig()) -> None:  # noqa: B008
+        self.config = config
         self.language = config.language
         self._fallback = _new_bm25(config, config.language)
         self._by_code: dict[str, Bm25] = {}

@@ -119,6 +119,7 @@ class Reconciler:
     def _run(self) -> None:
         from django.db import close_old_connections
 
+        from webapp.knowledge.access import collections_requeue_unapplied_groups
         from webapp.knowledge.ingestion import documents_requeue_stalled
         from webapp.knowledge.rebuild import search_indexes_requeue_stalled
         from worker.contracts import enqueue_sync_folders
@@ -129,6 +130,7 @@ class Reconciler:
             try:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
+                collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
                 if settings.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.sync_interval_s
@@ -155,6 +157,7 @@ class EmbeddedRuntime:
         """Start worker and reconciler; returns the orphaned documents requeued."""
         from django.db import transaction
 
+        from webapp.knowledge.access import collections_requeue_unapplied_groups
         from webapp.knowledge.ingestion import documents_requeue_orphaned
         from webapp.knowledge.rebuild import search_indexes_requeue_stalled
 
@@ -163,6 +166,8 @@ class EmbeddedRuntime:
             requeued = documents_requeue_orphaned()
             # An index build this process was running when it stopped goes on.
             search_indexes_requeue_stalled(stalled_after_s=0)
+            # A group change the last process queued but never wrote (killed meanwhile).
+            collections_requeue_unapplied_groups(older_than_s=0)
         self.reconciler.start()
         return requeued
 

@@ -53,6 +53,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         "enclave",
         broker=broker_url,
         include=[
+            "worker.tasks.access",
             "worker.tasks.ingestion",
             "worker.tasks.maintenance",
             "worker.tasks.rebuild",

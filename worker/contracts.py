@@ -10,13 +10,17 @@ import json
 from typing import Any, TypedDict
 
 __all__ = [
+    "APPLY_COLLECTION_GROUPS",
     "BUILD_INDEX",
     "INGEST_DOCUMENT",
     "RECONCILE_DOCUMENTS",
     "SYNC_FOLDERS",
     "BuildIndexPayload",
+    "CollectionPayload",
     "IngestPayload",
     "build_index_payload",
+    "collection_payload",
+    "enqueue_apply_collection_groups",
     "enqueue_build_index",
     "enqueue_ingest",
     "enqueue_sync_folders",
@@ -31,6 +35,10 @@ SYNC_FOLDERS = "enclave.sync_folders"
 BUILD_INDEX = "enclave.build_index"
 SYNC_EXPIRES_S = 3600
 INGEST_EXPIRES_S = 24 * 3600
+# Copy a collection's current groups onto its points (payload only, no re-embedding).
+APPLY_COLLECTION_GROUPS = "enclave.apply_collection_groups"
+# An expired message is not lost: the reconciler requeues a collection whose groups lag.
+APPLY_GROUPS_EXPIRES_S = 24 * 3600
 
 
 class IngestPayload(TypedDict):
@@ -49,6 +57,27 @@ def enqueue_ingest(document_id: int) -> None:
 
     app.send_task(
         INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S
+    )
+
+
+class CollectionPayload(TypedDict):
+    collection_id: int
+
+
+def collection_payload(collection_id: int) -> CollectionPayload:
+    """The payload of a collection task, checked to survive JSON."""
+    payload: dict[str, Any] = json.loads(json.dumps({"collection_id": int(collection_id)}))
+    return CollectionPayload(collection_id=payload["collection_id"])
+
+
+def enqueue_apply_collection_groups(collection_id: int) -> None:
+    """Send the group-change task by name (call inside ``transaction.on_commit``)."""
+    from worker.celery_app import app
+
+    app.send_task(
+        APPLY_COLLECTION_GROUPS,
+        kwargs=dict(collection_payload(collection_id)),
+        expires=APPLY_GROUPS_EXPIRES_S,
     )
 
 

@@ -38,7 +38,8 @@ class EmbeddedWorker:
 
     def start(self, *, timeout_s: float = 30.0) -> None:
         """Start consuming; returns once the worker is ready."""
-        import worker.tasks.ingestion  # noqa: F401  (register tasks)
+        import worker.tasks.access  # noqa: F401  (register tasks)
+        import worker.tasks.ingestion  # noqa: F401
         import worker.tasks.maintenance  # noqa: F401
         import worker.tasks.rebuild  # noqa: F401
         import worker.tasks.sync  # noqa: F401

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from retrieval.config import SearchConfig
+from retrieval.errors import IndexConfigurationError
 from retrieval.models import Chunk, DocumentMeta, Passage, SparseVector
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "VectorStore",
     "chunk_point_id",
     "arm_ranks",
+    "indexed_chunk_from_record",
+    "named_vectors",
     "passage_from_payload",
     "payload_for",
 ]
@@ -67,6 +70,47 @@ def payload_for(point: IndexedChunk) -> dict[str, Any]:
     }
 
 
+def named_vectors(vector: Any) -> Mapping[str, Any]:
+    """A stored point's vectors by name; anything but our named pair means a foreign index."""
+    if not isinstance(vector, Mapping) or not {DENSE_VECTOR, SPARSE_VECTOR} <= set(vector):
+        raise IndexConfigurationError("Stored points lack the named dense and sparse vectors.")
+    return vector
+
+
+def indexed_chunk_from_record(
+    point_id: Any, payload: Mapping[str, Any], vectors: Mapping[str, Any]
+) -> IndexedChunk:
+    """Rebuild a stored point (payload and both named vectors) as an IndexedChunk.
+
+    ``vectors[SPARSE_VECTOR]`` may be any object with ``indices`` and ``values``
+    (each engine has its own sparse vector type).
+    """
+    page = payload.get("page")
+    sparse = vectors[SPARSE_VECTOR]
+    return IndexedChunk(
+        point_id=str(point_id),
+        chunk=Chunk(
+            index=int(payload["chunk_index"]),
+            text=str(payload.get("text", "")),
+            page=int(page) if page is not None else None,
+            heading=str(payload.get("heading", "")),
+        ),
+        meta=DocumentMeta(
+            document_id=int(payload["document_id"]),
+            collection_id=int(payload["collection_id"]),
+            group_ids=tuple(int(g) for g in payload.get("group_ids", ())),
+            title=str(payload.get("title", "")),
+            sha256=str(payload.get("sha256", "")),
+        ),
+        dense=[float(x) for x in vectors[DENSE_VECTOR]],
+        sparse=SparseVector(
+            indices=tuple(int(i) for i in sparse.indices),
+            values=tuple(float(v) for v in sparse.values),
+        ),
+        language=str(payload["language"]) if payload.get("language") else None,
+    )
+
+
 def arm_ranks(point_ids: Sequence[Any]) -> dict[str, int]:
     """1-based rank of each point id in one arm's result list."""
     return {str(point_id): rank for rank, point_id in enumerate(point_ids, start=1)}
@@ -109,6 +153,8 @@ class VectorStore(Protocol):
       fusion) and returns [] for an empty allowed_group_ids without querying;
     - set_document_groups / set_collection_groups change payload only (no re-embedding);
     - drop removes the whole collection: opening the same config again starts empty.
+    - document_points yields every point of the document with both vectors and
+      its payload, as upserted, so they can be copied under another document.
     """
 
     def upsert(self, points: Sequence[IndexedChunk]) -> None:
@@ -151,6 +197,15 @@ class VectorStore(Protocol):
 
     def point_ids(self, *, document_id: int) -> set[str]:
         """Return the ids of one document's points."""
+        ...
+
+    def document_points(
+        self, document_id: int, *, batch_size: int = SCROLL_PAGE
+    ) -> Iterator[list[IndexedChunk]]:
+        """Yield one document's points with vectors and payload, ``batch_size`` at a time.
+
+        Pages come in no particular order; an unknown document yields nothing.
+        """
         ...
 
     def close(self) -> None:

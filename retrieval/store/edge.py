@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,8 @@ from retrieval.store.base import (
     SPARSE_VECTOR,
     IndexedChunk,
     arm_ranks,
+    indexed_chunk_from_record,
+    named_vectors,
     passage_from_payload,
     payload_for,
 )
@@ -202,6 +204,29 @@ class EdgeStore:
             ids.update(str(record.id) for record in records)
             if offset is None:
                 return ids
+
+    def document_points(
+        self, document_id: int, *, batch_size: int = SCROLL_PAGE
+    ) -> Iterator[list[IndexedChunk]]:
+        """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
+        selector = qe.Filter(must=[_match("document_id", document_id)])
+        offset: Any = None
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=batch_size,
+                filter=selector,
+                with_payload=True,
+                with_vector=True,
+            )
+            records, offset = self._call("scroll", partial(self._shard.scroll, request))
+            if records:
+                yield [
+                    indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
+                    for r in records
+                ]
+            if offset is None:
+                return
 
     def optimize(self) -> bool:
         """Build HNSW and merge segments; blocks for minutes on big indexes: run in background."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +20,8 @@ from retrieval.store.base import (
     SPARSE_VECTOR,
     IndexedChunk,
     arm_ranks,
+    indexed_chunk_from_record,
+    named_vectors,
     passage_from_payload,
     payload_for,
 )
@@ -243,6 +245,33 @@ class ServerStore:
             ids.update(str(record.id) for record in records)
             if offset is None:
                 return ids
+
+    def document_points(
+        self, document_id: int, *, batch_size: int = SCROLL_PAGE
+    ) -> Iterator[list[IndexedChunk]]:
+        """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
+        selector = models.Filter(must=[_match("document_id", document_id)])
+        offset: Any = None
+        while True:
+            records, offset = self._call(
+                "scroll",
+                partial(
+                    self._client.scroll,
+                    self._collection,
+                    scroll_filter=selector,
+                    limit=batch_size,
+                    offset=offset,
+                    with_payload=True,
+                    with_vectors=True,
+                ),
+            )
+            if records:
+                yield [
+                    indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
+                    for r in records
+                ]
+            if offset is None:
+                return
 
     def close(self) -> None:
         """Close the client (releases the local-mode directory lock)."""

@@ -12,6 +12,7 @@ from tests.support.documents import (
     make_corrupt_pdf,
     make_handbook_pdf,
     make_security_docx,
+    wait_for_groups_applied,
 )
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.core.engines import get_store
@@ -91,12 +92,14 @@ def test_user_without_the_group_gets_no_passage(people, tmp_path, wait_indexed):
     assert done["grounded"] is False and done["citations"] == []
     assert "twenty-seven" not in done["text"]
 
-    # Granting the group takes effect at once, without re-embedding.
+    # Granting the group reaches the points through the worker, without re-embedding.
     collection_set_groups(
         collection=hr_docs, group_ids=[people["hr"].id, people["eng"].id], actor=people["admin"]
     )
+    wait_for_groups_applied(hr_docs.id)
     assert search_passages(user=people["bob"], query=LEAVE_SENTENCE)[0].document_id == pdf.id
     collection_set_groups(collection=hr_docs, group_ids=[people["hr"].id], actor=people["admin"])
+    wait_for_groups_applied(hr_docs.id)
     assert search_passages(user=people["bob"], query=LEAVE_SENTENCE) == []
 
 
@@ -164,6 +167,7 @@ def test_a_document_restricted_below_its_collection_stays_restricted(
     assert access_document(user=people["alice"], document_id=pdf.id).id == pdf.id
     # Neither a collection change nor a re-index widens the restriction again.
     collection_set_groups(collection=docs, group_ids=[hr.id, eng.id], actor=admin)
+    wait_for_groups_applied(docs.id)
     assert not bob_sees_it()
     with transaction.atomic():
         document_retry(document=Document.objects.get(id=pdf.id), actor=admin)

@@ -105,3 +105,17 @@ def wait_for_documents(document_ids: list[int], *, timeout_s: float = 180.0) -> 
             states = {i: (d.status, d.progress_done, d.progress_total) for i, d in rows.items()}
             raise AssertionError(f"documents not done after {timeout_s} s: {states}")
         time.sleep(0.3)
+
+
+def wait_for_groups_applied(collection_id: int, *, timeout_s: float = 60.0) -> object:
+    """Poll until the worker has written the collection's current groups onto its points."""
+    from webapp.knowledge.models import Collection
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        collection = Collection.objects.get(id=collection_id)
+        if collection.groups_applied_version >= collection.groups_version:
+            return collection
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the group change of collection {collection_id} did not arrive")
+        time.sleep(0.1)

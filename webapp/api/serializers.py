@@ -135,6 +135,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "progress_total",
             "progress_percent",
             "chunk_count",
+            "vectors_reused_from",
             "error_code",
             "error_message",
             "version",

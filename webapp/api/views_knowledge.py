@@ -119,7 +119,7 @@ class CollectionGroupsView(APIView):
         responses=s.CollectionSerializer,
     )
     def put(self, request: Request, collection_id: int) -> Response:
-        """Replace the groups that may read a collection; takes effect on the next search."""
+        """Replace the groups that may read a collection; its passages follow within seconds."""
         collection = access_collection(user=request.user, collection_id=collection_id)
         data = validated(s.CollectionGroupsSerializer, request.data)
         collection_set_groups(

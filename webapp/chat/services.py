@@ -40,6 +40,7 @@ from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
 from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from webapp.core.permissions import user_allowed_group_ids
+from webapp.knowledge.selectors import collection_search_scope
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def search_passages(
     return get_searcher().search(
         query,
         allowed_group_ids=allowed,
-        collection_ids=list(collection_ids) if collection_ids else None,
+        collection_ids=collection_search_scope(user=user, collection_ids=collection_ids),
         limit=limit or get_settings().search_limit,
     )
 

@@ -5,6 +5,10 @@ atomic status change, reports progress with a heartbeat, and ends it
 ``indexed`` or ``failed`` with a readable reason. The broker is only the
 wake-up call; a lost message or a killed worker is noticed by
 ``documents_requeue_stalled``.
+
+A file already indexed elsewhere (same sha256 and embedding key) is not parsed
+or embedded again: its twin's points are copied (``Indexer.copy_document``),
+and the row records the source in ``vectors_reused_from``.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from retrieval import DocumentMeta, IndexResult, Progress
+from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from webapp.core.engines import IndexEngines, indexer_for, write_engines
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
@@ -29,6 +33,8 @@ from worker.contracts import enqueue_ingest
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+# Indexed documents with the same file tried as a source of vectors before embedding.
+REUSE_CANDIDATES = 3
 
 
 def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
@@ -95,28 +101,66 @@ def _apply_current_groups(
 
 
 def _index_everywhere(
-    document: Document, meta: DocumentMeta, targets: list[IndexEngines]
-) -> IndexResult:
+    document: Document,
+    meta: DocumentMeta,
+    targets: list[IndexEngines],
+    on_progress: Callable[[Progress], None],
+) -> tuple[IndexResult, str]:
     """Index into the active index, then (during a model change) the one being built.
 
-    Each index upserts the new points before deleting the document's old ones, so
-    a re-indexed document stays searchable throughout.
+    Each index copies the points of an indexed twin when it has one, else upserts
+    the new points before deleting the document's old ones, so a re-indexed
+    document stays searchable throughout. Returns the active index's result (chunk
+    counts follow its model's tokenizer) and embedding key.
     """
-    results = [
-        indexer_for(engines).index_file(
+    results = []
+    for engines in targets:
+        indexer = indexer_for(engines)
+        result = _copy_from_twin(indexer, document, meta, on_progress) or indexer.index_file(
             Path(document.stored_path),
             meta=meta,
             mime_type=document.mime_type,
             filename=document.filename,
-            on_progress=_report(document.id, document.version),
+            on_progress=on_progress,
         )
-        for engines in targets
-    ]
-    return results[0]  # the active index's (chunk counts follow its model's tokenizer)
+        results.append((result, indexer.embedding_key))
+    return results[0]
+
+
+def _copy_from_twin(
+    indexer: Indexer,
+    document: Document,
+    meta: DocumentMeta,
+    on_progress: Callable[[Progress], None],
+) -> IndexResult | None:
+    """Copy the points of an indexed document with the same file and embedding key, if any.
+
+    Any collection will do: the vectors depend only on the bytes, the title (when
+    the context prefix is on) and the key's settings. None: embed as usual.
+    """
+    twins = (
+        Document.objects.filter(
+            sha256=document.sha256,
+            embedding_key=indexer.embedding_key,
+            status=DocumentStatus.INDEXED,
+            chunk_count__gt=0,
+        )
+        .exclude(id=document.id)
+        .annotate(other_title=Case(When(title=document.title, then=Value(0)), default=Value(1)))
+        .order_by("other_title", "-indexed_at", "-id")
+        .values_list("id", "chunk_count")[:REUSE_CANDIDATES]
+    )
+    for source_id, chunk_count in twins:
+        result = indexer.copy_document(
+            source_id, meta=meta, chunk_count=chunk_count, on_progress=on_progress
+        )
+        if result is not None:
+            return result
+    return None
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
-    """Index one document from scratch; idempotent (same document twice = same points)."""
+    """Index one document (or copy a twin's vectors); idempotent (twice = same points)."""
     from webapp.config.settings import get_settings
 
     stalled = stalled_after_s if stalled_after_s is not None else get_settings().stalled_after_s
@@ -133,8 +177,9 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     )
     targets = write_engines()
     started = time.monotonic()
+    on_progress = _report(document.id, document.version)
     try:
-        result = _index_everywhere(document, meta, targets)
+        result, embedding_key = _index_everywhere(document, meta, targets, on_progress)
     except TRANSIENT_ERRORS as exc:
         Document.objects.filter(id=document.id, version=document.version).update(
             status=DocumentStatus.QUEUED, error_code=exc.code, error_message=f"{exc} (will retry)"
@@ -165,6 +210,8 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             progress_total=result.chunk_count,
             indexed_at=timezone.now(),
             heartbeat_at=timezone.now(),
+            embedding_key=embedding_key,
+            vectors_reused_from=result.reused_from,
         )
     if not updated:
         if Document.objects.filter(id=document.id).exists():
@@ -181,10 +228,13 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         return
     _apply_current_groups(document, written=meta.group_ids, targets=targets)
     logger.info(
-        "document %s indexed: %s chunks in %.1f s",
+        "document %s indexed: %s chunks in %.1f s (%s)",
         document.id,
         result.chunk_count,
         time.monotonic() - started,
+        "embedded"
+        if result.reused_from is None
+        else f"vectors reused from document {result.reused_from}",
     )
 
 

@@ -14,6 +14,11 @@ class Collection(models.Model):
     description = models.TextField(blank=True)
     allowed_groups = models.ManyToManyField(Group, blank=True, related_name="collections")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Each change of allowed_groups bumps groups_version; the worker copies the groups
+    # onto the points and records the version it wrote. Behind = a change still on its way.
+    groups_version = models.IntegerField(default=0)
+    groups_applied_version = models.IntegerField(default=0)
+    groups_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -83,6 +88,12 @@ class Document(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # Fingerprint of the model, chunking and BM25 settings the points were made with
+    # (retrieval.pipeline.embedding_key); with sha256 it says whose vectors can be reused.
+    embedding_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # The document whose stored vectors were copied at the last indexing (None: embedded).
+    # A plain id, not a key: the copy outlives the source.
+    vectors_reused_from = models.IntegerField(null=True, blank=True)
     # Empty: the collection's groups read it; else a subset of them (document_set_groups).
     allowed_groups = models.ManyToManyField(Group, blank=True, related_name="documents")
 

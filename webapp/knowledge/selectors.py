@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -23,6 +24,21 @@ def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
     if not getattr(user, "is_authenticated", False):
         return collections.none()
     return collections.filter(allowed_groups__in=user.groups.all()).distinct()
+
+
+def collection_search_scope(*, user: Any, collection_ids: Sequence[int] | None) -> list[int] | None:
+    """The collections a search may reach: the requested ones the user may read now.
+
+    None (no collection filter) for admins asking for everything. The points'
+    group ids decide in the engine; this scope, from the database, also closes
+    the seconds between a group's removal and the worker rewriting the points.
+    """
+    if user_is_admin(user):
+        return list(collection_ids) if collection_ids else None
+    readable = collection_list_visible_to(user=user).values_list("id", flat=True)
+    if collection_ids:
+        readable = readable.filter(id__in=list(collection_ids))
+    return sorted(readable)
 
 
 def access_collection(*, user: Any, collection_id: int) -> Collection:

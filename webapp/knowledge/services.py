@@ -19,7 +19,8 @@ from webapp.audit.services import audit_record
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, PermissionDeniedError, ValidationError
-from webapp.core.permissions import payload_group_ids, user_is_admin
+from webapp.core.permissions import user_is_admin
+from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
@@ -64,22 +65,22 @@ def collection_create(
 def collection_set_groups(
     *, collection: Collection, group_ids: Iterable[int], actor: Any | None
 ) -> None:
-    """Change who may read a collection; its chunks' payloads follow at once."""
+    """Change who may read a collection: the database at once, its chunks via the worker.
+
+    The worker task (``enclave.apply_collection_groups``) rewrites the points'
+    group ids, payload only, seconds later; see ``webapp.knowledge.access``.
+    """
     _require_admin(actor)
     groups = list(Group.objects.filter(id__in=list(group_ids)))
-    collection.allowed_groups.set(groups)
     ids = [g.id for g in groups]
-    # Both indexes while a new embedding model's index is being built.
-    for store in get_write_stores():
-        store.set_collection_groups(collection.id, list(payload_group_ids(ids)))
-        # Documents restricted to fewer groups keep their restriction within the new set.
-        for document in collection.documents.filter(allowed_groups__isnull=False).distinct():
-            store.set_document_groups(document.id, list(document_reader_group_ids(document)))
-    audit_record(
-        kind=AuditEvent.Kind.COLLECTION_GROUPS,
-        actor=actor,
-        detail={"collection_id": collection.id, "group_ids": sorted(ids)},
-    )
+    with transaction.atomic():
+        collection.allowed_groups.set(groups)
+        collection_groups_changed(collection=collection)
+        audit_record(
+            kind=AuditEvent.Kind.COLLECTION_GROUPS,
+            actor=actor,
+            detail={"collection_id": collection.id, "group_ids": sorted(ids)},
+        )
 
 
 def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:

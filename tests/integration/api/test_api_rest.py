@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -12,6 +13,16 @@ from tests.support.documents import BADGE_SENTENCE, LEAVE_SENTENCE, make_securit
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 QUESTION = "How many days of paid annual leave do employees get?"
+
+
+def poll_search(client, query: str, *, until, timeout_s: float = 60.0) -> list[dict]:
+    """Search until ``until(passages)`` holds (a change that reaches the index via the worker)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        passages = client.post("/api/v1/search", json={"query": query}).json()["passages"]
+        if until(passages) or time.monotonic() > deadline:
+            return passages
+        time.sleep(0.2)
 
 
 def _sse(body: str) -> list[tuple[str, dict]]:
@@ -75,9 +86,8 @@ def test_admin_builds_a_collection_and_documents_through_the_api(api_site, tmp_p
         changed = root.put(f"/api/v1/collections/{collection['id']}/groups", json={"groups": []})
         assert (changed.status_code, changed.json()["groups"]) == (200, [])
         with api_site.client("bob") as bob:
-            assert bob.post("/api/v1/search", json={"query": "lost security badge"}).json() == {
-                "passages": []
-            }
+            # The points follow through the worker, seconds later.
+            assert poll_search(bob, "lost security badge", until=lambda p: p == []) == []
 
 
 def test_search_returns_scored_passages_with_citation_metadata(api_site):

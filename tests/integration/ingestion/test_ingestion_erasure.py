@@ -1,4 +1,9 @@
-"""Deleting a collection is erasure: vectors, originals and rows go; searches find nothing."""
+"""Deleting a document or a collection is erasure: vectors, originals and rows go.
+
+Checked by searching the deleted documents' exact sentences afterwards: through
+search and chat here, through the REST API in tests/integration/api, and at
+the store level on Qdrant Edge and qdrant-client local mode.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +32,59 @@ from webapp.audit.models import AuditEvent
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.core.engines import get_store
 from webapp.knowledge.models import Collection, Document
-from webapp.knowledge.services import collection_delete
+from webapp.knowledge.services import collection_delete, document_delete
 
 pytestmark = [pytest.mark.integration]
 
 CANTEEN = "The canteen on the third floor closes at half past two on Fridays."
+# Every sentence of the handbook (tests/support/documents.py).
+HANDBOOK_SENTENCES = (
+    "Welcome to the company. This handbook explains how we work together.",
+    LEAVE_SENTENCE,
+    "Leave requests are approved by your manager in the HR portal.",
+    PARKING_SENTENCE,
+)
+
+
+def _chat_sources(user, question: str, **scope) -> tuple[set[int], set[int], str]:
+    """Document ids shown as sources and cited by one chat answer, and its text."""
+    events = list(conversation_ask(user=user, question=question, **scope))
+    sources = next(e for e in events if e["event"] == "sources")["sources"]
+    done = next(e for e in events if e["event"] in ("done", "error"))
+    cited = {s["document_id"] for s in sources if s["number"] in done.get("citations", [])}
+    return {s["document_id"] for s in sources}, cited, done.get("text", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_one_document_erases_it_from_search_and_chat(
+    tmp_path, admin, reader, make_collection, upload, wait_indexed
+):
+    hr = make_collection("HR")
+    handbook = upload(hr, make_handbook_pdf(tmp_path / "handbook.pdf"))
+    security = upload(hr, make_security_docx(tmp_path / "security.docx"))
+    wait_indexed([handbook.id, security.id])
+    shown, cited, text = _chat_sources(reader, "How many days of paid annual leave do we get?")
+    assert handbook.id in cited and "twenty-seven" in text  # found before: the test can fail
+    stored, handbook_id = Path(handbook.stored_path), handbook.id
+
+    document_delete(document=handbook, actor=admin)
+
+    for user in (reader, admin):
+        for sentence in HANDBOOK_SENTENCES:
+            hits = search_passages(user=user, query=sentence, collection_ids=[hr.id])
+            assert handbook_id not in {p.document_id for p in hits}
+            assert all(sentence not in " ".join(p.text.split()) for p in hits)
+            shown, cited, text = _chat_sources(user, sentence)
+            assert handbook_id not in shown | cited
+        # Within the collection (other tests' copies of the handbook live elsewhere).
+        shown, cited, text = _chat_sources(
+            user, "How many days of paid annual leave do we get?", collection_ids=[hr.id]
+        )
+        assert handbook_id not in shown | cited and "twenty-seven" not in text
+    assert get_store().count(document_id=handbook_id) == 0
+    assert not stored.exists() and not Document.objects.filter(id=handbook_id).exists()
+    # The rest of the collection is untouched.
+    assert search_passages(user=reader, query=BADGE_SENTENCE)[0].document_id == security.id
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,5 +158,30 @@ def test_erased_documents_are_not_found_on_either_store_adapter(tmp_path, embedd
             assert {p.document_id for p in hits} <= {3}
             assert all(sentence not in p.text for p in hits)
         assert searcher.search(CANTEEN, allowed_group_ids=[7])[0].document_id == 3
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("kind", ["edge", "local"])
+def test_deleting_a_document_leaves_its_reused_copy_and_nothing_of_itself(tmp_path, embedder, kind):
+    """A copy made from a document's stored vectors is a document of its own."""
+    store = open_store(StoreConfig(kind=kind, path=tmp_path / kind), dimension=embedder.dimension)
+    try:
+        indexer = Indexer(store=store, embedder=embedder)
+        path = make_handbook_pdf(tmp_path / "handbook.pdf")
+        original = DocumentMeta(1, 10, (7,), "Staff Handbook", "ab" * 32)
+        chunks = indexer.index_file(path, meta=original).chunk_count
+        copy = DocumentMeta(2, 20, (8,), "Staff Handbook", "ab" * 32)
+        assert indexer.copy_document(1, meta=copy, chunk_count=chunks) is not None
+        searcher = Searcher(store=store, embedder=embedder, config=SearchConfig())
+
+        indexer.delete_document(1)
+
+        assert (store.count(document_id=1), store.count(document_id=2)) == (0, chunks)
+        for sentence in HANDBOOK_SENTENCES:
+            assert searcher.search(sentence, allowed_group_ids=[7, 8], collection_ids=[10]) == []
+            hits = searcher.search(sentence, allowed_group_ids=[7, 8], limit=10)
+            assert hits and {p.document_id for p in hits} == {2}
+        assert list(store.document_points(1)) == []
     finally:
         store.close()

@@ -278,3 +278,48 @@ def test_chunk_language_is_stored_and_returned(store: VectorStore, points: Point
     store.upsert([dataclasses.replace(p, language="pt") for p in chunk])
 
     assert search(store, points, "férias", [HR])[0].language == "pt"
+
+
+def test_document_points_returns_what_was_upserted_with_both_vectors(
+    store: VectorStore, points: Points
+) -> None:
+    written = points.make([LEAVE, BONUS, BADGE], document_id=1, groups=(HR, FINANCE), page=4)
+    written = [dataclasses.replace(p, language="en") for p in written]
+    store.upsert(written)
+    store.upsert(points.make([BONUS], document_id=2))
+
+    pages = list(store.document_points(1, batch_size=2))
+    read = {p.point_id: p for page in pages for p in page}
+
+    assert [len(page) for page in pages] == [2, 1]
+    assert set(read) == {p.point_id for p in written}
+    for expected in written:
+        got = read[expected.point_id]
+        assert (got.chunk, got.meta, got.language) == (expected.chunk, expected.meta, "en")
+        assert got.sparse.indices == expected.sparse.indices
+        assert got.sparse.values == pytest.approx(expected.sparse.values)
+        assert got.dense == pytest.approx(expected.dense, abs=1e-6)
+    assert list(store.document_points(99)) == []
+
+
+def test_points_read_back_can_be_copied_under_another_document(
+    store: VectorStore, points: Points
+) -> None:
+    store.upsert(points.make([LEAVE, BONUS], document_id=1, collection_id=5, groups=(HR,)))
+    copies = [
+        dataclasses.replace(
+            p,
+            point_id=chunk_point_id(2, p.chunk.index, p.chunk.text),
+            meta=dataclasses.replace(p.meta, document_id=2, collection_id=6, group_ids=(FINANCE,)),
+        )
+        for page in store.document_points(1)
+        for p in page
+    ]
+
+    store.upsert(copies)
+    store.delete_document(1)
+
+    hits = search(store, points, "how many days of annual leave", [FINANCE], [6])
+    assert (hits[0].text, hits[0].document_id, hits[0].collection_id) == (LEAVE, 2, 6)
+    assert search(store, points, "annual leave", [HR]) == []
+    assert store.count() == store.count(document_id=2) == 2
