@@ -206,3 +206,24 @@ def test_re_index_needs_post_and_a_csrf_token(admin_user, hr_collection, hr_pdf)
     hr_pdf.refresh_from_db()
     assert hr_pdf.status == DocumentStatus.INDEXED
     assert AuditEvent.objects.count() == 0
+
+
+def test_card_and_buttons_are_translated_to_portuguese(
+    client_as, admin_user, building, hr_collection
+):
+    client = client_as(admin_user)
+
+    home = client.get("/console/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
+    page = client.get(
+        f"/console/collections/{hr_collection.id}/", HTTP_ACCEPT_LANGUAGE="pt"
+    ).content.decode()
+
+    assert "Índice de pesquisa" in home
+    assert "Reindexar tudo" in home
+    assert '<span class="build-dimension">128</span> dimensões); as pesquisas' in home
+    assert (
+        '<span class="build-done">1</span> de <span class="build-total">2</span> documentos' in home
+    )
+    assert "último sinal de vida há" in home
+    assert "Sem sinal de vida há mais de 300 s." in home
+    assert ">Reindexar</button>" in page
