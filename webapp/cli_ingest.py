@@ -115,19 +115,23 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
         _watch_or_report(report.queued, wait=wait, what="index")
 
 
-def _documents_to_reindex(
-    document_id: int | None, collection_name: str | None, everything: bool
-) -> Any:
+def _reindex(document_id: int | None, collection_name: str | None, everything: bool) -> list[int]:
+    """Queue what was asked for through the same services as the admin console."""
     from webapp.knowledge.models import Document
+    from webapp.knowledge.services import (
+        collection_reindex,
+        documents_reindex,
+        documents_reindex_all,
+    )
 
     if everything:
-        return Document.objects.all()
+        return documents_reindex_all(actor=None)
     if collection_name is not None:
-        return Document.objects.filter(collection=_collection(collection_name))
+        return collection_reindex(collection=_collection(collection_name), actor=None)
     documents = Document.objects.filter(id=document_id)
     if not documents.exists():
         raise click.ClickException(f"no such document: {document_id}")
-    return documents
+    return documents_reindex(documents=documents, actor=None)
 
 
 @click.command()
@@ -161,11 +165,8 @@ def reindex(
         return
     from django.db import transaction
 
-    from webapp.knowledge.services import documents_reindex
-
-    documents = _documents_to_reindex(document_id, collection_name, everything)
     with transaction.atomic():
-        document_ids = documents_reindex(documents=documents, actor=None)
+        document_ids = _reindex(document_id, collection_name, everything)
     with _worker_here(needed=wait and bool(document_ids)):
         _watch_or_report(document_ids, wait=wait, what="re-index")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,47 @@ def search_index_active() -> SearchIndex | None:
 def search_index_building() -> SearchIndex | None:
     """The index being built in the background for a new embedding model, if any."""
     return SearchIndex.objects.filter(state=SearchIndexState.BUILDING).first()
+
+
+def search_index_overview() -> dict[str, Any]:
+    """The active index and the build under way as the admin console shows them (JSON-safe).
+
+    A build whose heartbeat is older than ``stalled_after_s`` is ``stalled``: the
+    reconciler queues it again (``search_indexes_requeue_stalled``).
+    """
+    active = search_index_active()
+    building = search_index_building()
+    return {
+        "active": None
+        if active is None
+        else {
+            "name": active.name,
+            "model": model_label(active),
+            "dimension": active.dimension,
+            "documents": Document.objects.filter(status=DocumentStatus.INDEXED).count(),
+        },
+        "building": None if building is None else _build_progress(building),
+    }
+
+
+def _build_progress(index: SearchIndex) -> dict[str, Any]:
+    now = timezone.now()
+    stalled_after_s = get_settings().stalled_after_s
+    age = None if index.heartbeat_at is None else now - index.heartbeat_at
+    done, total = index.documents_done, index.documents_total
+    return {
+        "name": index.name,
+        "model": model_label(index),
+        "dimension": index.dimension,
+        "documents_done": done,
+        "documents_total": total,
+        "progress_percent": min(100, done * 100 // total) if total else 0,
+        "heartbeat_at": None if index.heartbeat_at is None else index.heartbeat_at.isoformat(),
+        "heartbeat_age_s": None if age is None else max(0, int(age.total_seconds())),
+        # The reconciler's rule (search_indexes_requeue_stalled): silent for longer than this.
+        "stalled": age is None or age > timedelta(seconds=stalled_after_s),
+        "stalled_after_s": stalled_after_s,
+    }
 
 
 def search_index_bootstrap(*, model_dir: str, model_name: str, dimension: int) -> SearchIndex:

@@ -185,11 +185,14 @@ def documents_retry_failed(*, collection: Collection, actor: Any | None) -> list
 DOCUMENTS_REINDEX = "documents.reindex"  # audit kind (a plain string: no migration)
 
 
-def documents_reindex(*, documents: Iterable[Document], actor: Any | None) -> list[int]:
+def documents_reindex(
+    *, documents: Iterable[Document], actor: Any | None, scope: dict[str, Any] | None = None
+) -> list[int]:
     """Queue documents to be indexed again; returns their ids (those already under way too).
 
     Nothing leaves search meanwhile: search does not look at a document's status,
     and the indexer writes the new passages before it removes the old ones.
+    ``scope`` (what was asked for: a collection, everything) goes into the audit event.
     """
     _require_admin(actor)
     ids = sorted({d.id for d in documents})
@@ -198,11 +201,27 @@ def documents_reindex(*, documents: Iterable[Document], actor: Any | None) -> li
     Document.objects.filter(id__in=requeue).update(**requeue_fields())
     for document_id in requeue:
         transaction.on_commit(lambda d=document_id: enqueue_ingest(d))
-    audit_record(kind=DOCUMENTS_REINDEX, actor=actor, detail={"documents": len(requeue)})
+    audit_record(
+        kind=DOCUMENTS_REINDEX, actor=actor, detail={**(scope or {}), "documents": len(requeue)}
+    )
     logger.info(
         "re-indexing %s documents (%s already under way)", len(requeue), rows.count() - len(requeue)
     )
     return list(rows.order_by("id").values_list("id", flat=True))
+
+
+def collection_reindex(*, collection: Collection, actor: Any | None) -> list[int]:
+    """Queue every document of a collection to be indexed again; returns their ids."""
+    return documents_reindex(
+        documents=Document.objects.filter(collection=collection),
+        actor=actor,
+        scope={"collection_id": collection.id, "name": collection.name},
+    )
+
+
+def documents_reindex_all(*, actor: Any | None) -> list[int]:
+    """Queue every document of every collection to be indexed again; returns their ids."""
+    return documents_reindex(documents=Document.objects.all(), actor=actor, scope={"all": True})
 
 
 COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)

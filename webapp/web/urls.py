@@ -48,6 +48,12 @@ urlpatterns = [
         name="document-download",
     ),
     path("console/", views_console.console, name="console"),
+    path("console/reindex", views_console.console_reindex_all, name="console-reindex"),
+    path(
+        "console/search-index/status",
+        views_console.console_search_index_status,
+        name="console-search-index-status",
+    ),
     path(
         "console/collections/<int:collection_id>/",
         views_console.console_collection,
@@ -62,6 +68,11 @@ urlpatterns = [
         "console/collections/<int:collection_id>/model",
         views_console.console_collection_model,
         name="console-collection-model",
+    ),
+    path(
+        "console/collections/<int:collection_id>/reindex",
+        views_console.console_collection_reindex,
+        name="console-collection-reindex",
     ),
     path(
         "console/collections/<int:collection_id>/upload",

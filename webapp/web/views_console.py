@@ -1,8 +1,9 @@
-"""The admin console: collections, their readers, uploads and live ingestion status."""
+"""The admin console: collections, their readers, uploads, re-indexing and live progress."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from webapp.chat.selectors import collection_model_default, model_choices
 from webapp.chat.services import collection_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.knowledge.indexes import search_index_overview
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
 from webapp.knowledge.selectors import (
     access_collection,
@@ -22,11 +24,13 @@ from webapp.knowledge.selectors import (
 )
 from webapp.knowledge.services import (
     collection_create,
+    collection_reindex,
     collection_set_groups,
     document_create,
     document_delete,
     document_retry,
     document_set_groups,
+    documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
 from webapp.web.http import admin_required, json_error, parse_id_list
@@ -79,8 +83,48 @@ def console(request: HttpRequest) -> HttpResponse:
         "collections": collection_list_visible_to(user=request.user)
         .order_by("name")
         .prefetch_related("allowed_groups"),
+        "search_index": search_index_overview(),
     }
     return render(request, "web/console.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+@admin_required
+@require_GET
+def console_search_index_status(request: HttpRequest) -> JsonResponse:
+    """``{"active": {...}, "building": {...} | null}``: polled by the console while a build runs."""
+    return JsonResponse(search_index_overview())
+
+
+def _reindexed(request: HttpRequest, document_ids: list[int]) -> None:
+    if document_ids:
+        messages.success(
+            request,
+            _("%(count)d document(s) queued for re-indexing.") % {"count": len(document_ids)},
+        )
+    else:
+        messages.info(request, _("No documents to re-index."))
+
+
+@admin_required
+@require_POST
+def console_reindex_all(request: HttpRequest) -> HttpResponse:
+    """Index every document again in place; they stay searchable meanwhile."""
+    with transaction.atomic():
+        document_ids = documents_reindex_all(actor=request.user)
+    _reindexed(request, document_ids)
+    return redirect("console")
+
+
+@admin_required
+@require_POST
+def console_collection_reindex(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Index a collection's documents again in place; their progress shows in its list."""
+    collection = _collection_or_404(request, collection_id)
+    with transaction.atomic():
+        document_ids = collection_reindex(collection=collection, actor=request.user)
+    _reindexed(request, document_ids)
+    return redirect("console-collection", collection_id=collection.id)
 
 
 @admin_required

@@ -1,4 +1,4 @@
-// Console: drag-and-drop uploads, delete confirmation, live ingestion status.
+// Console: drag-and-drop uploads, delete confirmation, live ingestion and index-build progress.
 "use strict";
 
 (function () {
@@ -42,6 +42,61 @@
       showChosenFiles();
     });
   }
+
+  // ---- live progress of a new search index being built ---------------------
+  const indexCard = document.getElementById("search-index");
+  const INDEX_POLL_MS = 2000;
+  const INDEX_BACKOFF_MS = 10000;
+
+  function setText(root, selector, value) {
+    const element = root.querySelector(selector);
+    if (element) element.textContent = String(value);
+  }
+
+  function showBuild(build) {
+    const box = document.getElementById("index-build");
+    if (!box) return;
+    setText(box, ".build-model", build.model);
+    setText(box, ".build-dimension", build.dimension);
+    setText(box, ".build-done", build.documents_done);
+    setText(box, ".build-total", build.documents_total);
+    setText(box, ".build-heartbeat", build.heartbeat_age_s === null ? "—" : build.heartbeat_age_s);
+    const bar = box.querySelector(".build-progress");
+    bar.value = build.progress_percent;
+    bar.textContent = build.progress_percent + "%";
+    box.querySelector(".build-building").hidden = build.stalled;
+    box.querySelector(".build-stalled").hidden = !build.stalled;
+    box.querySelector(".build-stalled-hint").hidden = !build.stalled;
+  }
+
+  async function pollIndex() {
+    let delay = INDEX_POLL_MS;
+    try {
+      const response = await fetch(indexCard.dataset.statusUrl, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const body = await response.json();
+      if (body.active) {
+        setText(indexCard, ".index-model", body.active.model);
+        setText(indexCard, ".index-dimension", body.active.dimension);
+        setText(indexCard, ".index-documents", body.active.documents);
+      }
+      if (!body.building) {
+        // Switched (or gone): the facts above now name the new index.
+        const box = document.getElementById("index-build");
+        if (box) box.hidden = true;
+        return;
+      }
+      showBuild(body.building);
+    } catch (error) {
+      delay = INDEX_BACKOFF_MS;
+    }
+    window.setTimeout(pollIndex, delay);
+  }
+
+  if (indexCard && indexCard.dataset.building) window.setTimeout(pollIndex, INDEX_POLL_MS);
 
   // ---- live status of documents being ingested --------------------------
   const table = document.getElementById("documents-table");
