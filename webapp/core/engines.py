@@ -90,18 +90,27 @@ def _close_unused(keep: set[str]) -> None:
             _stores.pop(name).close()
 
 
+def _rows_in_use() -> tuple[Any, Any, bool]:
+    """(active, building, whether this call recorded the active row)."""
+    from webapp.knowledge.indexes import search_index_building, search_indexes_in_use
+
+    active, building = search_indexes_in_use()  # one query, outside the lock
+    if active is not None:
+        return active, building, False
+    with _lock:  # first start: one thread records the active index
+        row, recorded = _active_row()
+        return row, search_index_building(), recorded
+
+
 def active_engines() -> IndexEngines:
     """Store and embedder of the active index: what every search uses."""
-    from webapp.knowledge.indexes import search_index_building
-
+    row, building, recorded = _rows_in_use()
     with _lock:
-        row, recorded = _active_row()
-        building = search_index_building()
         _close_unused({row.name, *([building.name] if building else [])})
         engines = _engines(row)
-        if recorded:
-            point_active_alias(row.name)
-        return engines
+    if recorded:
+        point_active_alias(row.name)
+    return engines
 
 
 def building_engines() -> IndexEngines | None:

@@ -50,6 +50,15 @@ def search_index_building() -> SearchIndex | None:
     return SearchIndex.objects.filter(state=SearchIndexState.BUILDING).first()
 
 
+def search_indexes_in_use() -> tuple[SearchIndex | None, SearchIndex | None]:
+    """(active, building) in one query: what every search and every write looks up."""
+    rows = SearchIndex.objects.filter(
+        state__in=(SearchIndexState.ACTIVE, SearchIndexState.BUILDING)
+    )
+    found = {row.state: row for row in rows}
+    return found.get(SearchIndexState.ACTIVE), found.get(SearchIndexState.BUILDING)
+
+
 def search_index_overview() -> dict[str, Any]:
     """The active index and the build under way as the admin console shows them (JSON-safe).
 

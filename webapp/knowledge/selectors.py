@@ -35,7 +35,14 @@ def collection_search_scope(*, user: Any, collection_ids: Sequence[int] | None) 
     """
     if user_is_admin(user):
         return list(collection_ids) if collection_ids else None
-    readable = collection_list_visible_to(user=user).values_list("id", flat=True)
+    if not getattr(user, "is_authenticated", False):
+        return []
+    # Ids only: this runs before every search (no document counts, unlike the listing).
+    readable = (
+        Collection.objects.filter(allowed_groups__in=user.groups.all())
+        .values_list("id", flat=True)
+        .distinct()
+    )
     if collection_ids:
         readable = readable.filter(id__in=list(collection_ids))
     return sorted(readable)
