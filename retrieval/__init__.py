@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Embedder,
         SentenceTransformerEmbedder,
         embedder_languages,
+        embedding_identity,
         load_embedder,
     )
     from retrieval.language import LanguageDetector
@@ -63,6 +64,7 @@ _LAZY = {
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
     "embedder_languages": "retrieval.embedding",
+    "embedding_identity": "retrieval.embedding",
     "LanguageDetector": "retrieval.language",
     "CrossEncoderReranker": "retrieval.rerank",
     "Reranker": "retrieval.rerank",
@@ -122,6 +124,7 @@ __all__ = [
     "VectorStore",
     "chunk_point_id",
     "embedder_languages",
+    "embedding_identity",
     "index_text",
     "load_embedder",
     "load_reranker",

@@ -12,7 +12,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -81,6 +81,11 @@ class EnclaveSettings(BaseSettings):
         None, description="Local sentence-transformers model directory."
     )
     embedding_batch_size: int = 32
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="torch (fp32) or onnx-int8 (CPU, exported once under home/models/); "
+        "an index must be searched with the backend that built it.",
+    )
     torch_threads: int | None = Field(
         None, description="CPU threads for embedding; default leaves a core free."
     )
@@ -233,6 +238,11 @@ class EnclaveSettings(BaseSettings):
         return path
 
     @property
+    def models_dir(self) -> Path:
+        """Where exported embedding models are cached (shared by web and workers)."""
+        return self.home_dir / "models"
+
+    @property
     def uploads_dir(self) -> Path:
         """Where uploaded originals are kept until their document is deleted."""
         path = self.home_dir / "uploads"
@@ -277,6 +287,8 @@ class EnclaveSettings(BaseSettings):
             model_dir=self.embedding_model_dir,
             batch_size=self.embedding_batch_size,
             threads=self.effective_torch_threads(),
+            backend=self.embedding_backend,
+            cache_dir=self.models_dir,
             languages=tuple(self.search_embedding_languages)
             if self.search_embedding_languages
             else None,

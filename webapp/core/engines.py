@@ -16,6 +16,7 @@ from retrieval import (
     Indexer,
     Searcher,
     VectorStore,
+    embedding_identity,
     load_embedder,
     load_reranker,
     open_store,
@@ -38,7 +39,11 @@ def _store() -> VectorStore:
     embedder = get_embedder()
     settings = get_settings()
     logger.info("opening vector store kind=%s", settings.store_config().kind)
-    return open_store(settings.store_config(), dimension=embedder.dimension)
+    return open_store(
+        settings.store_config(),
+        dimension=embedder.dimension,
+        embedding=embedding_identity(embedder),
+    )
 
 
 def get_embedder() -> Embedder:
