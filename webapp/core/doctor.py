@@ -61,6 +61,7 @@ def _vector_store() -> str:
 
 
 def _embedding_model() -> str:
+    from retrieval import embedding_identity
     from webapp.core.engines import get_embedder
 
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def _embedding_model() -> str:
     vector = embedder.embed_query("health check")
     elapsed = (time.perf_counter() - started) * 1000
     return (
-        f"{embedder.model_name}: {len(vector)} dimensions, "
+        f"{embedding_identity(embedder)}: {len(vector)} dimensions, "
         f"loaded and encoded in {elapsed:.0f} ms (offline)"
     )
 
