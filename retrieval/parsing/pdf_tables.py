@@ -25,6 +25,10 @@ CELL_SEPARATOR = " | "
 # the smallest ruled table (2 x 2 cells) takes 6 lines; page borders take 1-4.
 MIN_RULINGS = 6
 _RULING_OPERATORS = (b"re", b"l")
+# Characters closer than this fraction of their font size join one word. pdfplumber's
+# fixed 3 points glued tightly set words ("StrategicPlan") in agency reports whose
+# PDFs carry no space characters; pypdf had read them apart.
+_WORD_GAP = {"x_tolerance_ratio": 0.15}
 
 
 class RulingCounter:
@@ -97,7 +101,7 @@ def _text_with_tables(page: Any) -> str | None:
         # Text above the table, then text beside it, then the table's rows.
         parts.append(_band_text(prose, top, table_top))
         parts.append(_band_text(prose, table_top, table_bottom))
-        parts.append(_rows_text(table.extract()))
+        parts.append(_rows_text(table.extract(**_WORD_GAP)))
         top = max(top, table_bottom)
     parts.append(_band_text(prose, top, float(page.bbox[3]) + 1))
     return "\n".join(part for part in parts if part)
@@ -108,7 +112,7 @@ def _band_text(page: Any, top: float, bottom: float) -> str:
     if bottom - top < 1:
         return ""
     band = page.filter(lambda obj: top <= (obj["top"] + obj["bottom"]) / 2 < bottom)
-    text: str = band.extract_text() or ""
+    text: str = band.extract_text(**_WORD_GAP) or ""
     return text.strip()
 
 
