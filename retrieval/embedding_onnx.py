@@ -169,6 +169,10 @@ class OnnxInt8Embedder:
         model_name: str,
         languages: Sequence[str] = ("en",),
     ) -> None:
+        if config.device != "cpu":
+            raise EmbeddingModelError(
+                f"The onnx-int8 embedding backend runs on the CPU; use torch for {config.device}."
+            )
         if config.cache_dir is None:
             raise EmbeddingModelError(
                 "The onnx-int8 embedding backend needs EmbeddingConfig.cache_dir."

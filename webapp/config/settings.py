@@ -81,9 +81,16 @@ class EnclaveSettings(BaseSettings):
         None, description="Local sentence-transformers model directory."
     )
     embedding_batch_size: int = 32
+    models_dir: Path | None = Field(
+        None,
+        description="Cache of exported embedding models (default home/models); processes "
+        "sharing it export once.",
+    )
+    # onnx-int8 by default: SciFact nDCG@10 within 0.005 of torch fp32 (issue 3's bar),
+    # about twice the CPU throughput; see ops/bench/results/embedding.md.
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
-        "torch",
-        description="torch (fp32) or onnx-int8 (CPU, exported once under home/models/); "
+        "onnx-int8",
+        description="onnx-int8 (CPU, exported once into models_dir) or torch (fp32); "
         "an index must be searched with the backend that built it.",
     )
     torch_threads: int | None = Field(
@@ -238,8 +245,10 @@ class EnclaveSettings(BaseSettings):
         return path
 
     @property
-    def models_dir(self) -> Path:
-        """Where exported embedding models are cached (shared by web and workers)."""
+    def models_dir_or_default(self) -> Path:
+        """Where exported embedding models are cached: models_dir, or home/models."""
+        if self.models_dir is not None:
+            return self.models_dir.expanduser().resolve()
         return self.home_dir / "models"
 
     @property
@@ -288,7 +297,7 @@ class EnclaveSettings(BaseSettings):
             batch_size=self.embedding_batch_size,
             threads=self.effective_torch_threads(),
             backend=self.embedding_backend,
-            cache_dir=self.models_dir,
+            cache_dir=self.models_dir_or_default,
             languages=tuple(self.search_embedding_languages)
             if self.search_embedding_languages
             else None,

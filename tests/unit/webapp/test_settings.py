@@ -20,6 +20,7 @@ def clean_env(monkeypatch, tmp_path):
         "SECRET_KEY",
         "CONFIG",
         "EMBEDDING_BACKEND",
+        "MODELS_DIR",
     ):
         monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
     monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
@@ -37,6 +38,8 @@ def test_defaults_are_embedded(clean_env):
     assert settings.store_config().path == home / "qdrant-edge"
     assert settings.inference_config().endpoints == ()
     assert settings.debug is False
+    assert settings.embedding_config().backend == "onnx-int8"
+    assert settings.embedding_config().cache_dir == home / "models"
 
 
 def test_each_variable_switches_one_part(clean_env, monkeypatch):
@@ -55,9 +58,11 @@ def test_each_variable_switches_one_part(clean_env, monkeypatch):
 def test_embedding_backend_is_chosen_by_one_variable_with_a_shared_model_cache(
     clean_env, monkeypatch
 ):
-    monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-int8")
-    config = EnclaveSettings().embedding_config()
-    assert (config.backend, config.cache_dir) == ("onnx-int8", clean_env / "home" / "models")
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "torch")
+    assert EnclaveSettings().embedding_config().backend == "torch"
+
+    monkeypatch.setenv("ENCLAVE_MODELS_DIR", str(clean_env / "shared-models"))
+    assert EnclaveSettings().embedding_config().cache_dir == clean_env / "shared-models"
 
     monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-fp16")
     with pytest.raises(ValidationError, match="embedding_backend"):
