@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,15 @@ def ensure_onnx_int8_model(model_dir: Path, target: Path) -> Path:
     """Return ``target`` holding the int8 model; export it first if missing (process-safe)."""
     if (target / MANIFEST_FILE).is_file():
         return target
+    try:
+        return _export_once(model_dir, target)
+    except OSError as exc:  # cache directory missing rights or space
+        raise EmbeddingModelError(
+            f"The ONNX model could not be written to {target.parent}: {exc}"
+        ) from exc
+
+
+def _export_once(model_dir: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with _export_lock, _file_lock(target.with_name(target.name + ".lock")):
         if (target / MANIFEST_FILE).is_file():  # another process finished while we waited
@@ -99,7 +109,10 @@ def _export(model_dir: Path, out: Path) -> None:
         args = (ids, torch.tensor(sample["attention_mask"]), torch.zeros_like(ids))
         axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUT_NAMES, "last_hidden_state")}
         fp32 = out / "model_fp32.onnx"
-        with torch.no_grad():
+        # The tracer warns about shape-dependent Python branches of the attention mask
+        # code; the export is checked against fp32 by the tests instead.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 transformer,
                 args,
@@ -196,6 +209,9 @@ class OnnxInt8Embedder:
         )
         self.model_dir = exported
         self.tokenizer: Any = _load_tokenizer(model_dir)
+        # A fast tokenizer sets its truncation state per call and refuses concurrent
+        # callers ("Already borrowed"); web threads and the worker share this one.
+        self._tokenizer_lock = threading.Lock()
         self._session = _load_session(exported / MODEL_FILE, config.threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension: int = int(self._encode(["dimension probe"]).shape[1])
@@ -234,13 +250,14 @@ class OnnxInt8Embedder:
     def _encode_batch(self, texts: list[str]) -> Any:
         import numpy as np
 
-        encoded = self.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=self._max_tokens,
-            return_tensors="np",
-        )
+        with self._tokenizer_lock:
+            encoded = self.tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self._max_tokens,
+                return_tensors="np",
+            )
         mask = encoded["attention_mask"].astype(np.int64)
         feeds = {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": mask}
         if "token_type_ids" in self._inputs:
