@@ -99,11 +99,15 @@ def _export(model_dir: Path, out: Path) -> None:
     started = time.perf_counter()
     try:
         import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization import (  # type: ignore[import-untyped]
+            QuantType,
+            quantize_dynamic,
+        )
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-        transformer = _token_embeddings_module(model[0].auto_model.eval())
+        encoder: Any = model[0].auto_model
+        transformer = _token_embeddings_module(encoder.eval())
         sample = model.tokenizer(["an example", "a longer example text"], padding=True)
         ids = torch.tensor(sample["input_ids"])
         args = (ids, torch.tensor(sample["attention_mask"]), torch.zeros_like(ids))
@@ -293,7 +297,7 @@ def _load_tokenizer(model_dir: Path) -> Any:
 def _load_session(path: Path, threads: int | None) -> Any:
     started = time.perf_counter()
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # type: ignore[import-untyped]
 
         options = ort.SessionOptions()
         if threads:
