@@ -48,7 +48,9 @@ if TYPE_CHECKING:
         Embedder,
         SentenceTransformerEmbedder,
         embedder_languages,
+        embedding_identity,
         load_embedder,
+        runnable_backend,
     )
     from retrieval.language import LanguageDetector
     from retrieval.parsing import parse_file, supported_extensions
@@ -71,6 +73,7 @@ _LAZY = {
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
     "embedder_languages": "retrieval.embedding",
+    "embedding_identity": "retrieval.embedding",
     "LanguageDetector": "retrieval.language",
     "CrossEncoderReranker": "retrieval.rerank",
     "Reranker": "retrieval.rerank",
@@ -80,6 +83,7 @@ _LAZY = {
     "Embedder": "retrieval.embedding",
     "SentenceTransformerEmbedder": "retrieval.embedding",
     "load_embedder": "retrieval.embedding",
+    "runnable_backend": "retrieval.embedding",
     "parse_file": "retrieval.parsing",
     "supported_extensions": "retrieval.parsing",
     "Indexer": "retrieval.pipeline",
@@ -133,11 +137,13 @@ __all__ = [
     "chunk_point_id",
     "embedder_languages",
     "index_store_config",
+    "embedding_identity",
     "index_text",
     "load_embedder",
     "load_reranker",
     "open_store",
     "parse_file",
+    "runnable_backend",
     "shape_passages",
     "supported_extensions",
 ]

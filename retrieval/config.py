@@ -33,6 +33,12 @@ class EmbeddingConfig:
     # XLM-R, bge-m3) cover English and Portuguese. The searcher leans on BM25 for
     # queries in a language the model does not cover.
     languages: tuple[str, ...] | None = None
+    # "torch" runs the model as shipped (fp32); "onnx-int8" runs an ONNX export with
+    # int8 weights through onnxruntime (CPU only), exported once into cache_dir.
+    # Vectors of one backend must be searched with the same backend.
+    backend: Literal["torch", "onnx-int8"] = "torch"
+    # Directory for exported models, shared by every process of an installation.
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)

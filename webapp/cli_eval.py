@@ -57,6 +57,7 @@ def retrieval_command(
 ) -> None:
     """Index a BEIR dataset through the real pipeline and report nDCG@10, recall, MRR, latency."""
     from retrieval import load_embedder, load_reranker
+    from retrieval.embedding import embedding_identity
     from retrieval.evaluation import CachingEmbedder, load_beir, run_evaluation
 
     settings = get_settings()
@@ -83,7 +84,7 @@ def retrieval_command(
     if cache is not None:
         cache.save()
     text = (
-        f"Dataset `{dataset.name}`, embedding model `{embedder.model_name}`"
+        f"Dataset `{dataset.name}`, embedding model `{embedding_identity(embedder)}`"
         f"{', reranker ' + str(settings.search_rerank_model_dir) if reranker else ''}"
         f"{' (passage vectors from ' + str(embedding_cache) + ')' if cache else ''}.\n\n"
         + report.markdown()

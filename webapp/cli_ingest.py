@@ -175,7 +175,12 @@ def _rebuild(model: str, *, wait: bool) -> None:
     from django.db import transaction
 
     from webapp.core.errors import EnclaveError
-    from webapp.knowledge.indexes import model_key, model_label, search_index_build_for_model
+    from webapp.knowledge.indexes import (
+        configured_model,
+        model_key,
+        model_label,
+        search_index_build_for_model,
+    )
 
     key = model_key(model)
     if key and not Path(key).is_dir():
@@ -189,7 +194,7 @@ def _rebuild(model: str, *, wait: bool) -> None:
         f"Building index {index.name} with {model_label(index)} ({index.dimension} dimensions); "
         "searches use the current index until it is complete."
     )
-    if key != model_key(get_settings().embedding_model_dir):
+    if key != configured_model()[0]:
         console.print(
             f"Set ENCLAVE_EMBEDDING_MODEL_DIR={key or '(unset)'}: a start with another "
             "configured model rebuilds the index with that one."

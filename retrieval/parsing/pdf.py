@@ -1,4 +1,7 @@
-"""PDF text extraction with pypdf, one section per page (pages are 1-based)."""
+"""PDF text extraction with pypdf, one section per page (pages are 1-based).
+
+Ruled tables come out as one line per row, cells joined by " | " (see pdf_tables).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
 from retrieval.errors import EmptyDocumentError, EncryptedDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
+from retrieval.parsing.pdf_tables import PdfTableReader, RulingCounter
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ _ENCRYPTED = "The PDF is password protected: remove the password and upload it a
 def parse_pdf(path: Path) -> ParsedDocument:
     """Open a PDF and return its title and a lazy per-page section stream."""
     reader = _open(path)
-    return ParsedDocument(title=_title(reader), sections=_pages(reader))
+    return ParsedDocument(title=_title(reader), sections=_pages(reader, PdfTableReader(path)))
 
 
 def _open(path: Path) -> PdfReader:
@@ -69,19 +73,25 @@ def _title(reader: PdfReader) -> str | None:
     return title.strip() or None
 
 
-def _pages(reader: PdfReader) -> Iterator[Section]:
+def _pages(reader: PdfReader, tables: PdfTableReader) -> Iterator[Section]:
     found_text = False
-    for number, page in enumerate(reader.pages, start=1):
-        try:
-            text = page.extract_text() or ""
-        except Exception as exc:
-            raise ParseError(
-                _DAMAGED.format(reason=f"page {number} is unreadable ({_reason(exc)})")
-            ) from exc
-        text = _clean(text)
-        if text:
-            found_text = True
-            yield Section(text=text, page=number, heading="")
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            rulings = RulingCounter()
+            try:
+                text = page.extract_text(visitor_operand_before=rulings) or ""
+            except Exception as exc:
+                raise ParseError(
+                    _DAMAGED.format(reason=f"page {number} is unreadable ({_reason(exc)})")
+                ) from exc
+            if rulings.may_hold_a_table:
+                text = tables.page_text(number - 1) or text
+            text = _clean(text)
+            if text:
+                found_text = True
+                yield Section(text=text, page=number, heading="")
+    finally:
+        tables.close()
     if not found_text:
         logger.info("pdf has no text layer pages=%s", len(reader.pages))
         raise EmptyDocumentError("The PDF has no extractable text (scanned?).")

@@ -22,20 +22,27 @@ def index_store_config(base: StoreConfig, name: str) -> StoreConfig:
     return dataclasses.replace(base, collection=name, path=path)
 
 
-def open_store(config: StoreConfig, *, dimension: int) -> VectorStore:
-    """Open the configured store, creating its collection if missing."""
+def open_store(config: StoreConfig, *, dimension: int, embedding: str | None = None) -> VectorStore:
+    """Open the configured store, creating its collection if missing.
+
+    ``embedding`` (``embedding_identity(embedder)``) is stamped on every point and
+    checked on open: an index built by another model or backend raises
+    IndexConfigurationError. None skips both (scratch stores, old callers).
+    """
     if config.kind == "edge":
         if config.path is None:
             raise ValueError("StoreConfig.path is required for the edge store")
         from retrieval.store.edge import EdgeStore
 
-        return EdgeStore(config.path, dimension=dimension)
+        return EdgeStore(config.path, dimension=dimension, embedding=embedding)
     from retrieval.store.server import ServerStore
 
     if config.kind == "local":
         if config.path is None:
             raise ValueError("StoreConfig.path is required for the local store")
-        return ServerStore(dimension=dimension, collection=config.collection, path=config.path)
+        return ServerStore(
+            dimension=dimension, collection=config.collection, path=config.path, embedding=embedding
+        )
     if config.kind == "server":
         if not config.url:
             raise ValueError("StoreConfig.url is required for the server store")
@@ -45,5 +52,6 @@ def open_store(config: StoreConfig, *, dimension: int) -> VectorStore:
             url=config.url,
             api_key=config.api_key,
             timeout=config.timeout,
+            embedding=embedding,
         )
     raise ValueError(f"Unknown store kind: {config.kind!r}")

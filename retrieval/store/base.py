@@ -21,6 +21,7 @@ __all__ = [
     "arm_ranks",
     "indexed_chunk_from_record",
     "named_vectors",
+    "check_embedding",
     "passage_from_payload",
     "payload_for",
 ]
@@ -31,6 +32,9 @@ SPARSE_VECTOR = "bm25"
 INDEXED_FIELDS = ("document_id", "collection_id", "group_ids")
 # Fixed namespace so the same chunk always gets the same point id.
 POINT_NAMESPACE = uuid.UUID("6f7c1c52-6a35-4c55-9a43-2f2b0e8b9a11")
+# Payload field naming the embedding that made a point's dense vector
+# (``<model name>/<backend>``, see retrieval.embedding.embedding_identity).
+EMBEDDING_FIELD = "embedding"
 # Page size when scrolling point ids.
 SCROLL_PAGE = 1024
 
@@ -54,9 +58,9 @@ class IndexedChunk:
     language: str | None = None
 
 
-def payload_for(point: IndexedChunk) -> dict[str, Any]:
-    """Build the Qdrant payload stored with a chunk."""
-    return {
+def payload_for(point: IndexedChunk, *, embedding: str | None = None) -> dict[str, Any]:
+    """Build the Qdrant payload stored with a chunk (and the embedding that made its vector)."""
+    payload = {
         "document_id": point.meta.document_id,
         "collection_id": point.meta.collection_id,
         "group_ids": list(point.meta.group_ids),
@@ -68,6 +72,30 @@ def payload_for(point: IndexedChunk) -> dict[str, Any]:
         "text": point.chunk.text,
         "language": point.language,
     }
+    if embedding is not None:
+        payload[EMBEDDING_FIELD] = embedding
+    return payload
+
+
+def check_embedding(where: str, expected: str | None, other: Mapping[str, Any] | None) -> None:
+    """Refuse an index holding a point (``other``) embedded otherwise than ``expected``.
+
+    Vectors of two models, or of one model run by two backends (torch fp32 and
+    ONNX int8), are not comparable enough to search one with the other. A point
+    without the field was written before identities were recorded, when torch
+    was the only backend: it passes for a torch embedding.
+    """
+    if expected is None or other is None:
+        return
+    found = other.get(EMBEDDING_FIELD)
+    if found == expected or (found is None and expected.endswith("/torch")):
+        return
+    raise IndexConfigurationError(
+        f"The vector index at {where} holds vectors made by "
+        f"{found or 'a torch embedding recorded before backends were'}, but this process "
+        f"embeds with {expected}. Use the same embedding model and backend as the index, "
+        "or rebuild the index."
+    )
 
 
 def named_vectors(vector: Any) -> Mapping[str, Any]:

@@ -17,11 +17,13 @@ from retrieval.errors import IndexConfigurationError, IndexUnavailableError
 from retrieval.models import Passage, SparseVector
 from retrieval.store.base import (
     DENSE_VECTOR,
+    EMBEDDING_FIELD,
     INDEXED_FIELDS,
     SCROLL_PAGE,
     SPARSE_VECTOR,
     IndexedChunk,
     arm_ranks,
+    check_embedding,
     indexed_chunk_from_record,
     named_vectors,
     passage_from_payload,
@@ -42,16 +44,33 @@ class EdgeStore:
     built by ``optimize()``, which blocks: run it in the background.
     """
 
-    def __init__(self, path: Path, *, dimension: int) -> None:
+    def __init__(self, path: Path, *, dimension: int, embedding: str | None = None) -> None:
+        """Open or create the shard; ``embedding`` (model/backend) is stamped on and checked."""
         self._path = Path(path)
         self._closed = False
         self._lock = threading.Lock()
+        self._embedding = embedding
         self._shard = self._open(dimension)
         for field in INDEXED_FIELDS:
             # Integer lookup index: our ids are ints, and MatchAny on ints needs it.
             index = qe.IntegerIndexParams(lookup=True, range=False)
             operation = qe.UpdateOperation.create_field_index(field, index)
             self._call("create index", partial(self._shard.update, operation))
+        if embedding is not None:
+            self._check_embedding(embedding)
+
+    def _check_embedding(self, embedding: str) -> None:
+        keyword = qe.UpdateOperation.create_field_index(EMBEDDING_FIELD, qe.KeywordIndexParams())
+        self._call("create index", partial(self._shard.update, keyword))
+        same = qe.FieldCondition(EMBEDDING_FIELD, match=qe.MatchValue(embedding))
+        other = qe.Filter(must_not=[same])
+        request = qe.ScrollRequest(limit=1, filter=other, with_payload=True, with_vector=False)
+        records, _ = self._call("scroll", partial(self._shard.scroll, request))
+        try:
+            check_embedding(str(self._path), embedding, records[0].payload if records else None)
+        except IndexConfigurationError:
+            self.close()
+            raise
 
     def _open(self, dimension: int) -> qe.EdgeShard:
         config = qe.EdgeConfig(
@@ -87,7 +106,7 @@ class EdgeStore:
             qe.Point(
                 p.point_id,
                 {DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _sparse(p.sparse)},
-                payload_for(p),
+                payload_for(p, embedding=self._embedding),
             )
             for p in points
         ]

@@ -15,11 +15,13 @@ from retrieval.errors import IndexConfigurationError, IndexUnavailableError
 from retrieval.models import Passage, SparseVector
 from retrieval.store.base import (
     DENSE_VECTOR,
+    EMBEDDING_FIELD,
     INDEXED_FIELDS,
     SCROLL_PAGE,
     SPARSE_VECTOR,
     IndexedChunk,
     arm_ranks,
+    check_embedding,
     indexed_chunk_from_record,
     named_vectors,
     passage_from_payload,
@@ -45,7 +47,9 @@ class ServerStore:
         api_key: str | None = None,
         path: Path | None = None,
         timeout: float = 10.0,
+        embedding: str | None = None,
     ) -> None:
+        """Connect and create the collection if missing; ``embedding`` is stamped on and checked."""
         if (url is None) == (path is None):
             raise ValueError("ServerStore needs exactly one of url or path")
         self._collection = collection
@@ -60,7 +64,23 @@ class ServerStore:
             raise IndexUnavailableError(
                 f"The vector index at {self._where} could not be opened: {exc}"
             ) from exc
+        self._embedding = embedding
         self._call("create collection", lambda: self._ensure_collection(dimension))
+        if embedding is not None:
+            other = self._call("scroll", lambda: self._other_embedding(embedding))
+            try:
+                check_embedding(f"{self._where} ({collection})", embedding, other)
+            except IndexConfigurationError:
+                self.close()
+                raise
+
+    def _other_embedding(self, embedding: str) -> dict[str, Any] | None:
+        """The payload of one point embedded otherwise than ``embedding``, if any."""
+        other = models.Filter(must_not=[_match_keyword(EMBEDDING_FIELD, embedding)])
+        records, _ = self._client.scroll(
+            self._collection, scroll_filter=other, limit=1, with_payload=True, with_vectors=False
+        )
+        return dict(records[0].payload or {}) if records else None
 
     def _ensure_collection(self, dimension: int) -> None:
         if self._client.collection_exists(self._collection):
@@ -89,6 +109,9 @@ class ServerStore:
                 ),
                 wait=True,
             )
+        self._client.create_payload_index(
+            self._collection, EMBEDDING_FIELD, models.PayloadSchemaType.KEYWORD, wait=True
+        )
 
     def _check_dimension(self, dimension: int) -> None:
         vectors = self._client.get_collection(self._collection).config.params.vectors
@@ -108,7 +131,7 @@ class ServerStore:
             models.PointStruct(
                 id=p.point_id,
                 vector={DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _sparse(p.sparse)},
-                payload=payload_for(p),
+                payload=payload_for(p, embedding=self._embedding),
             )
             for p in points
         ]
@@ -332,6 +355,10 @@ def _acl(allowed_group_ids: Sequence[int], collection_ids: Sequence[int] | None)
 
 def _match(field: str, value: int) -> models.FieldCondition:
     return models.FieldCondition(key=field, match=models.MatchValue(value=int(value)))
+
+
+def _match_keyword(field: str, value: str) -> models.FieldCondition:
+    return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 
 
 def _sparse(vector: SparseVector) -> models.SparseVector:

@@ -35,15 +35,15 @@ def test_reindex_in_place_then_onto_another_model_while_serve_runs(
     assert in_place.returncode == 0, in_place.stdout + in_place.stderr
     assert "2 indexed, 0 failed." in in_place.stdout
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    assert f"with {second_model_dir} ({SECOND_MODEL_DIMENSION} dimensions)" in rebuilt.stdout
-    assert f"with {second_model_dir} is active (2 documents)" in rebuilt.stdout
+    assert f"with {second_model_dir}, torch ({SECOND_MODEL_DIMENSION} dimensions)" in rebuilt.stdout
+    assert f"with {second_model_dir}, torch is active (2 documents)" in rebuilt.stdout
     assert answered.returncode == 0, answered.stdout + answered.stderr
     assert "twenty-seven days" in answered.stdout
     assert "handbook, page 2" in answered.stdout
     index_line = next(line for line in doctor.stdout.splitlines() if "search index" in line)
-    assert f"built with {second_model_dir} ({SECOND_MODEL_DIMENSION} dims)" in index_line
+    assert f"built with {second_model_dir}, torch ({SECOND_MODEL_DIMENSION} dims)" in index_line
     assert "rebuild in progress" not in index_line
-    assert f"{second_model_dir.name}: {SECOND_MODEL_DIMENSION} dimensions" in doctor.stdout
+    assert f"{second_model_dir.name}/torch: {SECOND_MODEL_DIMENSION} dimensions" in doctor.stdout
     assert not (home / "qdrant-edge").exists()  # the old index is gone
 
 
@@ -70,8 +70,8 @@ def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
 
     log = (home / "serve.log").read_text()
     assert "Building index enclave_chunks_" in log
-    assert f"with {second_model_dir} in the background" in log
-    assert f"built with {second_model_dir} ({SECOND_MODEL_DIMENSION} dims)" in lines[-1]
+    assert f"with {second_model_dir}, torch in the background" in log
+    assert f"built with {second_model_dir}, torch ({SECOND_MODEL_DIMENSION} dims)" in lines[-1]
     assert "rebuild in progress" not in lines[-1]
     assert answered.returncode == 0, answered.stdout + answered.stderr
     assert "twenty-seven days" in answered.stdout

@@ -17,6 +17,8 @@ class CountingEmbedder:
         self.tokenizer: Any = inner.tokenizer
         self.batch_size: int | None = getattr(inner, "batch_size", None)
         self.languages = getattr(inner, "languages", None)
+        # The same embedding identity as the real one (the index checks it).
+        self.backend: str = getattr(inner, "backend", "torch")
         self._lock = threading.Lock()
         self.passages = 0
 

@@ -41,6 +41,8 @@ def process_env(home: Path, **extra: str) -> dict[str, str]:
         ENCLAVE_SECRET_KEY="e2e-secret-key",
         ENCLAVE_ADMIN_PASSWORD=ADMIN_PASSWORD,
         ENCLAVE_TORCH_THREADS="1",
+        # One export of the int8 embedding model for every server of the session.
+        ENCLAVE_MODELS_DIR=os.environ.get("ENCLAVE_MODELS_DIR", str(home / "models")),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
         PYTHONUNBUFFERED="1",

@@ -12,7 +12,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -81,6 +81,18 @@ class EnclaveSettings(BaseSettings):
         None, description="Local sentence-transformers model directory."
     )
     embedding_batch_size: int = 32
+    models_dir: Path | None = Field(
+        None,
+        description="Cache of exported embedding models (default home/models); processes "
+        "sharing it export once.",
+    )
+    # onnx-int8 by default: SciFact nDCG@10 within 0.005 of torch fp32 (issue 3's bar),
+    # about twice the CPU throughput; see ops/bench/results/embedding.md.
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "onnx-int8",
+        description="onnx-int8 (CPU, exported once into models_dir) or torch (fp32); "
+        "an index must be searched with the backend that built it.",
+    )
     torch_threads: int | None = Field(
         None, description="CPU threads for embedding; default leaves a core free."
     )
@@ -236,6 +248,13 @@ class EnclaveSettings(BaseSettings):
         return path
 
     @property
+    def models_dir_or_default(self) -> Path:
+        """Where exported embedding models are cached: models_dir, or home/models."""
+        if self.models_dir is not None:
+            return self.models_dir.expanduser().resolve()
+        return self.home_dir / "models"
+
+    @property
     def uploads_dir(self) -> Path:
         """Where uploaded originals are kept until their document is deleted."""
         path = self.home_dir / "uploads"
@@ -280,6 +299,8 @@ class EnclaveSettings(BaseSettings):
             model_dir=self.embedding_model_dir,
             batch_size=self.embedding_batch_size,
             threads=self.effective_torch_threads(),
+            backend=self.embedding_backend,
+            cache_dir=self.models_dir_or_default,
             languages=tuple(self.search_embedding_languages)
             if self.search_embedding_languages
             else None,

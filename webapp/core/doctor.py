@@ -62,7 +62,7 @@ def _vector_store() -> str:
 
 def _search_index() -> str:
     from webapp.knowledge.indexes import (
-        model_key,
+        configured_model,
         model_label,
         search_index_active,
         search_index_building,
@@ -79,7 +79,7 @@ def _search_index() -> str:
             f"({building.dimension} dims), "
             f"{building.documents_done}/{building.documents_total} documents"
         )
-    elif active.model_dir != model_key(get_settings().embedding_model_dir):
+    elif (active.model_dir, active.backend) != configured_model():
         line += (
             "; the configured model differs: the next 'enclave serve' rebuilds with it "
             "(or run 'enclave reindex --all --model DIR')"
@@ -88,6 +88,7 @@ def _search_index() -> str:
 
 
 def _embedding_model() -> str:
+    from retrieval import embedding_identity
     from webapp.core.engines import get_embedder
 
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def _embedding_model() -> str:
     vector = embedder.embed_query("health check")
     elapsed = (time.perf_counter() - started) * 1000
     return (
-        f"{embedder.model_name}: {len(vector)} dimensions, "
+        f"{embedding_identity(embedder)}: {len(vector)} dimensions, "
         f"loaded and encoded in {elapsed:.0f} ms (offline)"
     )
 

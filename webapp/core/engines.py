@@ -24,6 +24,7 @@ from retrieval import (
     QueryBatcher,
     Searcher,
     VectorStore,
+    embedding_identity,
     index_store_config,
     load_embedder,
     load_reranker,
@@ -48,10 +49,16 @@ class IndexEngines:
     embedder: Embedder
 
 
-def embedder_for(model_dir: str) -> Embedder:
-    """The embedding model in ``model_dir`` ('' = packaged), with the configured threads."""
+def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
+    """The embedding model in ``model_dir`` ('' = packaged) run by ``backend``.
+
+    ``backend`` None is the configured one; threads and batch size are the configured ones.
+    """
+    settings = get_settings()
     config = dataclasses.replace(
-        get_settings().embedding_config(), model_dir=Path(model_dir) if model_dir else None
+        settings.embedding_config(),
+        model_dir=Path(model_dir) if model_dir else None,
+        backend=backend or settings.embedding_backend,
     )
     return load_embedder(config)  # loaded once per config, then cached
 
@@ -66,19 +73,24 @@ def _active_row() -> tuple[Any, bool]:
     configured = model_key(get_settings().embedding_model_dir)
     embedder = embedder_for(configured)
     row = search_index_bootstrap(
-        model_dir=configured, model_name=embedder.model_name, dimension=embedder.dimension
+        model_dir=configured,
+        backend=getattr(embedder, "backend", "torch"),  # what really runs the model
+        model_name=embedder.model_name,
+        dimension=embedder.dimension,
     )
     return row, True
 
 
 def _engines(row: Any) -> IndexEngines:
-    embedder = embedder_for(row.model_dir)
+    embedder = embedder_for(row.model_dir, row.backend)
     with _lock:
         store = _stores.get(row.name)
         if store is None:
             config = index_store_config(get_settings().store_config(), row.name)
             logger.info("opening vector store kind=%s index=%s", config.kind, row.name)
-            store = open_store(config, dimension=embedder.dimension)
+            store = open_store(
+                config, dimension=embedder.dimension, embedding=embedding_identity(embedder)
+            )
             _stores[row.name] = store
     return IndexEngines(name=row.name, store=store, embedder=embedder)
 
@@ -130,7 +142,8 @@ def write_engines() -> list[IndexEngines]:
 def get_embedder() -> Embedder:
     """The embedding model of the active index (without opening its store)."""
     with _lock:
-        return embedder_for(_active_row()[0].model_dir)
+        row = _active_row()[0]
+        return embedder_for(row.model_dir, row.backend)
 
 
 def get_store() -> VectorStore:

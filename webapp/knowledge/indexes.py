@@ -37,7 +37,26 @@ def model_key(model_dir: Path | str | None) -> str:
 
 def model_label(index: SearchIndex) -> str:
     """The model of an index as an admin reads it."""
-    return index.model_dir or f"{index.model_name or 'all-MiniLM-L6-v2'} (packaged)"
+    model = index.model_dir or f"{index.model_name or 'all-MiniLM-L6-v2'} (packaged)"
+    return f"{model}, {index.backend}"
+
+
+def configured_backend(model_dir: str) -> str:
+    """The configured backend, or torch for a model onnx-int8 cannot run (see runnable_backend)."""
+    from retrieval import runnable_backend
+
+    backend = get_settings().embedding_backend
+    return runnable_backend(Path(model_dir) if model_dir else None, backend)
+
+
+def configured_model() -> tuple[str, str]:
+    """(model key, backend) the settings ask for: what a new index is built with."""
+    key = model_key(get_settings().embedding_model_dir)
+    return key, configured_backend(key)
+
+
+def _same_model(index: SearchIndex, model_dir: str, backend: str) -> bool:
+    return (index.model_dir, index.backend) == (model_dir, backend)
 
 
 def search_index_active() -> SearchIndex | None:
@@ -100,13 +119,20 @@ def _build_progress(index: SearchIndex) -> dict[str, Any]:
     }
 
 
-def search_index_bootstrap(*, model_dir: str, model_name: str, dimension: int) -> SearchIndex:
-    """Record the configured index as active when no index is recorded yet (first start)."""
+def search_index_bootstrap(
+    *, model_dir: str, model_name: str, dimension: int, backend: str | None = None
+) -> SearchIndex:
+    """Record the configured index as active when no index is recorded yet (first start).
+
+    ``backend`` None is the configured one.
+    """
+    backend = backend or configured_backend(model_dir)
     try:
         with transaction.atomic():
             return SearchIndex.objects.create(
                 name=get_settings().qdrant_collection,
                 model_dir=model_dir,
+                backend=backend,
                 model_name=model_name,
                 dimension=dimension,
                 state=SearchIndexState.ACTIVE,
@@ -120,22 +146,29 @@ def search_index_bootstrap(*, model_dir: str, model_name: str, dimension: int) -
 
 
 def search_index_build_start(
-    *, model_dir: str, model_name: str, dimension: int, actor: Any | None = None
+    *,
+    model_dir: str,
+    model_name: str,
+    dimension: int,
+    backend: str | None = None,
+    actor: Any | None = None,
 ) -> SearchIndex:
     """Start building a new index with another embedding model; searches keep the active one.
 
-    Returns the build already running for the same model; refuses a second model
-    while one builds, and the model the active index already has.
+    ``backend`` None is the configured one. Returns the build already running for
+    the same model; refuses a second model while one builds, and the model the
+    active index already has.
     """
+    backend = backend or configured_backend(model_dir)
     active = search_index_active()
-    if active is not None and active.model_dir == model_dir:
+    if active is not None and _same_model(active, model_dir, backend):
         raise ValidationError(
             f"The active index is already built with {model_label(active)}; "
             "'enclave reindex --all' re-indexes it in place."
         )
     building = search_index_building()
     if building is not None:
-        if building.model_dir == model_dir:
+        if _same_model(building, model_dir, backend):
             return building
         raise ValidationError(
             f"A rebuild with {model_label(building)} is in progress; wait for it to finish."
@@ -145,6 +178,7 @@ def search_index_build_start(
         index = SearchIndex.objects.create(
             name=f"{get_settings().qdrant_collection}_{uuid.uuid4().hex[:8]}",
             model_dir=model_dir,
+            backend=backend,
             model_name=model_name,
             dimension=dimension,
             state=SearchIndexState.BUILDING,
@@ -163,13 +197,17 @@ def search_index_build_start(
     return index
 
 
-def search_index_build_for_model(model_dir: str, *, actor: Any | None = None) -> SearchIndex:
+def search_index_build_for_model(
+    model_dir: str, *, backend: str | None = None, actor: Any | None = None
+) -> SearchIndex:
     """Load the model (it must load offline) and start building an index with it."""
     from webapp.core.engines import embedder_for
 
-    embedder = embedder_for(model_dir)
+    backend = backend or configured_backend(model_dir)
+    embedder = embedder_for(model_dir, backend)
     return search_index_build_start(
         model_dir=model_dir,
+        backend=backend,
         model_name=embedder.model_name,
         dimension=embedder.dimension,
         actor=actor,
@@ -183,14 +221,15 @@ def search_index_follow_settings() -> SearchIndex | None:
     """
     active = search_index_active()
     building = search_index_building()
-    configured = model_key(get_settings().embedding_model_dir)
+    configured, backend = configured_model()
     if building is not None:
         return building
-    if active is None or active.model_dir == configured:
+    if active is None or _same_model(active, configured, backend):
         return None
     logger.warning(
-        "configured embedding model %s differs from the active index's %s: rebuilding",
+        "configured embedding model %s (%s) differs from the active index's %s: rebuilding",
         configured or "(packaged)",
+        backend,
         model_label(active),
     )
-    return search_index_build_for_model(configured)
+    return search_index_build_for_model(configured, backend=backend)

@@ -175,10 +175,12 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         title=document.title,
         sha256=document.sha256,
     )
-    targets = write_engines()
     started = time.monotonic()
     on_progress = _report(document.id, document.version)
     try:
+        # Opening the indexes can fail too (server down, wrong embedding): the document
+        # must then be queued again or failed with the reason, never left mid-stage.
+        targets = write_engines()
         result, embedding_key = _index_everywhere(document, meta, targets, on_progress)
     except TRANSIENT_ERRORS as exc:
         Document.objects.filter(id=document.id, version=document.version).update(

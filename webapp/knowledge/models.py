@@ -152,6 +152,9 @@ class SearchIndex(models.Model):
     # Local sentence-transformers directory; empty = the packaged all-MiniLM-L6-v2.
     model_dir = models.CharField(max_length=1000, blank=True)
     model_name = models.CharField(max_length=200, blank=True)
+    # What runs the model ("torch", "onnx-int8"): its vectors differ, so it is part of
+    # the index's identity. Indexes recorded before backends existed were built by torch.
+    backend = models.CharField(max_length=20, default="torch")
     dimension = models.IntegerField(default=0)
     state = models.CharField(max_length=20, choices=SearchIndexState.choices, db_index=True)
     # Build progress: documents are built in id order; the cursor is the last id done.

@@ -14,7 +14,11 @@ from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings
 from webapp.core.engines import active_engines, building_engines, get_embedder
 from webapp.core.errors import ValidationError
-from webapp.knowledge.indexes import search_index_bootstrap, search_index_build_start
+from webapp.knowledge.indexes import (
+    search_index_bootstrap,
+    search_index_build_start,
+    search_index_follow_settings,
+)
 from webapp.knowledge.models import Document, SearchIndex, SearchIndexState
 from webapp.knowledge.rebuild import search_index_build_step
 from webapp.knowledge.services import document_delete, documents_reindex
@@ -146,3 +150,21 @@ def test_a_build_is_refused_for_the_active_model_and_while_another_model_builds(
     assert again.id == build.id
     assert build.name.startswith("enclave_chunks_")
     assert sorted(SearchIndex.objects.values_list("state", flat=True)) == ["active", "building"]
+
+
+@pytest.mark.django_db
+def test_a_backend_change_alone_builds_a_new_index():
+    # An installation indexed with torch, started with another backend configured.
+    assert get_settings().embedding_backend == "onnx-int8"
+    search_index_bootstrap(
+        model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
+    )
+
+    build = search_index_follow_settings()
+
+    assert build is not None and (build.model_dir, build.backend) == ("", "onnx-int8")
+    assert build.state == SearchIndexState.BUILDING
+    with pytest.raises(ValidationError, match="already built"):
+        search_index_build_start(
+            model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
+        )

@@ -33,8 +33,8 @@ def counting(monkeypatch) -> CountingEmbedder:
     counter = CountingEmbedder(engines.get_embedder())
     real = engines.embedder_for
 
-    def counted(model_dir: str):
-        embedder = real(model_dir)
+    def counted(model_dir: str, backend: str | None = None):
+        embedder = real(model_dir, backend)
         return counter if embedder is counter.inner else embedder
 
     monkeypatch.setattr(engines, "embedder_for", counted)

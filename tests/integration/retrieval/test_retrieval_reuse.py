@@ -17,6 +17,7 @@ from retrieval import (
     SparseConfig,
     SparseEncoder,
     VectorStore,
+    embedding_identity,
 )
 from retrieval.pipeline import embedding_key
 from tests.support.documents import make_handbook_pdf
@@ -144,7 +145,7 @@ def test_the_embedding_key_follows_model_chunking_prefix_and_bm25_settings(
 ) -> None:
     def key(chunking: ChunkingConfig = ChunkingConfig(), sparse: SparseConfig = SparseConfig()):  # noqa: B008
         return embedding_key(
-            model_name=embedder.model_name,
+            model_name=embedding_identity(embedder),
             dimension=embedder.dimension,
             chunking=chunking,
             sparse=sparse,

@@ -77,7 +77,7 @@ def test_card_shows_the_active_index_model_size_and_documents(
 
     html = client_as(admin_user).get("/console/").content.decode()
 
-    assert '<dd class="index-model">all-MiniLM-L6-v2 (packaged)</dd>' in html
+    assert '<dd class="index-model">all-MiniLM-L6-v2 (packaged), onnx-int8</dd>' in html
     assert '<dd class="index-dimension">384</dd>' in html
     assert '<dd class="index-documents">2</dd>' in html
     assert 'action="/console/reindex"' in html
@@ -91,7 +91,7 @@ def test_card_shows_a_running_build_with_its_progress(
     html = client_as(admin_user).get("/console/").content.decode()
 
     assert 'data-building="true"' in html
-    assert f'<strong class="build-model">{second_model_dir}</strong>' in html
+    assert f'<strong class="build-model">{second_model_dir}, torch</strong>' in html
     assert '<span class="build-dimension">128</span> dimensions' in html
     done = '<span class="build-done">1</span> of <span class="build-total">2</span> documents'
     assert done in html
@@ -112,13 +112,13 @@ def test_status_endpoint_reports_the_build_progress(
     assert body == {
         "active": {
             "name": "enclave_chunks",
-            "model": "all-MiniLM-L6-v2 (packaged)",
+            "model": "all-MiniLM-L6-v2 (packaged), onnx-int8",
             "dimension": 384,
             "documents": 2,
         },
         "building": {
             "name": building.name,
-            "model": str(second_model_dir),
+            "model": f"{second_model_dir}, torch",
             "dimension": 128,
             "documents_done": 1,
             "documents_total": 2,

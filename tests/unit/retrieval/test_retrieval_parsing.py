@@ -46,6 +46,53 @@ def test_pdf_text_per_page_with_one_based_page_numbers(
     ]
 
 
+REGIONS = [
+    ["Region", "Quarter", "Revenue (EUR)", "Head count"],
+    ["Lisbon office", "Q1 2026", "1,250,000", "42"],
+    ["Porto", "Q1 2026", "830,500", "17"],
+    ["São Paulo branch", "Q2 2026", "2,004,300", "103"],
+]
+
+
+def write_table_pdf(path: Path) -> Path:
+    """Page 1 prose; page 2 prose, a ruled table (reportlab GRID) and more prose."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    style = getSampleStyleSheet()["Normal"]
+    table = Table(REGIONS)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    SimpleDocTemplate(str(path), pagesize=A4).build(
+        [
+            Paragraph("Results by region follow on the next page.", style),
+            PageBreak(),
+            Paragraph("Quarterly results by region.", style),
+            table,
+            Paragraph("Figures are unaudited.", style),
+        ]
+    )
+    return path
+
+
+def test_pdf_table_comes_out_one_line_per_row_with_cells_in_order(tmp_path: Path) -> None:
+    sections = sections_of(write_table_pdf(tmp_path / "results.pdf"))
+
+    assert [(s.page, s.text) for s in sections] == [
+        (1, "Results by region follow on the next page."),
+        (
+            2,
+            "Quarterly results by region.\n"
+            "Region | Quarter | Revenue (EUR) | Head count\n"
+            "Lisbon office | Q1 2026 | 1,250,000 | 42\n"
+            "Porto | Q1 2026 | 830,500 | 17\n"
+            "São Paulo branch | Q2 2026 | 2,004,300 | 103\n"
+            "Figures are unaudited.",
+        ),
+    ]
+
+
 def test_pdf_random_bytes_is_not_a_pdf(tmp_path: Path) -> None:
     path = tmp_path / "junk.pdf"
     path.write_bytes(os.urandom(4096))

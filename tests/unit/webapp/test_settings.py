@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from webapp.config.settings import EnclaveSettings
 
@@ -18,6 +19,8 @@ def clean_env(monkeypatch, tmp_path):
         "LLM_ENDPOINTS",
         "SECRET_KEY",
         "CONFIG",
+        "EMBEDDING_BACKEND",
+        "MODELS_DIR",
     ):
         monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
     monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
@@ -35,6 +38,8 @@ def test_defaults_are_embedded(clean_env):
     assert settings.store_config().path == home / "qdrant-edge"
     assert settings.inference_config().endpoints == ()
     assert settings.debug is False
+    assert settings.embedding_config().backend == "onnx-int8"
+    assert settings.embedding_config().cache_dir == home / "models"
 
 
 def test_each_variable_switches_one_part(clean_env, monkeypatch):
@@ -48,6 +53,20 @@ def test_each_variable_switches_one_part(clean_env, monkeypatch):
     endpoints = settings.inference_config().endpoints
     assert [(e.model, e.weight) for e in endpoints] == [("llama-8b", 1), ("llama-8b", 2)]
     assert settings.database_url_or_default().startswith("sqlite:///")
+
+
+def test_embedding_backend_is_chosen_by_one_variable_with_a_shared_model_cache(
+    clean_env, monkeypatch
+):
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "torch")
+    assert EnclaveSettings().embedding_config().backend == "torch"
+
+    monkeypatch.setenv("ENCLAVE_MODELS_DIR", str(clean_env / "shared-models"))
+    assert EnclaveSettings().embedding_config().cache_dir == clean_env / "shared-models"
+
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-fp16")
+    with pytest.raises(ValidationError, match="embedding_backend"):
+        EnclaveSettings()
 
 
 def test_production_database_requires_a_secret_key(clean_env, monkeypatch):
