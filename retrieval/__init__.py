@@ -42,6 +42,7 @@ from retrieval.models import (
 )
 
 if TYPE_CHECKING:
+    from retrieval.batching import EmbeddingBatcher
     from retrieval.chunking import Chunker, index_text
     from retrieval.embedding import (
         Embedder,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 # Name -> module for names imported on first access.
 _LAZY = {
+    "EmbeddingBatcher": "retrieval.batching",
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
     "embedder_languages": "retrieval.embedding",
@@ -91,6 +93,7 @@ __all__ = [
     "DocumentMeta",
     "DocumentTooLargeError",
     "Embedder",
+    "EmbeddingBatcher",
     "EmbeddingConfig",
     "EmbeddingModelError",
     "EmptyDocumentError",

@@ -6,8 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf import PageObject
+from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 from pypdf.generic import ArrayObject, IndirectObject
 

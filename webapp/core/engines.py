@@ -13,6 +13,7 @@ from functools import cache
 from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
     Embedder,
+    EmbeddingBatcher,
     Indexer,
     Searcher,
     VectorStore,
@@ -53,12 +54,23 @@ def get_store() -> VectorStore:
         return _store()
 
 
+@cache
+def _batcher() -> EmbeddingBatcher:
+    return EmbeddingBatcher(get_embedder())
+
+
 def get_indexer() -> Indexer:
-    """An indexer over the process's store and embedder."""
+    """An indexer over the process's store and its shared embedding batcher.
+
+    Every worker thread's indexer feeds the one batcher, so the chunks of the
+    documents in flight are embedded in one length-sorted call.
+    """
     settings = get_settings()
+    with _lock:
+        batcher = _batcher()
     return Indexer(
         store=get_store(),
-        embedder=get_embedder(),
+        embedder=batcher,
         chunking=settings.chunking_config(),
         parsing=settings.parsing_config(),
     )
@@ -93,6 +105,7 @@ def close_engines() -> None:
             _store().close()
         _store.cache_clear()
         _embedder.cache_clear()
+        _batcher.cache_clear()
         if get_chat_router.cache_info().currsize:
             get_chat_router().close()
         get_chat_router.cache_clear()
