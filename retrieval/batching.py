@@ -37,13 +37,14 @@ class EmbeddingBatcher:
     """An Embedder that encodes the requests of concurrent callers together.
 
     A pooled encode starts when ``max_texts`` are waiting, when every document
-    in flight (see ``document``) has a request waiting, or ``linger_s`` after
-    the oldest request arrived. Each caller gets exactly its own vectors; if a
-    pooled call fails, each request is encoded alone so one bad request fails
-    alone.
+    in flight (see ``document``) has a request unanswered, or ``linger_s`` after
+    the oldest request arrived; it takes the oldest requests, up to about
+    ``max_texts`` texts (two of the Indexer's 256-chunk windows). Each caller
+    gets exactly its own vectors; if a pooled call fails, each request is
+    encoded alone so one bad request fails alone.
     """
 
-    def __init__(self, embedder: Embedder, *, max_texts: int = 256, linger_s: float = 0.05):
+    def __init__(self, embedder: Embedder, *, max_texts: int = 512, linger_s: float = 0.05):
         if max_texts <= 0:
             raise ValueError("max_texts must be positive")
         self._inner = embedder
@@ -57,6 +58,8 @@ class EmbeddingBatcher:
         self._changed = threading.Condition()
         self._pending: list[_Request] = []
         self._documents = 0
+        # Requests submitted and not answered yet (waiting or being encoded).
+        self._outstanding = 0
         self._thread: threading.Thread | None = None
         # Counters for logs and tests: encode calls made and texts they carried.
         self.encode_calls = 0
@@ -80,8 +83,10 @@ class EmbeddingBatcher:
         if not request.texts:
             request.future.set_result([])
             return request.future
+        request.future.add_done_callback(self._answered)
         with self._changed:
             self._pending.append(request)
+            self._outstanding += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="enclave-embedding-batcher", daemon=True
@@ -89,6 +94,10 @@ class EmbeddingBatcher:
                 self._thread.start()
             self._changed.notify_all()
         return request.future
+
+    def _answered(self, future: Future[list[list[float]]]) -> None:
+        with self._changed:
+            self._outstanding -= 1
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed passages for indexing, pooled with other threads' passages."""
@@ -104,7 +113,7 @@ class EmbeddingBatcher:
                 while not self._pending:
                     self._changed.wait()
                 self._wait_for_pool()
-                pool, self._pending = self._pending, []
+                pool = self._take_pool()
             self._encode(pool)
 
     def _wait_for_pool(self) -> None:
@@ -112,12 +121,23 @@ class EmbeddingBatcher:
         deadline = time.monotonic() + self._linger_s
         while True:
             waiting = sum(len(r.texts) for r in self._pending)
-            if waiting >= self.max_texts or len(self._pending) >= self._documents:
+            # Every document in flight is blocked on a request: nobody else is coming.
+            if waiting >= self.max_texts or self._outstanding >= self._documents:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             self._changed.wait(left)
+
+    def _take_pool(self) -> list[_Request]:
+        # Oldest first, up to max_texts (at least one request): a call stays short
+        # enough for the callers' progress, and nobody waits behind newer requests.
+        taken, count = 0, 0
+        while taken < len(self._pending) and (taken == 0 or count < self.max_texts):
+            count += len(self._pending[taken].texts)
+            taken += 1
+        pool, self._pending = self._pending[:taken], self._pending[taken:]
+        return pool
 
     def _encode(self, pool: list[_Request]) -> None:
         texts = [text for request in pool for text in request.texts]

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ DEFAULT_BATCH_SIZE = 32
 # sorts one call's texts by length, so a wider window pads less (32 -> 256 cut the
 # padded tokens of the benchmark corpus from 1.26x to 1.12x of a corpus-wide sort).
 WINDOW_BATCHES = 8
+# Seconds between repeated progress reports while a window waits for its vectors
+# (the worker's heartbeat; stalled_after_s is minutes).
+HEARTBEAT_S = 30.0
 
 
 def _ignore_progress(progress: Progress) -> None:
@@ -152,7 +156,7 @@ class Indexer:
         run: _Run,
     ) -> None:
         run.before_first_window()
-        dense = vectors.result()
+        dense = self._wait(vectors, run)
         languages = [self._sparse.detect_language(chunk.text) for chunk in batch]
         points = [
             IndexedChunk(
@@ -168,7 +172,17 @@ class Indexer:
         self._store.upsert(points)
         run.kept.update(point.point_id for point in points)
         run.done += len(batch)
-        run.on_progress(Progress(stage="embedding", done=run.done, total=run.windows.total))
+        run.report(Progress(stage="embedding", done=run.done, total=run.windows.total))
+
+    @staticmethod
+    def _wait(vectors: Future[list[list[float]]], run: _Run) -> list[list[float]]:
+        # Other documents' chunks may be encoded first: repeat the last progress
+        # now and then, so the caller's heartbeat shows this document is alive.
+        while True:
+            try:
+                return vectors.result(timeout=HEARTBEAT_S)
+            except FutureTimeoutError:
+                run.report(run.last)
 
 
 class _Windows:
@@ -204,14 +218,19 @@ class _Run:
     windows: _Windows
     done: int = 0
     kept: set[str] = field(default_factory=set)
+    last: Progress = Progress(stage="parsing", done=1, total=1)
+
+    def report(self, progress: Progress) -> None:
+        self.last = progress
+        self.on_progress(progress)
 
     def before_first_window(self) -> None:
         if self.done:
             return
         total = self.windows.total
         if total:
-            self.on_progress(Progress(stage="chunking", done=total, total=total))
-        self.on_progress(Progress(stage="embedding", done=0, total=total))
+            self.report(Progress(stage="chunking", done=total, total=total))
+        self.report(Progress(stage="embedding", done=0, total=total))
 
 
 class _Deferred(Future[list[list[float]]]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
@@ -100,3 +101,21 @@ def test_a_document_is_read_lazily_two_windows_at_most(
         ("indexing", 0, 7, 7),
         ("indexing", 7, 7, 7),
     ]
+
+
+def test_one_call_takes_the_oldest_requests_up_to_max_texts(embedder: Embedder) -> None:
+    batcher = EmbeddingBatcher(embedder, max_texts=2, linger_s=600)
+    documents = [ExitStack() for _ in range(3)]
+    for document in documents:
+        document.enter_context(batcher.document())
+    futures = [batcher.submit([text]) for text in (LEAVE, PARKING, BADGES)]
+    first = [future.result(timeout=300)[0] for future in futures[:2]]
+    assert not futures[2].done()  # the third document is still in flight and may add more
+    for document in documents[:2]:
+        document.close()  # two documents finished: only the waiting one is left
+    last = futures[2].result(timeout=300)[0]
+    documents[2].close()
+
+    assert (batcher.encode_calls, batcher.encoded_texts) == (2, 3)
+    alone = embedder.embed_documents([LEAVE, PARKING, BADGES])
+    np.testing.assert_allclose([*first, last], alone, atol=1e-5)
