@@ -50,9 +50,11 @@ def handbook_pages(eval_root: Path) -> list[Path]:
     return sorted((eval_root / HANDBOOK_PAGES).rglob("*.md"))
 
 
-def default_documents(eval_root: Path, *, markdown_pages: int) -> list[Path]:
+def default_documents(
+    eval_root: Path, *, markdown_pages: int, agency_reports: int = 7
+) -> list[Path]:
     """The mixed default set: 7 agency PDFs, 3 NTSB PDFs, a DOCX, an HTML, handbook pages."""
-    paths = sorted((eval_root / AGENCY_REPORTS).glob("*.pdf"))
+    paths = sorted((eval_root / AGENCY_REPORTS).glob("*.pdf"))[:agency_reports]
     paths += sorted((eval_root / NTSB_REPORTS).glob("*.pdf"))[:3]
     paths += [eval_root / UNSTRUCTURED / "handbook-1p.docx"]
     paths += [eval_root / UNSTRUCTURED / "example-10k-1p.html"]

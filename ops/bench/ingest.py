@@ -53,6 +53,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--docs", nargs="+", type=Path, help="folders to ingest instead")
     parser.add_argument("--eval-root", type=Path, default=DEFAULT_EVAL_ROOT)
     parser.add_argument("--markdown-pages", type=int, default=20)
+    parser.add_argument("--agency-reports", type=int, default=7, help="how many of the 7 PDFs")
     parser.add_argument("--limit", type=int, help="ingest at most N documents")
     parser.add_argument(
         "--threads",
@@ -74,7 +75,9 @@ def _select(args: argparse.Namespace) -> list[Path]:
     if args.docs:
         paths = documents_in(args.docs)
     else:
-        paths = default_documents(args.eval_root, markdown_pages=args.markdown_pages)
+        paths = default_documents(
+            args.eval_root, markdown_pages=args.markdown_pages, agency_reports=args.agency_reports
+        )
     return paths[: args.limit] if args.limit else paths
 
 
