@@ -114,7 +114,7 @@ class Indexer:
         large document is never materialised whole. The total is reported as 0
         (unknown) until the last section has been read.
         """
-        windows = _Windows(self._chunker.chunk(sections), self._batch_size)
+        windows = _Windows(self._chunker.chunk(sections), self._batch_size, turn=self._turn)
         run = _Run(meta=meta, on_progress=on_progress, windows=windows)
         in_flight: deque[tuple[list[Chunk], list[str], Future[list[list[float]]]]] = deque()
         for window in windows:
@@ -135,6 +135,11 @@ class Indexer:
         """Remove every chunk of a document from the store."""
         self._store.delete_document(document_id)
         logger.info("deleted document_id=%s", document_id)
+
+    def _turn(self) -> AbstractContextManager[object]:
+        if isinstance(self._embedder, EmbeddingBatcher):
+            return self._embedder.turn()
+        return nullcontext()
 
     def _in_flight(self) -> AbstractContextManager[None]:
         if isinstance(self._embedder, EmbeddingBatcher):
@@ -157,6 +162,14 @@ class Indexer:
     ) -> None:
         run.before_first_window()
         dense = self._wait(vectors, run)
+        with self._turn():
+            self._upsert(batch, texts, dense, run)
+        run.done += len(batch)
+        run.report(Progress(stage="embedding", done=run.done, total=run.windows.total))
+
+    def _upsert(
+        self, batch: list[Chunk], texts: list[str], dense: list[list[float]], run: _Run
+    ) -> None:
         languages = [self._sparse.detect_language(chunk.text) for chunk in batch]
         points = [
             IndexedChunk(
@@ -171,8 +184,6 @@ class Indexer:
         ]
         self._store.upsert(points)
         run.kept.update(point.point_id for point in points)
-        run.done += len(batch)
-        run.report(Progress(stage="embedding", done=run.done, total=run.windows.total))
 
     @staticmethod
     def _wait(vectors: Future[list[list[float]]], run: _Run) -> list[list[float]]:
@@ -188,9 +199,16 @@ class Indexer:
 class _Windows:
     """Consecutive lists of up to ``size`` chunks; knows the total once the chunks run out."""
 
-    def __init__(self, chunks: Iterator[Chunk], size: int) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[Chunk],
+        size: int,
+        *,
+        turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self._chunks = chunks
         self._size = size
+        self._turn = turn
         self.count = 0
         self.exhausted = False
 
@@ -201,7 +219,8 @@ class _Windows:
 
     def __iter__(self) -> Iterator[list[Chunk]]:
         while not self.exhausted:
-            window = list(itertools.islice(self._chunks, self._size))
+            with self._turn():  # parsing and chunking happen here, lazily
+                window = list(itertools.islice(self._chunks, self._size))
             if len(window) < self._size:
                 self.exhausted = True
             if window:

@@ -53,6 +53,8 @@ def _pages(path: Path) -> int | None:
     if suffix == ".docx":
         # Word's own count, saved in docProps/app.xml (python-docx cannot paginate).
         with zipfile.ZipFile(path) as archive:
+            if "docProps/app.xml" not in archive.namelist():
+                return None
             app = archive.read("docProps/app.xml").decode("utf-8", "replace")
         match = re.search(r"<Pages>(\d+)</Pages>", app)
         return int(match.group(1)) if match else None

@@ -36,13 +36,14 @@ class WorkerRun:
     batcher_texts: int
 
 
-def configure(home: Path, *, threads: int, concurrency: int | None) -> None:
+def configure(home: Path, *, threads: int, concurrency: int | None, overlap: bool) -> None:
     """Point this process's Enclave at a scratch home with these thread counts."""
     os.environ.update(
         ENCLAVE_HOME=str(home),
         ENCLAVE_TORCH_THREADS=str(threads),
         ENCLAVE_SECRET_KEY="bench-secret-key-not-for-production",
         ENCLAVE_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:10]}",
+        ENCLAVE_INGEST_OVERLAP="1" if overlap else "0",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )

@@ -88,6 +88,11 @@ class EnclaveSettings(BaseSettings):
         None, description="Local sentence-transformers model directory."
     )
     embedding_batch_size: int = 32
+    ingest_overlap: bool = Field(
+        False,
+        description="Parse documents while chunks are embedded; helps only with a spare core "
+        "(on a busy CPU the parsing threads slow the encoder down).",
+    )
     torch_threads: int | None = Field(
         None, description="CPU threads for embedding; default leaves a core free."
     )

@@ -56,7 +56,7 @@ def get_store() -> VectorStore:
 
 @cache
 def _batcher() -> EmbeddingBatcher:
-    return EmbeddingBatcher(get_embedder())
+    return EmbeddingBatcher(get_embedder(), overlap=get_settings().ingest_overlap)
 
 
 def get_indexer() -> Indexer:
