@@ -43,7 +43,7 @@ def configure(home: Path, *, threads: int, concurrency: int | None, overlap: boo
         ENCLAVE_TORCH_THREADS=str(threads),
         ENCLAVE_SECRET_KEY="bench-secret-key-not-for-production",
         ENCLAVE_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:10]}",
-        ENCLAVE_INGEST_OVERLAP="1" if overlap else "0",
+        ENCLAVE_INGEST_OVERLAP="true" if overlap else "false",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )

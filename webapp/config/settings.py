@@ -89,9 +89,9 @@ class EnclaveSettings(BaseSettings):
     )
     embedding_batch_size: int = 32
     ingest_overlap: bool = Field(
-        False,
-        description="Parse documents while chunks are embedded; helps only with a spare core "
-        "(on a busy CPU the parsing threads slow the encoder down).",
+        True,
+        description="Parse documents while chunks are embedded, on the core torch leaves free; "
+        "turn off when other work keeps every core busy (parsing threads then slow the encoder).",
     )
     torch_threads: int | None = Field(
         None, description="CPU threads for embedding; default leaves a core free."

@@ -74,11 +74,13 @@ def _sections(consumed: list[int], count: int) -> Iterator[Section]:
         yield Section(text=f"Page {number}. {LEAVE}", page=number, heading="")
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["embedder", "batcher"])
+@pytest.mark.parametrize(
+    "overlap", [None, True, False], ids=["embedder", "batcher", "batcher-taking-turns"]
+)
 def test_a_document_is_read_lazily_two_windows_at_most(
-    store: VectorStore, embedder: Embedder, sparse_encoder: SparseEncoder, shared: bool
+    store: VectorStore, embedder: Embedder, sparse_encoder: SparseEncoder, overlap: bool | None
 ) -> None:
-    encoder = EmbeddingBatcher(embedder) if shared else embedder
+    encoder = embedder if overlap is None else EmbeddingBatcher(embedder, overlap=overlap)
     indexer = Indexer(store=store, embedder=encoder, sparse=sparse_encoder, batch_size=2)
     consumed: list[int] = []
     seen: list[tuple[str, int, int, int]] = []
