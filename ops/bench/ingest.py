@@ -68,7 +68,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-langchain", action="store_true")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-only", action="store_true", help="only the large-document RSS")
-    parser.add_argument("--overlap", action="store_true", help="ENCLAVE_INGEST_OVERLAP=1 for (a)")
+    parser.add_argument(
+        "--no-overlap", action="store_true", help="ENCLAVE_INGEST_OVERLAP=false for (a)"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "ops/bench/results/ingest.md")
     return parser.parse_args(argv)
 
@@ -172,6 +174,7 @@ def _throughput_table(passes: Sequence[Pass]) -> str:
 def _worker_table(run: WorkerRun, args: argparse.Namespace, corpus_chunks: int) -> str:
     rows = [
         ["embedded worker threads", str(run.concurrency)],
+        ["parsing overlaps embedding (ENCLAVE_INGEST_OVERLAP)", str(not args.no_overlap).lower()],
         ["torch intra-op threads (every pass)", str(args.threads)],
         ["embedding batch size (every pass)", str(args.batch_size)],
         [
@@ -291,7 +294,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     paths = _select(args)
     with tempfile.TemporaryDirectory(prefix="enclave-bench-ingest-") as home:
         configure(
-            Path(home), threads=args.threads, concurrency=args.concurrency, overlap=args.overlap
+            Path(home),
+            threads=args.threads,
+            concurrency=args.concurrency,
+            overlap=not args.no_overlap,
         )
         warm = ["warm-up passage"] * args.batch_size
         run = run_worker_path(paths, warm_up=warm)
