@@ -74,7 +74,9 @@ def _child(path: Path, threads: int) -> dict[str, object]:
     )
 
     embedder = load_embedder(EmbeddingConfig(threads=threads))
-    embedder.embed_documents(["warm-up"] * 32)
+    # A full batch of full-length texts: torch's allocator keeps the activation
+    # memory of the largest batch it has run, a fixed cost, not the document's.
+    embedder.embed_documents(["warm-up words " * 200] * 32)
     # Load the language detector's models now: a fixed cost, not the document's.
     sparse = SparseEncoder()
     sparse.encode_document("warm-up", language=sparse.detect_language("warm-up text"))
