@@ -42,7 +42,7 @@ from retrieval.models import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.batching import QueryBatcher
+    from retrieval.batching import EmbeddingBatcher, QueryBatcher
     from retrieval.chunking import Chunker, index_text
     from retrieval.embedding import (
         Embedder,
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 
 # Name -> module for names imported on first access.
 _LAZY = {
+    "EmbeddingBatcher": "retrieval.batching",
     "QueryBatcher": "retrieval.batching",
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
@@ -104,6 +105,7 @@ __all__ = [
     "DocumentMeta",
     "DocumentTooLargeError",
     "Embedder",
+    "EmbeddingBatcher",
     "EmbeddingConfig",
     "EmbeddingModelError",
     "EmptyDocumentError",

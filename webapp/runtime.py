@@ -148,7 +148,7 @@ class EmbeddedRuntime:
         from worker.embedded import EmbeddedWorker
 
         settings = get_settings()
-        self.worker = EmbeddedWorker(app, concurrency=settings.worker_concurrency)
+        self.worker = EmbeddedWorker(app, concurrency=settings.embedded_worker_threads())
         self.reconciler = Reconciler(
             interval_s=settings.reconcile_interval_s, stalled_after_s=settings.stalled_after_s
         )

@@ -69,7 +69,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_concurrency=settings.worker_concurrency,
+        worker_concurrency=settings.worker_concurrency or 1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         task_default_queue=settings.queue_name,

