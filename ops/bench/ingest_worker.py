@@ -36,10 +36,18 @@ class WorkerRun:
     batcher_texts: int
 
 
-def configure(home: Path, *, threads: int, concurrency: int | None, overlap: bool) -> None:
-    """Point this process's Enclave at a scratch home with these thread counts."""
+def configure(
+    home: Path,
+    *,
+    threads: int,
+    concurrency: int | None,
+    overlap: bool,
+    backend: str = "onnx-int8",
+) -> None:
+    """Point this process's Enclave at a scratch home with these thread counts and backend."""
     os.environ.update(
         ENCLAVE_HOME=str(home),
+        ENCLAVE_EMBEDDING_BACKEND=backend,
         ENCLAVE_TORCH_THREADS=str(threads),
         ENCLAVE_SECRET_KEY="bench-secret-key-not-for-production",
         ENCLAVE_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:10]}",
