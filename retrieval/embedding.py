@@ -45,22 +45,11 @@ class Embedder(Protocol):
         ...
 
 
-class SentenceTransformerEmbedder:
-    """Embedder backed by a local sentence-transformers model directory."""
+class ArrayEmbedder:
+    """The Embedder methods on top of ``_encode`` (texts -> normalised 2-D array)."""
 
-    backend = "torch"
-
-    def __init__(self, config: EmbeddingConfig) -> None:
-        model_dir = config.model_dir or _packaged_model_dir()
-        self._config = config
-        self.batch_size = config.batch_size
-        self._model = _load_model(model_dir, config)
-        self.model_name = _model_name(config)
-        self.tokenizer: Any = self._model.tokenizer
-        self.dimension: int = _dimension(self._model)
-        self.languages: frozenset[str] = frozenset(
-            config.languages or _guess_languages(self.model_name)
-        )
+    def _encode(self, texts: list[str]) -> Any:
+        raise NotImplementedError
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed passages for indexing, ``batch_size`` at a time."""
@@ -76,10 +65,25 @@ class SentenceTransformerEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed several search queries in one call (see retrieval.batching)."""
-        if not texts:
-            return []
-        vectors: list[list[float]] = self._encode(list(texts)).tolist()
-        return vectors
+        return self.embed_documents(texts)
+
+
+class SentenceTransformerEmbedder(ArrayEmbedder):
+    """Embedder backed by a local sentence-transformers model directory."""
+
+    backend = "torch"
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        model_dir = config.model_dir or _packaged_model_dir()
+        self._config = config
+        self.batch_size = config.batch_size
+        self._model = _load_model(model_dir, config)
+        self.model_name = _model_name(config)
+        self.tokenizer: Any = self._model.tokenizer
+        self.dimension: int = _dimension(self._model)
+        self.languages: frozenset[str] = frozenset(
+            config.languages or _guess_languages(self.model_name)
+        )
 
     def _encode(self, texts: list[str]) -> Any:
         try:

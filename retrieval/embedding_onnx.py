@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.config import EmbeddingConfig
+from retrieval.embedding import ArrayEmbedder
 from retrieval.errors import EmbeddingModelError
 
 __all__ = ["BACKEND", "OnnxInt8Embedder", "ensure_onnx_int8_model", "onnx_int8_dir"]
@@ -196,7 +197,7 @@ def _token_embeddings_module(encoder: Any) -> Any:
     return TokenEmbeddings()
 
 
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(ArrayEmbedder):
     """Embedder running the int8 export of a sentence-transformers model with onnxruntime."""
 
     backend = BACKEND
@@ -242,18 +243,6 @@ class OnnxInt8Embedder:
         self._session = _load_session(exported / MODEL_FILE, config.threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension: int = int(self._encode(["dimension probe"]).shape[1])
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed passages for indexing, ``batch_size`` at a time."""
-        if not texts:
-            return []
-        vectors: list[list[float]] = self._encode(list(texts)).tolist()
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one search query."""
-        vector: list[float] = self._encode([text])[0].tolist()
-        return vector
 
     def _encode(self, texts: list[str]) -> Any:
         import numpy as np

@@ -208,42 +208,34 @@ class EdgeStore:
 
     def point_ids(self, *, document_id: int) -> set[str]:
         """Return the ids of one document's points."""
-        selector = qe.Filter(must=[_match("document_id", document_id)])
-        ids: set[str] = set()
-        offset: Any = None
-        while True:
-            request = qe.ScrollRequest(
-                offset=offset,
-                limit=SCROLL_PAGE,
-                filter=selector,
-                with_payload=False,
-                with_vector=False,
-            )
-            records, offset = self._call("scroll", partial(self._shard.scroll, request))
-            ids.update(str(record.id) for record in records)
-            if offset is None:
-                return ids
+        pages = self._scroll(document_id, SCROLL_PAGE, with_data=False)
+        return {str(record.id) for page in pages for record in page}
 
     def document_points(
         self, document_id: int, *, batch_size: int = SCROLL_PAGE
     ) -> Iterator[list[IndexedChunk]]:
         """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
+        for page in self._scroll(document_id, batch_size, with_data=True):
+            yield [
+                indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
+                for r in page
+            ]
+
+    def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
+        """One document's records, a page at a time (payload and vectors when ``with_data``)."""
         selector = qe.Filter(must=[_match("document_id", document_id)])
         offset: Any = None
         while True:
             request = qe.ScrollRequest(
                 offset=offset,
-                limit=batch_size,
+                limit=limit,
                 filter=selector,
-                with_payload=True,
-                with_vector=True,
+                with_payload=with_data,
+                with_vector=with_data,
             )
             records, offset = self._call("scroll", partial(self._shard.scroll, request))
             if records:
-                yield [
-                    indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
-                    for r in records
-                ]
+                yield records
             if offset is None:
                 return
 

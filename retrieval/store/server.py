@@ -249,30 +249,21 @@ class ServerStore:
 
     def point_ids(self, *, document_id: int) -> set[str]:
         """Return the ids of one document's points."""
-        selector = models.Filter(must=[_match("document_id", document_id)])
-        ids: set[str] = set()
-        offset: Any = None
-        while True:
-            records, offset = self._call(
-                "scroll",
-                partial(
-                    self._client.scroll,
-                    self._collection,
-                    scroll_filter=selector,
-                    limit=SCROLL_PAGE,
-                    offset=offset,
-                    with_payload=False,
-                    with_vectors=False,
-                ),
-            )
-            ids.update(str(record.id) for record in records)
-            if offset is None:
-                return ids
+        pages = self._scroll(document_id, SCROLL_PAGE, with_data=False)
+        return {str(record.id) for page in pages for record in page}
 
     def document_points(
         self, document_id: int, *, batch_size: int = SCROLL_PAGE
     ) -> Iterator[list[IndexedChunk]]:
         """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
+        for page in self._scroll(document_id, batch_size, with_data=True):
+            yield [
+                indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
+                for r in page
+            ]
+
+    def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
+        """One document's records, a page at a time (payload and vectors when ``with_data``)."""
         selector = models.Filter(must=[_match("document_id", document_id)])
         offset: Any = None
         while True:
@@ -282,17 +273,14 @@ class ServerStore:
                     self._client.scroll,
                     self._collection,
                     scroll_filter=selector,
-                    limit=batch_size,
+                    limit=limit,
                     offset=offset,
-                    with_payload=True,
-                    with_vectors=True,
+                    with_payload=with_data,
+                    with_vectors=with_data,
                 ),
             )
             if records:
-                yield [
-                    indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
-                    for r in records
-                ]
+                yield records
             if offset is None:
                 return
 
