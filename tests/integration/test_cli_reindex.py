@@ -52,9 +52,11 @@ def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
 ):
     home = tmp_path_factory.mktemp("model-change-home")
     handbook = make_handbook_pdf(tmp_path / "handbook.pdf")
-    ingested = run_cli(["ingest", str(handbook), "--collection", "HR"], process_env(home))
+    first = process_env(home)
+    ingested = run_cli(["ingest", str(handbook), "--collection", "HR"], first)
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
-    env = process_env(home, ENCLAVE_EMBEDDING_MODEL_DIR=str(second_model_dir))
+    # The same home and database (stage 2 gives every process_env a fresh PostgreSQL one).
+    env = {**first, "ENCLAVE_EMBEDDING_MODEL_DIR": str(second_model_dir)}
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     lines = []
