@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from tests.support.embedding import CountingEmbedder
+from webapp.core import engines
 from webapp.knowledge.models import Collection, Document
 from webapp.knowledge.services import collection_create, document_create
 
@@ -48,3 +50,17 @@ def upload(admin: User) -> Callable[[Collection, Path], Document]:
         return document
 
     return send
+
+
+@pytest.fixture
+def counting(monkeypatch) -> CountingEmbedder:
+    """The real embedder, counted, as the worker's indexer gets it."""
+    counter = CountingEmbedder(engines.get_embedder())
+    real = engines.embedder_for
+
+    def counted(model_dir: str, backend: str | None = None):
+        embedder = real(model_dir, backend)
+        return counter if embedder is counter.inner else embedder
+
+    monkeypatch.setattr(engines, "embedder_for", counted)
+    return counter

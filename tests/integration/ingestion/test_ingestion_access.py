@@ -11,7 +11,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from tests.support.documents import LEAVE_SENTENCE, make_handbook_pdf, wait_for_groups_applied
-from tests.support.embedding import CountingEmbedder
 from webapp.chat.services import search_passages
 from webapp.core import engines
 from webapp.core.errors import NotFoundError
@@ -54,14 +53,12 @@ def _finds(user, collection) -> bool:
 
 
 def test_group_change_reaches_the_points_through_the_worker_without_embedding(
-    indexed, admin, reader, engineer, monkeypatch
+    indexed, admin, reader, engineer, counting
 ):
     collection, document = indexed
     eng = engineer.groups.get()
     readers = Group.objects.get(name="readers")
     ids_before = engines.get_store().point_ids(document_id=document.id)
-    counting = CountingEmbedder(engines.get_embedder())
-    monkeypatch.setattr(engines, "get_embedder", lambda: counting)
     assert _finds(reader, collection) and not _finds(engineer, collection)
 
     with transaction.atomic():

@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE, make_handbook_pdf
-from tests.support.embedding import CountingEmbedder
 from webapp.chat.services import search_passages
 from webapp.config.settings import reset_settings_cache
 from webapp.core import engines
@@ -25,20 +24,6 @@ SHARED = (
 )
 DRILLS = "The assembly point for the drill is the car park behind building B."
 ONBOARDING = "New staff collect their laptop and their access card from IT on their first day."
-
-
-@pytest.fixture
-def counting(monkeypatch) -> CountingEmbedder:
-    """The real embedder, counted, as the worker's indexer gets it."""
-    counter = CountingEmbedder(engines.get_embedder())
-    real = engines.embedder_for
-
-    def counted(model_dir: str, backend: str | None = None):
-        embedder = real(model_dir, backend)
-        return counter if embedder is counter.inner else embedder
-
-    monkeypatch.setattr(engines, "embedder_for", counted)
-    return counter
 
 
 @pytest.fixture
