@@ -169,6 +169,29 @@ def passage_from_payload(
     )
 
 
+class DocumentScroll:
+    """Reading one document's points back, on top of an adapter's ``_scroll``."""
+
+    def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
+        """The document's records a page at a time (payload and vectors when ``with_data``)."""
+        raise NotImplementedError
+
+    def point_ids(self, *, document_id: int) -> set[str]:
+        """Return the ids of one document's points."""
+        pages = self._scroll(document_id, SCROLL_PAGE, with_data=False)
+        return {str(record.id) for page in pages for record in page}
+
+    def document_points(
+        self, document_id: int, *, batch_size: int = SCROLL_PAGE
+    ) -> Iterator[list[IndexedChunk]]:
+        """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
+        for page in self._scroll(document_id, batch_size, with_data=True):
+            yield [
+                indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
+                for r in page
+            ]
+
+
 @runtime_checkable
 class VectorStore(Protocol):
     """Chunk storage with hybrid, permission-filtered search.

@@ -17,13 +17,11 @@ from retrieval.store.base import (
     DENSE_VECTOR,
     EMBEDDING_FIELD,
     INDEXED_FIELDS,
-    SCROLL_PAGE,
     SPARSE_VECTOR,
+    DocumentScroll,
     IndexedChunk,
     arm_ranks,
     check_embedding,
-    indexed_chunk_from_record,
-    named_vectors,
     passage_from_payload,
     payload_for,
 )
@@ -35,7 +33,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ServerStore:
+class ServerStore(DocumentScroll):
     """VectorStore on one Qdrant collection; ``url`` for a server, ``path`` for local mode."""
 
     def __init__(
@@ -246,21 +244,6 @@ class ServerStore:
             "count", lambda: self._client.count(self._collection, count_filter=selector, exact=True)
         )
         return result.count
-
-    def point_ids(self, *, document_id: int) -> set[str]:
-        """Return the ids of one document's points."""
-        pages = self._scroll(document_id, SCROLL_PAGE, with_data=False)
-        return {str(record.id) for page in pages for record in page}
-
-    def document_points(
-        self, document_id: int, *, batch_size: int = SCROLL_PAGE
-    ) -> Iterator[list[IndexedChunk]]:
-        """Yield one document's points with vectors and payload, ``batch_size`` at a time."""
-        for page in self._scroll(document_id, batch_size, with_data=True):
-            yield [
-                indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
-                for r in page
-            ]
 
     def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
         """One document's records, a page at a time (payload and vectors when ``with_data``)."""
