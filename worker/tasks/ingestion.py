@@ -6,18 +6,10 @@ from retrieval.errors import EmbeddingModelError, IndexUnavailableError
 from webapp.knowledge.ingestion import document_ingest
 from worker.celery_app import app
 from worker.contracts import INGEST_DOCUMENT
+from worker.tasks.options import retrying
 
 
-@app.task(
-    name=INGEST_DOCUMENT,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(IndexUnavailableError, EmbeddingModelError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-)
+@app.task(name=INGEST_DOCUMENT, **retrying(IndexUnavailableError, EmbeddingModelError))
 def ingest_document(document_id: int) -> None:
     """Parse, chunk, embed and index one document."""
     document_ingest(document_id=document_id)
