@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from webapp.web.sse import sse_stream
+from webapp.web.sse import event_batches, sse_data, sse_stream
 
 __all__ = ["OPENAI_CHUNK_EVENT", "event_stream_response", "openai_stream_response"]
 
@@ -28,17 +27,19 @@ def event_stream_response(events: Iterator[dict[str, Any]]) -> StreamingHttpResp
 
 
 async def _openai_sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
-    # OpenAI streams carry no event names: drop the bridge's "event:" line. Its own
-    # failure event (the generator raised) becomes OpenAI's {"error": {...}} chunk.
-    async for text in sse_stream(chunks):
-        name, _, data = text.partition("\n")
-        if name == f"event: {OPENAI_CHUNK_EVENT}":
-            yield data
-        else:
-            failure = json.loads(data.removeprefix("data: "))
-            error = {"message": failure.get("message", ""), "type": "enclave_error", **failure}
-            yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
-            return
+    # OpenAI streams carry no event names: only the chunks' data lines. The bridge's
+    # own failure event (the generator raised) becomes OpenAI's {"error": {...}} chunk.
+    async for batch in event_batches(chunks):
+        lines = []
+        for event in batch:
+            if event["event"] != OPENAI_CHUNK_EVENT:
+                failure = {k: v for k, v in event.items() if k != "event"}
+                error = {"message": failure.get("message", ""), "type": "enclave_error", **failure}
+                lines.append(sse_data({"error": error}))
+                yield "".join(lines)
+                return
+            lines.append(sse_data(event))
+        yield "".join(lines)
     yield "data: [DONE]\n\n"
 
 

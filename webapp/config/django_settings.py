@@ -71,6 +71,9 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(ENCLAVE.database_url_or_default(), conn_max_age=0)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Django's backend, with the process's writers queueing on a lock instead of
+    # SQLite's sleeping busy handler (webapp/core/sqlite/base.py says why).
+    DATABASES["default"]["ENGINE"] = "webapp.core.sqlite"
     # A SQLite connection is a file handle: keep each thread's open instead of paying
     # a connect (and its PRAGMAs) at every answer step; PostgreSQL keeps closing.
     DATABASES["default"]["CONN_MAX_AGE"] = None

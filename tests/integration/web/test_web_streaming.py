@@ -12,10 +12,12 @@ from webapp.web.sse import sse_stream
 
 
 def _collect(events: Iterator[dict]) -> list[str]:
-    async def run() -> list[str]:
-        return [chunk async for chunk in sse_stream(events)]
+    """The SSE blocks the client receives (a burst of events arrives as one write)."""
 
-    return asyncio.run(run())
+    async def run() -> str:
+        return "".join([chunk async for chunk in sse_stream(events)])
+
+    return [block + "\n\n" for block in asyncio.run(run()).split("\n\n") if block]
 
 
 def test_each_event_becomes_an_sse_block_with_json_data():
