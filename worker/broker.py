@@ -1,8 +1,10 @@
 """The embedded broker: kombu's SQLAlchemy transport on a SQLite file, tuned.
 
-Two changes to the stock transport (see ARCHITECTURE.md, verified here):
-a consumed message is deleted instead of being hidden forever, and the
-polling interval is short so a queued document starts at once.
+Three changes to the stock transport (see ARCHITECTURE.md, verified here):
+a consumed message is deleted instead of being hidden forever, the polling
+interval is short so a queued document starts at once, and a poll of an empty
+queue is one plain SELECT (no ORM queries, no write lock), since nearly every
+poll finds nothing.
 Redelivery after a crash is not the broker's job: the Document row is the
 source of truth and the reconciler requeues stalled documents.
 """
@@ -24,6 +26,8 @@ class Channel(sqla.Channel):
     """A channel that removes each message as it is consumed."""
 
     def _get(self, queue: str) -> dict:
+        if not self._has_message(queue):
+            raise Empty()
         obj = self._get_or_create(queue)
         self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
         try:
@@ -42,6 +46,18 @@ class Channel(sqla.Channel):
             return payload
         finally:
             self.session.commit()
+
+    def _has_message(self, queue: str) -> bool:
+        """Whether ``queue`` holds a visible message: one indexed read, no transaction kept."""
+        query = text(
+            f"SELECT 1 FROM {self.message_cls.__tablename__} AS m "
+            f"JOIN {self.queue_cls.__tablename__} AS q ON m.queue_id = q.id "
+            "WHERE q.name = :queue AND m.visible = 1 LIMIT 1"
+        )
+        try:
+            return self.session.execute(query, {"queue": queue}).first() is not None
+        finally:
+            self.session.rollback()
 
 
 class Transport(sqla.Transport):

@@ -38,16 +38,21 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
 ]
 
+# Django's and WhiteNoise's middleware, in this order, run as one synchronous chain
+# (webapp/config/middleware.py says why).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    f"webapp.config.middleware.{name}"
+    for name in (
+        "SecurityMiddleware",
+        "WhiteNoiseMiddleware",
+        "SessionMiddleware",
+        "LocaleMiddleware",
+        "CommonMiddleware",
+        "CsrfViewMiddleware",
+        "AuthenticationMiddleware",
+        "MessageMiddleware",
+        "XFrameOptionsMiddleware",
+    )
 ]
 
 ROOT_URLCONF = "webapp.config.urls"

@@ -48,13 +48,17 @@ def _connection(path: Path, **options: Any) -> DatabaseWrapper:
 
 @pytest.fixture
 def database(tmp_path: Path, _unblocked: None) -> Iterator[Path]:
-    """A scratch SQLite file of its own (not the test database), open to these tests."""
+    """A scratch SQLite file of its own (not the test database), open to these tests.
+
+    One connection stays open throughout, as the server's do: the last connection to
+    close deletes the WAL, and opening one then recovers it under a lock of its own.
+    """
     path = tmp_path / "writers.sqlite3"
-    connection = _connection(path)
-    with connection.cursor() as cursor:
+    keeper = _connection(path)
+    with keeper.cursor() as cursor:
         cursor.execute("CREATE TABLE note (thread INTEGER, n INTEGER)")
-    connection.close()
     yield path
+    keeper.close()
 
 
 @pytest.fixture(autouse=True)
@@ -67,10 +71,13 @@ def _unblocked(django_db_blocker: Any) -> Iterator[None]:
 def _write_from_threads(path: Path, write: Any) -> list[BaseException]:
     errors: list[BaseException] = []
     start = threading.Barrier(THREADS)
+    opening = threading.Lock()
 
     def run(thread: int) -> None:
         connection = _connection(path)
         try:
+            with opening:  # connecting reads the WAL index: not what is tested here
+                connection.ensure_connection()
             start.wait()
             for n in range(WRITES):
                 write(connection, thread, n)

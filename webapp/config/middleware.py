@@ -1,0 +1,66 @@
+"""The middleware stack, marked sync-only so that Django runs it as one synchronous chain.
+
+Under ASGI, Django calls each async-capable middleware's hooks through
+``sync_to_async``, a thread switch per hook, and WhiteNoise (sync only) cuts the
+chain in two with another switch back and forth: about fifteen switches per
+request, each one waiting for the GIL behind the other requests. Sync-only, the
+whole stack runs in one switch on the request's thread, and only an async view
+(the streamed answers) steps back onto the event loop. At 32 chats asking back to
+back this took the server's CPU per question from about 13-16 ms to 12 ms.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
+from django.contrib.sessions import middleware as sessions
+from django.middleware import clickjacking, common, csrf, locale, security
+from whitenoise import middleware as whitenoise
+
+__all__ = [
+    "AuthenticationMiddleware",
+    "CommonMiddleware",
+    "CsrfViewMiddleware",
+    "LocaleMiddleware",
+    "MessageMiddleware",
+    "SecurityMiddleware",
+    "SessionMiddleware",
+    "WhiteNoiseMiddleware",
+    "XFrameOptionsMiddleware",
+]
+
+
+class SecurityMiddleware(security.SecurityMiddleware):
+    async_capable = False
+
+
+class WhiteNoiseMiddleware(whitenoise.WhiteNoiseMiddleware):
+    async_capable = False
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    async_capable = False
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    async_capable = False
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    async_capable = False
+
+
+class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
+    async_capable = False
+
+
+class AuthenticationMiddleware(auth.AuthenticationMiddleware):
+    async_capable = False
+
+
+class MessageMiddleware(messages.MessageMiddleware):
+    async_capable = False
+
+
+class XFrameOptionsMiddleware(clickjacking.XFrameOptionsMiddleware):
+    async_capable = False
