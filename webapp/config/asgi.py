@@ -2,7 +2,12 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.django_settings")
-application = get_asgi_application()
+# What django.core.asgi.get_asgi_application() does, with Enclave's handler.
+django.setup(set_prefix=False)
+
+from webapp.config.request_threads import ReusedThreadsASGIHandler  # noqa: E402 (after setup)
+
+application = ReusedThreadsASGIHandler()

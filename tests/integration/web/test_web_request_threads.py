@@ -1,0 +1,102 @@
+"""The ASGI handler: a request's sync code runs on a reused thread, never shared at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from django.core.signals import request_started
+
+from webapp.config.request_threads import ReusedThreadsASGIHandler
+
+pytestmark = pytest.mark.django_db
+
+
+def _scope(path: str = "/login/") -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+    }
+
+
+async def _get(handler: ReusedThreadsASGIHandler) -> int:
+    """One GET through the handler; its status code."""
+    sent: list[dict[str, Any]] = []
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await handler(_scope(), receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+@pytest.fixture
+def started_on() -> Any:
+    """(name, id) of the threads that ran request_started (sync receivers run on the request's)."""
+    names: list[tuple[str, int]] = []
+    gate: dict[str, Any] = {}
+
+    def record(**_: Any) -> None:
+        names.append((threading.current_thread().name, threading.get_ident()))
+        if "hold" in gate:
+            gate["hold"](len(names))
+
+    request_started.connect(record, dispatch_uid="test-request-threads")
+    yield names, gate
+    request_started.disconnect(dispatch_uid="test-request-threads")
+
+
+def test_one_request_after_another_reuses_the_same_thread(started_on: Any) -> None:
+    names, _ = started_on
+    handler = ReusedThreadsASGIHandler()
+
+    async def two() -> list[int]:
+        return [await _get(handler), await _get(handler)]
+
+    assert asyncio.run(two()) == [200, 200]
+    assert len(names) == 2
+    assert names[0] == names[1]
+    assert names[0][0].startswith("enclave-request")
+
+
+def test_concurrent_requests_never_share_a_thread(started_on: Any) -> None:
+    names, gate = started_on
+    second_started = threading.Event()
+
+    def hold(count: int) -> None:
+        # The first request waits, on its thread, until the second one runs: had
+        # they shared one thread, the second could not start and this would time out.
+        if count == 1:
+            assert second_started.wait(timeout=30)
+        else:
+            second_started.set()
+
+    gate["hold"] = hold
+    handler = ReusedThreadsASGIHandler()
+
+    async def both() -> list[int]:
+        return list(await asyncio.gather(_get(handler), _get(handler)))
+
+    assert asyncio.run(both()) == [200, 200]
+    assert len(set(names)) == 2
