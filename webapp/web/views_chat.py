@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -144,9 +143,14 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 
 @require_POST
-async def chat_ask(request: HttpRequest) -> HttpResponse:
-    """Stream the answer to a question as server-sent events (sources, delta..., done | error)."""
-    user = await request.auser()
+def chat_ask(request: HttpRequest) -> HttpResponse:
+    """Stream the answer to a question as server-sent events (sources, delta..., done | error).
+
+    A sync view on purpose: it runs on the request's thread with the middleware chain,
+    where the session and user are already at hand; the answer itself streams from the
+    answer pool through an async body.
+    """
+    user = request.user
     if not user.is_authenticated:
         return JsonResponse(
             {
@@ -159,7 +163,7 @@ async def chat_ask(request: HttpRequest) -> HttpResponse:
         ask = parse_ask(request.body)
         if ask.conversation_id is not None:
             # Checked before the stream starts, so a foreign id is a plain 404 response.
-            await sync_to_async(access_conversation)(user=user, conversation_id=ask.conversation_id)
+            access_conversation(user=user, conversation_id=ask.conversation_id)
     except EnclaveError as exc:
         return json_error(exc)
     events = conversation_ask(
