@@ -176,6 +176,29 @@ def _route(router: ModelRouter, question: str, model: str, why: str) -> Route:
         return router.route(question=question)
 
 
+class _PendingQuestion:
+    """The user's message, stored once: as soon as the answer's first delta has left.
+
+    Not before retrieval: the write then stays off the time to the first token (it
+    overlaps the model's next tokens instead). It is stored earlier when a reply is
+    recorded first (a failed answer) and, through ``conversation_ask``'s ``finally``,
+    when the answer ends before any delta (an error, a reader who left).
+    """
+
+    def __init__(self, conversation: Conversation, text: str) -> None:
+        self.conversation = conversation
+        self.text = text
+        self.stored = False
+
+    def store(self) -> None:
+        """Write the message unless it is written already."""
+        if not self.stored:
+            self.stored = True
+            Message.objects.create(
+                conversation=self.conversation, role=Message.Role.USER, text=self.text
+            )
+
+
 def _numbered(sources: list[dict[str, Any]]) -> list[SourcePassage]:
     return [
         SourcePassage(
@@ -196,8 +219,12 @@ def _answer(
     passages: list[SourcePassage],
     history: list[ChatTurn],
     result: list[Answer],
+    pending: _PendingQuestion,
 ) -> Iterator[dict[str, Any]]:
-    """Delta events of the answer; the finished Answer is appended to ``result``."""
+    """Delta events of the answer; the finished Answer is appended to ``result``.
+
+    The question is stored right after the first delta has been handed on.
+    """
     settings = get_settings()
     similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
     stream = answer_stream(
@@ -215,6 +242,7 @@ def _answer(
         for event in stream:
             if isinstance(event, AnswerDelta):
                 yield {"event": "delta", "text": event.text}
+                pending.store()
             elif isinstance(event, AnswerDone):
                 result.append(event.answer)
 
@@ -255,9 +283,40 @@ def conversation_ask(
         return
     # A conversation opened by this question has no history to read.
     history = _history(conversation) if conversation_id is not None else []
-    Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    pending = _PendingQuestion(conversation, question)
+    try:
+        yield from _retrieve_and_answer(
+            user=user,
+            question=question,
+            pending=pending,
+            history=history,
+            route=route,
+            router=router,
+            pinned=bool(model or user_default),
+            collection_ids=collection_ids,
+        )
+    finally:
+        pending.store()
+
+
+def _retrieve_and_answer(
+    *,
+    user: Any,
+    question: str,
+    pending: _PendingQuestion,
+    history: list[ChatTurn],
+    route: Route,
+    router: ModelRouter,
+    pinned: bool,
+    collection_ids: Sequence[int] | None,
+) -> Iterator[dict[str, Any]]:
+    """Sources, deltas and the final record of an answer in ``pending.conversation``.
+
+    ``pinned``: the question or the user named the model; no default replaces it.
+    """
+    conversation = pending.conversation
     rewrite = _rewrite(question, history, router)
-    if rewrite.method != "none" and not (model or user_default):
+    if rewrite.method != "none" and not pinned:
         route = router.route(question=rewrite.query)
 
     started = time.perf_counter()
@@ -272,7 +331,7 @@ def conversation_ask(
     passages = relevant_passages(
         found, config=settings.search_config(), min_score=settings.answer_min_score
     )
-    if not (model or user_default):
+    if not pinned:
         collection_model, collection_name = _collection_default(collection_ids, passages)
         if collection_model:
             route = _route(
@@ -303,15 +362,22 @@ def conversation_ask(
     result: list[Answer] = []
     try:
         yield from _answer(
-            route, question=asked, passages=_numbered(sources), history=history, result=result
+            route,
+            question=asked,
+            passages=_numbered(sources),
+            history=history,
+            result=result,
+            pending=pending,
         )
     except InferenceError as exc:
         logger.error("answer failed: %s", exc.code)
+        pending.store()  # the question before its failed reply
         Message.objects.create(**record, text="", error_code=exc.code, model=route.name)
         yield {"event": "error", "code": exc.code, "message": str(exc)}
         return
     finally:
         close_old_connections()
+    pending.store()  # an answer without deltas (none so far) still follows its question
     yield _finish(user=user, question=question, record=record, sources=sources, answer=result[0])
 
 

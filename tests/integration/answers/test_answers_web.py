@@ -61,6 +61,20 @@ def _message(served: Served, message_id: int) -> dict[str, Any]:
     return stored
 
 
+def _conversation(served: Served, conversation_id: int) -> list[tuple[str, str]]:
+    """(role, text) of a conversation's stored messages, oldest first."""
+    url = served.serve.env.get("ENCLAVE_DATABASE_URL")
+    query = "SELECT role, text FROM chat_message WHERE conversation_id = %s ORDER BY created_at, id"
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as connection:
+            return [tuple(row) for row in connection.execute(query, (conversation_id,))]
+    with sqlite3.connect(served.home / "enclave.sqlite3") as connection:
+        rows = connection.execute(query.replace("%s", "?"), (conversation_id,)).fetchall()
+    return [tuple(row) for row in rows]
+
+
 def test_answer_streams_through_the_web_app_with_valid_citations(served: Served) -> None:
     sources, deltas, done = _split(served.ask(LEAVE_QUESTION))
 
@@ -76,6 +90,11 @@ def test_answer_streams_through_the_web_app_with_valid_citations(served: Served)
     assert (stored["model"], stored["text"], stored["grounded"]) == ("standin-llm", expected, 1)
     assert (stored["tokens_in"], stored["tokens_out"]) == (done["tokens_in"], done["tokens_out"])
     assert stored["first_token_ms"] is not None
+    # The question is written once the answer is under way, still before the answer.
+    assert _conversation(served, done["conversation_id"]) == [
+        ("user", LEAVE_QUESTION),
+        ("assistant", expected),
+    ]
     served.conversation_id = done["conversation_id"]
 
 
@@ -153,10 +172,15 @@ def test_a_reader_who_leaves_cancels_the_upstream_request(served: Served) -> Non
     aborted = served.total("streams_aborted")
     try:
         with served.client.stream("POST", "/chat/ask", json={"question": LEAVE_QUESTION}) as r:
-            for name, _ in iter_sse(r.iter_text()):
+            for name, data in iter_sse(r.iter_text()):
+                if name == "sources":
+                    conversation_id = data["conversation_id"]
                 if name == "delta":
                     break  # the browser tab closes after the first words
         assert wait_for(lambda: served.total("streams_aborted") == aborted + 1)
+        # The question stays in the conversation; no answer was completed to store.
+        only_question = [("user", LEAVE_QUESTION)]
+        assert wait_for(lambda: _conversation(served, conversation_id) == only_question)
     finally:
         for replica in served.replicas:
             replica.configure(delay_ms=0)
@@ -199,3 +223,8 @@ def test_all_replicas_down_gives_a_clear_error_within_the_timeout(served: Served
     assert sources["sources"] and deltas == []
     assert error["code"] == "model_unavailable"
     assert "all 2 model server(s) are down or did not answer in time" in error["message"]
+    # The question is kept, before the failed reply (an empty text with its error code).
+    assert _conversation(served, sources["conversation_id"]) == [
+        ("user", LEAVE_QUESTION),
+        ("assistant", ""),
+    ]
