@@ -47,6 +47,7 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
         requeued = embedded.start()
         if requeued:
             console.print(f"Requeued {len(requeued)} unfinished documents.")
+    runtime.warm_up()
     console.print(f"Enclave is running at [bold]{url}[/bold]")
     if password:
         console.print(

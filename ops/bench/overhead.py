@@ -6,8 +6,9 @@ instantly, and measures, per request, the time from sending ``POST /chat/ask`` (
 signed-in session) to receiving the first ``delta`` event. With an instant model
 that is Enclave's own overhead. Run by hand, never by the test suite::
 
-    .venv/bin/python -m ops.bench.overhead            # 1 and 32 chats, saturated and paused
-    .venv/bin/python -m ops.bench.overhead --requests 64
+    .venv/bin/python -m ops.bench.overhead            # 1 chat; 32 chats in bursts,
+                                                      # back to back, and pausing
+    .venv/bin/python -m ops.bench.overhead --requests 96
 
 The client runs on the same machine as the server and competes with it for CPU.
 Writes ``ops/bench/results/overhead.md``.
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import itertools
 import json
 import os
 import platform
@@ -58,7 +61,7 @@ QUESTIONS = [
     "Are visitors escorted?",
 ]
 # Within a run every request asks a different question, so no cache (token counts,
-# embeddings) answers a repeat: 12 openings x 8 questions = 96 distinct texts.
+# embeddings) answers a repeat: 12 openings x 8 questions x 16 closings = 1,536 texts.
 OPENINGS = [
     "",
     "Quick question: ",
@@ -75,11 +78,39 @@ OPENINGS = [
 ]
 
 
+CLOSINGS = [
+    "",
+    " Thanks.",
+    " Thank you!",
+    " Please be brief.",
+    " It is urgent.",
+    " Asking for a colleague.",
+    " Just checking.",
+    " Many thanks.",
+    " I could not find it.",
+    " Is that right?",
+    " Please cite the policy.",
+    " In short, please.",
+    " Cheers.",
+    " Before Friday, please.",
+    " For the team meeting.",
+    " Much appreciated.",
+]
+# Every row of a run takes its questions from here: at the default sizes no text repeats.
+_asked = itertools.count()
+
+
 def question(index: int) -> str:
     """The ``index``-th distinct benchmark question."""
     opening = OPENINGS[(index // len(QUESTIONS)) % len(OPENINGS)]
     text = QUESTIONS[index % len(QUESTIONS)]
-    return opening + (text[0].lower() + text[1:] if opening else text)
+    closing = CLOSINGS[(index // (len(QUESTIONS) * len(OPENINGS))) % len(CLOSINGS)]
+    return opening + (text[0].lower() + text[1:] if opening else text) + closing
+
+
+def next_question() -> str:
+    """A question no earlier request of this run asked."""
+    return question(next(_asked))
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,8 @@ class Sample:
     first_delta_ms: float
     retrieval_ms: float
     server_first_token_ms: float
+    # The chat's first question: in a back-to-back run every chat asks it at once.
+    opening: bool = False
 
 
 def _write_corpus(folder: Path) -> list[Path]:
@@ -146,17 +179,63 @@ async def _run(
     pauses = random.Random(7)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         await _login(client)
-        queue = list(range(requests))
+        remaining = [requests]
         samples: list[Sample] = []
 
         async def chat() -> None:
-            while queue:
-                index = queue.pop()
+            opening = True
+            while remaining[0] > 0:
+                remaining[0] -= 1
                 if think_s is not None:
                     await asyncio.sleep(pauses.uniform(*think_s))
-                samples.append(await _ask(client, question(index)))
+                sample = await _ask(client, next_question())
+                samples.append(dataclasses.replace(sample, opening=opening))
+                opening = False
 
         await asyncio.gather(*(chat() for _ in range(concurrency)))
+        return samples
+
+
+async def _bursts(url: str, concurrency: int, rounds: int, gap_s: float) -> list[Sample]:
+    """``rounds`` times, ``concurrency`` chats asking at the same moment; ``gap_s`` between."""
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        await _login(client)
+        samples: list[Sample] = []
+        for _ in range(rounds):
+            asked = [next_question() for _ in range(concurrency)]
+            samples += await asyncio.gather(*(_ask(client, q) for q in asked))
+            await asyncio.sleep(gap_s)
+        return samples
+
+
+@dataclass(frozen=True)
+class Level:
+    """One table row: how many chats, and how they ask."""
+
+    concurrency: int
+    requests: int
+    think_s: tuple[float, float] | None = None
+    # All chats ask at the same moment, ``requests // concurrency`` times, 1 s apart.
+    bursts: bool = False
+
+    def describe(self) -> str:
+        """The row's "how the chats ask" cell."""
+        if self.bursts:
+            return f"all at the same moment ({self.requests // self.concurrency} bursts, 1 s apart)"
+        if self.think_s is not None:
+            return f"pausing {self.think_s[0]:g}-{self.think_s[1]:g} s between questions"
+        if self.concurrency > 1:
+            return "back to back (the opening burst left out: see the row above)"
+        return "back to back"
+
+    def run(self, url: str) -> list[Sample]:
+        """The row's samples."""
+        if self.bursts:
+            return asyncio.run(_bursts(url, self.concurrency, self.requests // self.concurrency, 1))
+        samples = asyncio.run(_run(url, self.concurrency, self.requests, self.think_s))
+        if self.think_s is None and self.concurrency > 1:
+            samples = [s for s in samples if not s.opening]
         return samples
 
 
@@ -167,27 +246,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(
-    url: str,
-    pids: tuple[int, int],
-    concurrency: int,
-    requests: int,
-    think_s: tuple[float, float] | None,
-) -> str:
+def _measure(url: str, pids: tuple[int, int], level: Level) -> str:
     """One table row; ``pids`` are the server's and the stand-in's."""
     server, standin = pids
     before = (cpu_seconds(server), cpu_seconds(standin) + time.process_time())
-    samples = asyncio.run(_run(url, concurrency, requests, think_s))
-    server_cpu_ms = (cpu_seconds(server) - before[0]) * 1000 / len(samples)
+    samples = level.run(url)
+    # CPU per question asked (left-out openings included), not per sample kept.
+    asked = level.requests if not level.bursts else len(samples)
+    server_cpu_ms = (cpu_seconds(server) - before[0]) * 1000 / asked
     # The load generator (this process) and the stand-in share the 2 cores with the server.
-    others_cpu_ms = (cpu_seconds(standin) + time.process_time() - before[1]) * 1000 / len(samples)
+    others_cpu_ms = (cpu_seconds(standin) + time.process_time() - before[1]) * 1000 / asked
     firsts = [s.first_delta_ms for s in samples]
     retrieval = [s.retrieval_ms for s in samples]
-    pause = f"{think_s[0]:g}-{think_s[1]:g} s" if think_s else "none (back to back)"
     return (
-        f"| {concurrency} | {pause} | {len(samples)} | {percentile(firsts, 50):.1f} | "
-        f"{percentile(firsts, 95):.1f} | {max(firsts):.1f} | {percentile(retrieval, 50):.1f} | "
-        f"{percentile(retrieval, 95):.1f} | {server_cpu_ms:.1f} | {others_cpu_ms:.1f} |"
+        f"| {level.concurrency} | {level.describe()} | {len(samples)} | "
+        f"{percentile(firsts, 50):.1f} | {percentile(firsts, 95):.1f} | {max(firsts):.1f} | "
+        f"{percentile(retrieval, 50):.1f} | {percentile(retrieval, 95):.1f} | "
+        f"{server_cpu_ms:.1f} | {others_cpu_ms:.1f} |"
     )
 
 
@@ -195,7 +270,9 @@ def main() -> None:
     """Start the stand-in and the server, measure, print and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
-    parser.add_argument("--requests", type=int, default=96, help="requests per concurrency level")
+    parser.add_argument(
+        "--requests", type=int, default=320, help="questions per row (twice that with pauses)"
+    )
     parser.add_argument(
         "--think-s",
         type=float,
@@ -206,10 +283,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     think = (args.think_s[0], args.think_s[1])
-    levels: list[tuple[int, tuple[float, float] | None]] = [
-        *((c, None) for c in args.concurrency),
-        *((c, think) for c in args.concurrency if c > 1),
-    ]
+    levels = [Level(1, args.requests)] if 1 in args.concurrency else []
+    for c in (c for c in args.concurrency if c > 1):
+        levels += [
+            Level(c, 5 * c, bursts=True),
+            Level(c, max(args.requests, 2 * c)),
+            Level(c, max(2 * args.requests, c), think_s=think),
+        ]
     home = Path(tempfile.mkdtemp(prefix="enclave-overhead-"))
     base_url, standin = start_standin(model="standin-llm")
     env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
@@ -230,24 +310,19 @@ def main() -> None:
             if result.returncode:
                 raise SystemExit(result.stdout + result.stderr)
         serve.start()
-        asyncio.run(_run(serve.url, 2, 16))  # warm-up: model loaded, connections pooled
+        # Warm-up at the highest concurrency measured: the server's request and answer
+        # threads (each with its database connection) and the client's connections exist,
+        # as on a server that has been in use; the measured runs still start in a burst.
+        top = max(args.concurrency)
+        asyncio.run(_run(serve.url, top, 2 * top))
         assert serve.process is not None
-        rows = [
-            _measure(
-                serve.url,
-                (serve.process.pid, standin.pid),
-                c,
-                max(args.requests if pause is None else 2 * args.requests, c),
-                pause,
-            )
-            for c, pause in levels
-        ]
+        rows = [_measure(serve.url, (serve.process.pid, standin.pid), level) for level in levels]
     finally:
         serve.stop()
         stop(standin)
     table = "\n".join(
         [
-            "| concurrent chats | pause between questions | requests | first delta p50 ms | "
+            "| concurrent chats | how the chats ask | questions | first delta p50 ms | "
             "p95 ms | max ms | retrieval p50 ms | retrieval p95 ms | server CPU ms / request | "
             "client + stand-in CPU ms / request |",
             "|---|---|---|---|---|---|---|---|---|---|",

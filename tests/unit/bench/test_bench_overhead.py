@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import time
 
-from ops.bench.overhead import OPENINGS, QUESTIONS, cpu_seconds, question
+from ops.bench.overhead import CLOSINGS, OPENINGS, QUESTIONS, cpu_seconds, question
 
 
 def test_every_request_of_a_run_asks_a_different_question():
-    count = len(OPENINGS) * len(QUESTIONS)
+    count = len(OPENINGS) * len(QUESTIONS) * len(CLOSINGS)
     asked = [question(i) for i in range(count)]
 
+    assert count == 1536
     assert len(set(asked)) == count
     assert question(0) == QUESTIONS[0]
     assert (
