@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.documents import make_corrupt_pdf, make_handbook_pdf, make_security_docx
@@ -86,3 +88,9 @@ def test_a_queued_document_survives_until_serve_starts_and_ask_uses_it(tmp_path_
     assert answered.returncode == 0, answered.stdout + answered.stderr
     assert "twenty-seven days" in answered.stdout
     assert "handbook, page 2" in answered.stdout
+    # serve loaded the engines before its first request and took what it had made by
+    # then (libraries, models: hundreds of thousands of objects) out of later GC passes.
+    warmed = re.search(
+        r"warmed up in [\d.]+ s; (\d+) start-up objects exempt", (home / "serve.log").read_text()
+    )
+    assert warmed is not None and int(warmed.group(1)) > 10_000
