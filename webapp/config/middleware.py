@@ -30,37 +30,18 @@ __all__ = [
 ]
 
 
-class SecurityMiddleware(security.SecurityMiddleware):
-    async_capable = False
+def _sync_only(middleware: type) -> type:
+    """``middleware`` under its own name, marked as having no async mode."""
+    attributes = {"async_capable": False, "__module__": __name__}
+    return type(middleware.__name__, (middleware,), attributes)
 
 
-class WhiteNoiseMiddleware(whitenoise.WhiteNoiseMiddleware):
-    async_capable = False
-
-
-class SessionMiddleware(sessions.SessionMiddleware):
-    async_capable = False
-
-
-class LocaleMiddleware(locale.LocaleMiddleware):
-    async_capable = False
-
-
-class CommonMiddleware(common.CommonMiddleware):
-    async_capable = False
-
-
-class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
-    async_capable = False
-
-
-class AuthenticationMiddleware(auth.AuthenticationMiddleware):
-    async_capable = False
-
-
-class MessageMiddleware(messages.MessageMiddleware):
-    async_capable = False
-
-
-class XFrameOptionsMiddleware(clickjacking.XFrameOptionsMiddleware):
-    async_capable = False
+SecurityMiddleware = _sync_only(security.SecurityMiddleware)
+WhiteNoiseMiddleware = _sync_only(whitenoise.WhiteNoiseMiddleware)
+SessionMiddleware = _sync_only(sessions.SessionMiddleware)
+LocaleMiddleware = _sync_only(locale.LocaleMiddleware)
+CommonMiddleware = _sync_only(common.CommonMiddleware)
+CsrfViewMiddleware = _sync_only(csrf.CsrfViewMiddleware)
+AuthenticationMiddleware = _sync_only(auth.AuthenticationMiddleware)
+MessageMiddleware = _sync_only(messages.MessageMiddleware)
+XFrameOptionsMiddleware = _sync_only(clickjacking.XFrameOptionsMiddleware)

@@ -100,3 +100,16 @@ def test_concurrent_requests_never_share_a_thread(started_on: Any) -> None:
 
     assert asyncio.run(both()) == [200, 200]
     assert len(set(names)) == 2
+
+
+def test_every_middleware_is_sync_only_so_the_stack_is_one_thread_switch() -> None:
+    # One async-capable middleware would make Django switch threads around each of
+    # its hooks again (webapp/config/middleware.py).
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    stack = [import_string(path) for path in settings.MIDDLEWARE]
+
+    assert [m.__name__ for m in stack if getattr(m, "async_capable", False)] == []
+    assert all(getattr(m, "sync_capable", True) for m in stack)
+    assert len(stack) == 9
