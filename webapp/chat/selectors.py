@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from webapp.chat.models import Conversation, Feedback, ModelDefault
 from webapp.core.engines import get_chat_router
@@ -48,6 +49,29 @@ def model_choices() -> list[tuple[str, str]]:
             label = f"{label} — {model['description']}"
         choices.append((model["name"], label))
     return choices
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """The defaults a question may meet: the user's, and each collection's."""
+
+    user: str = ""
+    # collection id -> (model, collection name)
+    collections: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def model_defaults_for(*, user: Any) -> ModelDefaults:
+    """The user's default and every collection's, in one query (one row per default set)."""
+    rows = ModelDefault.objects.filter(Q(user=user) | Q(collection__isnull=False)).values_list(
+        "collection_id", "model", "collection__name"
+    )
+    user_default, collections = "", {}
+    for collection_id, model, name in rows:
+        if collection_id is None:
+            user_default = model
+        else:
+            collections[collection_id] = (model, name)
+    return ModelDefaults(user=user_default, collections=collections)
 
 
 def user_model_default(*, user: Any) -> str:

@@ -35,7 +35,7 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.grounding import embedding_similarity, relevant_passages
 from webapp.chat.models import Conversation, Message, ModelDefault
-from webapp.chat.selectors import access_conversation, user_model_default
+from webapp.chat.selectors import ModelDefaults, access_conversation, model_defaults_for
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
 from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -149,19 +149,22 @@ def collection_model_default_set(*, collection: Any, model: str, actor: Any) -> 
 
 
 def _collection_default(
-    collection_ids: Sequence[int] | None, passages: Sequence[Passage]
+    collection_ids: Sequence[int] | None,
+    passages: Sequence[Passage],
+    defaults: dict[int, tuple[str, str]],
 ) -> tuple[str, str]:
-    """(model, collection name) when the asked collections, else the best passage's, have one."""
+    """(model, collection name) when the asked collections, else the best passage's, have one.
+
+    ``defaults``: collection id -> (model, collection name), as ``model_defaults_for`` reads them.
+    """
     ids = list(collection_ids or [])
     if not ids and passages:
         ids = [passages[0].collection_id]
-    defaults = set(
-        ModelDefault.objects.filter(collection_id__in=ids).values_list("model", "collection__name")
-    )
-    models = {model for model, _name in defaults}
-    if not ids or len(models) != 1 or len(defaults) != len(ids):
+    found = {defaults[i] for i in ids if i in defaults}
+    models = {model for model, _name in found}
+    if not ids or len(models) != 1 or len(found) != len(ids):
         return "", ""
-    model, name = sorted(defaults)[0]
+    model, name = sorted(found)[0]
     return model, name
 
 
@@ -266,7 +269,9 @@ def conversation_ask(
         yield {"event": "error", "code": "invalid", "message": "Please type a question."}
         return
     router = get_chat_router()
-    user_default = "" if model else user_model_default(user=user)
+    # The user's and the collections' defaults in one read; a named model needs neither.
+    defaults = ModelDefaults() if model else model_defaults_for(user=user)
+    user_default = defaults.user
     try:
         if model:
             route = router.route(question=question, requested=model)
@@ -293,6 +298,7 @@ def conversation_ask(
             route=route,
             router=router,
             pinned=bool(model or user_default),
+            collection_defaults=defaults.collections,
             collection_ids=collection_ids,
         )
     finally:
@@ -308,11 +314,13 @@ def _retrieve_and_answer(
     route: Route,
     router: ModelRouter,
     pinned: bool,
+    collection_defaults: dict[int, tuple[str, str]],
     collection_ids: Sequence[int] | None,
 ) -> Iterator[dict[str, Any]]:
     """Sources, deltas and the final record of an answer in ``pending.conversation``.
 
     ``pinned``: the question or the user named the model; no default replaces it.
+    ``collection_defaults``: collection id -> (model, collection name).
     """
     conversation = pending.conversation
     rewrite = _rewrite(question, history, router)
@@ -332,7 +340,9 @@ def _retrieve_and_answer(
         found, config=settings.search_config(), min_score=settings.answer_min_score
     )
     if not pinned:
-        collection_model, collection_name = _collection_default(collection_ids, passages)
+        collection_model, collection_name = _collection_default(
+            collection_ids, passages, collection_defaults
+        )
         if collection_model:
             route = _route(
                 router, rewrite.query, collection_model, f"default of {collection_name!r}"
