@@ -387,7 +387,7 @@ def _retrieve_and_answer(
         return
     finally:
         close_old_connections()
-    pending.store()  # an answer without deltas (none so far) still follows its question
+    pending.store()  # (a no-op after the first delta) the question comes before the answer
     yield _finish(user=user, question=question, record=record, sources=sources, answer=result[0])
 
 

@@ -95,7 +95,8 @@ class _Relay:
             else:
                 self._events.append(event)
             waiter, self._waiter = self._waiter, None
-        if waiter is not None:
+        # A reader who left waits for nothing (and its loop may be closing).
+        if waiter is not None and not self.cancelled:
             self._loop.call_soon_threadsafe(_wake, waiter)
 
     async def take(self) -> tuple[list[dict[str, Any]], bool]:
