@@ -119,6 +119,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
+if ENCLAVE.embedded:
+    # One web process owns the embedded index, so its memory is a cache every request
+    # sees: sessions are read from it, not the database (written through, and a
+    # logout deletes the entry). Several web processes (a Qdrant server) keep the
+    # database engine, as a local cache in one would miss another's logout.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # AUTHENTICATION_BACKENDS (local, OIDC, LDAP), OIDC_*, AUTH_LDAP_*, secure cookies.
 globals().update(sso_django_settings(ENCLAVE))
 SESSION_COOKIE_SAMESITE = "Lax"

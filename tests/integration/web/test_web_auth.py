@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.integration.web.conftest import PASSWORD
@@ -58,6 +59,20 @@ def test_logout_needs_post_and_ends_the_session(client_as, member):
     assert response.status_code == 302
     assert response["Location"] == "/login/"
     assert client.get("/").status_code == 302
+
+
+def test_a_session_cookie_replayed_after_logout_is_refused(client_as, member):
+    # Sessions are read from the process's cache on the embedded defaults: the logout
+    # must drop the cached copy too, not only the database row.
+    client = client_as(member)
+    assert client.get("/").status_code == 200
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    client.post("/logout/")
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
+
+    assert replay.get("/").status_code == 302
 
 
 def test_healthz_answers_without_login():
