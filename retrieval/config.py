@@ -99,6 +99,10 @@ class StoreConfig:
     collection: str = "enclave_chunks"
     # Seconds qdrant-client waits for a server answer.
     timeout: float = 10.0
+    # Threads of Qdrant Edge's search pool (Edge's own default is several per CPU).
+    # A query holds the GIL while the pool works, so in a busy web process each
+    # hand-off to the pool stalls every other request (ops/bench/results/overhead.md).
+    edge_search_threads: int = 1
 
 
 @dataclass(frozen=True)

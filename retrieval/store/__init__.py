@@ -34,7 +34,12 @@ def open_store(config: StoreConfig, *, dimension: int, embedding: str | None = N
             raise ValueError("StoreConfig.path is required for the edge store")
         from retrieval.store.edge import EdgeStore
 
-        return EdgeStore(config.path, dimension=dimension, embedding=embedding)
+        return EdgeStore(
+            config.path,
+            dimension=dimension,
+            embedding=embedding,
+            search_threads=config.edge_search_threads,
+        )
     from retrieval.store.server import ServerStore
 
     if config.kind == "local":

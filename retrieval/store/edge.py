@@ -42,9 +42,21 @@ class EdgeStore(DocumentScroll):
     built by ``optimize()``, which blocks: run it in the background.
     """
 
-    def __init__(self, path: Path, *, dimension: int, embedding: str | None = None) -> None:
-        """Open or create the shard; ``embedding`` (model/backend) is stamped on and checked."""
+    def __init__(
+        self,
+        path: Path,
+        *,
+        dimension: int,
+        embedding: str | None = None,
+        search_threads: int = 1,
+    ) -> None:
+        """Open or create the shard; ``embedding`` (model/backend) is stamped on and checked.
+
+        ``search_threads``: threads of the shard's search pool (stored with the shard,
+        and replaced by the value given at each open).
+        """
         self._path = Path(path)
+        self._search_threads = search_threads
         self._closed = False
         self._lock = threading.Lock()
         self._embedding = embedding
@@ -76,6 +88,7 @@ class EdgeStore(DocumentScroll):
                 DENSE_VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
             },
             sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            max_search_threads=self._search_threads,
         )
         exists = (self._path / "edge_config.json").exists() or (self._path / "segments").exists()
         try:

@@ -39,8 +39,7 @@ from webapp.chat.selectors import ModelDefaults, access_conversation, model_defa
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
 from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from webapp.core.permissions import user_allowed_group_ids
-from webapp.knowledge.selectors import collection_search_scope
+from webapp.knowledge.selectors import search_scope_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +76,13 @@ def search_passages(
     *, user: Any, query: str, collection_ids: Sequence[int] | None = None, limit: int | None = None
 ) -> list[Passage]:
     """Passages the user may read, best first; the group filter runs inside the vector store."""
-    allowed = user_allowed_group_ids(user)
-    if not allowed:
+    scope = search_scope_for(user=user, collection_ids=collection_ids)
+    if not scope.group_ids:
         return []
     return get_searcher().search(
         query,
-        allowed_group_ids=allowed,
-        collection_ids=collection_search_scope(user=user, collection_ids=collection_ids),
+        allowed_group_ids=scope.group_ids,
+        collection_ids=scope.collection_ids,
         limit=limit or get_settings().search_limit,
     )
 

@@ -83,6 +83,12 @@ class EnclaveSettings(BaseSettings):
     )
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "enclave_chunks"
+    edge_search_threads: int = Field(
+        1,
+        ge=1,
+        description="Threads of Qdrant Edge's search pool; 1 searches fastest under "
+        "concurrent requests (a query holds Python's GIL while the pool works).",
+    )
 
     embedding_model_dir: Path | None = Field(
         None, description="Local sentence-transformers model directory."
@@ -367,7 +373,10 @@ class EnclaveSettings(BaseSettings):
                 collection=self.qdrant_collection,
             )
         return StoreConfig(
-            kind="edge", path=self.home_dir / "qdrant-edge", collection=self.qdrant_collection
+            kind="edge",
+            path=self.home_dir / "qdrant-edge",
+            collection=self.qdrant_collection,
+            edge_search_threads=self.edge_search_threads,
         )
 
     def inference_config(self) -> InferenceConfig:

@@ -71,9 +71,10 @@ def search_index_building() -> SearchIndex | None:
 
 def search_indexes_in_use() -> tuple[SearchIndex | None, SearchIndex | None]:
     """(active, building) in one query: what every search and every write looks up."""
+    # One row per state at most (constraints): no ordering needed.
     rows = SearchIndex.objects.filter(
         state__in=(SearchIndexState.ACTIVE, SearchIndexState.BUILDING)
-    )
+    ).order_by()
     found = {row.state: row for row in rows}
     return found.get(SearchIndexState.ACTIVE), found.get(SearchIndexState.BUILDING)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 
 from webapp.core.errors import NotFoundError
-from webapp.core.permissions import payload_group_ids, user_is_admin
+from webapp.core.permissions import payload_group_ids, user_allowed_group_ids, user_is_admin
 from webapp.knowledge.models import Collection, Document
 
 
@@ -26,26 +28,37 @@ def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
     return collections.filter(allowed_groups__in=user.groups.all()).distinct()
 
 
-def collection_search_scope(*, user: Any, collection_ids: Sequence[int] | None) -> list[int] | None:
-    """The collections a search may reach: the requested ones the user may read now.
+@dataclass(frozen=True)
+class SearchScope:
+    """What one search may reach.
 
-    None (no collection filter) for admins asking for everything. The points'
-    group ids decide in the engine; this scope, from the database, also closes
-    the seconds between a group's removal and the worker rewriting the points.
+    ``group_ids`` is the filter Qdrant applies to every point (the read rule).
+    ``collection_ids`` comes from the database and also closes the seconds between a
+    group's removal and the worker rewriting the points; None means no collection
+    filter (admins asking for everything).
     """
+
+    group_ids: list[int]
+    collection_ids: list[int] | None
+
+
+def search_scope_for(*, user: Any, collection_ids: Sequence[int] | None) -> SearchScope:
+    """The groups and collections a search by ``user`` may reach, ``collection_ids`` or all.
+
+    A member costs one query: their groups, each with the collections it opens.
+    This runs before every search, so it reads ids only.
+    """
+    requested = sorted({int(c) for c in collection_ids}) if collection_ids else None
     if user_is_admin(user):
-        return list(collection_ids) if collection_ids else None
-    if not getattr(user, "is_authenticated", False):
-        return []
-    # Ids only: this runs before every search (no document counts, unlike the listing).
-    readable = (
-        Collection.objects.filter(allowed_groups__in=user.groups.all())
-        .values_list("id", flat=True)
-        .distinct()
-    )
-    if collection_ids:
-        readable = readable.filter(id__in=list(collection_ids))
-    return sorted(readable)
+        return SearchScope(user_allowed_group_ids(user), requested)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SearchScope([], [])
+    rows = Group.objects.filter(user=user).values_list("id", "collections__id")
+    group_ids = sorted({group_id for group_id, _ in rows})
+    readable = {collection_id for _, collection_id in rows if collection_id is not None}
+    if requested is not None:
+        readable.intersection_update(requested)
+    return SearchScope(group_ids, sorted(readable))
 
 
 def access_collection(*, user: Any, collection_id: int) -> Collection:

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 
 from tests.integration.web.conftest import PASSWORD
 from webapp.audit.models import AuditEvent
-from webapp.core.permissions import user_allowed_group_ids
+from webapp.knowledge.selectors import search_scope_for
 
 pytestmark = pytest.mark.django_db
 
@@ -92,12 +92,13 @@ def test_duplicate_username_is_refused(client_as, admin_user, member):
 
 
 def test_removing_a_group_takes_access_away_at_once(client_as, admin_user, member, hr_group):
-    assert user_allowed_group_ids(member) == [hr_group.id]
+    assert search_scope_for(user=member, collection_ids=None).group_ids == [hr_group.id]
 
     response = client_as(admin_user).post(f"/console/users/{member.pk}/", {"groups": []})
 
     assert response.status_code == 302
-    assert user_allowed_group_ids(User.objects.get(pk=member.pk)) == []
+    again = User.objects.get(pk=member.pk)
+    assert search_scope_for(user=again, collection_ids=None).group_ids == []
     assert AuditEvent.objects.get(kind="user.groups").detail == {
         "user_id": member.pk,
         "admin": False,

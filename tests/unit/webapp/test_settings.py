@@ -21,6 +21,7 @@ def clean_env(monkeypatch, tmp_path):
         "CONFIG",
         "EMBEDDING_BACKEND",
         "MODELS_DIR",
+        "EDGE_SEARCH_THREADS",
     ):
         monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
     monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
@@ -66,6 +67,17 @@ def test_embedding_backend_is_chosen_by_one_variable_with_a_shared_model_cache(
 
     monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-fp16")
     with pytest.raises(ValidationError, match="embedding_backend"):
+        EnclaveSettings()
+
+
+def test_qdrant_edge_searches_on_one_thread_unless_told_otherwise(clean_env, monkeypatch):
+    assert EnclaveSettings().store_config().edge_search_threads == 1
+
+    monkeypatch.setenv("ENCLAVE_EDGE_SEARCH_THREADS", "4")
+    assert EnclaveSettings().store_config().edge_search_threads == 4
+
+    monkeypatch.setenv("ENCLAVE_EDGE_SEARCH_THREADS", "0")
+    with pytest.raises(ValidationError, match="edge_search_threads"):
         EnclaveSettings()
 
 
