@@ -130,8 +130,13 @@ def stream_completion(
         ) as response:
             responded = True
             _raise_for_status(response, endpoint)
-            for data in _sse_data(response.iter_lines()):
+            lines = response.iter_lines()
+            for data in _sse_data(lines):
                 if data == "[DONE]":
+                    # Read to the body's end (nothing follows [DONE]), so the connection
+                    # goes back to the pool instead of being closed mid-response.
+                    for _ in lines:
+                        pass
                     return usage
                 text = _read_chunk(data, usage)
                 now = clock()

@@ -9,8 +9,9 @@ in the request's messages, followed by `` [1]`` (and `` [N]`` with ``--bad-citat
 A query-rewrite request (system prompt starting "Rewrite the user's follow-up") is
 answered with "<previous question without ?> (<follow-up>)".
 
-Test hooks beyond vLLM's API: ``GET /standin/stats`` counts chat requests, finished
-and aborted streams (the client went away mid-stream) and 400s; ``POST
+Test hooks beyond vLLM's API: ``GET /standin/stats`` counts connections accepted
+(its own included), chat requests, finished and aborted streams (the client went away
+mid-stream) and 400s; ``POST
 /standin/config`` changes ``fail_mode``, ``delay_ms`` or ``bad_citation`` at run time.
 """
 
@@ -38,7 +39,7 @@ _WORD_PIECE = re.compile(r"\S+\s*")
 _REWRITE_MARKER = "Rewrite the user's follow-up question"
 _FOLLOW_UP = re.compile(r"^Follow-up question: (.*)$", re.M)
 _USER_LINE = re.compile(r"^User: (.*)$", re.M)
-_STATS = ("chat_requests", "streams_completed", "streams_aborted", "rejected_400")
+_STATS = ("connections", "chat_requests", "streams_completed", "streams_aborted", "rejected_400")
 
 
 def tokenize(text: str) -> list[int]:
@@ -127,6 +128,11 @@ class Handler(BaseHTTPRequestHandler):
     # delayed ACKs hold every small response back ~40 ms, as real servers do not.
     disable_nagle_algorithm = True
     server: StandinServer
+
+    def setup(self) -> None:
+        """One handler per connection: it serves every request a keep-alive client sends."""
+        super().setup()
+        self.server.count("connections")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if self.server.options.verbose:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -73,3 +74,16 @@ def stop(process: subprocess.Popen[str], timeout_s: float = 5.0) -> None:
             process.wait()
     if process.stdout is not None:
         process.stdout.close()
+
+
+def standin_stats(base_url: str, *, connections: bool = False) -> dict[str, int]:
+    """The stand-in's counters (``GET /standin/stats``); ``base_url`` with or without /v1.
+
+    Connections are left out unless asked for: each call opens one of its own.
+    """
+    root = base_url.removesuffix("/").removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/standin/stats", timeout=5) as response:
+        stats: dict[str, int] = json.loads(response.read())
+    if not connections:
+        del stats["connections"]
+    return stats

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.standin.process import start_standin, stop
+from tests.standin.process import standin_stats, start_standin, stop
 from tests.support.server import ServeProcess, process_env, run_cli
 
 MAX_MODEL_LEN = 1024
@@ -60,7 +60,7 @@ class Replica:
         return self.base_url.removesuffix("/v1")
 
     def stats(self) -> dict[str, int]:
-        return httpx.get(f"{self.root}/standin/stats", timeout=5).json()
+        return standin_stats(self.root)
 
     def configure(self, **options: object) -> None:
         httpx.post(f"{self.root}/standin/config", json=options, timeout=5).raise_for_status()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from inference import (
@@ -16,6 +15,7 @@ from inference import (
     estimate_tokens,
 )
 from tests.standin.openai_standin import tokenize
+from tests.standin.process import standin_stats
 
 SENTENCE = "Clause {n} says that travel costs above the monthly limit need written approval. "
 PASSAGES = [
@@ -23,10 +23,6 @@ PASSAGES = [
     for n in range(1, 13)
 ]
 QUESTION = "Who approves travel costs above the monthly limit?"
-
-
-def _stats(base_url: str) -> dict[str, int]:
-    return httpx.get(base_url.removesuffix("/v1") + "/standin/stats").json()
 
 
 def test_many_long_passages_fit_the_served_max_model_len_without_a_400(standin) -> None:
@@ -43,7 +39,7 @@ def test_many_long_passages_fit_the_served_max_model_len_without_a_400(standin) 
     # The prompt's share: window - answer tokens - chat template reserve.
     assert 300 < answer.tokens_in <= 1024 - 512 - 32
     assert model.limits() == (1024, 512)
-    assert _stats(base_url) == {
+    assert standin_stats(base_url) == {
         "chat_requests": 1,
         "streams_completed": 1,
         "streams_aborted": 0,
@@ -61,7 +57,7 @@ def test_the_same_prompt_without_served_limits_is_refused_by_the_server(standin)
     with pytest.raises(ContextOverflowError):
         list(answer_stream(model, question=QUESTION, passages=PASSAGES))
 
-    assert _stats(base_url)["rejected_400"] == 1
+    assert standin_stats(base_url)["rejected_400"] == 1
     model.close()
 
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from inference import Cluster, Endpoint, OpenAICompatibleChatModel, SourcePassage, answer_stream
+from tests.standin.process import standin_stats
 
 LONG = (
     "The quarterly security review covers badges, laptops, visitor logs, door alarms, "
     "camera footage retention, incident reports, phishing drills and the key cabinet."
 )
 PASSAGES = [SourcePassage(1, LONG, "Security", 1)]
-
-
-def _stats(base_url: str) -> dict[str, int]:
-    return httpx.get(base_url.removesuffix("/v1") + "/standin/stats").json()
 
 
 def _wait_for(predicate, timeout_s: float = 10.0) -> bool:
@@ -37,8 +32,8 @@ def test_closing_the_answer_stream_cancels_the_upstream_request(standin) -> None
     events.close()
 
     assert first.text + second.text == "The quarterly "
-    assert _wait_for(lambda: _stats(base_url)["streams_aborted"] == 1)
-    assert _stats(base_url) == {
+    assert _wait_for(lambda: standin_stats(base_url)["streams_aborted"] == 1)
+    assert standin_stats(base_url) == {
         "chat_requests": 1,
         "streams_completed": 0,
         "streams_aborted": 1,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
 import pytest
 
 from inference import (
@@ -17,6 +16,7 @@ from inference import (
     UpstreamError,
     answer_stream,
 )
+from tests.standin.process import standin_stats
 
 PASSAGES = [SourcePassage(1, "Badges are renewed every two years. Ask security.", "Security", 7)]
 EXPECTED = "Badges are renewed every two years. [1]"
@@ -165,5 +165,5 @@ def test_connection_closed_before_any_answer_is_dialled_again_not_ejected(standi
     assert _ask(model).text == EXPECTED
 
     assert [status.up for status in model.cluster.status()] == [True]
-    stats = httpx.get(url.removesuffix("/v1") + "/standin/stats").json()
+    stats = standin_stats(url)
     assert stats["chat_requests"] == 2 and stats["streams_completed"] == 1

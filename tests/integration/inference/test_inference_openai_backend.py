@@ -19,6 +19,7 @@ from inference import (
     chat_model_from_config,
 )
 from tests.standin.openai_standin import prompt_tokens
+from tests.standin.process import standin_stats
 
 PASSAGES = [
     SourcePassage(
@@ -31,6 +32,23 @@ PASSAGES = [
 ]
 EXPECTED = "Employees get 25 days of paid vacation per year. [1]"
 QUESTION = "How many vacation days do I get?"
+
+
+def test_answers_in_a_row_share_one_connection_to_the_model_server(standin) -> None:
+    base_url, _ = standin(model="llama-test")
+    config = InferenceConfig(endpoints=(Endpoint(base_url, "llama-test"),), health_interval_s=0)
+    model = chat_model_from_config(config)
+
+    def connections() -> int:  # this request's own connection included
+        return standin_stats(base_url, connections=True)["connections"]
+
+    before = connections()
+    for _ in range(3):
+        events = list(answer_stream(model, question=QUESTION, passages=PASSAGES))
+        assert events[-1].answer.text == EXPECTED
+
+    # Each stream is read to its end after [DONE], so its connection is reused.
+    assert connections() - before == 2
 
 
 def test_streams_the_standins_grounded_answer(standin) -> None:
