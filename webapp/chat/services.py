@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from inference import (
     Answer,
@@ -402,33 +402,35 @@ def _finish(
     conversation = record["conversation"]
     cited = [s for s in sources if s["number"] in answer.citations]
     support = [item.as_dict() for item in answer.support]
-    message = Message.objects.create(
-        **record,
-        text=answer.text,
-        citations=cited,
-        invalid_citations=list(answer.invalid_citations),
-        support=support,
-        model=answer.model,
-        backend=answer.backend,
-        grounded=answer.grounded,
-        tokens_in=answer.tokens_in,
-        tokens_out=answer.tokens_out,
-        tokens_per_s=answer.tokens_per_s,
-        first_token_ms=answer.first_token_ms,
-        total_ms=answer.total_ms,
-    )
-    conversation.save(update_fields=["updated_at"])
-    audit_record(
-        kind=AuditEvent.Kind.ASK,
-        actor=user,
-        detail={
-            "conversation_id": conversation.id,
-            "message_id": message.id,
-            "question": question,
-            "document_ids": sorted({s["document_id"] for s in sources}),
-            "cited_document_ids": sorted({s["document_id"] for s in cited}),
-        },
-    )
+    # One transaction: the answer, the conversation's time and the audit land together.
+    with transaction.atomic():
+        message = Message.objects.create(
+            **record,
+            text=answer.text,
+            citations=cited,
+            invalid_citations=list(answer.invalid_citations),
+            support=support,
+            model=answer.model,
+            backend=answer.backend,
+            grounded=answer.grounded,
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
+            tokens_per_s=answer.tokens_per_s,
+            first_token_ms=answer.first_token_ms,
+            total_ms=answer.total_ms,
+        )
+        conversation.save(update_fields=["updated_at"])
+        audit_record(
+            kind=AuditEvent.Kind.ASK,
+            actor=user,
+            detail={
+                "conversation_id": conversation.id,
+                "message_id": message.id,
+                "question": question,
+                "document_ids": sorted({s["document_id"] for s in sources}),
+                "cited_document_ids": sorted({s["document_id"] for s in cited}),
+            },
+        )
     return {
         "event": "done",
         "conversation_id": conversation.id,

@@ -4,8 +4,8 @@ Under ASGI, Django calls each async-capable middleware's hooks through
 ``sync_to_async``, a thread switch per hook, and WhiteNoise (sync only) cuts the
 chain in two with another switch back and forth: about fifteen switches per
 request, each one waiting for the GIL behind the other requests. Sync-only, the
-whole stack runs in one switch on the request's thread, and only an async view
-(the streamed answers) steps back onto the event loop. At 32 chats asking back to
+whole stack runs in one switch on the request's thread, and a sync view with it
+(webapp/config/request_threads.py). At 32 chats asking back to
 back this took the server's CPU per question from about 13-16 ms to 12 ms.
 """
 

@@ -7,6 +7,15 @@ connection for the session lookup (connections belong to threads). Here the
 threads stay: a request borrows an idle single-thread executor and gives it back
 when it ends, so its thread, and the database connection on it, serve the next
 request. One request at a time per executor, as Django's own per-request thread.
+
+The middleware chain is built as under WSGI, around Django's synchronous
+``_get_response``, and entered once from the event loop. Built for ASGI, its
+innermost step is the async ``_get_response_async``: a sync chain reaches it
+through ``async_to_sync`` (a hop onto the event loop) and it calls a sync view
+through ``sync_to_async`` (a hop back to the request's thread), two trips through
+a loop that is also writing every open answer stream. Here a sync view runs
+right where the middleware runs; an async view is still run by Django's own
+``async_to_sync`` in ``_get_response``.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 
 __all__ = ["ReusedThreadsASGIHandler"]
@@ -52,6 +61,11 @@ class ReusedThreadsASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super().__init__()
         self._executors = _Executors()
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        """The chain as for WSGI (views called inside it), awaited once on the request's thread."""
+        super().load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve one HTTP request, as Django does, on a borrowed thread."""

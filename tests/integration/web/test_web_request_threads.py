@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from asgiref.sync import AsyncToSync
 from django.core.signals import request_started
 
 from webapp.config.request_threads import ReusedThreadsASGIHandler
@@ -113,3 +114,22 @@ def test_every_middleware_is_sync_only_so_the_stack_is_one_thread_switch() -> No
     assert [m.__name__ for m in stack if getattr(m, "async_capable", False)] == []
     assert all(getattr(m, "sync_capable", True) for m in stack)
     assert len(stack) == 9
+
+
+def test_a_sync_view_runs_inside_the_chain_without_a_hop_onto_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Built for ASGI, the chain would reach the view through async_to_sync (onto the
+    # loop) and sync_to_async (back to the request's thread).
+    hops: list[str] = []
+    original = AsyncToSync.__call__
+
+    def counted(self: AsyncToSync, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(self.awaitable, "__qualname__", repr(self.awaitable)))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncToSync, "__call__", counted)
+    handler = ReusedThreadsASGIHandler()
+
+    assert asyncio.run(_get(handler)) == 200
+    assert hops == []
