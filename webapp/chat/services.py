@@ -35,6 +35,7 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.grounding import embedding_similarity, relevant_passages
 from webapp.chat.models import Conversation, Message, ModelDefault
+from webapp.chat.preparing import Preparation, Preparing
 from webapp.chat.selectors import ModelDefaults, access_conversation, model_defaults_for
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 6
 TITLE_LENGTH = 80
+# Records of streaming answers yield to questions being prepared (webapp/chat/preparing.py).
+PREPARING = Preparing(max_wait_s=0.5)
 
 
 def passage_as_source(number: int, passage: Passage) -> dict[str, Any]:
@@ -244,7 +247,9 @@ def _answer(
         for event in stream:
             if isinstance(event, AnswerDelta):
                 yield {"event": "delta", "text": event.text}
-                pending.store()
+                if not pending.stored:
+                    PREPARING.wait()
+                    pending.store()
             elif isinstance(event, AnswerDone):
                 result.append(event.answer)
 
@@ -267,6 +272,30 @@ def conversation_ask(
     if not question:
         yield {"event": "error", "code": "invalid", "message": "Please type a question."}
         return
+    preparation = PREPARING.start()
+    try:
+        yield from _open_and_answer(
+            user=user,
+            question=question,
+            conversation_id=conversation_id,
+            collection_ids=collection_ids,
+            model=model,
+            preparation=preparation,
+        )
+    finally:
+        preparation.done()
+
+
+def _open_and_answer(
+    *,
+    user: Any,
+    question: str,
+    conversation_id: int | None,
+    collection_ids: Sequence[int] | None,
+    model: str | None,
+    preparation: Preparation,
+) -> Iterator[dict[str, Any]]:
+    """``conversation_ask`` once the question is known to be non-empty."""
     router = get_chat_router()
     # The user's and the collections' defaults in one read; a named model needs neither.
     defaults = ModelDefaults() if model else model_defaults_for(user=user)
@@ -299,6 +328,7 @@ def conversation_ask(
             pinned=bool(model or user_default),
             collection_defaults=defaults.collections,
             collection_ids=collection_ids,
+            preparation=preparation,
         )
     finally:
         pending.store()
@@ -315,6 +345,7 @@ def _retrieve_and_answer(
     pinned: bool,
     collection_defaults: dict[int, tuple[str, str]],
     collection_ids: Sequence[int] | None,
+    preparation: Preparation,
 ) -> Iterator[dict[str, Any]]:
     """Sources, deltas and the final record of an answer in ``pending.conversation``.
 
@@ -369,6 +400,7 @@ def _retrieve_and_answer(
     # standalone query; a language model gets the question and the history.
     asked = rewrite.query if route.model.backend == "extractive" else question
     result: list[Answer] = []
+    preparation.done()  # what is left is the model's (the prompt is built as it is sent)
     try:
         yield from _answer(
             route,
@@ -386,6 +418,7 @@ def _retrieve_and_answer(
         return
     finally:
         close_old_connections()
+    PREPARING.wait()
     pending.store()  # (a no-op after the first delta) the question comes before the answer
     yield _finish(user=user, question=question, record=record, sources=sources, answer=result[0])
 

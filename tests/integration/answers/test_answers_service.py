@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -12,6 +13,7 @@ from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
 from webapp.chat.models import Conversation, Message
 from webapp.chat.services import (
+    PREPARING,
     collection_model_default_set,
     conversation_ask,
     user_model_default_set,
@@ -170,3 +172,32 @@ def test_extractive_follow_up_is_rewritten_by_the_heuristic_and_stored(reader, c
     leave = [item for item in stored.support if "twenty-seven days" in item["sentence"]]
     assert leave and leave[0]["supported"] is True and leave[0]["score"] > 0.5
     assert stored.support == follow["support"]
+
+
+def test_an_answer_is_recorded_after_the_questions_being_prepared(reader, monkeypatch) -> None:
+    # Another question is still in retrieval: this answer's first token goes out, and
+    # its records (question, answer) wait until that question is prepared.
+    monkeypatch.setattr(PREPARING, "max_wait_s", 60)
+    other = PREPARING.start()
+    events = conversation_ask(user=reader, question=QUESTION)
+    streamed = []
+    for event in events:
+        streamed.append(event)
+        if event["event"] == "delta":
+            break
+    conversation = Conversation.objects.get(id=streamed[0]["conversation_id"])
+    rest: list[dict] = []
+    recording = threading.Thread(target=lambda: rest.extend(events))
+    recording.start()
+
+    recording.join(timeout=0.3)
+    assert recording.is_alive()
+    assert not conversation.messages.exists()
+
+    other.done()
+    recording.join(timeout=60)
+    assert rest[-1]["event"] == "done"
+    assert list(conversation.messages.order_by("id").values_list("role", flat=True)) == [
+        Message.Role.USER,
+        Message.Role.ASSISTANT,
+    ]
