@@ -28,6 +28,8 @@ from inference.errors import ModelUnavailableError, UpstreamError
 from inference.models import StreamStats
 
 logger = logging.getLogger(__name__)
+# Idle keep-alive connections to the model servers, all replicas together.
+KEPT_CONNECTIONS = 256
 
 
 class Replica:
@@ -95,7 +97,12 @@ class Cluster:
             pool=connect_timeout_s,
         )
         self._aux_timeout = httpx.Timeout(connect_timeout_s, read=connect_timeout_s)
-        self._client = httpx.Client(timeout=timeout, transport=transport, trust_env=False)
+        # Every answer streaming at once holds a connection: no cap that would make one
+        # wait for a slot, and all of them kept for the next answers (httpx keeps 20).
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
+        self._client = httpx.Client(
+            timeout=timeout, limits=limits, transport=transport, trust_env=False
+        )
         self._stop = threading.Event()
         self._checker: threading.Thread | None = None
         if health_interval_s > 0:

@@ -156,6 +156,36 @@ def test_concurrent_requests_go_to_the_least_busy_replica(standin) -> None:
     assert [status.outstanding for status in model.cluster.status()] == [0, 0]
 
 
+def test_more_answers_at_once_than_httpx_allows_by_default_all_stream_and_keep_their_connections(
+    standin,
+) -> None:
+    # httpx caps a client at 100 connections (a 101st answer waits for a slot, here
+    # past the pool timeout) and keeps 20 of them alive.
+    url, _ = standin(model="m", delay_ms=150)  # each answer streams for over a second
+    model = _model([Endpoint(url, "m")])
+    concurrent = 110
+    before = standin_stats(url, connections=True)["connections"]
+
+    for _ in range(2):
+        answers: list[str] = []
+        start = threading.Barrier(concurrent)
+
+        def ask(answers: list[str] = answers, start: threading.Barrier = start) -> None:
+            start.wait()
+            answers.append(_ask(model).text)
+
+        threads = [threading.Thread(target=ask) for _ in range(concurrent)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert answers == [EXPECTED] * concurrent
+
+    # The second wave found every connection of the first one alive (+1: this read).
+    opened = standin_stats(url, connections=True)["connections"] - before
+    assert opened <= concurrent + 1
+
+
 def test_connection_closed_before_any_answer_is_dialled_again_not_ejected(standin) -> None:
     # A server closing a keep-alive connection just as the client reuses it: one lone
     # replica must not be ejected (every user would get "unavailable" for the cool-off).
