@@ -1,11 +1,39 @@
-"""The overhead benchmark's questions never repeat within a run, and CPU time is read right."""
+"""The overhead benchmark: questions never repeat, CPU time and first deltas are read right."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ops.bench.overhead import CLOSINGS, OPENINGS, QUESTIONS, cpu_seconds, question
+import httpx
+
+from ops.bench.overhead import CLOSINGS, OPENINGS, QUESTIONS, _ask, cpu_seconds, question
+
+HOLD_S = 0.3
+
+
+class _SlowAnswer(BaseHTTPRequestHandler):
+    """Reads the question, waits HOLD_S, then streams a delta and a done event."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(HOLD_S)
+        done = {"retrieval_ms": 1.5, "first_token_ms": 2.5}
+        body = f"event: delta\ndata: {{}}\n\nevent: done\ndata: {json.dumps(done)}\n\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
 
 
 def test_every_request_of_a_run_asks_a_different_question():
@@ -28,3 +56,22 @@ def test_cpu_seconds_counts_this_process_working():
     spent = cpu_seconds(os.getpid()) - before
 
     assert 0.1 <= spent <= 5.0
+
+
+def test_a_first_delta_is_timed_from_the_request_on_the_wire():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowAnswer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def ask() -> object:
+        url = f"http://127.0.0.1:{server.server_port}"
+        async with httpx.AsyncClient(base_url=url) as client:
+            return await _ask(client, "Who approves travel?")
+
+    try:
+        sample = asyncio.run(ask())
+    finally:
+        server.shutdown()
+
+    assert sample.first_delta_ms >= HOLD_S * 1000  # the server's time is all counted
+    assert 0 <= sample.send_delay_ms < sample.first_delta_ms
+    assert (sample.retrieval_ms, sample.server_first_token_ms) == (1.5, 2.5)
