@@ -66,7 +66,7 @@ QUESTIONS = [
     "Are visitors escorted?",
 ]
 # Within a run every request asks a different question, so no cache (token counts,
-# embeddings) answers a repeat: 12 openings x 8 questions x 16 closings = 1,536 texts.
+# embeddings) answers a repeat: 12 openings x 8 questions x 20 closings = 1,920 texts.
 OPENINGS = [
     "",
     "Quick question: ",
@@ -100,6 +100,10 @@ CLOSINGS = [
     " Before Friday, please.",
     " For the team meeting.",
     " Much appreciated.",
+    " Asking for the onboarding notes.",
+    " Thanks in advance.",
+    " Quick check before I travel.",
+    " A colleague asked me.",
 ]
 # Every row of a run takes its questions from here: at the default sizes no text repeats.
 _asked = itertools.count()
@@ -309,7 +313,8 @@ def main() -> None:
     levels = [Level(1, args.requests)] if 1 in args.concurrency else []
     for c in (c for c in args.concurrency if c > 1):
         levels += [
-            Level(c, 5 * c, bursts=True),
+            # As many questions as the other rows: one burst's tail is a few samples.
+            Level(c, max(args.requests, 5 * c), bursts=True),
             Level(c, max(args.requests, 2 * c)),
             Level(c, max(2 * args.requests, c), think_s=think),
         ]

@@ -40,7 +40,7 @@ def test_every_request_of_a_run_asks_a_different_question():
     count = len(OPENINGS) * len(QUESTIONS) * len(CLOSINGS)
     asked = [question(i) for i in range(count)]
 
-    assert count == 1536
+    assert count == 1920
     assert len(set(asked)) == count
     assert question(0) == QUESTIONS[0]
     assert (
