@@ -182,10 +182,11 @@ def _route(router: ModelRouter, question: str, model: str, why: str) -> Route:
 
 
 class _PendingQuestion:
-    """The user's message, stored once: as soon as the answer's first delta has left.
+    """The user's message, stored once: after the answer's first delta has left.
 
     Not before retrieval: the write then stays off the time to the first token (it
-    overlaps the model's next tokens instead). It is stored earlier when a reply is
+    overlaps the model's next tokens instead), and it waits while other questions
+    are being prepared (``PREPARING``, at most 0.5 s). It is stored earlier when a reply is
     recorded first (a failed answer) and, through ``conversation_ask``'s ``finally``,
     when the answer ends before any delta (an error, a reader who left).
     """
