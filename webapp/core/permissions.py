@@ -13,11 +13,17 @@ from typing import Any
 STAFF_GROUP_ID = 0
 
 
-def user_allowed_group_ids(user: Any) -> list[int]:
-    """The group ids whose chunks ``user`` may read (empty for anonymous users)."""
+def user_allowed_group_ids(user: Any, member_of: Iterable[int] | None = None) -> list[int]:
+    """The group ids whose chunks ``user`` may read (empty for anonymous users).
+
+    ``member_of``: the user's own group ids, when the caller has read them already
+    (a search reads them with the collections they open, in one query).
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    group_ids = sorted(user.groups.values_list("id", flat=True))
+    if member_of is None:
+        member_of = user.groups.values_list("id", flat=True)
+    group_ids = sorted(set(member_of))
     if user.is_staff:
         group_ids.insert(0, STAFF_GROUP_ID)
     return group_ids

@@ -51,10 +51,12 @@ def search_scope_for(*, user: Any, collection_ids: Sequence[int] | None) -> Sear
     requested = sorted({int(c) for c in collection_ids}) if collection_ids else None
     if user_is_admin(user):
         return SearchScope(user_allowed_group_ids(user), requested)
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not getattr(user, "is_authenticated", False):
         return SearchScope([], [])
     rows = Group.objects.filter(user=user).values_list("id", "collections__id")
-    group_ids = sorted({group_id for group_id, _ in rows})
+    group_ids = user_allowed_group_ids(user, member_of=(group_id for group_id, _ in rows))
+    if not group_ids:  # no group, or an inactive account
+        return SearchScope([], [])
     readable = {collection_id for _, collection_id in rows if collection_id is not None}
     if requested is not None:
         readable.intersection_update(requested)
