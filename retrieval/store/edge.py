@@ -56,11 +56,10 @@ class EdgeStore(DocumentScroll):
         and replaced by the value given at each open).
         """
         self._path = Path(path)
-        self._search_threads = search_threads
         self._closed = False
         self._lock = threading.Lock()
         self._embedding = embedding
-        self._shard = self._open(dimension)
+        self._shard = self._open(dimension, search_threads)
         for field in INDEXED_FIELDS:
             # Integer lookup index: our ids are ints, and MatchAny on ints needs it.
             index = qe.IntegerIndexParams(lookup=True, range=False)
@@ -82,13 +81,13 @@ class EdgeStore(DocumentScroll):
             self.close()
             raise
 
-    def _open(self, dimension: int) -> qe.EdgeShard:
+    def _open(self, dimension: int, search_threads: int) -> qe.EdgeShard:
         config = qe.EdgeConfig(
             vectors={
                 DENSE_VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
             },
             sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-            max_search_threads=self._search_threads,
+            max_search_threads=search_threads,
         )
         exists = (self._path / "edge_config.json").exists() or (self._path / "segments").exists()
         try:

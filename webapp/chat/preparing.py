@@ -18,11 +18,20 @@ __all__ = ["Preparation", "Preparing"]
 
 
 class Preparation:
-    """One question being prepared; ``done()`` (idempotent) when its prompt is ready."""
+    """One question being prepared; ``done()`` (idempotent) when its prompt is ready.
+
+    As a context manager, it is done at the latest when the block ends.
+    """
 
     def __init__(self, preparing: Preparing) -> None:
         self._preparing = preparing
         self._done = False
+
+    def __enter__(self) -> Preparation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.done()
 
     def done(self) -> None:
         """This question no longer needs the lock before its first token."""

@@ -273,66 +273,44 @@ def conversation_ask(
     if not question:
         yield {"event": "error", "code": "invalid", "message": "Please type a question."}
         return
-    preparation = PREPARING.start()
-    try:
-        yield from _open_and_answer(
-            user=user,
-            question=question,
-            conversation_id=conversation_id,
-            collection_ids=collection_ids,
-            model=model,
-            preparation=preparation,
-        )
-    finally:
-        preparation.done()
-
-
-def _open_and_answer(
-    *,
-    user: Any,
-    question: str,
-    conversation_id: int | None,
-    collection_ids: Sequence[int] | None,
-    model: str | None,
-    preparation: Preparation,
-) -> Iterator[dict[str, Any]]:
-    """``conversation_ask`` once the question is known to be non-empty."""
-    router = get_chat_router()
-    # The user's and the collections' defaults in one read; a named model needs neither.
-    defaults = ModelDefaults() if model else model_defaults_for(user=user)
-    user_default = defaults.user
-    try:
-        if model:
-            route = router.route(question=question, requested=model)
-        else:
-            route = _route(router, question, user_default, "user default")
-        conversation = _open_conversation(
-            user=user, question=question, conversation_id=conversation_id
-        )
-    except NotFoundError as exc:
-        yield {"event": "error", **exc.as_dict()}
-        return
-    except InferenceError as exc:  # an unknown model name
-        yield {"event": "error", "code": exc.code, "message": str(exc)}
-        return
-    # A conversation opened by this question has no history to read.
-    history = _history(conversation) if conversation_id is not None else []
-    pending = _PendingQuestion(conversation, question)
-    try:
-        yield from _retrieve_and_answer(
-            user=user,
-            question=question,
-            pending=pending,
-            history=history,
-            route=route,
-            router=router,
-            pinned=bool(model or user_default),
-            collection_defaults=defaults.collections,
-            collection_ids=collection_ids,
-            preparation=preparation,
-        )
-    finally:
-        pending.store()
+    # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
+    with PREPARING.start() as preparation:
+        router = get_chat_router()
+        # The user's and the collections' defaults in one read; a named model needs neither.
+        defaults = ModelDefaults() if model else model_defaults_for(user=user)
+        user_default = defaults.user
+        try:
+            if model:
+                route = router.route(question=question, requested=model)
+            else:
+                route = _route(router, question, user_default, "user default")
+            conversation = _open_conversation(
+                user=user, question=question, conversation_id=conversation_id
+            )
+        except NotFoundError as exc:
+            yield {"event": "error", **exc.as_dict()}
+            return
+        except InferenceError as exc:  # an unknown model name
+            yield {"event": "error", "code": exc.code, "message": str(exc)}
+            return
+        # A conversation opened by this question has no history to read.
+        history = _history(conversation) if conversation_id is not None else []
+        pending = _PendingQuestion(conversation, question)
+        try:
+            yield from _retrieve_and_answer(
+                user=user,
+                question=question,
+                pending=pending,
+                history=history,
+                route=route,
+                router=router,
+                pinned=bool(model or user_default),
+                collection_defaults=defaults.collections,
+                collection_ids=collection_ids,
+                preparation=preparation,
+            )
+        finally:
+            pending.store()
 
 
 def _retrieve_and_answer(

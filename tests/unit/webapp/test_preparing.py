@@ -44,3 +44,14 @@ def test_a_record_waits_no_longer_than_the_limit() -> None:
     preparing.start()  # a question that is never done (say, a search that hangs)
 
     assert preparing.wait() is False
+
+
+def test_a_preparation_in_a_with_block_is_done_when_the_block_ends() -> None:
+    preparing = Preparing(max_wait_s=30)
+
+    with preparing.start() as question:
+        assert preparing.count == 1
+        question.done()  # the prompt is ready before the block ends
+        assert preparing.count == 0
+
+    assert preparing.count == 0
