@@ -3,6 +3,10 @@
 A query holds Python's GIL while Edge's pool works, so in a busy web process every
 hand-off to the pool stalls the other requests; ops/bench/overhead.py measures it.
 Each case runs in its own process, where no other shard's threads can be counted.
+The pool's threads start lazily and, on a loaded machine, some time after the
+shard opens: the child searches once, then polls (with a deadline) until the
+count reaches the configured value; with Edge's own default it would settle on
+several threads per CPU and never read as configured.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import pytest
 
 COUNT_SEARCH_THREADS = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, time
     from pathlib import Path
-    from retrieval import StoreConfig, open_store
+    from retrieval import SearchConfig, SparseVector, StoreConfig, open_store
 
     def search_threads():
         names = []
@@ -32,6 +36,13 @@ COUNT_SEARCH_THREADS = textwrap.dedent(
     before = search_threads()
     config = StoreConfig(kind="edge", path=Path(sys.argv[1]), edge_search_threads=int(sys.argv[2]))
     store = open_store(config, dimension=4)
+    store.search(
+        dense=[1.0, 0.0, 0.0, 0.0], sparse=SparseVector(indices=(), values=()),
+        allowed_group_ids=[1], collection_ids=None, limit=1, config=SearchConfig(),
+    )
+    deadline = time.monotonic() + 20
+    while search_threads() != int(sys.argv[2]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     print(before, search_threads())
     store.close()
     """
