@@ -357,6 +357,11 @@ def _optimize(store: VectorStore) -> tuple[float | None, str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
+    if not handbook_pages(args.eval_root):
+        raise SystemExit(
+            f"no 18F handbook pages under {args.eval_root}: point --eval-root at the "
+            "evaluation data (../shared/eval beside the checkout)"
+        )
     run_started = time.perf_counter()
     load_start = load_average()
     embedder = load_embedder(EmbeddingConfig(threads=args.threads))
