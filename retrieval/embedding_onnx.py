@@ -11,6 +11,11 @@ sentence-transformers' own ONNX backend needs optimum-onnx, whose 0.1 release
 requires transformers < 4.58 (we run 5.x); hence this small direct path. It
 supports the Transformer -> Pooling (mean or CLS) -> Normalize model layout of
 the MiniLM / BERT family.
+
+onnxruntime's native library sends usage telemetry to Microsoft (1DS,
+``mobile.events.data.microsoft.com``) when sessions are created and run; this
+product promises that nothing leaves the machine. Every use of onnxruntime here
+goes through ``_onnxruntime()``, which switches that off first.
 """
 
 from __future__ import annotations
@@ -109,6 +114,18 @@ def _export_once(model_dir: Path, target: Path) -> Path:
     return target
 
 
+def _onnxruntime() -> Any:
+    """The onnxruntime module with its telemetry off: import it only through here.
+
+    The switch is process-wide and must precede the first session (the export's
+    quantizer and the embedder's both count); calling it again is harmless.
+    """
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    ort.disable_telemetry_events()
+    return ort
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a+b") as handle:
@@ -123,6 +140,8 @@ def _export(model_dir: Path, out: Path) -> None:
     started = time.perf_counter()
     try:
         import torch
+
+        _onnxruntime()  # quantize_dynamic creates sessions of its own
         from onnxruntime.quantization import (  # type: ignore[import-untyped]
             QuantType,
             quantize_dynamic,
@@ -309,8 +328,7 @@ def _load_tokenizer(model_dir: Path) -> Any:
 def _load_session(path: Path, threads: int | None) -> Any:
     started = time.perf_counter()
     try:
-        import onnxruntime as ort  # type: ignore[import-untyped]
-
+        ort = _onnxruntime()
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

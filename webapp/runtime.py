@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from webapp.config.settings import get_settings
 
@@ -84,6 +84,19 @@ def ensure_admin() -> str | None:
         username=settings.admin_username, email="", password=password
     )
     return password
+
+
+def uvicorn_proxy_options() -> dict[str, Any]:
+    """uvicorn's trust in forwarded headers: only ``ENCLAVE_TRUSTED_PROXIES`` (none by default).
+
+    Left to its defaults, uvicorn believes ``X-Forwarded-For``/``-Proto`` from
+    127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``), so any local client could claim a new
+    address per request and never meet the sign-in lockout.
+    """
+    proxies = get_settings().trusted_proxies
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
 
 
 def _lock_path() -> Path:

@@ -39,7 +39,8 @@ from webapp.chat.preparing import Preparation, Preparing
 from webapp.chat.selectors import ModelDefaults, access_conversation, model_defaults_for
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
-from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from webapp.core.errors import NotFoundError, ValidationError
+from webapp.core.permissions import require_admin
 from webapp.knowledge.selectors import search_scope_for
 
 logger = logging.getLogger(__name__)
@@ -136,8 +137,7 @@ def user_model_default_set(*, user: Any, model: str) -> None:
 
 def collection_model_default_set(*, collection: Any, model: str, actor: Any) -> None:
     """The model answering questions about ``collection`` (admins); "" goes back to automatic."""
-    if not (actor.is_staff or actor.is_superuser):
-        raise PermissionDeniedError("Only administrators can change a collection's model.")
+    require_admin(actor)
     model = _checked_model(model)
     if model:
         ModelDefault.objects.update_or_create(collection=collection, defaults={"model": model})
