@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from webapp.chat.services import conversation_ask, user_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
-from webapp.web.http import json_error
+from webapp.web.http import json_error, json_object
 from webapp.web.sse import sse_stream
 
 SIDEBAR_CONVERSATIONS = 50
@@ -50,12 +49,7 @@ def _is_int(value: Any) -> bool:
 
 def parse_ask(body: bytes) -> AskRequest:
     """Validate ``{question, conversation_id|null, collection_ids|[], model|""}``."""
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The request body must be JSON.") from None
-    if not isinstance(data, dict):
-        raise ValidationError("The request body must be a JSON object.")
+    data = json_object(body)
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ValidationError("Please type a question.")
@@ -184,12 +178,7 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
 def chat_model(request: HttpRequest) -> JsonResponse:
     """``{model}``: the model or tier answering the user from now on ("" for automatic)."""
     try:
-        try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError("The request body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise ValidationError("The request body must be a JSON object.")
+        data = json_object(request.body)
         user_model_default_set(user=request.user, model=_model_field(data))
     except EnclaveError as exc:
         return json_error(exc)

@@ -83,3 +83,11 @@ def security_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Security
         yield site
     finally:
         serve.stop()
+
+
+@pytest.fixture
+def world(db, tmp_path: Path):
+    """The organisation of ``tests/integration/security/world.py``, fresh for each test."""
+    from tests.integration.security.world import build_world
+
+    return build_world(tmp_path)
