@@ -103,7 +103,10 @@ def user_set_groups(*, user: Any, group_ids: Iterable[int], admin: bool, actor: 
 
 
 def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
-    """Deactivate (or reactivate) a user: a deactivated user is signed out at the next request."""
+    """Deactivate (or reactivate) a user: signed out at the next request, API tokens revoked.
+
+    The tokens stay revoked when the account is reactivated (``webapp.accounts.signals``).
+    """
     require_admin(actor)
     if user.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
