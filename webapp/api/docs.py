@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,7 +39,10 @@ class ApiRedocView(SpectacularRedocView):
     """ReDoc without web fonts."""
 
     template_name = "api/redoc.html"
+    # DRF answers OPTIONS with metadata, which an HTML template cannot render (a 500).
+    http_method_names = ["get", "head"]
 
+    @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The page; the schema comes from ``url_name``."""
         return _with_policy(super().get(request, *args, **kwargs))
@@ -47,6 +51,9 @@ class ApiRedocView(SpectacularRedocView):
 class ApiSwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI with its set-up script as a separate same-site request."""
 
+    http_method_names = ["get", "head"]
+
+    @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The page, or its set-up script with ``?script``."""
         return _with_policy(super().get(request, *args, **kwargs))

@@ -202,9 +202,10 @@ class SourceSerializer(serializers.Serializer):
     """A numbered passage: what an answer's [n] refers to."""
 
     number = serializers.IntegerField()
-    document_id = serializers.IntegerField()
-    collection_id = serializers.IntegerField()
-    chunk_index = serializers.IntegerField()
+    # Null in a stored answer when the document was deleted or is no longer readable.
+    document_id = serializers.IntegerField(allow_null=True)
+    collection_id = serializers.IntegerField(allow_null=True)
+    chunk_index = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     page = serializers.IntegerField(allow_null=True)
     heading = serializers.CharField(allow_blank=True)
@@ -270,7 +271,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ConversationDetailSerializer(ConversationSerializer):
-    messages = MessageSerializer(many=True, source="messages.all")
+    messages = MessageSerializer(many=True)
 
 
 class FeedbackRequestSerializer(serializers.Serializer):

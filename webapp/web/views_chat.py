@@ -14,6 +14,7 @@ from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
+    conversation_messages_for,
     feedback_by_message,
     model_choices,
     user_model_default,
@@ -89,7 +90,11 @@ def _turn(message: Message) -> dict[str, Any]:
 
 
 def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
-    messages = list(conversation.messages.all()) if conversation is not None else []
+    messages = (
+        conversation_messages_for(user=request.user, conversation=conversation)
+        if conversation is not None
+        else []
+    )
     sources = {
         str(m.id): [{k: s.get(k) for k in SOURCE_FIELDS} for s in m.citations]
         for m in messages

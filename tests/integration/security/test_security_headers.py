@@ -126,3 +126,10 @@ def test_the_swagger_set_up_script_is_a_same_site_request_without_the_validator(
     assert script["Content-Type"].startswith("application/javascript")
     assert '"validatorUrl": null' in script.content.decode()
     assert "/api/v1/schema" in script.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/redoc", "/api/v1/docs"])
+def test_the_api_reference_pages_answer_only_get(client: Client, path: str):
+    # DRF's OPTIONS metadata cannot be rendered by an HTML page (it was a 500).
+    assert client.options(path).status_code == 405
+    assert client.post(path).status_code == 405

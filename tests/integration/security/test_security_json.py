@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-
 pytestmark = pytest.mark.django_db
 
 DEEP = "[" * 50_000 + "]" * 50_000
