@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         index_store_config,
         open_store,
     )
+    from retrieval.store.edge_compaction import Compactable
 
 # Name -> module for names imported on first access.
 _LAZY = {
@@ -91,6 +92,7 @@ _LAZY = {
     "Searcher": "retrieval.search",
     "SparseEncoder": "retrieval.sparse",
     "IndexedChunk": "retrieval.store",
+    "Compactable": "retrieval.store.edge_compaction",
     "VectorStore": "retrieval.store",
     "chunk_point_id": "retrieval.store",
     "open_store": "retrieval.store",
@@ -101,6 +103,7 @@ __all__ = [
     "Chunk",
     "Chunker",
     "ChunkingConfig",
+    "Compactable",
     "CrossEncoderReranker",
     "DocumentMeta",
     "DocumentTooLargeError",

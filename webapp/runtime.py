@@ -163,6 +163,7 @@ class Reconciler:
         from django.db import close_old_connections
 
         from webapp.knowledge.access import collections_requeue_unapplied_groups
+        from webapp.knowledge.erasure import erasure_pass
         from webapp.knowledge.ingestion import documents_requeue_stalled
         from webapp.knowledge.rebuild import search_indexes_requeue_stalled
         from worker.contracts import enqueue_sync_folders
@@ -174,6 +175,7 @@ class Reconciler:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
+                erasure_pass()  # deleted documents' text leaves the index files
                 if settings.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.sync_interval_s
@@ -215,9 +217,14 @@ class EmbeddedRuntime:
         return requeued
 
     def stop(self) -> None:
-        """Stop reconciler and worker, then close the engines (flushes the index)."""
+        """Stop reconciler and worker, finish erasures, then close the engines (flushing them)."""
         from webapp.core.engines import close_engines
+        from webapp.knowledge.erasure import erasure_pass
 
         self.reconciler.stop()
         self.worker.stop()
+        try:
+            erasure_pass()
+        except Exception:  # the next start's reconciler compacts what is left
+            logger.exception("erasure pass at stop failed")
         close_engines()

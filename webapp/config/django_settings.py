@@ -84,11 +84,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A SQLite connection is a file handle: keep each thread's open instead of paying
     # a connect (and its PRAGMAs) at every answer step; PostgreSQL keeps closing.
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    # WAL lets the web process read while the in-process worker writes.
+    # WAL lets the web process read while the in-process worker writes. secure_delete:
+    # deleted content (an erased document's rows, answers rewritten at erasure) is
+    # overwritten in the file, not left in free pages (webapp/knowledge/erasure.py).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+        ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(ENCLAVE.home_dir / "test-enclave.sqlite3")}
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
+from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, ValidationError
@@ -242,7 +243,11 @@ def collection_delete(*, collection: Collection, actor: Any) -> int:
 
 
 def document_delete(*, document: Document, actor: Any) -> None:
-    """Erase a document: its points leave the index, its stored file and its row go."""
+    """Erase a document: its points, stored file, row and what stored answers took from it.
+
+    Search stops finding it at once. Its text leaves the index files at the next
+    erasure pass (``webapp.knowledge.erasure``); the audit log keeps its id and title.
+    """
     require_admin(actor)
     Document.objects.filter(id=document.id).update(status=DocumentStatus.DELETING)
     for store in get_write_stores():  # both indexes while a new model's index is built
@@ -252,13 +257,15 @@ def document_delete(*, document: Document, actor: Any) -> None:
         stored.unlink()
     elif stored.is_dir():
         shutil.rmtree(stored)
-    audit_record(
-        kind=AuditEvent.Kind.DOCUMENT_DELETE,
-        actor=actor,
-        detail={"document_id": document.id, "title": document.title},
-    )
-    document.delete()
-    logger.info("document %s deleted", document.id)
+    with transaction.atomic():
+        answers = messages_erase_document(document_id=document.id)
+        audit_record(
+            kind=AuditEvent.Kind.DOCUMENT_DELETE,
+            actor=actor,
+            detail={"document_id": document.id, "title": document.title, "answers": answers},
+        )
+        document.delete()
+    logger.info("document %s deleted (%s stored answers erased)", document.id, answers)
 
 
 DOCUMENT_GROUPS = "document.groups"  # audit kind (a plain string: no migration of the choices)
