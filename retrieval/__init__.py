@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# First: the variable that keeps onnxruntime from phoning home (retrieval/telemetry.py).
+from retrieval import telemetry as _telemetry  # noqa: F401
 from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,

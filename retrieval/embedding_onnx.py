@@ -12,10 +12,11 @@ requires transformers < 4.58 (we run 5.x); hence this small direct path. It
 supports the Transformer -> Pooling (mean or CLS) -> Normalize model layout of
 the MiniLM / BERT family.
 
-onnxruntime's native library sends usage telemetry to Microsoft (1DS,
-``mobile.events.data.microsoft.com``) when sessions are created and run; this
-product promises that nothing leaves the machine. Every use of onnxruntime here
-goes through ``_onnxruntime()``, which switches that off first.
+onnxruntime's native library sends usage telemetry to Microsoft unless it was
+imported with ``ORT_DISABLE_TELEMETRY=1`` (``retrieval.telemetry`` sets it when
+this package is imported). Every use of onnxruntime here goes through
+``_onnxruntime()``, which refuses to run sessions in a process where onnxruntime
+was imported before that.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 from retrieval.config import EmbeddingConfig
 from retrieval.embedding import ArrayEmbedder
 from retrieval.errors import EmbeddingModelError
+from retrieval.telemetry import onnxruntime_is_quiet
 
 __all__ = ["BACKEND", "OnnxInt8Embedder", "ensure_onnx_int8_model", "onnx_int8_dir"]
 
@@ -117,12 +119,17 @@ def _export_once(model_dir: Path, target: Path) -> Path:
 def _onnxruntime() -> Any:
     """The onnxruntime module with its telemetry off: import it only through here.
 
-    The switch is process-wide and must precede the first session (the export's
-    quantizer and the embedder's both count); calling it again is harmless.
+    EmbeddingModelError when onnxruntime was imported before ``retrieval`` (its
+    telemetry is then on for the life of the process).
     """
+    if not onnxruntime_is_quiet():
+        raise EmbeddingModelError(
+            "onnxruntime was imported before Enclave switched its telemetry off; import "
+            "retrieval first, or set ORT_DISABLE_TELEMETRY=1 in the environment."
+        )
     import onnxruntime as ort  # type: ignore[import-untyped]
 
-    ort.disable_telemetry_events()
+    ort.disable_telemetry_events()  # the in-process events too (the variable stops the upload)
     return ort
 
 
@@ -327,8 +334,8 @@ def _load_tokenizer(model_dir: Path) -> Any:
 
 def _load_session(path: Path, threads: int | None) -> Any:
     started = time.perf_counter()
+    ort = _onnxruntime()
     try:
-        ort = _onnxruntime()
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

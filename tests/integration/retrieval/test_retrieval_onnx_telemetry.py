@@ -1,9 +1,11 @@
-"""onnxruntime's telemetry (1DS, to Microsoft) is switched off before any session exists.
+"""onnxruntime's telemetry (1DS, to Microsoft) is off in every process that uses Enclave.
 
-Run in a fresh process, so that no earlier test has switched it off already:
-the real ``disable_telemetry_events`` and ``InferenceSession`` are wrapped to
-record their order while the real embedder loads. ``tests/system/test_egress.py``
-shows the effect from outside: no DNS query and no connection leave the host.
+Only ``ORT_DISABLE_TELEMETRY=1`` set before onnxruntime is imported stops the
+upload; ``retrieval`` sets it when it is imported, and the ONNX embedder
+refuses to run in a process that imported onnxruntime earlier. Each case runs
+in a fresh process whose environment lacks the variable.
+``tests/system/test_egress.py`` shows the effect from outside: no DNS query
+and no connection leave the host.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-LOAD_SCRIPT = """
-import json, sys
+IMPORT_FIRST = """
+import json, os, sys
 from pathlib import Path
+import retrieval
+
+state = {
+    "variable": os.environ.get("ORT_DISABLE_TELEMETRY"),
+    "imported": "onnxruntime" in sys.modules,
+}
 import onnxruntime as ort
 
 calls = []
@@ -33,29 +41,54 @@ class Session(real_session):
 
 ort.disable_telemetry_events = disable
 ort.InferenceSession = Session
-from retrieval import EmbeddingConfig, load_embedder
-
-embedder = load_embedder(
-    EmbeddingConfig(backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1)
+embedder = retrieval.load_embedder(
+    retrieval.EmbeddingConfig(backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1)
 )
 embedder.embed_query("annual leave")
-print(json.dumps(calls))
+print(json.dumps({**state, "calls": calls}))
+"""
+
+ONNXRUNTIME_FIRST = """
+import sys
+from pathlib import Path
+import onnxruntime
+import retrieval
+
+try:
+    retrieval.load_embedder(
+        retrieval.EmbeddingConfig(backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1)
+    )
+except retrieval.EmbeddingModelError as exc:
+    print(exc)
 """
 
 
-def test_telemetry_is_off_before_the_first_onnxruntime_session() -> None:
+def _run(script: str) -> str:
     models = Path(os.environ["ENCLAVE_MODELS_DIR"])
     models.mkdir(parents=True, exist_ok=True)
-
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     done = subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT, str(models)],
+        [sys.executable, "-c", script, str(models)],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env=env,
     )
-
     assert done.returncode == 0, done.stderr[-3000:]
-    calls = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "session" in calls
-    assert calls[0] == "disable_telemetry"
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_retrieval_switches_telemetry_off_before_onnxruntime_loads() -> None:
+    seen = json.loads(_run(IMPORT_FIRST))
+
+    assert seen["variable"] == "1"
+    assert seen["imported"] is False
+    assert seen["calls"][0] == "disable_telemetry"
+    assert "session" in seen["calls"]
+
+
+def test_a_process_that_imported_onnxruntime_first_gets_no_onnx_embedder() -> None:
+    printed = _run(ONNXRUNTIME_FIRST)
+
+    assert printed.startswith("onnxruntime was imported before Enclave switched its telemetry off")
