@@ -1,9 +1,9 @@
 """Deactivating a user revokes their API tokens, whichever way the account was deactivated.
 
 Without this, reactivating the account would bring every old token back to
-life. The console, ``enclave user``, Django's admin and single sign-on all
-save the user model, so the rule sits on that save (a queryset ``update()``
-bypasses it; Enclave does not deactivate that way).
+life. The console and Django's admin both deactivate by saving the user model,
+so the rule sits on that save (a queryset ``update()`` bypasses it; Enclave
+does not deactivate that way).
 """
 
 from __future__ import annotations
