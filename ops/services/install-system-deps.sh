@@ -9,8 +9,10 @@ set -euo pipefail
 
 # slapd and ldap-utils: the LDAP sign-in tests start their own slapd; libldap2-dev and
 # libsasl2-dev: pip builds python-ldap (django-auth-ldap) from source; gettext: makemessages
-# and compilemessages when translations change (the compiled .mo files are committed).
-PACKAGES=(chromium redis-server postgresql fonts-dejavu-core slapd ldap-utils libldap2-dev libsasl2-dev gettext)
+# and compilemessages when translations change (the compiled .mo files are committed);
+# iproute2 and strace: the no-egress test (tests/system/test_egress.py) runs Enclave in a
+# network namespace and traces its connections (unshare and mount come with util-linux).
+PACKAGES=(chromium redis-server postgresql fonts-dejavu-core slapd ldap-utils libldap2-dev libsasl2-dev gettext iproute2 strace)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
