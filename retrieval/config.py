@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from retrieval.fusion import FusionMethod
+
 __all__ = [
     "ChunkingConfig",
     "EmbeddingConfig",
@@ -121,6 +123,8 @@ class SearchConfig:
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
     rrf_k: int = 2
+    # How the arms are fused: "rrf", "dbsf" or "minmax" (see retrieval.fusion).
+    fusion: FusionMethod = "rrf"
     # For a query in a language the embedding model does not cover (MiniLM on
     # Portuguese): BM25 leads and the dense arm only breaks ties. FaQuAD train:
     # BM25 nDCG@10 0.918, equal-weight k=60 fusion 0.793, this 0.917.
