@@ -142,6 +142,11 @@ class SearchConfig:
     max_per_document: int = 3
     # Chunks fetched per requested passage, so shaping has something to choose from.
     overfetch: int = 3
+    # The relevance gate (retrieval.relevance): a passage may ground an answer when
+    # its cosine similarity to the question reaches relevance_min_dense, or when it
+    # holds relevance_min_coverage of the question's BM25 terms.
+    relevance_min_dense: float = 0.45
+    relevance_min_coverage: float = 0.6
 
 
 @dataclass(frozen=True)

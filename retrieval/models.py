@@ -102,6 +102,8 @@ class Passage:
     rerank_score: float | None = None
     dense_score: float | None = None
     sparse_score: float | None = None
+    # Share of the question's BM25 terms found in the passage text (set by the searcher).
+    term_coverage: float | None = None
     # Every chunk joined into this passage, in order; () means just chunk_index.
     chunk_indices: tuple[int, ...] = ()
     # ISO 639-1 code detected for the chunk at indexing time, when known.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from retrieval.config import SearchConfig, SparseConfig
 from retrieval.embedding import Embedder, embedder_languages
-from retrieval.models import Passage
+from retrieval.models import Passage, SparseVector
 from retrieval.rerank import Reranker
 from retrieval.shaping import shape_passages
 from retrieval.sparse import SparseEncoder
@@ -122,7 +122,7 @@ class Searcher:
                 duplicate_similarity=config.duplicate_similarity,
                 max_per_document=config.max_per_document,
             )
-        passages = passages[:limit]
+        passages = self._with_coverage(passages[:limit], sparse)
         timings["total"] = (time.perf_counter() - started) * 1000
         logger.info(
             "search groups=%s lang=%s hits=%s embed_ms=%.1f store_ms=%.1f rerank_ms=%s",
@@ -141,6 +141,18 @@ class Searcher:
             rrf_k=config.rrf_k,
             timings_ms=timings,
         )
+
+    def _with_coverage(self, passages: list[Passage], query: SparseVector) -> list[Passage]:
+        """Each passage with the share of the query's BM25 terms its text holds."""
+        terms = set(query.indices)
+        if not terms:
+            return passages
+        covered = []
+        for passage in passages:
+            words = self._sparse.encode_document(passage.text, language=passage.language)
+            share = len(terms.intersection(words.indices)) / len(terms)
+            covered.append(dataclasses.replace(passage, term_coverage=share))
+        return covered
 
     def weighted(self, config: SearchConfig, language: str | None) -> SearchConfig:
         """``config`` led by BM25 when the embedding model does not cover ``language``."""

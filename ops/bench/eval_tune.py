@@ -52,6 +52,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path("var/eval"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", type=Path, default=Path("ops/bench/results"))
+    parser.add_argument("--fusion", default="rrf", help="gate: the fusion it is calibrated on")
+    parser.add_argument("--dense-weight", type=float, default=1.0)
+    parser.add_argument("--sparse-weight", type=float, default=1.0)
+    parser.add_argument("--rrf-k", type=int, default=2)
     return parser.parse_args(argv)
 
 
@@ -80,7 +84,9 @@ def index(args: argparse.Namespace) -> None:
 
         def progress(done: int, total: int, started: float = started) -> None:
             if done % 200 == 0 or done == total:
-                print(f"  {done}/{total} documents {time.perf_counter() - started:.0f} s", flush=True)
+                print(
+                    f"  {done}/{total} documents {time.perf_counter() - started:.0f} s", flush=True
+                )
                 embedder.save()
 
         names = index_corpus(data, indexer, workdir=target, on_document=progress)
@@ -96,6 +102,7 @@ def index(args: argparse.Namespace) -> None:
 def collect(args: argparse.Namespace) -> None:
     """Ask every question set over its corpus; keep both arms of each question (JSONL)."""
     embedder = _embedder(args)
+    languages = embedder_languages(embedder)
     sparse = SparseEncoder()
     for corpus in _corpora(args):
         target = args.work / args.model / corpus
@@ -104,17 +111,29 @@ def collect(args: argparse.Namespace) -> None:
         searcher = Searcher(store=store, embedder=embedder, sparse=sparse)
         sets = [(s.name, s.role, s.data) for s in question_sets(corpus, args.eval_root)]
         for split, role in (("dev", "tune"), ("test", "report")):
-            sets.append((f"{corpus} unanswerable {split}", role, foreign_questions(corpus, args.eval_root, split)))
+            sets.append(
+                (
+                    f"{corpus} unanswerable {split}",
+                    role,
+                    foreign_questions(corpus, args.eval_root, split),
+                )
+            )
         out = args.work / args.model / "runs" / corpus
         out.mkdir(parents=True, exist_ok=True)
         for name, role, data in sets:
             started = time.perf_counter()
             lines = [
-                json.dumps(_record(searcher, sparse, names, data, qid, role), ensure_ascii=False)
+                json.dumps(
+                    _record(searcher, sparse, names, data, qid, role, languages), ensure_ascii=False
+                )
                 for qid in data.queries
             ]
-            (out / f"{name.replace(' ', '_').replace('>', '')}.jsonl").write_text("\n".join(lines) + "\n")
-            print(f"{name}: {len(lines)} questions, {time.perf_counter() - started:.0f} s", flush=True)
+            (out / f"{name.replace(' ', '_').replace('>', '')}.jsonl").write_text(
+                "\n".join(lines) + "\n"
+            )
+            print(
+                f"{name}: {len(lines)} questions, {time.perf_counter() - started:.0f} s", flush=True
+            )
             embedder.save()
         store.close()
 
@@ -126,25 +145,32 @@ def _record(
     data: EvalSet,
     qid: str,
     role: str,
+    languages: frozenset[str],
 ) -> dict[str, object]:
     query = data.queries[qid]
     config = SearchConfig(candidates=CANDIDATES)
-    run = searcher.run(query, allowed_group_ids=[GROUP], limit=2 * CANDIDATES, config=config, shape=False)
+    run = searcher.run(
+        query, allowed_group_ids=[GROUP], limit=2 * CANDIDATES, config=config, shape=False
+    )
     terms = set(sparse.encode_query(query, language=run.language).indices)
-    hits = []
-    for p in run.passages:
-        words = set(sparse.encode_document(p.text, language=p.language).indices)
-        coverage = len(terms & words) / len(terms) if terms else 0.0
-        hits.append(
-            [names[p.document_id], p.chunk_index, p.dense_rank, p.dense_score, p.sparse_rank,
-             p.sparse_score, round(coverage, 4)]
-        )
+    hits = [
+        [
+            names[p.document_id],
+            p.chunk_index,
+            p.dense_rank,
+            p.dense_score,
+            p.sparse_rank,
+            p.sparse_score,
+            round(p.term_coverage or 0.0, 4),
+        ]
+        for p in run.passages
+    ]
     return {
         "id": qid,
         "role": role,
         "language": data.languages.get(qid) or run.language,
         "detected": run.language,
-        "covered": run.language is None or run.language in embedder_languages(searcher._embedder),
+        "covered": run.language is None or run.language in languages,
         "relevant": data.qrels.get(qid, {}),
         "terms": len(terms),
         "hits": hits,
