@@ -11,9 +11,12 @@ scores (cosine similarity, BM25). The fused score is one of:
 - ``minmax``: a convex combination of each arm's scores scaled to [0, 1] by the
   arm's own minimum and maximum.
 
-A chunk missing from an arm gets nothing from it. Ties are broken the same way
-every time: the better of the chunk's two arm ranks, then the other rank, then the
-point id; so the same query over the same index always returns the same order.
+A chunk missing from an arm gets nothing from it. Raw scores count to
+``SCORE_DECIMALS`` decimals: float noise below that (the same text embedded in
+another batch, a query vector recomputed) must not reorder anything. Ties are
+broken the same way every time: within an arm by point id; after fusion by the
+better of the chunk's two arm ranks, then the other rank, then the point id. So
+the same query over the same index always returns the same order.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ArmHit", "FusedHit", "FusionMethod", "fuse", "ranked"]
+__all__ = ["SCORE_DECIMALS", "ArmHit", "FusedHit", "FusionMethod", "fuse", "ranked"]
 
 FusionMethod = Literal["rrf", "dbsf", "minmax"]
+# Arm scores equal to this many decimals are ties: cosine similarities of one text
+# embedded in two batches differ around the 8th decimal.
+SCORE_DECIMALS = 6
 # Fused scores equal to this many decimals are ties (float sums of the same terms
 # in another order differ in the last bits).
 _DECIMALS = 9
@@ -53,8 +59,12 @@ class FusedHit:
 
 
 def ranked(hits: Sequence[ArmHit]) -> list[ArmHit]:
-    """One arm's hits best first, equal scores in point-id order (engines leave ties unordered)."""
-    return sorted(hits, key=lambda hit: (-round(hit.score, _DECIMALS), hit.point_id))
+    """One arm's hits best first, scores rounded, equal ones in point-id order.
+
+    Engines leave ties unordered, and float noise makes near-ties flip.
+    """
+    rounded = [ArmHit(hit.point_id, round(hit.score, SCORE_DECIMALS)) for hit in hits]
+    return sorted(rounded, key=lambda hit: (-hit.score, hit.point_id))
 
 
 def fuse(
