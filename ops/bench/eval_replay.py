@@ -23,7 +23,7 @@ from retrieval.config import SearchConfig
 from retrieval.evaluation import ndcg_at_k, recall_at_k
 from retrieval.fusion import ArmHit, FusedHit, fuse
 from retrieval.models import Passage
-from retrieval.relevance import relevant_passages
+from retrieval.relevance import is_relevant
 
 __all__ = ["Variant", "run"]
 
@@ -55,8 +55,8 @@ VARIANTS = [
     Variant("bm25"),
     *(Variant("rrf", 1.0, 1.0, k) for k in (2, 5, 10, 20, 60)),
     *(Variant("rrf", 1.0, w, k) for k, w in itertools.product((2, 5, 10, 20), (1.5, 2.0))),
-    *(Variant("dbsf", 1.0, w) for w in (0.75, 1.0, 1.25, 1.5, 2.0)),
-    *(Variant("minmax", a, round(1 - a, 2)) for a in (0.3, 0.4, 0.5, 0.6, 0.7)),
+    *(Variant("dbsf", 1.0, w) for w in (1.0, 1.5, 2.0, 3.0)),
+    *(Variant("minmax", a, round(1 - a, 2)) for a in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)),
 ]
 
 
@@ -140,16 +140,6 @@ def passages(question: Question, variant: Variant) -> list[Passage]:
     return out
 
 
-def gate_rates(questions: Sequence[Question], variant: Variant, config: SearchConfig) -> float:
-    """Share answered (answerable questions) or abstained on (unanswerable ones)."""
-    if not questions:
-        return 0.0
-    answered = sum(1 for q in questions if relevant_passages(passages(q, variant), config=config))
-    if questions[0].relevant:
-        return answered / len(questions)
-    return 1 - answered / len(questions)
-
-
 def run(args: argparse.Namespace) -> None:
     """``fusion`` or ``gate`` on the runs of ``args.model``."""
     sets = load_runs(args.work / args.model / "runs")
@@ -197,7 +187,8 @@ def _fusion_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> 
 
 def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> None:
     variant = Variant(args.fusion, args.dense_weight, args.sparse_weight, args.rrf_k)
-    tune = {n: qs for n, qs in sets.items() if qs and qs[0].role == "tune"}
+    found = {n: [passages(q, variant) for q in qs] for n, qs in sets.items()}
+    tune = [n for n, qs in sets.items() if qs and qs[0].role == "tune"]
     best = None
     for dense, coverage in itertools.product(
         [x / 100 for x in range(20, 81)], [x / 20 for x in range(6, 21)] + [1.01]
@@ -205,7 +196,7 @@ def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> No
         config = dataclasses.replace(
             SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
         )
-        rates = {n: gate_rates(qs, variant, config) for n, qs in tune.items()}
+        rates = {n: _rate(found[n], n, config) for n in tune}
         answered = min(r for n, r in rates.items() if "unanswerable" not in n)
         abstained = min(r for n, r in rates.items() if "unanswerable" in n)
         slack = min(answered - 0.95, abstained - 0.90)
@@ -225,10 +216,17 @@ def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> No
     for name, qs in sets.items():
         split = "dev" if qs[0].role == "tune" else "test"
         kind = "abstained" if "unanswerable" in name else "answered"
-        lines.append(
-            f"| {name} | {split} | {len(qs)} | {kind} {gate_rates(qs, variant, config):.3f} |"
-        )
+        rate = _rate(found[name], name, config)
+        lines.append(f"| {name} | {split} | {len(qs)} | {kind} {rate:.3f} |")
     print("\n".join(lines))
     out = args.results / f"gate-{args.model}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
+
+
+def _rate(found: Sequence[Sequence[Passage]], name: str, config: SearchConfig) -> float:
+    """Share answered (answerable set) or abstained on (unanswerable set)."""
+    if not found:
+        return 0.0
+    answered = sum(1 for top in found if any(is_relevant(p, config) for p in top)) / len(found)
+    return 1 - answered if "unanswerable" in name else answered

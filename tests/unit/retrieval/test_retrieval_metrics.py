@@ -170,12 +170,12 @@ def test_squad_paragraphs_become_documents(tmp_path: Path) -> None:
     squad = load_squad(path)
 
     assert squad.corpus == {
-        "train:regulamento geral#0": ("regulamento geral", "primeiro"),
-        "train:regulamento geral#1": ("regulamento geral", "segundo"),
+        "train:0:regulamento geral#0": ("regulamento geral", "primeiro"),
+        "train:0:regulamento geral#1": ("regulamento geral", "segundo"),
     }
     assert squad.qrels == {
-        "a": {"train:regulamento geral#0": 1},
-        "b": {"train:regulamento geral#1": 1},
+        "a": {"train:0:regulamento geral#0": 1},
+        "b": {"train:0:regulamento geral#1": 1},
     }
 
 
