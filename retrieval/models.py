@@ -86,7 +86,8 @@ class Passage:
     ``score`` is the fused score (the arm's own score in a one-arm search; the
     cross-encoder's when reranked). The optional fields explain the choice: the
     1-based rank and the raw score (cosine similarity, BM25) the chunk had in the
-    dense and BM25 arms (None = not among that arm's candidates).
+    dense and BM25 arms (None = not among that arm's candidates; the searcher
+    withholds the dense score when the model does not cover the query's language).
     """
 
     document_id: int

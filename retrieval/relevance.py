@@ -5,7 +5,9 @@ know nothing about, and fused scores are ranks, not evidence. So each passage is
 judged on what its arms measured:
 
 - meaning: the dense arm's cosine similarity between question and chunk
-  (``Passage.dense_score``) reaches ``SearchConfig.relevance_min_dense``; or
+  (``Passage.dense_score``) reaches ``SearchConfig.relevance_min_dense`` (the
+  searcher withholds it when the model does not cover the question's language:
+  an English model puts any two Portuguese texts near 0.45); or
 - words: the chunk holds at least ``SearchConfig.relevance_min_coverage`` of the
   question's BM25 terms (``Passage.term_coverage``, stemmed, stopwords out) and
   the BM25 arm found it.

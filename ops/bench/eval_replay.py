@@ -95,7 +95,13 @@ def load_runs(directory: Path) -> dict[str, list[Question]]:
 
 def fused(question: Question, variant: Variant) -> list[FusedHit]:
     """The question's chunks ordered by ``variant`` (point ids are ``doc#chunk``)."""
-    dense = [ArmHit(f"{h[0]}#{h[1]}", h[3]) for h in question.hits if h[2] is not None]
+    # Runs collected after the searcher began withholding an uncovered query's cosine
+    # lack it (1 SciFact train query, the Portuguese unanswerable ones): rank stands in.
+    dense = [
+        ArmHit(f"{h[0]}#{h[1]}", h[3] if h[3] is not None else 1 - h[2] / 1000)
+        for h in question.hits
+        if h[2] is not None
+    ]
     sparse = [ArmHit(f"{h[0]}#{h[1]}", h[5]) for h in question.hits if h[4] is not None]
     if variant.method == "dense":
         return fuse(dense, [], method="rrf")
@@ -138,7 +144,8 @@ def passages(question: Question, variant: Variant) -> list[Passage]:
         out.append(
             Passage(
                 0, 0, int(row[1]), row[0], "", None, "", hit.score,  # text: the doc id
-                dense_rank=row[2], sparse_rank=row[4], dense_score=row[3],
+                dense_rank=row[2], sparse_rank=row[4],
+                dense_score=row[3] if question.covered else None,
                 sparse_score=row[5], term_coverage=row[6],
             )
         )  # fmt: skip
@@ -191,7 +198,9 @@ def _fusion_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> 
 
 
 def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> None:
-    variant = Variant(args.fusion, args.dense_weight, args.sparse_weight, args.rrf_k)
+    variant = Variant(
+        args.fusion, args.dense_weight, args.sparse_weight, args.rrf_k, args.uncovered_weight
+    )
     found = {n: [passages(q, variant) for q in qs] for n, qs in sets.items()}
     tune = [n for n, qs in sets.items() if qs and qs[0].role == "tune"]
     best: tuple[tuple[float, float], float, float] | None = None
