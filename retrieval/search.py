@@ -122,8 +122,9 @@ class Searcher:
                 duplicate_similarity=config.duplicate_similarity,
                 max_per_document=config.max_per_document,
             )
-        covered = language is None or language in self._embedder_languages
-        passages = self._with_coverage(passages[:limit], sparse, dense_trusted=covered)
+        # An unsure detection (a short question) does not vouch for the cosine either.
+        trusted = language is not None and language in self._embedder_languages
+        passages = self._with_coverage(passages[:limit], sparse, dense_trusted=trusted)
         timings["total"] = (time.perf_counter() - started) * 1000
         logger.info(
             "search groups=%s lang=%s hits=%s embed_ms=%.1f store_ms=%.1f rerank_ms=%s",

@@ -74,6 +74,7 @@ class Question:
     role: str
     language: str
     covered: bool
+    trusted: bool  # the detected language is one the model covers: the gate reads the cosine
     relevant: dict[str, int]
     hits: list[list]  # [doc, chunk, dense_rank, dense_score, sparse_rank, sparse_score, coverage]
 
@@ -86,7 +87,14 @@ def load_runs(directory: Path) -> dict[str, list[Question]]:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         sets[name] = [
             Question(
-                r["id"], name, r["role"], r["language"], r["covered"], r["relevant"], r["hits"]
+                r["id"],
+                name,
+                r["role"],
+                r["language"],
+                r["covered"],
+                r["covered"] and r["detected"] is not None,
+                r["relevant"],
+                r["hits"],
             )
             for r in rows
         ]
@@ -145,7 +153,7 @@ def passages(question: Question, variant: Variant) -> list[Passage]:
             Passage(
                 0, 0, int(row[1]), row[0], "", None, "", hit.score,  # text: the doc id
                 dense_rank=row[2], sparse_rank=row[4],
-                dense_score=row[3] if question.covered else None,
+                dense_score=row[3] if question.trusted else None,
                 sparse_score=row[5], term_coverage=row[6],
             )
         )  # fmt: skip
