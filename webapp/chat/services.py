@@ -29,11 +29,11 @@ from inference import (
     rewrite_question,
 )
 from inference.errors import InferenceError, UnknownModelError
-from retrieval import Passage
+from retrieval import Passage, relevant_passages
 from retrieval.errors import RetrievalError
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
-from webapp.chat.grounding import embedding_similarity, relevant_passages
+from webapp.chat.grounding import embedding_similarity
 from webapp.chat.models import Conversation, Message, ModelDefault
 from webapp.chat.preparing import Preparation, Preparing
 from webapp.chat.selectors import (
