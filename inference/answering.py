@@ -126,7 +126,8 @@ def _generate(
         if similarity is not None and isinstance(candidate, UsesSimilarity):
             candidate = candidate.with_similarity(similarity)
         key = "standalone_query" if candidate.wants_standalone_query else "question"
-        run = _Generated(candidate, CitationRenumbering(len(passages)), StreamStats(candidate.name))
+        numbers = [p.number for p in passages]
+        run = _Generated(candidate, CitationRenumbering(numbers), StreamStats(candidate.name))
         stream = candidate.stream(question=asked[key], passages=passages, history=history)
         try:
             while True:
@@ -187,14 +188,16 @@ def _checked(
 ) -> tuple[str, tuple[int, ...], tuple[SentenceSupport, ...]]:
     """(final text, source order by rank, verdicts) once the stream has ended."""
     text = "".join(generated.shown)
-    order = source_order(generated.renumbering.order, len(passages))
+    order = source_order(generated.renumbering.order, [p.number for p in passages])
     if not generated.model.generative:
         return text, order, quoted_sentences(text)
-    by_rank = {p.number: p for p in passages}
+    by_rank: dict[int, SourcePassage] = {}
+    for passage in passages:
+        by_rank.setdefault(passage.number, passage)
     renumbered = [replace(by_rank[rank], number=n) for n, rank in enumerate(order, start=1)]
     attribution = attribute_sentences(text, renumbered, similarity, min_score=min_support)
-    final, used, _ = renumber_citations(attribution.text, len(passages))
-    again = source_order(used, len(passages))
+    final, used, _ = renumber_citations(attribution.text, len(order))
+    again = source_order(used, len(order))
     new_number = {old: new for new, old in enumerate(again, start=1)}
     support = tuple(
         replace(item, citations=tuple(new_number[n] for n in item.citations))

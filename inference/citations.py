@@ -9,6 +9,7 @@ a stream: :class:`CitationRenumbering` holds back only what may still become a m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 __all__ = [
     "CitationRenumbering",
@@ -70,8 +71,9 @@ class CitationRenumbering:
     cited that no passage has.
     """
 
-    def __init__(self, passage_count: int) -> None:
-        self._count = passage_count
+    def __init__(self, numbers: int | Iterable[int]) -> None:
+        """``numbers``: the passage numbers given (or their count: 1..count)."""
+        self._valid = frozenset(range(1, numbers + 1) if isinstance(numbers, int) else numbers)
         self._pending = ""
         # Spaces left by a dropped marker: kept only if another marker follows them.
         self._orphan_space = ""
@@ -123,7 +125,7 @@ class CitationRenumbering:
     def _marker(self, spaces: str, numbers: list[int]) -> str:
         kept: list[int] = []
         for number in numbers:
-            if not 1 <= number <= self._count:
+            if number not in self._valid:
                 if number not in self.invalid:
                     self.invalid.append(number)
                 continue
@@ -139,14 +141,16 @@ class CitationRenumbering:
         return f"{spaces}[{', '.join(str(number) for number in kept)}]"
 
 
-def renumber_citations(text: str, passage_count: int) -> tuple[str, list[int], list[int]]:
+def renumber_citations(
+    text: str, numbers: int | Iterable[int]
+) -> tuple[str, list[int], list[int]]:
     """``text`` with markers renumbered by first use: (text, order, invalid), as streamed."""
-    renumbering = CitationRenumbering(passage_count)
+    renumbering = CitationRenumbering(numbers)
     renumbered = renumbering.feed(text) + renumbering.finish()
     return renumbered, renumbering.order, renumbering.invalid
 
 
-def source_order(cited: list[int], passage_count: int) -> tuple[int, ...]:
+def source_order(cited: list[int], numbers: int | Iterable[int]) -> tuple[int, ...]:
     """Every passage number: the cited ones in citation order, then the others by rank."""
-    rest = [number for number in range(1, passage_count + 1) if number not in cited]
-    return (*cited, *rest)
+    given = range(1, numbers + 1) if isinstance(numbers, int) else sorted(set(numbers))
+    return (*cited, *(number for number in given if number not in cited))

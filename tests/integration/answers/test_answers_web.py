@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from inference.answering import NO_PASSAGES_MESSAGES
+from inference.answering import NOT_FOUND_MESSAGES
 from tests.integration.answers.conftest import MAX_MODEL_LEN, Served, iter_sse, wait_for
 from tests.standin.openai_standin import tokenize
 
@@ -147,7 +147,8 @@ def test_invalid_citations_are_removed_and_flagged(served: Served) -> None:
         for replica in served.replicas:
             replica.configure(bad_citation=0)
 
-    assert "".join(deltas).endswith("[1] [9]")
+    # [9] (no such passage) never reaches the reader, not even while streaming.
+    assert "".join(deltas) == done["text"]
     assert done["text"] == f"{_first_sentence(sources['sources'][0]['text'])} [1]"
     assert (done["citations"], done["invalid_citations"]) == ([1], [9])
     assert _message(served, done["message_id"])["invalid_citations"] == [9]
@@ -161,8 +162,9 @@ def test_nothing_relevant_gets_i_dont_know_without_asking_the_model(served: Serv
     )
 
     assert sources["sources"] == []
-    assert "".join(deltas) == done["text"] == NO_PASSAGES_MESSAGES["en"]
-    assert (done["citations"], done["grounded"]) == ([], False)
+    assert "".join(deltas) == done["text"] == NOT_FOUND_MESSAGES["en"]
+    assert (done["citations"], done["sources"], done["grounded"]) == ([], [], False)
+    assert (done["abstained"], done["notice"]) == (True, None)
     assert served.total("chat_requests") == asked
 
 
