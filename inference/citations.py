@@ -141,9 +141,7 @@ class CitationRenumbering:
         return f"{spaces}[{', '.join(str(number) for number in kept)}]"
 
 
-def renumber_citations(
-    text: str, numbers: int | Iterable[int]
-) -> tuple[str, list[int], list[int]]:
+def renumber_citations(text: str, numbers: int | Iterable[int]) -> tuple[str, list[int], list[int]]:
     """``text`` with markers renumbered by first use: (text, order, invalid), as streamed."""
     renumbering = CitationRenumbering(numbers)
     renumbered = renumbering.feed(text) + renumbering.finish()
