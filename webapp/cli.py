@@ -235,21 +235,26 @@ def _print_answer(events: Iterator[Any]) -> None:
     from webapp.chat.events import DeltaEvent, DoneEvent, ErrorEvent
 
     done: DoneEvent | None = None
+    failed: ErrorEvent | None = None
     streamed = Text()
-    # On a terminal the text grows as it streams; piped, only the final text is printed.
-    with Live(streamed, console=console, auto_refresh=False) as live:
+    # On a terminal the text grows as it streams, then gives way to the final text
+    # (citations renumbered and attributed); piped, only the final text is printed.
+    with Live(streamed, console=console, auto_refresh=False, transient=True) as live:
         for event in events:
-            if isinstance(event, DeltaEvent):
+            if isinstance(event, DeltaEvent) and console.is_terminal:
                 streamed.append(event.text)
                 live.refresh()
             elif isinstance(event, ErrorEvent):
-                raise click.ClickException(event.message)
+                failed = event
             elif isinstance(event, DoneEvent):
                 done = event
-                live.update(Text(event.text), refresh=True)
-    console.print()
+    if failed is not None:
+        if streamed:
+            console.print(streamed)  # what arrived before the failure stays readable
+        raise click.ClickException(failed.message)
     if done is None:
         raise click.ClickException("The answer ended without a result.")
+    console.print(done.text, soft_wrap=True, markup=False)
     if done.notice is not None:
         console.print(f"({done.notice.message})", style="dim")
     if done.cited_sources:
