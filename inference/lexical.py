@@ -40,6 +40,9 @@ _STEM_LENGTH = 7
 MIN_STATEMENT_WORDS = 5
 _HEADING_WORDS = 10
 _STOPS = ".!?"
+# A "sentence" this long was not split: lowercased text (no capital after the stop).
+_LONG_WORDS = 40
+_ANY_STOP = re.compile(r"(?<=[.!?])\s+(?=[^\W\d_])")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -93,9 +96,15 @@ def strip_list_mark(text: str) -> str:
     return _LIST_MARK.sub("", text).strip()
 
 
+def _split_long(sentence: str) -> list[str]:
+    if len(sentence.split()) <= _LONG_WORDS:
+        return [sentence]
+    return [piece for piece in _ANY_STOP.split(sentence) if piece]
+
+
 def statements(text: str, *, titles: Sequence[str] = ()) -> list[str]:
     """The quotable sentences of a passage, in order (headings and fragments left out)."""
-    sentences = split_sentences(_lines_as_blocks(text))
+    sentences = [piece for s in split_sentences(_lines_as_blocks(text)) for piece in _split_long(s)]
     return [_LIST_MARK.sub("", s) for s in sentences if is_statement(s, titles=titles)]
 
 

@@ -94,3 +94,8 @@ def retrieval_command(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         console.print(f"Wrote {out}")
+
+
+from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
+
+eval_group.add_command(answers_command)

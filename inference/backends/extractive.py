@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 _WORD_PIECE = re.compile(r"\S+\s*|\s+")
 # Sentences scored in meaning per answer (the best by words first): bounds the
 # embedding work to a fraction of a second on a CPU.
-MAX_CANDIDATES = 48
+MAX_CANDIDATES = 32
 # Two quotes sharing this share of their terms say the same thing: keep the first.
 _DUPLICATE_OVERLAP = 0.8
 

@@ -25,7 +25,6 @@ from inference import (
     ModelRouter,
     Rewrite,
     Route,
-    SourcePassage,
     answer_stream,
     rewrite_question,
 )
@@ -33,7 +32,14 @@ from inference.errors import InferenceError, UpstreamError
 from retrieval import Passage
 from retrieval.errors import RetrievalError
 from webapp.chat.conversations import conversation_start
-from webapp.chat.events import AnswerEvent, DeltaEvent, Source, SourcesEvent
+from webapp.chat.events import (
+    AnswerEvent,
+    DeltaEvent,
+    Source,
+    SourcesEvent,
+    passage_as_source,
+    source_passage,
+)
 from webapp.chat.grounding import embedding_similarity, relevant_passages
 from webapp.chat.model_defaults import collection_default, route_to_default
 from webapp.chat.models import Conversation
@@ -46,26 +52,11 @@ from webapp.core.engines import get_chat_router, get_embedder, get_searcher
 from webapp.core.errors import NotFoundError
 from webapp.knowledge.selectors import search_scope_for
 
-__all__ = ["conversation_ask", "passage_as_source", "search_passages"]
+__all__ = ["conversation_ask", "search_passages"]
 
 logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 6
-
-
-def passage_as_source(number: int, passage: Passage) -> Source:
-    """A retrieved passage as the numbered source shown with an answer."""
-    return {
-        "number": number,
-        "document_id": passage.document_id,
-        "collection_id": passage.collection_id,
-        "chunk_index": passage.chunk_index,
-        "title": passage.title,
-        "page": passage.page,
-        "heading": passage.heading,
-        "text": passage.text,
-        "score": round(float(passage.score), 4),
-    }
 
 
 def search_passages(
@@ -255,7 +246,7 @@ def _answer(
         asked.route.model,
         question=asked.text,
         standalone_query=standalone_query,
-        passages=[_passage(s) for s in sources],
+        passages=[source_passage(s) for s in sources],
         history=asked.history,
         fallbacks=asked.route.fallbacks,
         last_resort=asked.route.last_resort,
@@ -275,13 +266,3 @@ def _answer(
     if answer is None:
         raise UpstreamError("The answer stream ended without a result.")
     return answer
-
-
-def _passage(source: Source) -> SourcePassage:
-    return SourcePassage(
-        number=source["number"],
-        text=source["text"],
-        title=source["title"],
-        page=source["page"],
-        heading=source["heading"],
-    )

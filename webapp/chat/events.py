@@ -18,6 +18,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypedDict
 
+from inference import SourcePassage
+from retrieval import Passage
+
 __all__ = [
     "AnswerEvent",
     "DeltaEvent",
@@ -29,6 +32,9 @@ __all__ = [
     "SourcesEvent",
     "event_data",
     "event_from_wire",
+    "passage_as_source",
+    "renumbered_sources",
+    "source_passage",
 ]
 
 
@@ -44,6 +50,37 @@ class Source(TypedDict):
     heading: str
     text: str
     score: float
+
+
+def passage_as_source(number: int, passage: Passage) -> Source:
+    """A retrieved passage as the numbered source shown with an answer."""
+    return {
+        "number": number,
+        "document_id": passage.document_id,
+        "collection_id": passage.collection_id,
+        "chunk_index": passage.chunk_index,
+        "title": passage.title,
+        "page": passage.page,
+        "heading": passage.heading,
+        "text": passage.text,
+        "score": round(float(passage.score), 4),
+    }
+
+
+def source_passage(source: Source) -> SourcePassage:
+    """A source as the numbered passage the model is given."""
+    return SourcePassage(
+        number=source["number"],
+        text=source["text"],
+        title=source["title"],
+        page=source["page"],
+        heading=source["heading"],
+    )
+
+
+def renumbered_sources(sources: list[Source], order: tuple[int, ...]) -> list[Source]:
+    """The sources numbered as the answer cites them: ``order[i]`` is the rank of [i + 1]."""
+    return [{**sources[rank - 1], "number": n} for n, rank in enumerate(order, start=1)]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from django.db import transaction
 from inference import Answer
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
-from webapp.chat.events import DoneEvent, SentenceCounts, Source
+from webapp.chat.events import DoneEvent, SentenceCounts, Source, renumbered_sources
 from webapp.chat.models import Conversation, Message
 from webapp.chat.preparing import Preparing
 from webapp.chat.wording import notice_for
 
-__all__ = ["PREPARING", "AnswerRecord", "PendingQuestion", "renumbered_sources"]
+__all__ = ["PREPARING", "AnswerRecord", "PendingQuestion"]
 
 # Records of streaming answers yield to questions being prepared (webapp/chat/preparing.py).
 PREPARING = Preparing(max_wait_s=0.5)
@@ -49,11 +49,6 @@ class PendingQuestion:
             Message.objects.create(
                 conversation=self.conversation, role=Message.Role.USER, text=self.text
             )
-
-
-def renumbered_sources(sources: list[Source], order: tuple[int, ...]) -> list[Source]:
-    """The sources numbered as the answer cites them: ``order[i]`` is the rank of [i + 1]."""
-    return [{**sources[rank - 1], "number": n} for n, rank in enumerate(order, start=1)]
 
 
 @dataclass(frozen=True)

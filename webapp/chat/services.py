@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
-from webapp.chat.ask import conversation_ask, passage_as_source, search_passages
+from webapp.chat.ask import conversation_ask, search_passages
 from webapp.chat.conversations import (
     conversation_delete,
     conversation_rename,
     conversation_start,
     feedback_give,
 )
+from webapp.chat.events import passage_as_source
 from webapp.chat.model_defaults import collection_model_default_set, user_model_default_set
 from webapp.chat.recording import PREPARING
 
