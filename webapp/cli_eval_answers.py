@@ -175,7 +175,7 @@ def _index(found: AnswerSet, indexer: Indexer, scratch: Path) -> dict[int, str]:
     for number, (doc, (title, text)) in enumerate(found.corpus.items(), start=1):
         path = texts / f"{number}.txt"
         path.write_text(text if text.strip() else title, encoding="utf-8")
-        documents.append((doc, path, title or doc))
+        documents.append((doc, path, title))  # no title: none (an id would reach the prompt)
     documents += [(doc, path, Path(doc).stem) for doc, path in found.files.items()]
     names: dict[int, str] = {}
     for number, (doc, path, title) in enumerate(documents, start=1):
