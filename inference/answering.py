@@ -242,23 +242,28 @@ def _answer(
         source_order=order,
         notice=notice,
     )
+    _log(answer, len(passages))
+    return answer
+
+
+def _log(answer: Answer, passages: int) -> None:
+    """One line per answer: figures only (the text at DEBUG)."""
     logger.info(
         "answer done: backend=%s model=%s passages=%s citations=%s invalid=%s cited=%s "
         "attributed=%s unsupported=%s notice=%s first_token_ms=%s total_ms=%s tokens_in=%s "
         "tokens_out=%s",
         answer.backend,
         answer.model,
-        len(passages),
+        passages,
         len(answer.citations),
         len(answer.invalid_citations),
         answer.sentences("cited"),
         answer.sentences("attributed"),
         answer.sentences("unsupported"),
-        notice or "-",
+        answer.notice or "-",
         answer.first_token_ms,
         answer.total_ms,
         answer.tokens_in,
         answer.tokens_out,
     )
     logger.debug("answer text: %s", answer.text)
-    return answer

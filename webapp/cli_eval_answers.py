@@ -30,10 +30,11 @@ from rich.console import Console
 from webapp.config.settings import EnclaveSettings, get_settings
 
 if TYPE_CHECKING:
-    from inference import ModelRouter
+    from inference import Answer, ModelRouter
     from retrieval import Embedder, Indexer, Searcher
     from webapp.chat.answer_scoring import QuestionResult
     from webapp.chat.answer_sets import AnswerSet, EvalQuestion
+    from webapp.chat.events import Source
 
 __all__ = ["answers_command"]
 
@@ -212,11 +213,11 @@ class _Asker:
         self._names, self._settings = names, settings
 
     def ask(self, question: EvalQuestion) -> QuestionResult:
-        from inference import AnswerDone, answer_stream
+        """Search, gate, answer and score one question."""
         from inference.errors import InferenceError
         from webapp.chat.answer_scoring import score
-        from webapp.chat.events import passage_as_source, renumbered_sources, source_passage
-        from webapp.chat.grounding import embedding_similarity, relevant_passages
+        from webapp.chat.events import passage_as_source, renumbered_sources
+        from webapp.chat.grounding import relevant_passages
 
         settings = self._settings
         started = time.perf_counter()
@@ -227,47 +228,54 @@ class _Asker:
             found, config=settings.search_config(), min_score=settings.answer_min_score
         )
         sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
-        route = self._router.route(question=question.question)
-        similarity = embedding_similarity(self._embedder) if settings.answer_support_check else None
         try:
-            *_, done = answer_stream(
-                route.model,
-                question=question.question,
-                passages=[source_passage(s) for s in sources],
-                fallbacks=route.fallbacks,
-                last_resort=route.last_resort,
-                similarity=similarity,
-                min_support=settings.answer_support_min_similarity,
-            )
+            answer = self._answer(question.question, sources)
         except InferenceError as exc:
             logger.warning("question %s failed: %s", question.id, exc.code)
+            elapsed = (time.perf_counter() - started) * 1000
             return score(
-                question,
-                text="",
-                abstained=False,
-                cited=[],
-                sentences=(0, 0, 0),
-                latency_ms=(time.perf_counter() - started) * 1000,
-                notice=exc.code,
-            )
-        assert isinstance(done, AnswerDone)
-        answer = done.answer
-        numbered = renumbered_sources(sources, answer.source_order)
+                question, text="", abstained=False, cited=[], sentences=(0, 0, 0),
+                latency_ms=elapsed, notice=exc.code,
+            )  # fmt: skip
         cited = [
             (self._names.get(s["document_id"], ""), s["text"])
-            for s in numbered
+            for s in renumbered_sources(sources, answer.source_order)
             if s["number"] in answer.citations
         ]
-        counts = tuple(answer.sentences(k) for k in ("cited", "attributed", "unsupported"))
         return score(
             question,
             text=answer.text,
             abstained=answer.abstained,
             cited=cited,
-            sentences=(counts[0], counts[1], counts[2]),
+            sentences=(
+                answer.sentences("cited"),
+                answer.sentences("attributed"),
+                answer.sentences("unsupported"),
+            ),
             latency_ms=(time.perf_counter() - started) * 1000,
             notice=answer.notice,
         )
+
+    def _answer(self, question: str, sources: list[Source]) -> Answer:
+        """``answer_stream`` as the chat calls it, run to its end."""
+        from inference import AnswerDone, answer_stream
+        from webapp.chat.events import source_passage
+        from webapp.chat.grounding import embedding_similarity
+
+        settings = self._settings
+        route = self._router.route(question=question)
+        similarity = embedding_similarity(self._embedder) if settings.answer_support_check else None
+        *_, done = answer_stream(
+            route.model,
+            question=question,
+            passages=[source_passage(s) for s in sources],
+            fallbacks=route.fallbacks,
+            last_resort=route.last_resort,
+            similarity=similarity,
+            min_support=settings.answer_support_min_similarity,
+        )
+        assert isinstance(done, AnswerDone)  # answer_stream always ends with it
+        return done.answer
 
 
 def _report(

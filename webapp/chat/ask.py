@@ -120,15 +120,8 @@ def conversation_ask(
         return
     # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
     with PREPARING.start() as preparation:
-        router = get_chat_router()
-        # The user's and the collections' defaults in one read; a named model needs neither.
-        defaults = ModelDefaults() if model else model_defaults_for(user=user)
         try:
-            if model:
-                route = router.route(question=question, requested=model)
-            else:
-                route = route_to_default(router, question, defaults.user, "user default")
-            conversation = _open_conversation(user, question, conversation_id)
+            asked = _question_for(user, question, language, conversation_id, collection_ids, model)
         except NotFoundError:
             yield error_event("not_found", language)
             return
@@ -136,23 +129,42 @@ def conversation_ask(
             logger.info("question refused: %s", exc.code)
             yield error_event(exc.code, language)
             return
-        asked = _Question(
-            user=user,
-            text=question,
-            language=language,
-            collection_ids=collection_ids,
-            router=router,
-            route=route,
-            pinned=bool(model or defaults.user),
-            collection_defaults=defaults.collections,
-            # A conversation opened by this question has no history to read.
-            history=_history(conversation) if conversation_id is not None else [],
-            pending=PendingQuestion(conversation, question),
-        )
         try:
             yield from _retrieve_and_answer(asked, preparation)
         finally:
             asked.pending.store()
+
+
+def _question_for(
+    user: Any,
+    question: str,
+    language: str,
+    conversation_id: int | None,
+    collection_ids: Sequence[int] | None,
+    model: str | None,
+) -> _Question:
+    """The route, the conversation and its history (NotFoundError, UnknownModelError)."""
+    router = get_chat_router()
+    # The user's and the collections' defaults in one read; a named model needs neither.
+    defaults = ModelDefaults() if model else model_defaults_for(user=user)
+    if model:
+        route = router.route(question=question, requested=model)
+    else:
+        route = route_to_default(router, question, defaults.user, "user default")
+    conversation = _open_conversation(user, question, conversation_id)
+    return _Question(
+        user=user,
+        text=question,
+        language=language,
+        collection_ids=collection_ids,
+        router=router,
+        route=route,
+        pinned=bool(model or defaults.user),
+        collection_defaults=defaults.collections,
+        # A conversation opened by this question has no history to read.
+        history=_history(conversation) if conversation_id is not None else [],
+        pending=PendingQuestion(conversation, question),
+    )
 
 
 def _open_conversation(user: Any, question: str, conversation_id: int | None) -> Conversation:

@@ -20,7 +20,7 @@ from webapp.chat.models import Conversation, Message
 from webapp.chat.preparing import Preparing
 from webapp.chat.wording import notice_for
 
-__all__ = ["PREPARING", "AnswerRecord", "PendingQuestion"]
+__all__ = ["PREPARING", "AnswerRecord", "PendingQuestion", "sentence_counts"]
 
 # Records of streaming answers yield to questions being prepared (webapp/chat/preparing.py).
 PREPARING = Preparing(max_wait_s=0.5)
@@ -83,35 +83,10 @@ class AnswerRecord:
         """Store the answer and audit the question; the ``done`` event."""
         sources = renumbered_sources(self.sources, answer.source_order)
         cited = [s for s in sources if s["number"] in answer.citations]
-        support = [item.as_dict() for item in answer.support]
-        counts = SentenceCounts(
-            cited=answer.sentences("cited"),
-            attributed=answer.sentences("attributed"),
-            unsupported=answer.sentences("unsupported"),
-        )
         PREPARING.wait()
         # One transaction: the answer, the conversation's time and the audit land together.
         with transaction.atomic():
-            message = Message.objects.create(
-                **self._fields(),
-                text=answer.text,
-                citations=cited,
-                invalid_citations=list(answer.invalid_citations),
-                support=support,
-                model=answer.model,
-                backend=answer.backend,
-                grounded=answer.grounded,
-                abstained=answer.abstained,
-                notice=answer.notice,
-                sentences_cited=counts.cited,
-                sentences_attributed=counts.attributed,
-                sentences_unsupported=counts.unsupported,
-                tokens_in=answer.tokens_in,
-                tokens_out=answer.tokens_out,
-                tokens_per_s=answer.tokens_per_s,
-                first_token_ms=answer.first_token_ms,
-                total_ms=answer.total_ms,
-            )
+            message = Message.objects.create(**self._fields(), **_answer_fields(answer, cited))
             self.conversation.save(update_fields=["updated_at"])
             audit_record(
                 kind=AuditEvent.Kind.ASK,
@@ -133,9 +108,9 @@ class AnswerRecord:
             grounded=answer.grounded,
             abstained=answer.abstained,
             notice=notice_for(answer.notice, language),
-            sentences=counts,
+            sentences=sentence_counts(answer),
             invalid_citations=list(answer.invalid_citations),
-            support=support,
+            support=message.support,
             model=answer.model,
             backend=answer.backend,
             retrieval_ms=round(self.retrieval_ms, 1),
@@ -147,3 +122,36 @@ class AnswerRecord:
             rewritten_query=self.rewritten_query,
             route_reason=self.route_reason,
         )
+
+
+def sentence_counts(answer: Answer) -> SentenceCounts:
+    """How the answer's sentences are backed (cited, attributed, unsupported)."""
+    return SentenceCounts(
+        cited=answer.sentences("cited"),
+        attributed=answer.sentences("attributed"),
+        unsupported=answer.sentences("unsupported"),
+    )
+
+
+def _answer_fields(answer: Answer, cited: list[Source]) -> dict[str, Any]:
+    """The Message fields an answer fills."""
+    counts = sentence_counts(answer)
+    return {
+        "text": answer.text,
+        "citations": cited,
+        "invalid_citations": list(answer.invalid_citations),
+        "support": [item.as_dict() for item in answer.support],
+        "model": answer.model,
+        "backend": answer.backend,
+        "grounded": answer.grounded,
+        "abstained": answer.abstained,
+        "notice": answer.notice,
+        "sentences_cited": counts.cited,
+        "sentences_attributed": counts.attributed,
+        "sentences_unsupported": counts.unsupported,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "tokens_per_s": answer.tokens_per_s,
+        "first_token_ms": answer.first_token_ms,
+        "total_ms": answer.total_ms,
+    }
