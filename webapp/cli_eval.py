@@ -141,3 +141,8 @@ def _write(path: Path | None, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     console.print(f"Wrote {path}")
+
+
+from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
+
+eval_group.add_command(answers_command)

@@ -194,9 +194,15 @@ class EnclaveSettings(BaseSettings):
         "(search_relevance_min_dense / _min_coverage); unset: the gate.",
     )
     answer_support_check: bool = Field(
-        False, description="Score each cited sentence against its passage with the embedder."
+        True,
+        description="Judge meaning with the embedding model (not only words) when choosing "
+        "extractive sentences and checking that each answer sentence is supported.",
     )
-    answer_support_min_similarity: float = 0.5
+    answer_support_min_similarity: float = Field(
+        0.45,
+        description="Support (0-1, mean of shared words and embedding similarity) from which "
+        "a passage backs an answer sentence; under it for every passage: unsupported.",
+    )
 
     stalled_after_s: int = Field(
         300, description="A document with no progress for this long is requeued."
