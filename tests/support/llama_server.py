@@ -40,8 +40,8 @@ def _cached(kind: str, variable: str) -> Path | None:
     return Path(found.stdout.strip()) if found.returncode == 0 else None
 
 
-def llama_files() -> tuple[Path, Path]:
-    """(binary, GGUF) or the test's end: a failure in CI, a skip elsewhere."""
+def find_llama_files() -> tuple[Path, Path] | str:
+    """(binary, GGUF), or why they are not there and how to make them."""
     binary = _cached("path", "ENCLAVE_LLAMA_SERVER")
     model = _cached("model", "ENCLAVE_LLAMA_MODEL")
     if binary is not None and model is not None:
@@ -49,7 +49,15 @@ def llama_files() -> tuple[Path, Path]:
     missing = " and ".join(
         name for name, path in (("llama-server", binary), ("the SmolLM2 GGUF", model)) if not path
     )
-    reason = f"{missing} not built/cached; run: {BUILD_COMMAND}"
+    return f"{missing} not built/cached; run: {BUILD_COMMAND}"
+
+
+def llama_files() -> tuple[Path, Path]:
+    """(binary, GGUF) or the test's end: a failure in CI, a skip elsewhere."""
+    found = find_llama_files()
+    if not isinstance(found, str):
+        return found
+    reason = found
     if IN_CI:
         pytest.fail(f"CI must run the llama-server tests: {reason}", pytrace=False)
     pytest.skip(reason)
@@ -63,6 +71,8 @@ class LlamaServer:
     model: Path
     log_path: Path
     options: tuple[str, ...] = ()
+    threads: int = 1
+    context_tokens: int = CONTEXT_TOKENS
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -78,15 +88,16 @@ class LlamaServer:
         return f"{self.root}/v1"
 
     def command(self) -> list[str]:
-        """The server's command line: small context, one thread, loopback, no web UI."""
+        """The server's command line: one slot, small context, loopback, no web UI."""
+        threads = str(self.threads)
         return [
             str(self.binary),
             *("--model", str(self.model), "--alias", MODEL_ALIAS),
             *("--host", "127.0.0.1", "--port", str(self.port)),
-            *("--ctx-size", str(CONTEXT_TOKENS), "--parallel", "1"),
-            # One thread each: llama.cpp's threads spin while waiting for each other,
-            # which collapses throughput on 2 cores shared with the web app and tests.
-            *("--threads", "1", "--threads-batch", "1", "--threads-http", "2"),
+            *("--ctx-size", str(self.context_tokens), "--parallel", "1"),
+            # One thread by default: llama.cpp's threads spin while waiting for each
+            # other, which collapses throughput on 2 cores shared with other work.
+            *("--threads", threads, "--threads-batch", threads, "--threads-http", "2"),
             *("--no-webui", "--offline", "--no-warmup"),
             *self.options,
         ]
