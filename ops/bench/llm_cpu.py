@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import statistics
 import tempfile
 import time
@@ -69,11 +68,7 @@ class Asked:
 
 
 def _metrics(llama: LlamaServer) -> dict[str, float]:
-    text = httpx.get(f"{llama.root}/metrics", timeout=10).text
-    found = {
-        name: float(value)
-        for name, value in re.findall(r"^llamacpp:(\w+) ([\d.e+-]+)$", text, re.M)
-    }
+    found = llama.counters()
     return {name: found[name] for name in METRICS}
 
 
@@ -97,9 +92,7 @@ def _ask(chat: httpx.Client, question: str) -> Asked:
 
 
 def _run(threads: int, home: Path, env: dict[str, str], files: tuple[Path, Path]) -> dict:
-    llama = LlamaServer(
-        *files, home / f"llama-{threads}.log", ("--metrics",), threads, context_tokens=4096
-    )
+    llama = LlamaServer(*files, home / f"llama-{threads}.log", threads=threads, context_tokens=4096)
     llama.start()
     env = {**env, "ENCLAVE_LLM_ENDPOINTS": f"{llama.base_url}|{MODEL_ALIAS}"}
     serve = ServeProcess(env, home / f"serve-{threads}.log")

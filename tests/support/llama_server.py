@@ -10,6 +10,7 @@ them elsewhere, with the command that makes it.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -98,7 +99,11 @@ class LlamaServer:
             # One thread by default: llama.cpp's threads spin while waiting for each
             # other, which collapses throughput on 2 cores shared with other work.
             *("--threads", threads, "--threads-batch", threads, "--threads-http", "2"),
-            *("--no-webui", "--offline", "--no-warmup"),
+            *("--no-webui", "--offline", "--no-warmup", "--metrics"),
+            # On CPUs with AMX (this machine's Xeon) llama.cpp 0.3.36 repacks the weights
+            # for its AMX kernels, which crash at the first inference (segfault in
+            # ggml_backend_amx_mul_mat; llama.cpp issue 20824). No repacking, no crash.
+            "--no-repack",
             *self.options,
         ]
 
@@ -147,6 +152,14 @@ class LlamaServer:
         slots = httpx.get(f"{self.root}/slots", timeout=5).json()
         assert len(slots) == 1, slots
         return slots[0]
+
+    def counters(self) -> dict[str, float]:
+        """llama-server's own counters (``GET /metrics``), without the ``llamacpp:`` prefix."""
+        text = httpx.get(f"{self.root}/metrics", timeout=5).text
+        return {
+            name: float(value)
+            for name, value in re.findall(r"^llamacpp:(\w+) (\S+)$", text, re.MULTILINE)
+        }
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids of ``text`` in llama.cpp's own dialect, without BOS."""
