@@ -26,7 +26,7 @@ PYTEST_ARGS ?=
 SERVE_ARGS  ?=
 BENCH_ARGS  ?=
 
-LLAMA       := PYTHON=$(CURDIR)/$(PY) bash ops/services/llama-server.sh
+LLAMA       := PYTHON=$(abspath $(PY)) bash ops/services/llama-server.sh
 SERVICES    := ENCLAVE_PG_PORT=$(PG_PORT) ENCLAVE_REDIS_PORT=$(REDIS_PORT) bash ops/services/services.sh
 DATABASE_URL := postgresql://enclave:enclave@127.0.0.1:$(PG_PORT)/enclave
 BROKER_URL   := redis://127.0.0.1:$(REDIS_PORT)/0
