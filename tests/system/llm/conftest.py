@@ -61,9 +61,11 @@ class Site:
     chat: httpx.Client
     token: str
 
-    def ask(self, question: str) -> list[tuple[str, dict]]:
-        """POST /chat/ask and read the whole SSE stream as (event, data) pairs."""
-        with self.chat.stream("POST", "/chat/ask", json={"question": question}) as response:
+    def ask(self, question: str, language: str = "en") -> list[tuple[str, dict]]:
+        """POST /chat/ask in the UI ``language``; the whole SSE stream as (event, data)."""
+        headers = {"Accept-Language": language}
+        body = {"question": question}
+        with self.chat.stream("POST", "/chat/ask", json=body, headers=headers) as response:
             assert response.status_code == 200, response.read()
             return list(iter_sse(response.iter_text()))
 

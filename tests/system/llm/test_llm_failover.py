@@ -1,8 +1,8 @@
 """When the only llama-server dies, employees still get an answer from the passages found.
 
-The answer is extractive, with a short notice in the question's language as metadata
-(the ``notice`` field of ``done``, not answer text); no internal URL or exception text
-reaches the employee. Its own module: the server it kills is its own.
+The answer is extractive, with a short notice in the employee's language beside it
+(``done["notice"]``: a code and a message, not answer text); no internal URL or
+exception text reaches the employee. Its own module: the server it kills is its own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_the_only_server_killed_the_employee_gets_an_extractive_answer(
 ) -> None:
     site.llama.kill()  # stays down for the rest of the module
 
-    events = site.ask(QUESTIONS[language])
+    events = site.ask(QUESTIONS[language], language=language)
 
     names = [name for name, _ in events]
     assert names[0] == "sources" and names[-1] == "done", events[-1]
@@ -40,8 +40,9 @@ def test_the_only_server_killed_the_employee_gets_an_extractive_answer(
     # Citations are numbered from [1] in order of first use.
     assert EXPECTED[language] in done["text"] and done["citations"][:1] == [1]
     notice = done["notice"]
-    assert notice and notice not in done["text"]
-    assert detect_language(notice) == language
+    assert notice["code"] == "model_unavailable"
+    assert notice["message"] not in done["text"]
+    assert detect_language(notice["message"]) == language
     everything = json.dumps(events, ensure_ascii=False)
     leaks = (*LEAKS, f":{site.llama.port}")
     assert [leak for leak in leaks if leak in everything] == []
