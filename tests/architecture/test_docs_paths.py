@@ -1,0 +1,51 @@
+"""The repository paths the README and docs/ name exist, so the code map cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# A path in backquotes or a Markdown link that starts at one of the repository's top folders.
+TOP = r"(?:webapp|worker|retrieval|inference|ops|tests|docs|\.ci)/"
+CODE_SPAN = re.compile(rf"`({TOP}[^`\s]*)`")
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def named_paths(document: Path) -> set[str]:
+    """Repository paths a document names: code spans from the top folders, relative links."""
+    text = document.read_text(encoding="utf-8")
+    found = set(CODE_SPAN.findall(text))
+    for target in LINK.findall(text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        found.add((document.parent / target).resolve().relative_to(ROOT).as_posix())
+    # "module.py::NAME" names a definition inside the file; placeholders are not paths.
+    return {path.split("::")[0] for path in found if "<" not in path and "$" not in path}
+
+
+def exists(path: str) -> bool:
+    """The path, or the paths a glob in it stands for, exist in the checkout."""
+    if any(ch in path for ch in "*?["):
+        return any(ROOT.glob(path))
+    return (ROOT / path.rstrip("/")).exists()
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_named_path_exists(document: Path):
+    missing = sorted(path for path in named_paths(document) if not exists(path))
+    assert missing == [], f"{document.relative_to(ROOT)} names paths that do not exist"
+
+
+def test_the_code_map_names_every_package():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(
+        init.parent.relative_to(ROOT).as_posix()
+        for top in ("webapp", "worker", "retrieval", "inference")
+        for init in (ROOT / top).rglob("__init__.py")
+        if "migrations" not in init.parts and "templatetags" not in init.parts
+    )
+    assert [p for p in packages if f"`{p}/" not in text] == []
