@@ -14,7 +14,7 @@ judged on what its arms measured:
 
 A passage meeting neither is dropped; when none is left the caller answers "not
 found in your documents". The thresholds were calibrated on the dev splits of
-every evaluation set (ops/bench/results/gate.md): they depend on the embedding
+every evaluation set (ops/bench/results/gate-minilm.md): they depend on the embedding
 model, so a site that changes model re-runs that calibration. A fixed floor on
 the fused score (``min_score``, ENCLAVE_ANSWER_MIN_SCORE) replaces the rule.
 """

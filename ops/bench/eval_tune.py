@@ -2,8 +2,8 @@
 
     python -m ops.bench.eval_tune index   [--model minilm] [--corpora scifact,faquad,...]
     python -m ops.bench.eval_tune collect [--model minilm] [--corpora ...]
-    python -m ops.bench.eval_tune fusion  [--model minilm]   # table + ops/bench/results/fusion.md
-    python -m ops.bench.eval_tune gate    [--model minilm]   # table + ops/bench/results/gate.md
+    python -m ops.bench.eval_tune fusion  [--model minilm]  # ops/bench/results/fusion-<model>.md
+    python -m ops.bench.eval_tune gate    [--model minilm]  # ops/bench/results/gate-<model>.md
 
 ``index`` puts each corpus (ops/bench/eval_sets.py) once through the real
 Indexer into a Qdrant Edge directory under ``--work/<model>/<corpus>``; passage
