@@ -13,6 +13,8 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TOP = r"(?:webapp|worker|retrieval|inference|ops|tests|docs|\.ci)/"
 CODE_SPAN = re.compile(rf"`({TOP}[^`\s]*)`")
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+ANCHORED_LINK = re.compile(r"\]\(([^)#\s]*\.md)#([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
 
 
 def named_paths(document: Path) -> set[str]:
@@ -38,6 +40,23 @@ def exists(path: str) -> bool:
 def test_every_named_path_exists(document: Path):
     missing = sorted(path for path in named_paths(document) if not exists(path))
     assert missing == [], f"{document.relative_to(ROOT)} names paths that do not exist"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = heading.strip().lower().replace("`", "")
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_link_to_a_section_finds_its_heading(document: Path):
+    broken = []
+    for target, fragment in ANCHORED_LINK.findall(document.read_text(encoding="utf-8")):
+        linked = (document.parent / target).resolve()
+        headings = {anchor(h) for h in HEADING.findall(linked.read_text(encoding="utf-8"))}
+        if fragment not in headings:
+            broken.append(f"{target}#{fragment}")
+    assert broken == [], f"{document.relative_to(ROOT)} links to sections that do not exist"
 
 
 def test_the_code_map_names_every_package():
