@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
+from retrieval.parsing.titles import MAX_TITLE_CHARS, display_text, file_title
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.config.settings import get_settings
@@ -27,6 +28,7 @@ from webapp.knowledge.models import (
     Document,
     DocumentSource,
     DocumentStatus,
+    TitleSource,
     requeue_fields,
 )
 from webapp.knowledge.selectors import document_reader_group_ids
@@ -115,9 +117,15 @@ def document_create(
     source: str = DocumentSource.UPLOAD,
     title: str | None = None,
 ) -> tuple[Document, bool]:
-    """Store a file and queue its ingestion; a file already there is returned (created=False)."""
+    """Store a file and queue its ingestion; a file already there is returned (created=False).
+
+    Without a ``title`` the document is titled by its file name until ingestion
+    finds the document's own title. Control and format characters (a right-to-left
+    override spoofs "txt.png" as "gnp.txt") are removed from the name and title.
+    """
     _require_admin(actor)
-    filename = Path(filename).name or "document"
+    filename = upload_filename(filename)
+    title = display_text(title or "")[:MAX_TITLE_CHARS]
     path, sha256, size = _store_upload(content, filename=filename)
     existing = Document.objects.filter(collection=collection, sha256=sha256).first()
     if existing is not None:
@@ -128,7 +136,8 @@ def document_create(
         with transaction.atomic():
             document = Document.objects.create(
                 collection=collection,
-                title=title or Path(filename).stem,
+                title=title or file_title(filename) or filename,
+                title_source=TitleSource.ADMIN if title else TitleSource.FILENAME,
                 filename=filename,
                 source=source,
                 mime_type=mime_type,
@@ -149,6 +158,13 @@ def document_create(
         return Document.objects.get(collection=collection, sha256=sha256), False
     logger.info("document %s queued (%s bytes, collection %s)", document.id, size, collection.id)
     return document, True
+
+
+def upload_filename(name: str) -> str:
+    """The name an upload is kept under: its last path part, cleaned, never empty."""
+    # Control and format characters go: NUL, newlines, bidi overrides and isolates.
+    base = display_text(name.replace("\\", "/").rsplit("/", 1)[-1])
+    return base if base not in ("", ".", "..") else "document"
 
 
 def document_create_from_path(
