@@ -22,6 +22,7 @@ from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, PermissionDeniedError, ValidationError
 from webapp.core.permissions import user_is_admin
 from webapp.knowledge.access import collection_groups_changed
+from webapp.knowledge.folders import open_folder_file
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
@@ -168,10 +169,20 @@ def upload_filename(name: str) -> str:
 
 
 def document_create_from_path(
-    *, collection: Collection, path: Path, actor: Any | None, source: str = DocumentSource.CLI
+    *,
+    collection: Collection,
+    path: Path,
+    actor: Any | None,
+    source: str = DocumentSource.CLI,
+    inside: Path | None = None,
 ) -> tuple[Document, bool]:
-    """Queue a file from the local disk (CLI)."""
-    with path.open("rb") as handle:
+    """Queue a file from the local disk (CLI); see webapp.knowledge.folders for what is refused.
+
+    Raises UnsafeFileError (an OSError) for a link, a special file, a file under
+    Enclave's home directory or, with ``inside``, a file that is not in that folder.
+    """
+    home = get_settings().home_dir
+    with open_folder_file(path, home=home, inside=inside) as handle:
         return document_create(
             collection=collection, filename=path.name, content=handle, actor=actor, source=source
         )
