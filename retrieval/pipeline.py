@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Progress], None]
 DEFAULT_BATCH_SIZE = 32
 # Bump when parsing, chunking or encoding code changes what the same settings produce,
-# so documents indexed by older code are no longer copied.
-EMBEDDING_KEY_VERSION = 1
+# so documents indexed by older code are no longer copied. 2: titles come from the
+# document (embedded with each chunk), PDFs pypdf could not read are read with PDFium.
+EMBEDDING_KEY_VERSION = 2
 # Chunks per embedding call by default, in embedder batches: sentence-transformers
 # sorts one call's texts by length, so a wider window pads less (32 -> 256 cut the
 # padded tokens of the benchmark corpus from 1.26x to 1.12x of a corpus-wide sort).

@@ -26,7 +26,13 @@ from rich.markup import escape
 from retrieval.parsing.titles import display_text
 from webapp import runtime
 from webapp.config.settings import get_settings
-from webapp.knowledge.folders import SkippedEntry, folder_scan, unsafe_reason
+from webapp.knowledge.folders import (
+    UNREADABLE,
+    SkippedEntry,
+    folder_scan,
+    unreadable_reason,
+    unsafe_reason,
+)
 
 __all__ = ["COMMANDS", "IngestSelection", "ingest_queue", "ingest_selection", "print_skipped"]
 
@@ -68,7 +74,6 @@ def ingest_queue(*, collection: Any, selection: IngestSelection) -> list[int]:
     """Queue the selected files (an identical file already there is not queued again)."""
     from django.db import transaction
 
-    from webapp.knowledge.folders import UnsafeFileError
     from webapp.knowledge.services import document_create_from_path
 
     ids = []
@@ -78,8 +83,8 @@ def ingest_queue(*, collection: Any, selection: IngestSelection) -> list[int]:
                 document, _created = document_create_from_path(
                     collection=collection, path=path, actor=None, inside=folder
                 )
-        except UnsafeFileError as exc:  # swapped for a link or a pipe since the walk
-            selection.skipped.append(SkippedEntry(str(path), str(exc).rsplit(": ", 1)[-1]))
+        except UNREADABLE as exc:  # swapped for a link or a pipe, or gone, since the walk
+            selection.skipped.append(SkippedEntry(str(path), unreadable_reason(exc)))
             continue
         ids.append(document.id)
     return list(dict.fromkeys(ids))

@@ -16,6 +16,7 @@ in-process instead.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import select
@@ -153,14 +154,20 @@ class _Run:
         self._socket.close()
 
     def __del__(self) -> None:
-        # A caller that never iterated the sections must not leave a child blocked.
+        # A caller that never iterated the sections must not leave a child blocked; a
+        # finaliser must not raise (at interpreter exit the server may be gone already).
         if self._socket.fileno() != -1:
-            self.close()
+            with contextlib.suppress(Exception):
+                self.close()
 
     def _next(self) -> dict[str, Any] | None:
         while (end := self._buffer.find(b"\n")) < 0:
             if len(self._buffer) > self._max_line:
-                raise self._failure({"code": -1})
+                self.close()
+                raise ParseError(
+                    f"The {self._label} could not be read: the parser sent a section over "
+                    f"{self._max_line // (1024 * 1024):,} MB."
+                )
             if not self._wait():
                 self.close()
                 raise DocumentTooLargeError(

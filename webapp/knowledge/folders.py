@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
+    "UNREADABLE",
     "FolderFile",
     "FolderScan",
     "SkippedEntry",
     "UnsafeFileError",
     "folder_scan",
     "open_folder_file",
+    "unreadable_reason",
     "unsafe_reason",
 ]
 
@@ -45,6 +47,22 @@ IN_HOME = "inside Enclave's home directory"
 
 class UnsafeFileError(OSError):
     """A file that must not be read (a link, a device, Enclave's own files)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+# A file found by the walk that cannot be read when its turn comes: it is skipped with
+# the reason; any other error (a full disk) stops the pass.
+UNREADABLE = (UnsafeFileError, FileNotFoundError, PermissionError, IsADirectoryError)
+
+
+def unreadable_reason(exc: OSError) -> str:
+    """The reason an UNREADABLE error gives for skipping its file."""
+    if isinstance(exc, UnsafeFileError):
+        return exc.reason
+    return f"cannot be read ({exc.strerror or type(exc).__name__})"
 
 
 @dataclass(frozen=True)
@@ -123,17 +141,17 @@ def open_folder_file(path: Path, *, home: Path, inside: Path | None = None) -> B
         fd = os.open(path, flags)
     except OSError as exc:
         if os.path.islink(path):
-            raise UnsafeFileError(f"{path}: {LINK}") from exc
+            raise UnsafeFileError(path, LINK) from exc
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFileError(f"{path}: {NOT_REGULAR.format(kind=_kind(info.st_mode))}")
+            raise UnsafeFileError(path, NOT_REGULAR.format(kind=_kind(info.st_mode)))
         real = _real_path(fd, path)
         if _inside(real, home.resolve()):
-            raise UnsafeFileError(f"{path}: {IN_HOME}")
+            raise UnsafeFileError(path, IN_HOME)
         if inside is not None and not _inside(real, Path(inside).resolve()):
-            raise UnsafeFileError(f"{path}: outside the folder {inside}")
+            raise UnsafeFileError(path, f"outside the folder {inside}")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

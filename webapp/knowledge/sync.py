@@ -28,11 +28,12 @@ from retrieval import supported_extensions
 from retrieval.parsing.titles import file_title
 from webapp.config.settings import get_settings
 from webapp.knowledge.folders import (
+    UNREADABLE,
     FolderFile,
     SkippedEntry,
-    UnsafeFileError,
     folder_scan,
     open_folder_file,
+    unreadable_reason,
 )
 from webapp.knowledge.models import (
     Collection,
@@ -100,8 +101,8 @@ def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> S
                 report.unchanged += 1
             else:
                 _update(document, seen, actor, report)
-        except OSError as exc:  # swapped for a link, or gone, since the walk
-            report.skipped.append(SkippedEntry(path, _reason(exc)))
+        except UNREADABLE as exc:  # swapped for a link, gone or locked since the walk
+            report.skipped.append(SkippedEntry(path, unreadable_reason(exc)))
     for document in missing.values():
         report.deleted.append(document.id)  # before the delete: it clears the instance's id
         document_delete(document=document, actor=actor)
@@ -118,7 +119,7 @@ def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> S
         len(report.skipped),
     )
     for entry in report.skipped:
-        logger.warning("sync collection=%s skipped %s: %s", collection.id, entry.path, entry.reason)
+        logger.warning("sync collection=%s skipped %r: %s", collection.id, entry.path, entry.reason)
     return report
 
 
@@ -152,12 +153,6 @@ def _sha256(seen: FolderFile) -> str:
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _reason(exc: OSError) -> str:
-    if isinstance(exc, UnsafeFileError):
-        return str(exc).rsplit(": ", 1)[-1]
-    return f"cannot be read ({exc.strerror or exc})"
 
 
 def _add(
