@@ -195,7 +195,8 @@ def embedded_site(threads: int) -> Iterator[tuple[str, str]]:
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
-    docs = home / "docs"
+    # Outside the home: ingestion never reads files under ENCLAVE_HOME.
+    docs = Path(tempfile.mkdtemp(prefix="enclave-api-load-docs-")) / "docs"
     docs.mkdir()
     for topic, sentence in TOPICS.items():
         (docs / f"{topic}.md").write_text(f"# {topic.title()}\n\n{sentence}\n")

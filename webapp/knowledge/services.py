@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
+from retrieval.parsing.titles import MAX_TITLE_CHARS, display_text, file_title
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
@@ -22,12 +23,14 @@ from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
+from webapp.knowledge.folders import open_folder_file
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
     Document,
     DocumentSource,
     DocumentStatus,
+    TitleSource,
     requeue_fields,
 )
 from webapp.knowledge.selectors import document_reader_group_ids
@@ -109,9 +112,15 @@ def document_create(
     source: str = DocumentSource.UPLOAD,
     title: str | None = None,
 ) -> tuple[Document, bool]:
-    """Store a file and queue its ingestion; a file already there is returned (created=False)."""
+    """Store a file and queue its ingestion; a file already there is returned (created=False).
+
+    Without a ``title`` the document is titled by its file name until ingestion
+    finds the document's own title. Control and format characters (a right-to-left
+    override spoofs "txt.png" as "gnp.txt") are removed from the name and title.
+    """
     require_admin(actor)
-    filename = Path(filename).name or "document"
+    filename = upload_filename(filename)
+    title = display_text(title or "")[:MAX_TITLE_CHARS]
     path, sha256, size = _store_upload(content, filename=filename)
     existing = Document.objects.filter(collection=collection, sha256=sha256).first()
     if existing is not None:
@@ -122,7 +131,8 @@ def document_create(
         with transaction.atomic():
             document = Document.objects.create(
                 collection=collection,
-                title=title or Path(filename).stem,
+                title=title or file_title(filename) or filename,
+                title_source=TitleSource.ADMIN if title else TitleSource.FILENAME,
                 filename=filename,
                 source=source,
                 mime_type=mime_type,
@@ -145,11 +155,28 @@ def document_create(
     return document, True
 
 
+def upload_filename(name: str) -> str:
+    """The name an upload is kept under: its last path part, cleaned, never empty."""
+    # Control and format characters go: NUL, newlines, bidi overrides and isolates.
+    base = display_text(name.replace("\\", "/").rsplit("/", 1)[-1])
+    return base if base not in ("", ".", "..") else "document"
+
+
 def document_create_from_path(
-    *, collection: Collection, path: Path, actor: Any, source: str = DocumentSource.CLI
+    *,
+    collection: Collection,
+    path: Path,
+    actor: Any,
+    source: str = DocumentSource.CLI,
+    inside: Path | None = None,
 ) -> tuple[Document, bool]:
-    """Queue a file from the local disk (CLI)."""
-    with path.open("rb") as handle:
+    """Queue a file from the local disk (CLI); see webapp.knowledge.folders for what is refused.
+
+    Raises UnsafeFileError (an OSError) for a link, a special file, a file under
+    Enclave's home directory or, with ``inside``, a file that is not in that folder.
+    """
+    home = get_settings().home_dir
+    with open_folder_file(path, home=home, inside=inside) as handle:
         return document_create(
             collection=collection, filename=path.name, content=handle, actor=actor, source=source
         )
