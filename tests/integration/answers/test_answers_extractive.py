@@ -60,8 +60,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     """``enclave serve`` without any language model, two guides with many headings."""
     home = tmp_path_factory.mktemp("extractive-home")
     env = process_env(home)
-    docs = home / "docs"
-    docs.mkdir()
+    docs = tmp_path_factory.mktemp("extractive-docs")  # ingestion never reads the home
     (docs / "guide.md").write_text(GUIDE)
     (docs / "operations.md").write_text(OPERATIONS)
     for args in (
