@@ -158,4 +158,4 @@ def test_the_terminal_prints_the_quotes_the_label_and_the_sources_by_number(site
     sources = [line.strip() for line in lines[lines.index("Sources:") + 1 :]]
     numbers = sorted({int(n) for n in MARKER.findall(text)})
     assert [source.split("]")[0] + "]" for source in sources] == [f"[{n}]" for n in numbers]
-    assert sources[0] == "[1] guide"
+    assert sources[0] == "[1] Platform guide"  # the title is the document's own heading

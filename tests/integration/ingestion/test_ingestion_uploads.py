@@ -26,6 +26,7 @@ from tests.support.parsing_files import (
     make_titled_pptx,
 )
 from webapp.accounts.services import token_create
+from webapp.chat.events import SourcesEvent
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.config.settings import reset_settings_cache
 from webapp.core.engines import get_store
@@ -145,7 +146,7 @@ def test_a_pdf_pypdf_cannot_open_is_indexed_with_pdfium_and_cited_by_its_own_tit
     hit = search_passages(user=reader, query="operating margin in the third quarter")[0]
     assert (hit.document_id, hit.page, hit.title) == (row.id, 2, "Form 10-Q Third Quarter 2026")
     events = list(conversation_ask(user=reader, question="What was the operating margin?"))
-    sources = next(e for e in events if e["event"] == "sources")["sources"]
+    sources = next(e for e in events if isinstance(e, SourcesEvent)).sources
     assert sources[0]["title"] == "Form 10-Q Third Quarter 2026"
     assert sources[0]["page"] == 2
 
