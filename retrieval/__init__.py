@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# First: the variable that keeps onnxruntime from phoning home (retrieval/telemetry.py).
+from retrieval import telemetry as _telemetry  # noqa: F401
 from retrieval.config import (
     ChunkingConfig,
     EmbeddingConfig,
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
         index_store_config,
         open_store,
     )
+    from retrieval.store.edge_compaction import Compactable
 
 # Name -> module for names imported on first access.
 _LAZY = {
@@ -91,6 +94,7 @@ _LAZY = {
     "Searcher": "retrieval.search",
     "SparseEncoder": "retrieval.sparse",
     "IndexedChunk": "retrieval.store",
+    "Compactable": "retrieval.store.edge_compaction",
     "VectorStore": "retrieval.store",
     "chunk_point_id": "retrieval.store",
     "open_store": "retrieval.store",
@@ -101,6 +105,7 @@ __all__ = [
     "Chunk",
     "Chunker",
     "ChunkingConfig",
+    "Compactable",
     "CrossEncoderReranker",
     "DocumentMeta",
     "DocumentTooLargeError",

@@ -11,6 +11,12 @@ sentence-transformers' own ONNX backend needs optimum-onnx, whose 0.1 release
 requires transformers < 4.58 (we run 5.x); hence this small direct path. It
 supports the Transformer -> Pooling (mean or CLS) -> Normalize model layout of
 the MiniLM / BERT family.
+
+onnxruntime's native library sends usage telemetry to Microsoft unless it was
+imported with ``ORT_DISABLE_TELEMETRY=1`` (``retrieval.telemetry`` sets it when
+this package is imported). Every use of onnxruntime here goes through
+``_onnxruntime()``, which refuses to run sessions in a process where onnxruntime
+was imported before that.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 from retrieval.config import EmbeddingConfig
 from retrieval.embedding import ArrayEmbedder
 from retrieval.errors import EmbeddingModelError
+from retrieval.telemetry import onnxruntime_is_quiet
 
 __all__ = ["BACKEND", "OnnxInt8Embedder", "ensure_onnx_int8_model", "onnx_int8_dir"]
 
@@ -109,6 +116,23 @@ def _export_once(model_dir: Path, target: Path) -> Path:
     return target
 
 
+def _onnxruntime() -> Any:
+    """The onnxruntime module with its telemetry off: import it only through here.
+
+    EmbeddingModelError when onnxruntime was imported before ``retrieval`` (its
+    telemetry is then on for the life of the process).
+    """
+    if not onnxruntime_is_quiet():
+        raise EmbeddingModelError(
+            "onnxruntime was imported before Enclave switched its telemetry off; import "
+            "retrieval first, or set ORT_DISABLE_TELEMETRY=1 in the environment."
+        )
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    ort.disable_telemetry_events()  # the in-process events too (the variable stops the upload)
+    return ort
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a+b") as handle:
@@ -123,6 +147,8 @@ def _export(model_dir: Path, out: Path) -> None:
     started = time.perf_counter()
     try:
         import torch
+
+        _onnxruntime()  # quantize_dynamic creates sessions of its own
         from onnxruntime.quantization import (  # type: ignore[import-untyped]
             QuantType,
             quantize_dynamic,
@@ -308,9 +334,8 @@ def _load_tokenizer(model_dir: Path) -> Any:
 
 def _load_session(path: Path, threads: int | None) -> Any:
     started = time.perf_counter()
+    ort = _onnxruntime()
     try:
-        import onnxruntime as ort  # type: ignore[import-untyped]
-
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

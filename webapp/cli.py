@@ -60,6 +60,7 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
             port=port or settings.port,
             log_level="info",
             timeout_graceful_shutdown=5,
+            **runtime.uvicorn_proxy_options(),
         )
     finally:
         if embedded is not None:

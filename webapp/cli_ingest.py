@@ -20,6 +20,7 @@ from rich.console import Console
 
 from webapp import runtime
 from webapp.config.settings import get_settings
+from webapp.core.permissions import SYSTEM
 
 __all__ = ["COMMANDS"]
 
@@ -86,7 +87,7 @@ def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
 
     collection = _collection(collection_name)
     with transaction.atomic():
-        document_ids = documents_retry_failed(collection=collection, actor=None)
+        document_ids = documents_retry_failed(collection=collection, actor=SYSTEM)
     with _worker_here(needed=wait and bool(document_ids)):
         _watch_or_report(document_ids, wait=wait, what="retry")
 
@@ -106,7 +107,7 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
 
     collection = cli_support.collection_get_or_create(name=collection_name, group_names=groups)
     with _worker_here(needed=True):
-        report = folder_sync(collection=collection, folder=folder, actor=None)
+        report = folder_sync(collection=collection, folder=folder, actor=SYSTEM)
         console.print(
             f"{len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.renamed)} renamed, {len(report.deleted)} deleted, "
@@ -125,13 +126,13 @@ def _reindex(document_id: int | None, collection_name: str | None, everything: b
     )
 
     if everything:
-        return documents_reindex_all(actor=None)
+        return documents_reindex_all(actor=SYSTEM)
     if collection_name is not None:
-        return collection_reindex(collection=_collection(collection_name), actor=None)
+        return collection_reindex(collection=_collection(collection_name), actor=SYSTEM)
     documents = Document.objects.filter(id=document_id)
     if not documents.exists():
         raise click.ClickException(f"no such document: {document_id}")
-    return documents_reindex(documents=documents, actor=None)
+    return documents_reindex(documents=documents, actor=SYSTEM)
 
 
 @click.command()

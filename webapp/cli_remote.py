@@ -16,6 +16,7 @@ import httpx
 from django.utils import timezone
 
 from webapp.accounts.services import token_create, token_revoke
+from webapp.core.permissions import SYSTEM
 
 TOKEN_LIFETIME = timedelta(minutes=10)
 
@@ -28,7 +29,7 @@ def remote_ask_events(
         user=user,
         name="enclave ask (terminal)",
         scopes=["ask"],
-        actor=None,
+        actor=SYSTEM,
         expires_at=timezone.now() + TOKEN_LIFETIME,
     )
     body: dict[str, Any] = {"question": question, "stream": True}
@@ -52,7 +53,7 @@ def remote_ask_events(
                 return
             yield from _parse_sse(response.iter_lines())
     finally:
-        token_revoke(token=token, actor=None)
+        token_revoke(token=token, actor=SYSTEM)
 
 
 def _parse_sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

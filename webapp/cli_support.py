@@ -7,6 +7,7 @@ from typing import Any
 
 from webapp.accounts.services import group_ensure, user_get
 from webapp.accounts.services import user_upsert as user_upsert
+from webapp.core.permissions import SYSTEM
 from webapp.knowledge.models import Collection, Document
 from webapp.knowledge.services import collection_create, document_create_from_path
 
@@ -26,7 +27,7 @@ def collection_get_or_create(*, name: str, group_names: tuple[str, ...]) -> Coll
     if existing is not None:
         return existing
     groups = group_ensure(names=group_names)
-    return collection_create(name=name, group_ids=[g.id for g in groups], actor=None)
+    return collection_create(name=name, group_ids=[g.id for g in groups], actor=SYSTEM)
 
 
 def collection_ids(names: tuple[str, ...]) -> list[int] | None:
@@ -44,7 +45,7 @@ def documents_queue(*, collection: Collection, paths: list[Path]) -> list[int]:
     for path in paths:
         with transaction.atomic():
             document, _created = document_create_from_path(
-                collection=collection, path=path, actor=None
+                collection=collection, path=path, actor=SYSTEM
             )
         ids.append(document.id)
     return list(dict.fromkeys(ids))

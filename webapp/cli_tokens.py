@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from webapp import runtime
+from webapp.core.permissions import SYSTEM
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -49,7 +50,7 @@ def token_create_command(
             user=user,
             name=name,
             scopes=scopes.split(","),
-            actor=None,
+            actor=SYSTEM,
             expires_at=expires_at,
             rate_limit_per_minute=rate_limit,
         )
@@ -92,5 +93,5 @@ def token_revoke_command(token_id: int) -> None:
     token = ApiToken.objects.filter(id=token_id).first()
     if token is None:
         raise click.ClickException(f"no such token: {token_id}")
-    token_revoke(token=token, actor=None)
+    token_revoke(token=token, actor=SYSTEM)
     console.print(f"Token {token_id} revoked.")

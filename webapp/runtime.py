@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from webapp.config.settings import get_settings
 
@@ -86,6 +86,19 @@ def ensure_admin() -> str | None:
     return password
 
 
+def uvicorn_proxy_options() -> dict[str, Any]:
+    """uvicorn's trust in forwarded headers: only ``ENCLAVE_TRUSTED_PROXIES`` (none by default).
+
+    Left to its defaults, uvicorn believes ``X-Forwarded-For``/``-Proto`` from
+    127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``), so any local client could claim a new
+    address per request and never meet the sign-in lockout.
+    """
+    proxies = get_settings().trusted_proxies
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
+
+
 def _lock_path() -> Path:
     return get_settings().home_dir / LOCK_NAME
 
@@ -150,6 +163,7 @@ class Reconciler:
         from django.db import close_old_connections
 
         from webapp.knowledge.access import collections_requeue_unapplied_groups
+        from webapp.knowledge.erasure import erasure_pass
         from webapp.knowledge.ingestion import documents_requeue_stalled
         from webapp.knowledge.rebuild import search_indexes_requeue_stalled
         from worker.contracts import enqueue_sync_folders
@@ -161,6 +175,7 @@ class Reconciler:
                 documents_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
+                erasure_pass()  # deleted documents' text leaves the index files
                 if settings.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.sync_interval_s
@@ -202,9 +217,14 @@ class EmbeddedRuntime:
         return requeued
 
     def stop(self) -> None:
-        """Stop reconciler and worker, then close the engines (flushes the index)."""
+        """Stop reconciler and worker, finish erasures, then close the engines (flushing them)."""
         from webapp.core.engines import close_engines
+        from webapp.knowledge.erasure import erasure_pass
 
         self.reconciler.stop()
         self.worker.stop()
+        try:
+            erasure_pass()
+        except Exception:  # the next start's reconciler compacts what is left
+            logger.exception("erasure pass at stop failed")
         close_engines()

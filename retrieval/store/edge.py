@@ -15,6 +15,7 @@ import qdrant_edge as qe
 from retrieval.config import SearchConfig
 from retrieval.errors import IndexConfigurationError, IndexUnavailableError
 from retrieval.models import Passage, SparseVector
+from retrieval.store import edge_compaction
 from retrieval.store.base import (
     DENSE_VECTOR,
     EMBEDDING_FIELD,
@@ -40,6 +41,7 @@ class EdgeStore(DocumentScroll):
 
     EdgeShard is safe to query and update from several threads. HNSW is only
     built by ``optimize()``, which blocks: run it in the background.
+    ``compact()`` rewrites the shard so that deleted documents' text leaves disk.
     """
 
     def __init__(
@@ -58,19 +60,29 @@ class EdgeStore(DocumentScroll):
         self._path = Path(path)
         self._closed = False
         self._lock = threading.Lock()
+        # Held by every update, and by compact() for its whole copy (searches go on).
+        self._updates = threading.Lock()
         self._embedding = embedding
+        self._dimension, self._search_threads = dimension, search_threads
+        edge_compaction.recover(self._path)
         self._shard = self._open(dimension, search_threads)
+        self._create_indexes(self._shard)
+        if embedding is not None:
+            self._check_embedding(embedding)
+
+    def _create_indexes(self, shard: qe.EdgeShard) -> None:
         for field in INDEXED_FIELDS:
             # Integer lookup index: our ids are ints, and MatchAny on ints needs it.
             index = qe.IntegerIndexParams(lookup=True, range=False)
             operation = qe.UpdateOperation.create_field_index(field, index)
-            self._call("create index", partial(self._shard.update, operation))
-        if embedding is not None:
-            self._check_embedding(embedding)
+            self._call("create index", partial(shard.update, operation))
+        if self._embedding is not None:
+            keyword = qe.UpdateOperation.create_field_index(
+                EMBEDDING_FIELD, qe.KeywordIndexParams()
+            )
+            self._call("create index", partial(shard.update, keyword))
 
     def _check_embedding(self, embedding: str) -> None:
-        keyword = qe.UpdateOperation.create_field_index(EMBEDDING_FIELD, qe.KeywordIndexParams())
-        self._call("create index", partial(self._shard.update, keyword))
         same = qe.FieldCondition(EMBEDDING_FIELD, match=qe.MatchValue(embedding))
         other = qe.Filter(must_not=[same])
         request = qe.ScrollRequest(limit=1, filter=other, with_payload=True, with_vector=False)
@@ -81,14 +93,18 @@ class EdgeStore(DocumentScroll):
             self.close()
             raise
 
-    def _open(self, dimension: int, search_threads: int) -> qe.EdgeShard:
-        config = qe.EdgeConfig(
+    @staticmethod
+    def _config(dimension: int, search_threads: int) -> qe.EdgeConfig:
+        return qe.EdgeConfig(
             vectors={
                 DENSE_VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
             },
             sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             max_search_threads=search_threads,
         )
+
+    def _open(self, dimension: int, search_threads: int) -> qe.EdgeShard:
+        config = self._config(dimension, search_threads)
         exists = (self._path / "edge_config.json").exists() or (self._path / "segments").exists()
         try:
             if exists:
@@ -121,7 +137,9 @@ class EdgeStore(DocumentScroll):
             for p in points
         ]
         self._call(
-            "upsert", lambda: self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
+            "upsert",
+            lambda: self._shard.update(qe.UpdateOperation.upsert_points(edge_points)),
+            update=True,
         )
 
     def delete_document(self, document_id: int, *, keep_point_ids: Collection[str] = ()) -> None:
@@ -130,9 +148,12 @@ class EdgeStore(DocumentScroll):
         if keep_point_ids:
             must_not = [qe.HasIdCondition(set(keep_point_ids))]
         selector = qe.Filter(must=[_match("document_id", document_id)], must_not=must_not)
+        if not keep_point_ids:  # a document leaves: its text must leave disk too (compact)
+            edge_compaction.mark_erasure_pending(self._path)
         self._call(
             "delete",
             lambda: self._shard.update(qe.UpdateOperation.delete_points_by_filter(selector)),
+            update=True,
         )
 
     def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
@@ -147,7 +168,7 @@ class EdgeStore(DocumentScroll):
         operation = qe.UpdateOperation.set_payload_by_filter(
             qe.Filter(must=[condition]), {"group_ids": [int(g) for g in group_ids]}
         )
-        self._call("set groups", lambda: self._shard.update(operation))
+        self._call("set groups", lambda: self._shard.update(operation), update=True)
 
     def search(
         self,
@@ -238,13 +259,48 @@ class EdgeStore(DocumentScroll):
         """Build HNSW and merge segments; blocks for minutes on big indexes: run in background."""
         return self._call("optimize", self._shard.optimize)
 
+    @property
+    def erasure_pending(self) -> bool:
+        """Whether a document was deleted since the last ``compact()``."""
+        return edge_compaction.erasure_pending(self._path)
+
+    def compact(self) -> int:
+        """Rewrite the shard with its live points only; returns how many were kept.
+
+        Deleted documents' text leaves the segment files and the write-ahead log
+        (``edge_compaction`` says why nothing less does). Updates wait meanwhile;
+        searches go on against the old shard until the swap.
+        """
+        config = self._config(self._dimension, self._search_threads)
+
+        def create(path: Path) -> qe.EdgeShard:
+            shard = qe.EdgeShard.create(str(path), config)
+            self._create_indexes(shard)
+            return shard
+
+        with self._updates:
+            self._call("flush", self._shard.flush)
+            kept = self._call(
+                "compact",
+                partial(edge_compaction.copy_live_points, self._shard, self._path, create),
+            )
+            # The old shard stays open for searches in flight; it closes when they end.
+            self._shard = self._call(
+                "compact",
+                partial(
+                    edge_compaction.swap_in, self._path, lambda p: qe.EdgeShard.load(str(p), config)
+                ),
+            )
+        logger.info("edge store compacted path=%s points=%s", self._path, kept)
+        return kept
+
     def flush(self) -> None:
         """Persist pending changes (the WAL already makes updates durable)."""
         self._call("flush", self._shard.flush)
 
     def close(self) -> None:
-        """Flush and release the shard directory lock."""
-        with self._lock:
+        """Flush and release the shard directory lock (after a compaction under way)."""
+        with self._updates, self._lock:
             if self._closed:
                 return
             self._closed = True
@@ -260,10 +316,13 @@ class EdgeStore(DocumentScroll):
         shutil.rmtree(self._path, ignore_errors=True)
         logger.info("edge store dropped path=%s", self._path)
 
-    def _call(self, what: str, operation: Callable[[], T]) -> T:
+    def _call(self, what: str, operation: Callable[[], T], *, update: bool = False) -> T:
         if self._closed:
             raise IndexUnavailableError("The vector index is closed.")
         try:
+            if update:
+                with self._updates:
+                    return operation()
             return operation()
         except Exception as exc:  # qdrant_edge raises plain Exception
             logger.warning("edge store %s failed: %s", what, exc)

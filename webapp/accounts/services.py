@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from webapp.accounts.models import DEFAULT_RATE_LIMIT_PER_MINUTE, ApiScope, ApiToken
 from webapp.audit.services import audit_record
-from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from webapp.core.permissions import user_is_admin
+from webapp.core.errors import NotFoundError, ValidationError
+from webapp.core.permissions import actor_user, require_admin
 
 # Audit kinds of token changes (plain strings: the audit app's choices are not ours to migrate).
 TOKEN_CREATE = "token.create"
@@ -74,8 +74,8 @@ def token_create(
     Users create tokens for themselves; admins also for other users (service accounts).
     The ``admin`` scope is only for staff users, whose rights it exposes.
     """
-    if actor is not None and actor.pk != user.pk and not user_is_admin(actor):
-        raise PermissionDeniedError("Only administrators can create tokens for other users.")
+    if actor is None or actor.pk != user.pk:  # for someone else: admins (and SYSTEM) only
+        require_admin(actor)
     chosen = sorted({s.strip() for s in scopes if s.strip()})
     unknown = [s for s in chosen if s not in ApiScope.values]
     if not chosen or unknown:
@@ -96,7 +96,7 @@ def token_create(
         scopes=chosen,
         expires_at=expires_at,
         rate_limit_per_minute=rate_limit_per_minute or DEFAULT_RATE_LIMIT_PER_MINUTE,
-        created_by=actor,
+        created_by=actor_user(actor),
     )
     audit_record(
         kind=TOKEN_CREATE,
@@ -108,8 +108,8 @@ def token_create(
 
 def token_revoke(*, token: ApiToken, actor: Any) -> None:
     """Revoke a token at once: its next request fails."""
-    if actor is not None and actor.pk != token.user_id and not user_is_admin(actor):
-        raise PermissionDeniedError("Only administrators can revoke other users' tokens.")
+    if actor is None or actor.pk != token.user_id:
+        require_admin(actor)
     ApiToken.objects.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(kind=TOKEN_REVOKE, actor=actor, detail={"token_id": token.id})
 

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from webapp.audit.services import audit_record
-from webapp.core.errors import PermissionDeniedError, ValidationError
-from webapp.core.permissions import user_is_admin
+from webapp.core.errors import ValidationError
+from webapp.core.permissions import require_admin
 
 __all__ = [
     "GROUP_CREATE",
@@ -39,11 +39,6 @@ USERNAME_LENGTH = 150
 GROUP_NAME_LENGTH = 150
 
 
-def _require_admin(actor: Any) -> None:
-    if not user_is_admin(actor):
-        raise PermissionDeniedError("Only administrators can manage users and groups.")
-
-
 def _groups(group_ids: Iterable[int]) -> list[Group]:
     return list(Group.objects.filter(id__in=list(group_ids)).order_by("name"))
 
@@ -59,7 +54,7 @@ def user_create(
     actor: Any,
 ) -> Any:
     """A new local user; the password must pass the site's password policy."""
-    _require_admin(actor)
+    require_admin(actor)
     user_model = get_user_model()
     username = username.strip()
     if not username or len(username) > USERNAME_LENGTH:
@@ -91,7 +86,7 @@ def user_create(
 
 def user_set_groups(*, user: Any, group_ids: Iterable[int], admin: bool, actor: Any) -> None:
     """Exactly these groups (and admin or not); takes effect on the user's next request."""
-    _require_admin(actor)
+    require_admin(actor)
     if user.pk == actor.pk and not admin:
         raise ValidationError("You cannot remove your own administrator rights.")
     groups = _groups(group_ids)
@@ -108,8 +103,11 @@ def user_set_groups(*, user: Any, group_ids: Iterable[int], admin: bool, actor: 
 
 
 def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
-    """Deactivate (or reactivate) a user: a deactivated user is signed out at the next request."""
-    _require_admin(actor)
+    """Deactivate (or reactivate) a user: signed out at the next request, API tokens revoked.
+
+    The tokens stay revoked when the account is reactivated (``webapp.accounts.signals``).
+    """
+    require_admin(actor)
     if user.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
     user.is_active = active
@@ -119,7 +117,7 @@ def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
 
 def group_create(*, name: str, actor: Any) -> Group:
     """A new, empty group."""
-    _require_admin(actor)
+    require_admin(actor)
     name = " ".join(name.split())
     if not name or len(name) > GROUP_NAME_LENGTH:
         raise ValidationError(f"A group name needs 1 to {GROUP_NAME_LENGTH} characters.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
+
+from webapp.core.json_body import JSONBodyError, json_body_loads
 
 __all__ = ["JSONOnlyNegotiation", "LimitedJSONParser", "PayloadTooLarge"]
 
@@ -19,12 +20,8 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class LimitedJSONParser(JSONParser):
-    """JSON bodies up to ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes; no NaN or Infinity."""
+    """JSON bodies up to ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes; no NaN, Infinity or deep nesting."""
 
     def parse(
         self,
@@ -37,11 +34,9 @@ class LimitedJSONParser(JSONParser):
         if len(raw) > limit:
             raise PayloadTooLarge(f"JSON bodies are limited to {limit // (1024 * 1024)} MB.")
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except UnicodeDecodeError:
-            raise exceptions.ParseError("The request body is not valid UTF-8.") from None
-        except ValueError as exc:
-            raise exceptions.ParseError(f"The request body is not valid JSON: {exc}") from None
+            return json_body_loads(raw)
+        except JSONBodyError as exc:
+            raise exceptions.ParseError(str(exc)) from None
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):

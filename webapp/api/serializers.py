@@ -6,6 +6,7 @@ number belongs, is a 400, not silently converted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
@@ -53,6 +54,21 @@ def id_field(**kwargs: Any) -> StrictIntegerField:
 def id_list_field(**kwargs: Any) -> serializers.ListField:
     """A list of database ids in a JSON body."""
     return serializers.ListField(child=id_field(), max_length=MAX_IDS, **kwargs)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body whose unknown fields are a 400 instead of being dropped silently.
+
+    A misspelt or made-up field (``expires_in_days``) would otherwise leave its
+    caller believing it took effect.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class ServerSentEventSerializer(serializers.Serializer):
@@ -186,9 +202,10 @@ class SourceSerializer(serializers.Serializer):
     """A numbered passage: what an answer's [n] refers to."""
 
     number = serializers.IntegerField()
-    document_id = serializers.IntegerField()
-    collection_id = serializers.IntegerField()
-    chunk_index = serializers.IntegerField()
+    # Null in a stored answer when the document was deleted or is no longer readable.
+    document_id = serializers.IntegerField(allow_null=True)
+    collection_id = serializers.IntegerField(allow_null=True)
+    chunk_index = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     page = serializers.IntegerField(allow_null=True)
     heading = serializers.CharField(allow_blank=True)
@@ -254,7 +271,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ConversationDetailSerializer(ConversationSerializer):
-    messages = MessageSerializer(many=True, source="messages.all")
+    messages = MessageSerializer(many=True)
 
 
 class FeedbackRequestSerializer(serializers.Serializer):
@@ -297,7 +314,7 @@ class TokenSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class TokenCreateSerializer(serializers.Serializer):
+class TokenCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=ApiScope.choices), allow_empty=False, max_length=4

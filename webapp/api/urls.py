@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from webapp.api import views_chat, views_knowledge, views_openai, views_tokens
+from webapp.api.docs import ApiRedocView, ApiSwaggerView
 from webapp.api.errors import api_not_found
 
 REST = "api/v1/"
@@ -41,8 +42,8 @@ urlpatterns = [
     path("v1/models/<path:model>", views_openai.ModelDetailView.as_view()),
     path("v1/chat/completions", views_openai.ChatCompletionsView.as_view()),
     path(f"{REST}schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path(f"{REST}docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path(f"{REST}redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(f"{REST}docs", ApiSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(f"{REST}redoc", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Anything else under the API's prefixes is a JSON 404, not the web UI's HTML page.
     re_path(r"^(?:api/v1|v1)(?:/(?s:.*))?$", api_not_found),
 ]

@@ -14,7 +14,11 @@ from webapp.api import serializers as s
 from webapp.api.answers import answer_collect
 from webapp.api.streaming import event_stream_response
 from webapp.api.views_knowledge import validated, visible_collection_ids
-from webapp.chat.selectors import access_conversation, conversation_list_for
+from webapp.chat.selectors import (
+    access_conversation,
+    conversation_list_for,
+    conversation_messages_for,
+)
 from webapp.chat.services import conversation_ask, feedback_give
 
 __all__ = ["AskView", "ConversationDetailView", "ConversationListView", "FeedbackView"]
@@ -84,9 +88,17 @@ class ConversationDetailView(APIView):
 
     @extend_schema(operation_id="conversations_get", responses=s.ConversationDetailSerializer)
     def get(self, request: Request, conversation_id: int) -> Response:
-        """One conversation with its messages and their citations."""
+        """One conversation with its messages and their citations, as you may read them now.
+
+        An answer that drew on a document you can no longer read (or one that was
+        deleted) shows a notice instead of its text; such citations keep their
+        number, with ``document_id`` null and no text.
+        """
         conversation = access_conversation(user=request.user, conversation_id=conversation_id)
-        return Response(s.ConversationDetailSerializer(conversation).data)
+        messages = conversation_messages_for(user=request.user, conversation=conversation)
+        fields = ("id", "title", "created_at", "updated_at")
+        body = {name: getattr(conversation, name) for name in fields}
+        return Response(s.ConversationDetailSerializer({**body, "messages": messages}).data)
 
     @extend_schema(
         operation_id="conversations_continue",

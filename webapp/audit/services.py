@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.audit.models import AuditEvent
+from webapp.core.permissions import SYSTEM, actor_user
 
 
-def audit_record(*, kind: str, actor: Any | None, detail: dict[str, Any]) -> AuditEvent:
-    """Append one audit event (actor may be None for system actions)."""
-    name = getattr(actor, "username", "") if actor is not None else "system"
-    return AuditEvent.objects.create(kind=kind, actor=actor, actor_name=name, detail=detail)
+def audit_record(*, kind: str, actor: Any, detail: dict[str, Any]) -> AuditEvent:
+    """Append one audit event; ``SYSTEM`` (the CLI, the worker) is recorded as "system"."""
+    name = "system" if actor is None or actor is SYSTEM else getattr(actor, "username", "")
+    return AuditEvent.objects.create(
+        kind=kind, actor=actor_user(actor), actor_name=name, detail=detail
+    )

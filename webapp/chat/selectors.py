@@ -1,15 +1,19 @@
-"""Reads of conversations, only ever the user's own."""
+"""Reads of conversations, only ever the user's own, as the user may read them now."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
-from webapp.chat.models import Conversation, Feedback, ModelDefault
+from webapp.chat.models import Conversation, Feedback, Message, ModelDefault
+from webapp.chat.sources import message_document_ids, unavailable_source
 from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+from webapp.knowledge.selectors import document_list_visible_to
 
 TIER_LABELS = {"small": "Fast (small model)", "large": "Thorough (large model)"}
 
@@ -25,6 +29,49 @@ def access_conversation(*, user: Any, conversation_id: int) -> Conversation:
         return conversation_list_for(user=user).get(id=conversation_id)
     except (Conversation.DoesNotExist, ValueError, TypeError):
         raise NotFoundError("Conversation not found.") from None
+
+
+def messages_as_readable_by(*, user: Any, messages: Iterable[Message]) -> list[Message]:
+    """``messages`` as ``user`` may see them now: what they can no longer read is withheld.
+
+    Stored citations are snapshots of passages, and what a user may read changes
+    (removed from a group, a document restricted to other groups). So at every
+    read, an answer that drew on a document the user cannot read now loses its
+    text (an extractive answer quotes its passages; a model's may paraphrase
+    them) and that document's citations keep only their number. The rows are not
+    changed: reading is restored when access is. The web conversation page, its
+    citation panel and the REST API's conversation endpoints all read through here.
+    """
+    messages = list(messages)
+    drew_on = {m.id: message_document_ids(m) for m in messages}
+    wanted = set().union(*drew_on.values()) if drew_on else set()
+    readable = set(
+        document_list_visible_to(user=user).filter(id__in=wanted).values_list("id", flat=True)
+    )
+    for message in messages:
+        hidden = drew_on[message.id] - readable
+        if hidden:
+            _withhold(message, hidden)
+    return messages
+
+
+def _withhold(message: Message, document_ids: set[int]) -> None:
+    """Blank, in memory only, what ``message`` took from ``document_ids``."""
+    label = gettext("No longer available to you")
+    message.citations = [
+        unavailable_source(c["number"], label) if c.get("document_id") in document_ids else c
+        for c in message.citations
+    ]
+    message.text = gettext(
+        "This answer drew on a document you can no longer read, so it is not shown."
+    )
+    message.support = []
+    message.rewritten_query = ""
+
+
+def conversation_messages_for(*, user: Any, conversation: Conversation) -> list[Message]:
+    """The conversation's messages, oldest first, as ``user`` may see them now."""
+    return messages_as_readable_by(user=user, messages=conversation.messages.all())
 
 
 def feedback_by_message(*, user: Any, message_ids: list[int]) -> dict[int, dict[str, Any]]:

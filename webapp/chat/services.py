@@ -36,10 +36,16 @@ from webapp.audit.services import audit_record
 from webapp.chat.grounding import embedding_similarity, relevant_passages
 from webapp.chat.models import Conversation, Message, ModelDefault
 from webapp.chat.preparing import Preparation, Preparing
-from webapp.chat.selectors import ModelDefaults, access_conversation, model_defaults_for
+from webapp.chat.selectors import (
+    ModelDefaults,
+    access_conversation,
+    messages_as_readable_by,
+    model_defaults_for,
+)
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router, get_embedder, get_searcher
-from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from webapp.core.errors import NotFoundError, ValidationError
+from webapp.core.permissions import require_admin
 from webapp.knowledge.selectors import search_scope_for
 
 logger = logging.getLogger(__name__)
@@ -70,9 +76,11 @@ def conversation_start(*, user: Any, title: str = "") -> Conversation:
     return Conversation.objects.create(user=user, title=title[:TITLE_LENGTH] or "New conversation")
 
 
-def _history(conversation: Conversation) -> list[ChatTurn]:
+def _history(conversation: Conversation, user: Any) -> list[ChatTurn]:
     recent = list(conversation.messages.order_by("-created_at", "-id")[:HISTORY_TURNS])
-    return [ChatTurn(role=m.role, text=m.text) for m in reversed(recent) if m.text]
+    # What the user may no longer read must not reach a follow-up through the history.
+    shown = messages_as_readable_by(user=user, messages=reversed(recent))
+    return [ChatTurn(role=m.role, text=m.text) for m in shown if m.text]
 
 
 def search_passages(
@@ -136,8 +144,7 @@ def user_model_default_set(*, user: Any, model: str) -> None:
 
 def collection_model_default_set(*, collection: Any, model: str, actor: Any) -> None:
     """The model answering questions about ``collection`` (admins); "" goes back to automatic."""
-    if not (actor.is_staff or actor.is_superuser):
-        raise PermissionDeniedError("Only administrators can change a collection's model.")
+    require_admin(actor)
     model = _checked_model(model)
     if model:
         ModelDefault.objects.update_or_create(collection=collection, defaults={"model": model})
@@ -294,7 +301,7 @@ def conversation_ask(
             yield {"event": "error", "code": exc.code, "message": str(exc)}
             return
         # A conversation opened by this question has no history to read.
-        history = _history(conversation) if conversation_id is not None else []
+        history = _history(conversation, user) if conversation_id is not None else []
         pending = _PendingQuestion(conversation, question)
         try:
             yield from _retrieve_and_answer(

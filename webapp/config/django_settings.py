@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from webapp.config.security_headers import security_header_settings
 from webapp.config.settings import get_settings
 from webapp.sso.django_config import sso_django_settings
 
@@ -52,6 +53,7 @@ MIDDLEWARE = [
         "AuthenticationMiddleware",
         "MessageMiddleware",
         "XFrameOptionsMiddleware",
+        "ContentSecurityPolicyMiddleware",
     )
 ]
 
@@ -82,11 +84,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A SQLite connection is a file handle: keep each thread's open instead of paying
     # a connect (and its PRAGMAs) at every answer step; PostgreSQL keeps closing.
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    # WAL lets the web process read while the in-process worker writes.
+    # WAL lets the web process read while the in-process worker writes. secure_delete:
+    # deleted content (an erased document's rows, answers rewritten at erasure) is
+    # overwritten in the file, not left in free pages (webapp/knowledge/erasure.py).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+        ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(ENCLAVE.home_dir / "test-enclave.sqlite3")}
 
@@ -129,8 +135,8 @@ if ENCLAVE.embedded:
 globals().update(sso_django_settings(ENCLAVE))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
+# Response headers (webapp/config/middleware.py adds the Content-Security-Policy).
+globals().update(security_header_settings(ENCLAVE))
 
 LOGGING = {
     "version": 1,
@@ -168,6 +174,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: the docs page loads nothing from elsewhere.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"DocumentStatusEnum": "webapp.knowledge.models.DocumentStatus"},

@@ -8,13 +8,14 @@ through the ``*_config()`` methods; nothing else reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -193,9 +194,21 @@ class EnclaveSettings(BaseSettings):
         False, description="Session and CSRF cookies only over HTTPS (set when served over HTTPS)."
     )
     login_max_failures: int = Field(
-        5, description="Failed sign-ins per username and address before a lockout."
+        5, ge=1, description="Failed sign-ins per username and address before a lockout."
+    )
+    login_max_failures_per_account: int = Field(
+        10,
+        ge=1,
+        description="Failed sign-ins per username from any address before the account "
+        "itself is locked for everyone (guesses spread over many addresses).",
     )
     login_lockout_s: int = Field(900, description="Window and length of a sign-in lockout.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='JSON list of proxy addresses or networks, e.g. ["127.0.0.1"]: only '
+        "requests from these may set the client address and scheme (X-Forwarded-For/-Proto); "
+        "empty: those headers are ignored.",
+    )
     oidc_client_id: str = Field("", description="OpenID Connect client id; OIDC is on when set.")
     oidc_client_secret: SecretStr | None = None
     oidc_authorization_endpoint: str = ""
@@ -236,6 +249,17 @@ class EnclaveSettings(BaseSettings):
     ldap_admin_groups: list[str] = Field(
         default_factory=list, description="LDAP groups (cn) whose members are Enclave admins."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        # An address or a network each; "*" (trust everyone) would reopen the spoofing.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return [entry.strip() for entry in value]
 
     @classmethod
     def settings_customise_sources(

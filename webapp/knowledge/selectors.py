@@ -15,16 +15,32 @@ from webapp.knowledge.models import Collection, Document
 
 
 def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
-    """Collections the user may read (all of them for admins)."""
+    """Collections the user may read (all of them for admins), with document counts.
+
+    The counts (``document_count``, ``indexed_count``, ``failed_count``) take only
+    documents the user may read: one restricted to other groups is not counted
+    either, so its existence does not show.
+    """
+    if user_is_admin(user):
+        readable = Q()
+    elif not getattr(user, "is_authenticated", False):
+        return Collection.objects.none()
+    else:
+        group_ids = list(user.groups.values_list("id", flat=True))
+        readable = Q(documents__allowed_groups__isnull=True) | Q(
+            documents__allowed_groups__in=group_ids
+        )
     collections = Collection.objects.annotate(
-        document_count=Count("documents", distinct=True),
-        indexed_count=Count("documents", filter=Q(documents__status="indexed"), distinct=True),
-        failed_count=Count("documents", filter=Q(documents__status="failed"), distinct=True),
+        document_count=Count("documents", filter=readable, distinct=True),
+        indexed_count=Count(
+            "documents", filter=readable & Q(documents__status="indexed"), distinct=True
+        ),
+        failed_count=Count(
+            "documents", filter=readable & Q(documents__status="failed"), distinct=True
+        ),
     ).order_by("name")
     if user_is_admin(user):
         return collections
-    if not getattr(user, "is_authenticated", False):
-        return collections.none()
     return collections.filter(allowed_groups__in=user.groups.all()).distinct()
 
 

@@ -17,10 +17,11 @@ from django.db import IntegrityError, transaction
 
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
+from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_write_stores
-from webapp.core.errors import ErrorCode, PermissionDeniedError, StorageFullError, ValidationError
-from webapp.core.permissions import user_is_admin
+from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
+from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
@@ -38,16 +39,11 @@ logger = logging.getLogger(__name__)
 COPY_CHUNK = 1024 * 1024
 
 
-def _require_admin(actor: Any | None) -> None:
-    if actor is not None and not user_is_admin(actor):
-        raise PermissionDeniedError("Only administrators can change collections and documents.")
-
-
 def collection_create(
-    *, name: str, description: str = "", group_ids: Iterable[int] = (), actor: Any | None
+    *, name: str, description: str = "", group_ids: Iterable[int] = (), actor: Any
 ) -> Collection:
     """Create a collection readable by the given groups."""
-    _require_admin(actor)
+    require_admin(actor)
     name = name.strip()
     if not name:
         raise ValidationError("A collection needs a name.")
@@ -63,15 +59,13 @@ def collection_create(
     return collection
 
 
-def collection_set_groups(
-    *, collection: Collection, group_ids: Iterable[int], actor: Any | None
-) -> None:
+def collection_set_groups(*, collection: Collection, group_ids: Iterable[int], actor: Any) -> None:
     """Change who may read a collection: the database at once, its chunks via the worker.
 
     The worker task (``enclave.apply_collection_groups``) rewrites the points'
     group ids, payload only, seconds later; see ``webapp.knowledge.access``.
     """
-    _require_admin(actor)
+    require_admin(actor)
     groups = list(Group.objects.filter(id__in=list(group_ids)))
     ids = [g.id for g in groups]
     with transaction.atomic():
@@ -123,12 +117,12 @@ def document_create(
     collection: Collection,
     filename: str,
     content: IO[bytes],
-    actor: Any | None,
+    actor: Any,
     source: str = DocumentSource.UPLOAD,
     title: str | None = None,
 ) -> tuple[Document, bool]:
     """Store a file and queue its ingestion; a file already there is returned (created=False)."""
-    _require_admin(actor)
+    require_admin(actor)
     filename = Path(filename).name or "document"
     path, sha256, size = _store_upload(content, filename=filename)
     existing = Document.objects.filter(collection=collection, sha256=sha256).first()
@@ -147,7 +141,7 @@ def document_create(
                 size_bytes=size,
                 sha256=sha256,
                 stored_path=str(path),
-                uploaded_by=actor,
+                uploaded_by=actor_user(actor),
             )
             audit_record(
                 kind=AuditEvent.Kind.DOCUMENT_UPLOAD,
@@ -164,7 +158,7 @@ def document_create(
 
 
 def document_create_from_path(
-    *, collection: Collection, path: Path, actor: Any | None, source: str = DocumentSource.CLI
+    *, collection: Collection, path: Path, actor: Any, source: str = DocumentSource.CLI
 ) -> tuple[Document, bool]:
     """Queue a file from the local disk (CLI)."""
     with path.open("rb") as handle:
@@ -173,16 +167,16 @@ def document_create_from_path(
         )
 
 
-def document_retry(*, document: Document, actor: Any | None) -> None:
+def document_retry(*, document: Document, actor: Any) -> None:
     """Queue a failed or indexed document again, from scratch."""
-    _require_admin(actor)
+    require_admin(actor)
     Document.objects.filter(id=document.id).update(**requeue_fields())
     transaction.on_commit(lambda: enqueue_ingest(document.id))
 
 
-def documents_retry_failed(*, collection: Collection, actor: Any | None) -> list[int]:
+def documents_retry_failed(*, collection: Collection, actor: Any) -> list[int]:
     """Queue every failed document of a collection again; returns their ids."""
-    _require_admin(actor)
+    require_admin(actor)
     ids = list(
         Document.objects.filter(collection=collection, status=DocumentStatus.FAILED)
         .order_by("id")
@@ -198,7 +192,7 @@ DOCUMENTS_REINDEX = "documents.reindex"  # audit kind (a plain string: no migrat
 
 
 def documents_reindex(
-    *, documents: Iterable[Document], actor: Any | None, scope: dict[str, Any] | None = None
+    *, documents: Iterable[Document], actor: Any, scope: dict[str, Any] | None = None
 ) -> list[int]:
     """Queue documents to be indexed again; returns their ids (those already under way too).
 
@@ -206,7 +200,7 @@ def documents_reindex(
     and the indexer writes the new passages before it removes the old ones.
     ``scope`` (what was asked for: a collection, everything) goes into the audit event.
     """
-    _require_admin(actor)
+    require_admin(actor)
     ids = sorted({d.id for d in documents})
     rows = Document.objects.filter(id__in=ids).exclude(status=DocumentStatus.DELETING)
     requeue = list(rows.exclude(status__in=IN_PROGRESS_STATUSES).values_list("id", flat=True))
@@ -222,7 +216,7 @@ def documents_reindex(
     return list(rows.order_by("id").values_list("id", flat=True))
 
 
-def collection_reindex(*, collection: Collection, actor: Any | None) -> list[int]:
+def collection_reindex(*, collection: Collection, actor: Any) -> list[int]:
     """Queue every document of a collection to be indexed again; returns their ids."""
     return documents_reindex(
         documents=Document.objects.filter(collection=collection),
@@ -231,7 +225,7 @@ def collection_reindex(*, collection: Collection, actor: Any | None) -> list[int
     )
 
 
-def documents_reindex_all(*, actor: Any | None) -> list[int]:
+def documents_reindex_all(*, actor: Any) -> list[int]:
     """Queue every document of every collection to be indexed again; returns their ids."""
     return documents_reindex(documents=Document.objects.all(), actor=actor, scope={"all": True})
 
@@ -239,13 +233,13 @@ def documents_reindex_all(*, actor: Any | None) -> list[int]:
 COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)
 
 
-def collection_delete(*, collection: Collection, actor: Any | None) -> int:
+def collection_delete(*, collection: Collection, actor: Any) -> int:
     """Erase a collection: every document's points, stored original and row, then the collection.
 
     Returns the number of documents erased. A document still being indexed is
     caught by the worker, which removes what it wrote when it finds its row gone.
     """
-    _require_admin(actor)
+    require_admin(actor)
     documents = list(Document.objects.filter(collection=collection).order_by("id"))
     for document in documents:
         document_delete(document=document, actor=actor)
@@ -260,9 +254,13 @@ def collection_delete(*, collection: Collection, actor: Any | None) -> int:
     return len(documents)
 
 
-def document_delete(*, document: Document, actor: Any | None) -> None:
-    """Erase a document: its points leave the index, its stored file and its row go."""
-    _require_admin(actor)
+def document_delete(*, document: Document, actor: Any) -> None:
+    """Erase a document: its points, stored file, row and what stored answers took from it.
+
+    Search stops finding it at once. Its text leaves the index files at the next
+    erasure pass (``webapp.knowledge.erasure``); the audit log keeps its id and title.
+    """
+    require_admin(actor)
     Document.objects.filter(id=document.id).update(status=DocumentStatus.DELETING)
     for store in get_write_stores():  # both indexes while a new model's index is built
         store.delete_document(document.id)
@@ -271,24 +269,26 @@ def document_delete(*, document: Document, actor: Any | None) -> None:
         stored.unlink()
     elif stored.is_dir():
         shutil.rmtree(stored)
-    audit_record(
-        kind=AuditEvent.Kind.DOCUMENT_DELETE,
-        actor=actor,
-        detail={"document_id": document.id, "title": document.title},
-    )
-    document.delete()
-    logger.info("document %s deleted", document.id)
+    with transaction.atomic():
+        answers = messages_erase_document(document_id=document.id)
+        audit_record(
+            kind=AuditEvent.Kind.DOCUMENT_DELETE,
+            actor=actor,
+            detail={"document_id": document.id, "title": document.title, "answers": answers},
+        )
+        document.delete()
+    logger.info("document %s deleted (%s stored answers erased)", document.id, answers)
 
 
 DOCUMENT_GROUPS = "document.groups"  # audit kind (a plain string: no migration of the choices)
 
 
-def document_set_groups(*, document: Document, group_ids: Iterable[int], actor: Any | None) -> None:
+def document_set_groups(*, document: Document, group_ids: Iterable[int], actor: Any) -> None:
     """Restrict one document to some of its collection's groups; no groups lifts the restriction.
 
     The document's chunks get the new group ids at once (payload only, no re-embedding).
     """
-    _require_admin(actor)
+    require_admin(actor)
     collection_ids = set(document.collection.allowed_groups.values_list("id", flat=True))
     chosen = set(group_ids)
     if not chosen <= collection_ids:

@@ -24,6 +24,7 @@ from django.db.models import F
 
 from retrieval import supported_extensions
 from webapp.config.settings import get_settings
+from webapp.core.permissions import SYSTEM, require_admin
 from webapp.knowledge.models import (
     Collection,
     Document,
@@ -31,7 +32,6 @@ from webapp.knowledge.models import (
     requeue_fields,
 )
 from webapp.knowledge.services import (
-    _require_admin,
     _store_upload,
     document_create,
     document_delete,
@@ -71,7 +71,7 @@ class _SeenFile:
 
 def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> SyncReport:
     """Bring ``collection`` in line with the supported files under ``folder``."""
-    _require_admin(actor)
+    require_admin(actor)
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"not a folder: {folder}")
@@ -116,7 +116,7 @@ def folders_sync_configured() -> list[int]:
             collection = Collection.objects.create(name=name)
             logger.info("sync created collection %s (no groups: admins only)", collection.id)
         try:
-            queued.extend(folder_sync(collection=collection, folder=folder, actor=None).queued)
+            queued.extend(folder_sync(collection=collection, folder=folder, actor=SYSTEM).queued)
         except FileNotFoundError:
             logger.warning("sync folder missing for collection %s: %s", collection.id, folder)
     return queued

@@ -1,4 +1,12 @@
-"""Login rate limiting: N failures per username and address within a window lock both out.
+"""Login rate limiting: too many failures within a window lock a username out.
+
+Two counts, both in the window: failures of a username at one address
+(``ENCLAVE_LOGIN_MAX_FAILURES``, 5) lock that pair; failures of a username from
+any address (``ENCLAVE_LOGIN_MAX_FAILURES_PER_ACCOUNT``, 10) lock the account
+for everyone, so guesses spread over many addresses (a botnet, or forged
+``X-Forwarded-For`` headers) meet a limit too. The price: whoever knows a
+username can keep that account locked by guessing on (single sign-on, when
+configured, is not throttled here).
 
 Counted in the database, so every web process sees the same count. The clock is
 ``django.utils.timezone.now`` (tests move it instead of waiting).
@@ -8,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from webapp.config.settings import get_settings
@@ -22,17 +31,19 @@ def _key(username: str, address: str) -> tuple[str, str]:
     return username.strip().lower()[:USERNAME_LENGTH], address[:64]
 
 
-def _recent(username: str, address: str) -> int:
+def login_is_locked(*, username: str, address: str) -> bool:
+    """Whether this username may not try again from this address (or at all) for now."""
     settings = get_settings()
     since = timezone.now() - timedelta(seconds=settings.login_lockout_s)
     user, addr = _key(username, address)
     LoginFailure.objects.filter(created_at__lt=since).delete()
-    return LoginFailure.objects.filter(username=user, address=addr, created_at__gte=since).count()
-
-
-def login_is_locked(*, username: str, address: str) -> bool:
-    """Whether this username may not try again from this address for now."""
-    return _recent(username, address) >= get_settings().login_max_failures
+    counts = LoginFailure.objects.filter(username=user, created_at__gte=since).aggregate(
+        account=Count("id"), here=Count("id", filter=Q(address=addr))
+    )
+    return (
+        counts["here"] >= settings.login_max_failures
+        or counts["account"] >= settings.login_max_failures_per_account
+    )
 
 
 def login_failure_record(*, username: str, address: str) -> None:

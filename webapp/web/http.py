@@ -10,9 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from webapp.core.errors import EnclaveError, ValidationError
+from webapp.core.json_body import JSONBodyError, json_body_loads
 from webapp.core.permissions import user_is_admin
 
-__all__ = ["admin_required", "json_error", "parse_id_list"]
+__all__ = ["admin_required", "json_error", "json_object", "parse_id_list"]
 
 MAX_IDS = 500
 
@@ -20,6 +21,17 @@ MAX_IDS = 500
 def json_error(exc: EnclaveError) -> JsonResponse:
     """A business error as ``{code, message}`` with its HTTP status."""
     return JsonResponse(exc.as_dict(), status=exc.http_status)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (empty: ``{}``); ValidationError otherwise."""
+    try:
+        data = json_body_loads(body or b"{}")
+    except JSONBodyError:
+        raise ValidationError("The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    return data
 
 
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -31,6 +31,8 @@ AUDIT_KIND_LABELS = {
     "group.create": _("Group created"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "token.revoke_all": _("API tokens revoked (user deactivated)"),
+    "document.erased": _("Deleted text erased from disk"),
 }
 
 

@@ -14,12 +14,17 @@ from webapp.sso.throttle import login_failure_record, login_failures_clear, logi
 
 
 def _address(request: HttpRequest) -> str:
-    # The peer address; behind a proxy, configure it to pass the client's own (ops/nginx).
+    # The peer address. uvicorn puts the client's own there only for a proxy listed in
+    # ENCLAVE_TRUSTED_PROXIES (webapp.runtime.uvicorn_proxy_options); anyone else's
+    # X-Forwarded-For is ignored.
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing a username+address pair after too many failures (429)."""
+    """Django's login, refusing a locked username or username+address (429).
+
+    ``webapp.sso.throttle`` says when each lock applies.
+    """
 
     template_name = "web/login.html"
     redirect_authenticated_user = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
+    conversation_messages_for,
     feedback_by_message,
     model_choices,
     user_model_default,
@@ -23,7 +23,7 @@ from webapp.chat.services import conversation_ask, user_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
-from webapp.web.http import json_error
+from webapp.web.http import json_error, json_object
 from webapp.web.sse import sse_stream
 
 SIDEBAR_CONVERSATIONS = 50
@@ -50,12 +50,7 @@ def _is_int(value: Any) -> bool:
 
 def parse_ask(body: bytes) -> AskRequest:
     """Validate ``{question, conversation_id|null, collection_ids|[], model|""}``."""
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The request body must be JSON.") from None
-    if not isinstance(data, dict):
-        raise ValidationError("The request body must be a JSON object.")
+    data = json_object(body)
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ValidationError("Please type a question.")
@@ -95,7 +90,11 @@ def _turn(message: Message) -> dict[str, Any]:
 
 
 def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
-    messages = list(conversation.messages.all()) if conversation is not None else []
+    messages = (
+        conversation_messages_for(user=request.user, conversation=conversation)
+        if conversation is not None
+        else []
+    )
     sources = {
         str(m.id): [{k: s.get(k) for k in SOURCE_FIELDS} for s in m.citations]
         for m in messages
@@ -184,12 +183,7 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
 def chat_model(request: HttpRequest) -> JsonResponse:
     """``{model}``: the model or tier answering the user from now on ("" for automatic)."""
     try:
-        try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError("The request body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise ValidationError("The request body must be a JSON object.")
+        data = json_object(request.body)
         user_model_default_set(user=request.user, model=_model_field(data))
     except EnclaveError as exc:
         return json_error(exc)

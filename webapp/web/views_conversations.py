@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
-from webapp.web.http import json_error
+from webapp.web.http import json_error, json_object
 
 
 @login_required
@@ -48,11 +46,8 @@ def conversation_delete_view(request: HttpRequest, conversation_id: int) -> Http
 
 
 def _parse_feedback(body: bytes) -> tuple[bool, str]:
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The request body must be JSON.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("helpful"), bool):
+    data = json_object(body)
+    if not isinstance(data.get("helpful"), bool):
         raise ValidationError("helpful must be true or false.")
     comment = data.get("comment", "")
     if not isinstance(comment, str):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from webapp.accounts.models import ApiToken
 from webapp.accounts.services import token_authenticate, token_create, token_hash, token_revoke
 from webapp.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from webapp.core.permissions import SYSTEM
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -40,19 +41,19 @@ def test_expired_revoked_and_inactive_tokens_fail(people):
         user=people["carol"],
         name="short",
         scopes=["read"],
-        actor=None,
+        actor=SYSTEM,
         expires_at=timezone.now() + timedelta(hours=1),
     )
     ApiToken.objects.filter(id=token.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(NotFoundError):
         token_authenticate(raw=secret)
 
-    token, secret = token_create(user=people["carol"], name="r", scopes=["read"], actor=None)
+    token, secret = token_create(user=people["carol"], name="r", scopes=["read"], actor=SYSTEM)
     token_revoke(token=token, actor=people["carol"])
     with pytest.raises(NotFoundError):
         token_authenticate(raw=secret)
 
-    token, secret = token_create(user=people["dave"], name="d", scopes=["read"], actor=None)
+    token, secret = token_create(user=people["dave"], name="d", scopes=["read"], actor=SYSTEM)
     User.objects.filter(id=people["dave"].id).update(is_active=False)
     with pytest.raises(NotFoundError):
         token_authenticate(raw=secret)

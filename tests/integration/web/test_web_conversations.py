@@ -19,12 +19,15 @@ def leave_chat(member) -> Conversation:
 
 
 @pytest.fixture
-def answer(leave_chat) -> Message:
+def answer(leave_chat, hr_pdf) -> Message:
+    # It cites a document the member may read (answers citing others' are withheld).
     return Message.objects.create(
         conversation=leave_chat,
         role="assistant",
         text="**Twenty** days [1].",
-        citations=[{"number": 1, "document_id": 1, "title": "Handbook", "page": 2, "text": "x"}],
+        citations=[
+            {"number": 1, "document_id": hr_pdf.id, "title": "Handbook", "page": 2, "text": "x"}
+        ],
         grounded=True,
     )
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from webapp.accounts.models import ApiToken
 from webapp.accounts.services import token_authenticate
 from webapp.core.errors import NotFoundError
+from webapp.core.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_revoke_takes_effect_at_once(admin_client):
     from webapp.accounts.services import token_create
 
     robot = User.objects.create_user("bot", password="x")
-    token, secret = token_create(user=robot, name="t", scopes=["read"], actor=None)
+    token, secret = token_create(user=robot, name="t", scopes=["read"], actor=SYSTEM)
     response = admin_client.post(reverse("console-token-revoke", args=[token.id]))
     assert response.status_code == 302
     with pytest.raises(NotFoundError):
