@@ -387,19 +387,23 @@ def _retrieve_and_answer(
     asked = rewrite.query if route.model.backend == "extractive" else question
     result: list[Answer] = []
     preparation.done()  # what is left is the model's (the prompt is built as it is sent)
+    shown: list[str] = []  # what the user has read: kept when the model fails mid-answer
     try:
-        yield from _answer(
+        for delta in _answer(
             route,
             question=asked,
             passages=_numbered(sources),
             history=history,
             result=result,
             pending=pending,
-        )
+        ):
+            shown.append(delta["text"])
+            yield delta
     except InferenceError as exc:
         logger.error("answer failed: %s", exc.code)
         pending.store()  # the question before its failed reply
-        Message.objects.create(**record, text="", error_code=exc.code, model=route.name)
+        text = "".join(shown)
+        Message.objects.create(**record, text=text, error_code=exc.code, model=route.name)
         yield {"event": "error", "code": exc.code, "message": str(exc)}
         return
     finally:
