@@ -297,10 +297,8 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _prepare(home: Path, env: dict[str, str]) -> str:
+def _prepare(docs: Path, env: dict[str, str]) -> str:
     """Ingest the corpus, create the (admin) user and its token; returns the token."""
-    docs = home / "docs"
-    docs.mkdir()
     for topic, sentence in TOPICS.items():
         (docs / f"{topic}.md").write_text(f"# {topic.title()}\n\n{sentence}\n")
     _run(["ingest", str(docs), "--collection", COLLECTION, "--group", "staff"], env)
@@ -329,7 +327,10 @@ def embedded_site(threads: int, *, standin: bool = False) -> Iterator[LoadSite]:
             base_url, process = start_standin(model="standin-llm")
             stack.callback(stop, process)
             env["ENCLAVE_LLM_ENDPOINTS"] = f"{base_url}|standin-llm"
-        token = _prepare(home, env)
+        # Outside the home: ingestion never reads files under ENCLAVE_HOME.
+        docs = Path(tempfile.mkdtemp(prefix="enclave-api-load-docs-"))
+        stack.callback(shutil.rmtree, docs, ignore_errors=True)
+        token = _prepare(docs, env)
         url = f"http://127.0.0.1:{_free_port()}"
         log = stack.enter_context((home / "serve.log").open("ab"))
         serve = subprocess.Popen(
