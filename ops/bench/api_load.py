@@ -84,6 +84,7 @@ class Kind:
     latencies_ms: list[float] = field(default_factory=list)
     server_errors: int = 0  # 5xx, a failed answer stream, a dropped connection
     refused: int = 0  # 4xx
+    failures: list[str] = field(default_factory=list)  # the first few, for a test's message
 
     @property
     def errors(self) -> int:
@@ -99,6 +100,7 @@ class LoadSite:
     username: str = USER
     password: str = PASSWORD
     collection_id: int | None = None  # uploads go here
+    log_path: Path | None = None  # the server's log, when it is ours
 
 
 def parse_mix(raw: str) -> dict[str, Kind]:
@@ -141,8 +143,9 @@ class _User:
         csrf_header = {"X-CSRFToken": self.web.cookies["csrftoken"], "Referer": self.site.url}
         self.web.headers.update(csrf_header)
 
-    async def send(self, kind: str, question: str) -> bool | None:
-        """One request; True when it succeeded, False for a server error, None if refused."""
+    async def send(self, kind: str, question: str) -> tuple[bool | None, str]:
+        """One request: (True, "") when it succeeded, (False, why) for a server error,
+        (None, why) when refused."""
         self.sent += 1
         if kind == "web":
             return await self._web_ask(question)
@@ -151,18 +154,21 @@ class _User:
         else:
             method, path, body = _request(kind, question)
             reply = await self.api.request(method, path, json=body)
-        return _outcome(reply.status_code)
+        return _outcome(reply.status_code), f"{reply.status_code} {reply.text[:300]}"
 
-    async def _web_ask(self, question: str) -> bool | None:
+    async def _web_ask(self, question: str) -> tuple[bool | None, str]:
         assert self.web is not None
-        last = ""
+        last, data = "", ""
         async with self.web.stream("POST", "/chat/ask", json={"question": question}) as reply:
             if reply.status_code != 200:
-                return _outcome(reply.status_code)
+                await reply.aread()
+                return _outcome(reply.status_code), f"{reply.status_code} {reply.text[:300]}"
             async for line in reply.aiter_lines():
                 if line.startswith("event: "):
                     last = line.removeprefix("event: ")
-        return last == "done"
+                elif line.startswith("data: "):
+                    data = line
+        return last == "done", f"stream ended with {last}: {data[:300]}"
 
     async def _upload(self) -> httpx.Response:
         topic = random.Random(self.number * 7919 + self.sent).choice(list(TOPICS))
@@ -212,15 +218,18 @@ async def _user(number: int, *, site: LoadSite, kinds: dict[str, Kind], deadline
                     return
                 started = time.perf_counter()
                 try:
-                    ok = await user.send(kind.name, rng.choice(QUESTIONS))
-                except httpx.HTTPError:
-                    ok = False
+                    ok, why = await user.send(kind.name, rng.choice(QUESTIONS))
+                except httpx.HTTPError as exc:
+                    ok, why = False, f"{type(exc).__name__}: {exc}"
                 if ok:
                     kind.latencies_ms.append((time.perf_counter() - started) * 1000)
-                elif ok is None:
+                    continue
+                if ok is None:
                     kind.refused += 1
                 else:
                     kind.server_errors += 1
+                if len(kind.failures) < 5:
+                    kind.failures.append(why)
         finally:
             if user.web is not None:
                 await user.web.aclose()
@@ -332,7 +341,8 @@ def embedded_site(threads: int, *, standin: bool = False) -> Iterator[LoadSite]:
         stack.callback(shutil.rmtree, docs, ignore_errors=True)
         token = _prepare(docs, env)
         url = f"http://127.0.0.1:{_free_port()}"
-        log = stack.enter_context((home / "serve.log").open("ab"))
+        log_path = home / "serve.log"
+        log = stack.enter_context(log_path.open("ab"))
         serve = subprocess.Popen(
             [ENCLAVE, "serve", "--port", url.rsplit(":", 1)[1]],
             env=env,
@@ -341,7 +351,7 @@ def embedded_site(threads: int, *, standin: bool = False) -> Iterator[LoadSite]:
         )
         stack.callback(_stop, serve)
         _wait_healthy(url, serve)
-        yield LoadSite(url, token, collection_id=_collection_id(url, token))
+        yield LoadSite(url, token, collection_id=_collection_id(url, token), log_path=log_path)
 
 
 def _stop(serve: subprocess.Popen[bytes]) -> None:

@@ -272,4 +272,4 @@ def _ask_the_model(injection: Injection, question: str) -> Reply:
 
 def _prompt_of(reply: Reply) -> str:
     # The model's prompt is made of the sources it was given (llama-server keeps no log).
-    return " ".join(s["text"] for s in reply.sources)
+    return neutralize_control_markers(" ".join(s["text"] for s in reply.sources))
