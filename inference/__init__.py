@@ -4,13 +4,19 @@ A leaf library: it never imports Django, Celery, ``webapp``, ``worker`` or
 ``retrieval``, and takes all configuration through constructors.
 """
 
-from inference.answering import answer_stream, chat_model_from_config
+from inference.answering import NOT_FOUND_MESSAGES, answer_stream, chat_model_from_config
 from inference.backends.extractive import ExtractiveChatModel
 from inference.backends.openai_compatible import OpenAICompatibleChatModel
-from inference.base import ChatModel
+from inference.base import ChatModel, Completer, UsesSimilarity
 from inference.budget import estimate_tokens
 from inference.catalogue import ModelSpec, build_catalogue
-from inference.citations import check_citations, parse_citations
+from inference.citations import (
+    CitationRenumbering,
+    check_citations,
+    parse_citations,
+    renumber_citations,
+    source_order,
+)
 from inference.cluster import Cluster, Replica, ReplicaStatus
 from inference.config import Endpoint, InferenceConfig, parse_endpoints
 from inference.errors import (
@@ -26,17 +32,30 @@ from inference.models import (
     AnswerDelta,
     AnswerDone,
     ChatTurn,
+    Notice,
     SourcePassage,
     StreamStats,
 )
 from inference.prompts import Prompt, build_messages, build_prompt
 from inference.rewrite import Rewrite, looks_like_follow_up, rewrite_heuristic, rewrite_question
 from inference.routing import ModelRouter, Route, classify_question, router_from_config
-from inference.support import SentenceSupport, Similarity, check_support
+from inference.support import (
+    Attribution,
+    SentenceSupport,
+    Similarity,
+    attribute_sentences,
+    quoted_sentences,
+)
 from inference.tokenizer import ServedTokenCounter
 
 __all__ = [
     "Answer",
+    "Attribution",
+    "CitationRenumbering",
+    "Completer",
+    "NOT_FOUND_MESSAGES",
+    "Notice",
+    "UsesSimilarity",
     "ModelRouter",
     "ModelSpec",
     "Rewrite",
@@ -46,7 +65,10 @@ __all__ = [
     "Similarity",
     "UnknownModelError",
     "build_catalogue",
-    "check_support",
+    "attribute_sentences",
+    "quoted_sentences",
+    "renumber_citations",
+    "source_order",
     "classify_question",
     "looks_like_follow_up",
     "rewrite_heuristic",

@@ -2,12 +2,16 @@
 
 Two settings feed it. ``ENCLAVE_LLM_ENDPOINTS`` lists replicas (``BASE_URL|MODEL[|WEIGHT]``);
 replicas with the same MODEL are one model. The optional ``ENCLAVE_LLM_MODELS`` JSON
-object describes models by name and may add replicas of its own::
+object describes models by name and may add replicas of its own. ``kind`` says which
+backend serves a model (``inference.routing.BUILDERS``): ``openai`` (the default: an
+OpenAI-compatible server such as vLLM or llama.cpp's ``llama-server``) or
+``extractive`` (quotes from the passages, no endpoints)::
 
     {"llama-3.1-8b":  {"tier": "small", "description": "fast, simple questions"},
      "llama-3.1-70b": {"tier": "large", "description": "slow, hard questions",
                        "endpoints": ["http://gpu3:8000/v1", "http://gpu4:8000/v1|2"],
-                       "context_tokens": 32768, "max_answer_tokens": 1024}}
+                       "context_tokens": 32768, "max_answer_tokens": 1024},
+     "quotes":        {"kind": "extractive", "description": "no generation"}}
 """
 
 from __future__ import annotations
@@ -19,27 +23,34 @@ from typing import Any, Literal
 
 from inference.config import Endpoint, parse_endpoints
 
-__all__ = ["TIERS", "ModelSpec", "build_catalogue"]
+__all__ = ["KINDS", "TIERS", "ModelSpec", "build_catalogue"]
 
 Tier = Literal["small", "large"]
 TIERS: tuple[Tier, ...] = ("small", "large")
-_KEYS = {"tier", "description", "endpoints", "context_tokens", "max_answer_tokens"}
+Kind = Literal["openai", "extractive"]
+KINDS: tuple[Kind, ...] = ("openai", "extractive")
+_KEYS = {"kind", "tier", "description", "endpoints", "context_tokens", "max_answer_tokens"}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One served model: its replicas, tier (small = fast and cheap, large = accurate)."""
+    """One served model: its kind, replicas, tier (small = fast and cheap, large = accurate)."""
 
     name: str
     endpoints: tuple[Endpoint, ...]
     tier: Tier = "small"
+    kind: Kind = "openai"
     description: str = ""
     context_tokens: int | None = None
     max_answer_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.endpoints:
+        if self.kind not in KINDS:
+            raise ValueError(f"model {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "openai" and not self.endpoints:
             raise ValueError(f"model {self.name!r} has no endpoints")
+        if self.kind == "extractive" and self.endpoints:
+            raise ValueError(f"model {self.name!r} is extractive: it takes no endpoints")
         if self.tier not in TIERS:
             raise ValueError(f"model {self.name!r}: tier must be one of {TIERS}, got {self.tier!r}")
         if any(endpoint.model != self.name for endpoint in self.endpoints):
@@ -98,6 +109,7 @@ def _spec(name: str, endpoints: tuple[Endpoint, ...], options: dict[str, Any]) -
         name=name,
         endpoints=endpoints,
         tier=options.get("tier", "small"),
+        kind=options.get("kind", "openai"),
         description=str(options.get("description", "")),
         context_tokens=_positive_int(name, "context_tokens", options.get("context_tokens")),
         max_answer_tokens=_positive_int(

@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from inference.support import SentenceSupport
 
+# Metadata an interface shows beside an answer (never part of its text):
+# "extractive": quoted from the passages because no language model answers;
+# "model_unavailable": quoted because every replica of the model was down.
+Notice = Literal["", "extractive", "model_unavailable"]
+
 
 @dataclass(frozen=True)
 class SourcePassage:
@@ -30,20 +35,25 @@ class ChatTurn:
 
 @dataclass(frozen=True)
 class AnswerDelta:
-    """A piece of streamed answer text."""
+    """A piece of streamed answer text (citation markers already renumbered)."""
 
     text: str
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The finished answer with checked citations and timings."""
+    """The finished answer with checked, renumbered citations and timings.
+
+    Citations are numbered 1, 2, ... in the order the text first uses them;
+    ``source_order[i]`` is the rank (the ``SourcePassage.number`` given) of the
+    passage now numbered ``i + 1``: the cited passages first, then the others.
+    """
 
     text: str
     citations: tuple[int, ...]
     invalid_citations: tuple[int, ...]
     model: str
-    backend: Literal["extractive", "openai"]
+    backend: str
     tokens_in: int
     tokens_out: int
     first_token_ms: float | None
@@ -51,8 +61,16 @@ class Answer:
     grounded: bool
     # Decoding speed: output tokens over the time from the first token to the last.
     tokens_per_s: float | None = None
-    # Sentence-level support, when a similarity function was given.
+    # Per sentence: the passages that support it, or that none does.
     support: tuple[SentenceSupport, ...] = ()
+    source_order: tuple[int, ...] = ()
+    # No passage was relevant: the text says so, in the question's language.
+    abstained: bool = False
+    notice: Notice = ""
+
+    def sentences(self, status: str) -> int:
+        """How many sentences are ``cited``, ``attributed`` or ``unsupported``."""
+        return sum(1 for item in self.support if item.status == status)
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from inference.backends.extractive import ExtractiveChatModel
 from inference.backends.openai_compatible import OpenAICompatibleChatModel
-from inference.base import ChatModel
+from inference.base import ChatModel, Completer
 from inference.catalogue import TIERS, ModelSpec
 from inference.cluster import Cluster
 from inference.config import InferenceConfig
 from inference.errors import UnknownModelError
 
-__all__ = ["ModelRouter", "Route", "classify_question", "router_from_config"]
+__all__ = ["BUILDERS", "ModelRouter", "Route", "classify_question", "router_from_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,16 @@ def classify_question(question: str, *, hard_words: int = 40) -> tuple[str, str]
 
 @dataclass(frozen=True)
 class Route:
-    """The model chosen for one question, why, and the others to try if it is down."""
+    """The model chosen for one question, why, and the others to try if it is down.
+
+    ``last_resort`` answers from the passages (extractive) when every model is down.
+    """
 
     name: str
     model: ChatModel
     reason: str
     fallbacks: tuple[ChatModel, ...] = field(default=())
+    last_resort: ChatModel | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ class ModelRouter:
         *,
         default_model: str = "",
         hard_words: int = 40,
-        rewriter: OpenAICompatibleChatModel | None = None,
+        rewriter: Completer | None = None,
+        last_resort: ChatModel | None = None,
     ) -> None:
         if not entries:
             raise ValueError("a router needs at least one model")
@@ -90,6 +95,7 @@ class ModelRouter:
         )
         self._hard_words = hard_words
         self.rewriter = rewriter
+        self.last_resort = last_resort
 
     @property
     def default(self) -> ChatModel:
@@ -126,9 +132,16 @@ class ModelRouter:
             large = self._first_of_tier("large")
             name = large if kind == "hard" and large else self.default_name
             reason = f"{kind}: {why}"
-        others = tuple(e.model for n, e in self._entries.items() if n != name)
+        chosen = self._entries[name].model
+        # Only generating models are tried in turn; quoting is the last resort.
+        others = tuple(
+            e.model for n, e in self._entries.items() if n != name and e.model.generative
+        )
+        last_resort = self.last_resort if chosen.generative else None
         logger.info("route model=%s reason=%s", name, reason)
-        return Route(name=name, model=self._entries[name].model, reason=reason, fallbacks=others)
+        return Route(
+            name=name, model=chosen, reason=reason, fallbacks=others, last_resort=last_resort
+        )
 
     def resolve(self, requested: str) -> str:
         """The catalogue name a model name or tier stands for; UnknownModelError if none."""
@@ -152,7 +165,7 @@ class ModelRouter:
                 close()
 
 
-def _openai_model(spec: ModelSpec, config: InferenceConfig) -> OpenAICompatibleChatModel:
+def _openai_model(spec: ModelSpec, config: InferenceConfig) -> ChatModel:
     cluster = Cluster(
         spec.endpoints,
         connect_timeout_s=config.connect_timeout_s,
@@ -170,18 +183,35 @@ def _openai_model(spec: ModelSpec, config: InferenceConfig) -> OpenAICompatibleC
     )
 
 
+def _extractive_model(spec: ModelSpec, config: InferenceConfig) -> ChatModel:
+    return ExtractiveChatModel(sentences=config.extractive_sentences, name=spec.name)
+
+
+# A catalogue entry's ``kind`` -> the function that builds its backend. A new backend
+# (an in-process llama.cpp, a hosted API) is one builder here and one kind in the catalogue.
+BUILDERS: dict[str, Callable[[ModelSpec, InferenceConfig], ChatModel]] = {
+    "openai": _openai_model,
+    "extractive": _extractive_model,
+}
+
+
 def router_from_config(config: InferenceConfig) -> ModelRouter:
-    """A router over the configured catalogue, or over the extractive backend alone."""
+    """A router over the configured catalogue, or over the extractive backend alone.
+
+    Whatever the catalogue, answers fall back to quoting the passages (extractive)
+    when every generating model is down.
+    """
+    extractive = ExtractiveChatModel(sentences=config.extractive_sentences)
     catalogue = config.catalogue()
     if not catalogue:
-        extractive = ExtractiveChatModel(sentences=config.extractive_sentences)
         return ModelRouter([(None, extractive)], hard_words=config.hard_question_words)
-    entries = [(spec, _openai_model(spec, config)) for spec in catalogue]
+    entries = [(spec, BUILDERS[spec.kind](spec, config)) for spec in catalogue]
     router = ModelRouter(
-        entries, default_model=config.default_model, hard_words=config.hard_question_words
+        entries,
+        default_model=config.default_model,
+        hard_words=config.hard_question_words,
+        last_resort=extractive,
     )
-    if config.rewrite_follow_ups:
-        rewriter = router.default
-        assert isinstance(rewriter, OpenAICompatibleChatModel)
-        router.rewriter = rewriter
+    if config.rewrite_follow_ups and isinstance(router.default, Completer):
+        router.rewriter = router.default
     return router

@@ -42,6 +42,7 @@ from retrieval.models import (
     Section,
     SparseVector,
 )
+from retrieval.relevance import is_relevant, relevant_passages
 
 if TYPE_CHECKING:
     from retrieval.batching import EmbeddingBatcher, QueryBatcher
@@ -145,6 +146,8 @@ __all__ = [
     "embedder_languages",
     "index_store_config",
     "embedding_identity",
+    "is_relevant",
+    "relevant_passages",
     "index_text",
     "load_embedder",
     "load_reranker",

@@ -1,11 +1,12 @@
-"""Retrieval evaluation on BEIR-format data through the real ingestion and search path.
+"""Retrieval evaluation through the real ingestion and search path.
 
-The corpus is written out as one text file per document and indexed by the
-real ``Indexer`` (parse, chunk, embed, BM25, upsert) into a scratch Qdrant Edge
-store; every query runs through ``Searcher.run`` in each mode. Chunk hits roll
-up to documents by their best chunk (max over chunks, as MTEB scores whole
-documents), then nDCG@10, recall@10/100 and MRR@10 are computed against the
-qrels. Latency is query encoding + the Qdrant query; reranking is timed apart.
+The corpus (see retrieval.eval_data) is written out as one text file per
+document, or read from its own files, and indexed by the real ``Indexer``
+(parse, chunk, embed, BM25, upsert) into a scratch Qdrant Edge store; every
+query runs through ``Searcher.run`` in each mode. Chunk hits roll up to
+documents by their best chunk (max over chunks, as MTEB scores whole
+documents), then nDCG@10, recall@1/3/5/10/100 and MRR@10 are computed against
+the qrels. Latency is query encoding + the Qdrant query; reranking is timed apart.
 """
 
 from __future__ import annotations
@@ -24,25 +25,28 @@ from pathlib import Path
 
 from retrieval.config import ChunkingConfig, SearchConfig
 from retrieval.embedding import Embedder
-from retrieval.errors import EmptyDocumentError
+from retrieval.errors import EmptyDocumentError, ParseError
+from retrieval.eval_data import EvalSet, load_beir
 from retrieval.models import DocumentMeta, Passage
 from retrieval.pipeline import Indexer
 from retrieval.rerank import Reranker
 from retrieval.search import Searcher
 from retrieval.sparse import SparseEncoder
-from retrieval.store.base import VectorStore
+from retrieval.store.base import OptimizableStore, VectorStore
 
 __all__ = [
-    "BeirDataset",
     "CachingEmbedder",
+    "EvalSet",
     "EvaluationReport",
     "ModeResult",
+    "QueryOutcome",
     "documents_ranked",
     "evaluate",
     "index_corpus",
     "load_beir",
     "mrr_at_k",
     "ndcg_at_k",
+    "rank_of_relevant",
     "recall_at_k",
 ]
 
@@ -83,76 +87,20 @@ def mrr_at_k(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 10) ->
     return 0.0
 
 
+def rank_of_relevant(ranked: Sequence[str], relevant: Mapping[str, int]) -> int | None:
+    """1-based rank of the first relevant document (None when it was not found)."""
+    for rank, doc in enumerate(ranked, start=1):
+        if relevant.get(doc, 0) > 0:
+            return rank
+    return None
+
+
 def documents_ranked(passages: Iterable[Passage], names: Mapping[int, str]) -> list[str]:
     """Document names by their best chunk: a document's score is the max over its chunks."""
     seen: dict[str, None] = {}
     for passage in passages:  # best first, so first sight = best chunk
         seen.setdefault(names[passage.document_id], None)
     return list(seen)
-
-
-# --- data --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BeirDataset:
-    """A BEIR dataset (or a subset): documents, queries with judgements, the split used."""
-
-    corpus: dict[str, tuple[str, str]]  # id -> (title, text)
-    queries: dict[str, str]
-    qrels: dict[str, dict[str, int]]
-    split: str
-
-
-def load_beir(
-    directory: Path,
-    *,
-    split: str = "test",
-    limit_docs: int | None = None,
-    limit_queries: int | None = None,
-) -> BeirDataset:
-    """Read corpus.jsonl, queries*.jsonl and qrels/<split>.tsv; subsets keep judged documents.
-
-    ``limit_queries`` keeps the first N judged queries (file order); ``limit_docs``
-    keeps every document judged for those queries, then fills up in corpus order.
-    """
-    qrels = _read_qrels(directory / "qrels" / f"{split}.tsv")
-    queries: dict[str, str] = {}
-    for path in sorted(directory.glob("queries*.jsonl")):
-        for row in _jsonl(path):
-            if str(row["_id"]) in qrels:
-                queries.setdefault(str(row["_id"]), str(row["text"]))
-    if limit_queries is not None:
-        queries = dict(list(queries.items())[:limit_queries])
-    qrels = {qid: qrels[qid] for qid in queries}
-    corpus = {
-        str(row["_id"]): (str(row.get("title") or ""), str(row.get("text") or ""))
-        for row in _jsonl(directory / "corpus.jsonl")
-    }
-    if limit_docs is not None:
-        judged = [doc for judged in qrels.values() for doc in judged if doc in corpus]
-        keep = list(dict.fromkeys(judged))[:limit_docs]
-        keep += [doc for doc in corpus if doc not in set(keep)][: max(0, limit_docs - len(keep))]
-        corpus = {doc: corpus[doc] for doc in keep}
-    return BeirDataset(corpus=corpus, queries=queries, qrels=qrels, split=split)
-
-
-def _jsonl(path: Path) -> Iterable[dict[str, object]]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
-    qrels: dict[str, dict[str, int]] = {}
-    with path.open(encoding="utf-8") as rows:
-        for number, row in enumerate(rows):
-            parts = row.rstrip("\n").split("\t")
-            if len(parts) < 3 or (number == 0 and not parts[2].lstrip("-").isdigit()):
-                continue  # header or blank line
-            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-    return qrels
 
 
 # --- ingestion -----------------------------------------------------------------
@@ -220,34 +168,39 @@ def _key(kind: str, text: str) -> str:
 
 
 def index_corpus(
-    dataset: BeirDataset,
+    dataset: EvalSet,
     indexer: Indexer,
     *,
     workdir: Path,
     on_document: Callable[[int, int], None] | None = None,
 ) -> dict[int, str]:
-    """Index every document through ``indexer``; returns our document id -> BEIR id."""
+    """Index every document (texts and files) through ``indexer``; our document id -> its id."""
     names: dict[int, str] = {}
-    files = workdir / "documents"
-    files.mkdir(parents=True, exist_ok=True)
-    total = len(dataset.corpus)
-    for number, (name, (title, text)) in enumerate(dataset.corpus.items(), start=1):
-        path = files / f"{number}.txt"
-        path.write_text(text if text.strip() else title, encoding="utf-8")
+    scratch = workdir / "documents"
+    scratch.mkdir(parents=True, exist_ok=True)
+    total = len(dataset.corpus) + len(dataset.files)
+    sources = [(name, title, text, None) for name, (title, text) in dataset.corpus.items()]
+    sources += [(name, "", "", path) for name, path in dataset.files.items()]
+    for number, (name, title, text, source) in enumerate(sources, start=1):
+        path = source
+        if path is None:
+            path = scratch / f"{number}.txt"
+            path.write_text(text if text.strip() else title, encoding="utf-8")
         meta = DocumentMeta(
             document_id=number,
             collection_id=COLLECTION,
             group_ids=(GROUP,),
-            title=title,
+            title=title or Path(name).stem.replace("-", " "),
             sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         )
         try:
             indexer.index_file(path, meta=meta)
-        except EmptyDocumentError:
-            logger.warning("evaluation document skipped (empty) id=%s", name)
+        except (EmptyDocumentError, ParseError) as exc:
+            logger.warning("evaluation document skipped id=%s: %s", name, exc)
             continue
         finally:
-            path.unlink()
+            if source is None:
+                path.unlink()
         names[number] = name
         if on_document is not None:
             on_document(number, total)
@@ -263,12 +216,42 @@ class ModeResult:
 
     mode: str
     ndcg10: float = 0.0
+    recall1: float = 0.0
+    recall3: float = 0.0
+    recall5: float = 0.0
     recall10: float = 0.0
     recall100: float = 0.0
     mrr10: float = 0.0
     latency_ms: list[float] = field(default_factory=list)
     rerank_ms: list[float] = field(default_factory=list)
     per_query_ndcg10: dict[str, float] = field(default_factory=dict)
+
+    def add(self, ranked: Sequence[str], relevant: Mapping[str, int]) -> None:
+        """Add one query's ranking to the sums (``finish`` turns them into means)."""
+        self.recall1 += recall_at_k(ranked, relevant, 1)
+        self.recall3 += recall_at_k(ranked, relevant, 3)
+        self.recall5 += recall_at_k(ranked, relevant, 5)
+        self.recall10 += recall_at_k(ranked, relevant, 10)
+        self.recall100 += recall_at_k(ranked, relevant, 100)
+        self.mrr10 += mrr_at_k(ranked, relevant, 10)
+
+    def finish(self, count: int) -> None:
+        """Divide the sums by the number of queries."""
+        count = max(1, count)
+        self.ndcg10 = sum(self.per_query_ndcg10.values()) / count
+        for name in ("recall1", "recall3", "recall5", "recall10", "recall100", "mrr10"):
+            setattr(self, name, getattr(self, name) / count)
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """One query in one mode: where the relevant document came, and the top documents."""
+
+    query_id: str
+    language: str | None
+    mode: str
+    rank: int | None
+    top: tuple[str, ...]
 
 
 @dataclass
@@ -283,13 +266,14 @@ class EvaluationReport:
     search: SearchConfig
     index_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    outcomes: list[QueryOutcome] = field(default_factory=list)
 
     def table(self) -> str:
         """The results as a markdown table."""
         header = (
-            "| mode | nDCG@10 | recall@10 | recall@100 | MRR@10 | latency p50 ms "
-            "| latency p95 ms | rerank p50 ms | rerank p95 ms |\n"
-            "|---|---|---|---|---|---|---|---|---|"
+            "| mode | nDCG@10 | recall@1 | recall@3 | recall@5 | recall@10 | recall@100 "
+            "| MRR@10 | latency p50 ms | latency p95 ms | rerank p50 ms | rerank p95 ms |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"
         )
         rows = [header]
         for r in self.results:
@@ -299,7 +283,8 @@ class EvaluationReport:
                 else ("–", "–")
             )
             rows.append(
-                f"| {r.mode} | {r.ndcg10:.4f} | {r.recall10:.4f} | {r.recall100:.4f} "
+                f"| {r.mode} | {r.ndcg10:.4f} | {r.recall1:.4f} | {r.recall3:.4f} "
+                f"| {r.recall5:.4f} | {r.recall10:.4f} | {r.recall100:.4f} "
                 f"| {r.mrr10:.4f} | {_percentile(r.latency_ms, 50):.1f} "
                 f"| {_percentile(r.latency_ms, 95):.1f} | {rerank[0]} | {rerank[1]} |"
             )
@@ -312,18 +297,29 @@ class EvaluationReport:
             self.table(),
             "",
             f"Split `{self.split}`: {self.queries} queries over {self.documents} documents "
-            f"({self.chunks} chunks, indexed in {self.index_seconds:.0f} s). Hybrid: weighted "
-            f"RRF, dense weight {s.dense_weight:g}, BM25 weight {s.sparse_weight:g}, k "
-            f"{s.rrf_k}, {s.candidates} candidates per arm. Documents "
-            "ranked by their best chunk. Latency = query encoding (dense + BM25) + the "
-            "Qdrant query, one query at a time; reranking timed separately.",
+            f"({self.chunks} chunks, indexed in {self.index_seconds:.0f} s). Hybrid: "
+            f"{s.fusion} fusion, dense weight {s.dense_weight:g}, BM25 weight "
+            f"{s.sparse_weight:g}, RRF k {s.rrf_k}, {s.candidates} candidates per arm. "
+            "Documents ranked by their best chunk. Latency = query encoding (dense + BM25) "
+            "+ the Qdrant query, one query at a time; reranking timed separately.",
         ]
         lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines)
 
+    def per_query_lines(self) -> list[str]:
+        """One JSON line per query: id, language, relevant document's rank and top ids per mode."""
+        rows: dict[str, dict[str, object]] = {}
+        for o in self.outcomes:
+            row = rows.setdefault(
+                o.query_id, {"id": o.query_id, "language": o.language, "rank": {}, "top": {}}
+            )
+            row["rank"][o.mode] = o.rank  # type: ignore[index]
+            row["top"][o.mode] = list(o.top)  # type: ignore[index]
+        return [json.dumps(row, ensure_ascii=False) for row in rows.values()]
+
 
 def evaluate(
-    dataset: BeirDataset,
+    dataset: EvalSet,
     searcher: Searcher,
     names: Mapping[int, str],
     *,
@@ -331,22 +327,24 @@ def evaluate(
     modes: Sequence[str] = MODES,
     reranker: Reranker | None = None,
     chunks: int = EVAL_CHUNKS,
+    outcomes: list[QueryOutcome] | None = None,
 ) -> list[ModeResult]:
-    """Run every query in each mode and average the metrics (rerank modes need a reranker).
+    """Run every judged query in each mode and average the metrics (rerank needs a reranker).
 
     Each query fetches ``chunks`` chunks. Hybrid fuses ``search.candidates`` per
     arm as in production, so its recall@100 is bounded by what the two arms hand
-    over; the single-arm modes simply return ``chunks``.
+    over; the single-arm modes simply return ``chunks``. ``outcomes``, when
+    given, receives one QueryOutcome per query and mode.
     """
     results = []
-    base = search
+    judged = {q: text for q, text in dataset.queries.items() if dataset.qrels.get(q)}
     for mode in modes:
         if mode == "hybrid+rerank" and reranker is None:
             continue
         arm = {"dense": "dense", "bm25": "sparse"}.get(mode, "hybrid")
-        config = dataclasses.replace(base, mode=arm)  # type: ignore[arg-type]
+        config = dataclasses.replace(search, mode=arm)  # type: ignore[arg-type]
         result = ModeResult(mode=mode)
-        for qid, query in dataset.queries.items():
+        for qid, query in judged.items():
             run = searcher.run(
                 query,
                 allowed_group_ids=[GROUP],
@@ -358,24 +356,22 @@ def evaluate(
             ranked = documents_ranked(run.passages, names)
             relevant = dataset.qrels[qid]
             result.per_query_ndcg10[qid] = ndcg_at_k(ranked, relevant, 10)
-            result.recall10 += recall_at_k(ranked, relevant, 10)
-            result.recall100 += recall_at_k(ranked, relevant, 100)
-            result.mrr10 += mrr_at_k(ranked, relevant, 10)
+            result.add(ranked, relevant)
             result.latency_ms.append(run.timings_ms["embed"] + run.timings_ms["store"])
             if "rerank" in run.timings_ms:
                 result.rerank_ms.append(run.timings_ms["rerank"])
-        count = max(1, len(dataset.queries))
-        result.ndcg10 = sum(result.per_query_ndcg10.values()) / count
-        result.recall10 /= count
-        result.recall100 /= count
-        result.mrr10 /= count
+            if outcomes is not None:
+                language = dataset.languages.get(qid) or run.language
+                rank = rank_of_relevant(ranked, relevant)
+                outcomes.append(QueryOutcome(qid, language, mode, rank, tuple(ranked[:10])))
+        result.finish(len(judged))
         results.append(result)
         logger.info("evaluated mode=%s ndcg10=%.4f", mode, result.ndcg10)
     return results
 
 
 def run_evaluation(
-    dataset: BeirDataset,
+    dataset: EvalSet,
     *,
     embedder: Embedder,
     chunking: ChunkingConfig = ChunkingConfig(),  # noqa: B008 - frozen
@@ -384,8 +380,9 @@ def run_evaluation(
     reranker: Reranker | None = None,
     workdir: Path | None = None,
     on_document: Callable[[int, int], None] | None = None,
+    modes: Sequence[str] = MODES,
 ) -> EvaluationReport:
-    """Index ``dataset`` into a scratch Qdrant Edge store and evaluate every mode."""
+    """Index ``dataset`` into a scratch Qdrant Edge store and evaluate ``modes``."""
     from retrieval.store.edge import EdgeStore
 
     sparse = sparse or SparseEncoder()
@@ -396,15 +393,27 @@ def run_evaluation(
             started = time.perf_counter()
             names = index_corpus(dataset, indexer, workdir=Path(scratch), on_document=on_document)
             index_seconds = time.perf_counter() - started
-            store.optimize()  # type: ignore[attr-defined]
+            if isinstance(store, OptimizableStore):
+                store.optimize()
             searcher = Searcher(
                 store=store, embedder=embedder, config=search, sparse=sparse, reranker=reranker
             )
-            results = evaluate(dataset, searcher, names, search=search, reranker=reranker)
+            outcomes: list[QueryOutcome] = []
+            results = evaluate(
+                dataset,
+                searcher,
+                names,
+                search=search,
+                modes=modes,
+                reranker=reranker,
+                outcomes=outcomes,
+            )
             chunks = store.count()
         finally:
             store.close()
-    notes = [] if reranker is not None else ["hybrid+rerank: no reranker configured, not run."]
+    notes = []
+    if "hybrid+rerank" in modes and reranker is None:
+        notes.append("hybrid+rerank: no reranker configured, not run.")
     load = os.getloadavg()
     notes.append(
         f"Load average after the run (1/5/15 min): {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}."
@@ -413,11 +422,12 @@ def run_evaluation(
         results=results,
         documents=len(names),
         chunks=chunks,
-        queries=len(dataset.queries),
+        queries=sum(1 for q in dataset.queries if dataset.qrels.get(q)),
         split=dataset.split,
         search=search,
         index_seconds=index_seconds,
         notes=notes,
+        outcomes=outcomes,
     )
 
 

@@ -83,9 +83,11 @@ class IndexResult:
 class Passage:
     """A search hit: one chunk (or neighbouring chunks joined) with where it came from.
 
-    ``score`` is the fused RRF score (the cross-encoder's when reranked). The
-    optional fields explain the choice: the 1-based rank the chunk had in the
-    dense and BM25 arms (None = not among that arm's candidates).
+    ``score`` is the fused score (the arm's own score in a one-arm search; the
+    cross-encoder's when reranked). The optional fields explain the choice: the
+    1-based rank and the raw score (cosine similarity, BM25) the chunk had in the
+    dense and BM25 arms (None = not among that arm's candidates; the searcher
+    withholds the dense score when the model does not cover the query's language).
     """
 
     document_id: int
@@ -99,6 +101,10 @@ class Passage:
     dense_rank: int | None = None
     sparse_rank: int | None = None
     rerank_score: float | None = None
+    dense_score: float | None = None
+    sparse_score: float | None = None
+    # Share of the question's BM25 terms found in the passage text (set by the searcher).
+    term_coverage: float | None = None
     # Every chunk joined into this passage, in order; () means just chunk_index.
     chunk_indices: tuple[int, ...] = ()
     # ISO 639-1 code detected for the chunk at indexing time, when known.

@@ -2,9 +2,10 @@
 
 Steps: detect the query's language; encode it (dense + BM25 stemmed in that
 language); weight the arms (the dense arm counts little when the embedding model
-does not cover the query's language); one Qdrant query fuses both arms with
-weighted RRF under the group filter; optionally a cross-encoder rescores the top
-candidates; shaping joins neighbours, drops duplicates and caps per document.
+does not cover the query's language); the store runs both arms in one batch under
+the group filter and fuses them (retrieval.fusion); optionally a cross-encoder
+rescores the top candidates; shaping joins neighbours, drops duplicates and caps
+per document.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from retrieval.config import SearchConfig, SparseConfig
 from retrieval.embedding import Embedder, embedder_languages
-from retrieval.models import Passage
+from retrieval.models import Passage, SparseVector
 from retrieval.rerank import Reranker
 from retrieval.shaping import shape_passages
 from retrieval.sparse import SparseEncoder
@@ -122,7 +123,9 @@ class Searcher:
                 duplicate_similarity=config.duplicate_similarity,
                 max_per_document=config.max_per_document,
             )
-        passages = passages[:limit]
+        # An unsure detection (a short question) does not vouch for the cosine either.
+        trusted = language is not None and language in self._embedder_languages
+        passages = self._with_coverage(passages[:limit], sparse, dense_trusted=trusted)
         timings["total"] = (time.perf_counter() - started) * 1000
         logger.info(
             "search groups=%s lang=%s hits=%s embed_ms=%.1f store_ms=%.1f rerank_ms=%s",
@@ -141,6 +144,26 @@ class Searcher:
             rrf_k=config.rrf_k,
             timings_ms=timings,
         )
+
+    def _with_coverage(
+        self, passages: list[Passage], query: SparseVector, *, dense_trusted: bool
+    ) -> list[Passage]:
+        """Each passage with the share of the query's BM25 terms its text holds.
+
+        ``dense_trusted`` False (the model does not cover the query's language)
+        withholds the dense score: such a cosine is not a similarity (an English
+        model puts any two Portuguese texts near 0.45), and the gate must not read it.
+        """
+        terms = set(query.indices)
+        judged = []
+        for passage in passages:
+            share = 0.0
+            if terms:
+                words = self._sparse.encode_document(passage.text, language=passage.language)
+                share = len(terms.intersection(words.indices)) / len(terms)
+            dense = passage.dense_score if dense_trusted else None
+            judged.append(dataclasses.replace(passage, term_coverage=share, dense_score=dense))
+        return judged
 
     def weighted(self, config: SearchConfig, language: str | None) -> SearchConfig:
         """``config`` led by BM25 when the embedding model does not cover ``language``."""

@@ -228,24 +228,41 @@ def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None
     close_engines()
 
 
-def _print_answer(events: Iterator[dict[str, Any]]) -> None:
-    sources: list[dict[str, Any]] = []
-    for event in events:
-        if event["event"] == "sources":
-            sources = event["sources"]
-        elif event["event"] == "delta":
-            console.print(event["text"], end="", soft_wrap=True)
-            console.file.flush()
-        elif event["event"] == "error":
-            raise click.ClickException(event["message"])
-        elif event["event"] == "done":
-            console.print()
-            cited = [s for s in sources if s["number"] in event["citations"]]
-            if cited:
-                console.print("\nSources:")
-            for s in cited:
-                page = f", page {s['page']}" if s["page"] else ""
-                console.print(f"  [{s['number']}] {s['title']}{page}")
+def _print_answer(events: Iterator[Any]) -> None:
+    """The answer as it streams, replaced by its final text (citations renumbered, attributed)."""
+    from rich.live import Live
+    from rich.text import Text
+
+    from webapp.chat.events import DeltaEvent, DoneEvent, ErrorEvent
+
+    done: DoneEvent | None = None
+    failed: ErrorEvent | None = None
+    streamed = Text()
+    # On a terminal the text grows as it streams, then gives way to the final text
+    # (citations renumbered and attributed); piped, only the final text is printed.
+    with Live(streamed, console=console, auto_refresh=False, transient=True) as live:
+        for event in events:
+            if isinstance(event, DeltaEvent) and console.is_terminal:
+                streamed.append(event.text)
+                live.refresh()
+            elif isinstance(event, ErrorEvent):
+                failed = event
+            elif isinstance(event, DoneEvent):
+                done = event
+    if failed is not None:
+        if streamed:
+            console.print(streamed)  # what arrived before the failure stays readable
+        raise click.ClickException(failed.message)
+    if done is None:
+        raise click.ClickException("The answer ended without a result.")
+    console.print(done.text, soft_wrap=True, markup=False)
+    if done.notice is not None:
+        console.print(f"({done.notice.message})", style="dim")
+    if done.cited_sources:
+        console.print("\nSources:")
+    for s in done.cited_sources:
+        page = f", page {s['page']}" if s["page"] else ""
+        console.print(f"  [{s['number']}] {s['title']}{page}", markup=False)
 
 
 @main.command()

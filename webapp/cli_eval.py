@@ -1,11 +1,14 @@
-"""``enclave eval``: measure retrieval quality on a BEIR-format dataset.
+"""``enclave eval retrieval``: measure retrieval quality on an evaluation data set.
 
-    enclave eval retrieval --dataset ../shared/eval/beir-scifact [--limit-docs N]
-                           [--limit-queries N] [--split test] [--out FILE]
+    enclave eval retrieval --dataset ../shared/eval/beir-scifact [--split test]
+                           [--mode dense --mode bm25 --mode hybrid] [--per-query FILE]
+                           [--limit-docs N] [--limit-queries N] [--out FILE]
 
-Uses the configured embedding model, search weights and reranker (settings),
-but never the site's index: the corpus goes into a scratch Qdrant Edge store
-that is deleted afterwards.
+``--dataset`` is a BEIR folder (SciFact), Pirá's folder (``--language`` of the
+questions, ``--corpus`` language of the texts), a SQuAD JSON file (FaQuAD) or a
+question-set JSONL file (documents under ``--eval-root``). Uses the configured
+embedding model, search settings and reranker, but never the site's index: the
+corpus goes into a scratch Qdrant Edge store that is deleted afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from webapp.config.settings import get_settings
 __all__ = ["eval_group"]
 
 console = Console(highlight=False, soft_wrap=True)
+MODES = ("dense", "bm25", "hybrid", "hybrid+rerank")
 
 
 @click.group("eval")
@@ -32,14 +36,37 @@ def eval_group() -> None:
 @click.option(
     "--dataset",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="BEIR folder: corpus.jsonl, queries*.jsonl, qrels/<split>.tsv.",
+    type=click.Path(exists=True, path_type=Path),
+    help="BEIR or Pirá folder, SQuAD .json file, or question-set .jsonl file.",
 )
-@click.option("--split", default="test", show_default=True, help="Which qrels file to use.")
-@click.option("--limit-docs", type=int, default=None, help="Index at most N documents.")
-@click.option("--limit-queries", type=int, default=None, help="Ask only the first N queries.")
+@click.option("--split", default="test", show_default=True, help="Which split to ask.")
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(MODES),
+    help="Search modes to run (repeatable); default: all.",
+)
+@click.option("--language", default=None, help="Pirá: question language (en, pt).")
+@click.option("--corpus", default=None, help="Pirá: document language (en, pt = translation).")
+@click.option(
+    "--eval-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("../shared/eval"),
+    show_default=True,
+    help="Where a question set's documents live.",
+)
+@click.option("--limit-docs", type=int, default=None, help="BEIR: index at most N documents.")
+@click.option("--limit-queries", type=int, default=None, help="BEIR: ask only the first N.")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write markdown."
+)
+@click.option(
+    "--per-query",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write one JSON line per query: id, language, rank of the relevant document "
+    "and top document ids per mode.",
 )
 @click.option(
     "--embedding-cache",
@@ -50,19 +77,31 @@ def eval_group() -> None:
 def retrieval_command(
     dataset: Path,
     split: str,
+    modes: tuple[str, ...],
+    language: str | None,
+    corpus: str | None,
+    eval_root: Path,
     limit_docs: int | None,
     limit_queries: int | None,
     out: Path | None,
+    per_query: Path | None,
     embedding_cache: Path | None,
 ) -> None:
-    """Index a BEIR dataset through the real pipeline and report nDCG@10, recall, MRR, latency."""
+    """Index a data set through the real pipeline; report nDCG@10, recall@k, MRR, latency."""
     from retrieval import load_embedder, load_reranker
     from retrieval.embedding import embedding_identity
-    from retrieval.evaluation import CachingEmbedder, load_beir, run_evaluation
+    from retrieval.eval_data import load_beir, load_dataset
+    from retrieval.evaluation import CachingEmbedder, run_evaluation
 
     settings = get_settings()
-    data = load_beir(dataset, split=split, limit_docs=limit_docs, limit_queries=limit_queries)
-    console.print(f"{len(data.corpus)} documents, {len(data.queries)} queries ({split}).")
+    if limit_docs is not None or limit_queries is not None:
+        data = load_beir(dataset, split=split, limit_docs=limit_docs, limit_queries=limit_queries)
+    else:
+        data = load_dataset(
+            dataset, split=split, language=language, corpus=corpus, eval_root=eval_root
+        )
+    documents = len(data.corpus) + len(data.files)
+    console.print(f"{documents} documents, {len(data.queries)} queries ({data.split}).")
     embedder = load_embedder(settings.embedding_config())
     cache = CachingEmbedder(embedder, embedding_cache) if embedding_cache else None
     reranker = load_reranker(settings.rerank_config())
@@ -80,6 +119,7 @@ def retrieval_command(
         search=settings.search_config(),
         reranker=reranker,
         on_document=progress,
+        modes=modes or MODES,
     )
     if cache is not None:
         cache.save()
@@ -90,7 +130,19 @@ def retrieval_command(
         + report.markdown()
     )
     console.print(text, markup=False)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
-        console.print(f"Wrote {out}")
+    _write(out, text + "\n")
+    if per_query is not None:
+        _write(per_query, "".join(line + "\n" for line in report.per_query_lines()))
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {path}")
+
+
+from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
+
+eval_group.add_command(answers_command)

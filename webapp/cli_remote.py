@@ -16,6 +16,7 @@ import httpx
 from django.utils import timezone
 
 from webapp.accounts.services import token_create, token_revoke
+from webapp.chat.events import AnswerEvent, ErrorEvent, event_from_wire
 from webapp.core.permissions import SYSTEM
 
 TOKEN_LIFETIME = timedelta(minutes=10)
@@ -23,7 +24,7 @@ TOKEN_LIFETIME = timedelta(minutes=10)
 
 def remote_ask_events(
     *, base_url: str, user: Any, question: str, collection_ids: list[int] | None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[AnswerEvent]:
     """The answer events of ``conversation_ask``, streamed from the running server."""
     token, raw = token_create(
         user=user,
@@ -45,21 +46,19 @@ def remote_ask_events(
         ) as response:
             if response.status_code != 200:
                 detail = json.loads(response.read() or b"{}")
-                yield {
-                    "event": "error",
-                    "code": detail.get("code", "error"),
-                    "message": detail.get("message", ""),
-                }
+                yield ErrorEvent(
+                    code=detail.get("code", "error"), message=detail.get("message", "")
+                )
                 return
             yield from _parse_sse(response.iter_lines())
     finally:
         token_revoke(token=token, actor=SYSTEM)
 
 
-def _parse_sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+def _parse_sse(lines: Iterator[str]) -> Iterator[AnswerEvent]:
     name = "message"
     for line in lines:
         if line.startswith("event:"):
             name = line.removeprefix("event:").strip()
         elif line.startswith("data:"):
-            yield {"event": name, **json.loads(line.removeprefix("data:").strip())}
+            yield event_from_wire(name, json.loads(line.removeprefix("data:").strip()))

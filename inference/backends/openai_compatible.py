@@ -31,6 +31,9 @@ class OpenAICompatibleChatModel:
     """
 
     backend = "openai"
+    # Capabilities (see ``inference.base.ChatModel``).
+    generative = True
+    wants_standalone_query = False
 
     def __init__(
         self,

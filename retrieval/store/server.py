@@ -10,19 +10,20 @@ from typing import Any, TypeVar
 
 from qdrant_client import QdrantClient, models
 
-from retrieval.config import SearchConfig
 from retrieval.errors import IndexConfigurationError, IndexUnavailableError
-from retrieval.models import Passage, SparseVector
+from retrieval.fusion import ArmHit
+from retrieval.models import SparseVector
 from retrieval.store.base import (
     DENSE_VECTOR,
     EMBEDDING_FIELD,
     INDEXED_FIELDS,
     SPARSE_VECTOR,
+    Arm,
     DocumentScroll,
     IndexedChunk,
-    arm_ranks,
+    PlannedSearch,
+    SearchScope,
     check_embedding,
-    passage_from_payload,
     payload_for,
 )
 
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ServerStore(DocumentScroll):
+class ServerStore(PlannedSearch, DocumentScroll):
     """VectorStore on one Qdrant collection; ``url`` for a server, ``path`` for local mode."""
 
     def __init__(
@@ -167,73 +168,35 @@ class ServerStore(DocumentScroll):
             ),
         )
 
-    def search(
-        self,
-        *,
-        dense: list[float],
-        sparse: SparseVector,
-        allowed_group_ids: Sequence[int],
-        collection_ids: Sequence[int] | None,
-        limit: int,
-        config: SearchConfig,
-    ) -> list[Passage]:
-        """Search under the group filter; hybrid = weighted RRF of both arms, in one batch."""
-        if not allowed_group_ids or (collection_ids is not None and not collection_ids):
-            return []
-        acl = _acl(allowed_group_ids, collection_ids)
-        has_terms = bool(sparse.indices)  # a query of stopwords only has no BM25 terms
-        arms: list[tuple[Any, str, float]] = [(list(dense), DENSE_VECTOR, config.dense_weight)]
-        if has_terms:
-            arms.append((_sparse(sparse), SPARSE_VECTOR, config.sparse_weight))
-        if config.mode != "hybrid":
-            if config.mode == "sparse" and not has_terms:
-                return []
-            query, using, _ = arms[0] if config.mode == "dense" else arms[1]
-            request = models.QueryRequest(
-                query=query, using=using, filter=acl, limit=limit, with_payload=True
-            )
-            (response,) = self._batch([request])
-            key = "dense_rank" if config.mode == "dense" else "sparse_rank"
-            ranks = arm_ranks([hit.id for hit in response.points])
-            return [
-                passage_from_payload(hit.payload or {}, hit.score, **{key: ranks[str(hit.id)]})
-                for hit in response.points
-            ]
-        fused = models.QueryRequest(
-            prefetch=[
-                models.Prefetch(query=query, using=using, limit=config.candidates, filter=acl)
-                for query, using, _ in arms
-            ],
-            query=models.RrfQuery(rrf=models.Rrf(k=config.rrf_k, weights=[w for *_, w in arms])),
-            filter=acl,
-            limit=limit,
-            with_payload=True,
-        )
-        # The arms again, ids only, so each passage can say why it was chosen.
-        explain = [
+    def _run_arms(self, arms: Sequence[Arm], scope: SearchScope) -> list[list[ArmHit]]:
+        """Each arm as one query (ids and scores only), all in one batch request."""
+        acl = _acl(scope)
+        requests = [
             models.QueryRequest(
-                query=query, using=using, filter=acl, limit=config.candidates, with_payload=False
+                query=_vector(arm), using=arm.using, filter=acl, limit=arm.limit, with_payload=False
             )
-            for query, using, _ in arms
+            for arm in arms
         ]
-        responses = self._batch([fused, *explain])
-        dense_ranks = arm_ranks([hit.id for hit in responses[1].points])
-        sparse_ranks = arm_ranks([hit.id for hit in responses[2].points]) if has_terms else {}
-        return [
-            passage_from_payload(
-                hit.payload or {},
-                hit.score,
-                dense_rank=dense_ranks.get(str(hit.id)),
-                sparse_rank=sparse_ranks.get(str(hit.id)),
-            )
-            for hit in responses[0].points
-        ]
-
-    def _batch(self, requests: list[models.QueryRequest]) -> list[models.QueryResponse]:
-        return self._call(
+        responses = self._call(
             "search",
             lambda: self._client.query_batch_points(self._collection, requests=requests),
         )
+        return [[ArmHit(str(hit.id), float(hit.score)) for hit in r.points] for r in responses]
+
+    def _payloads(self, point_ids: Sequence[str], scope: SearchScope) -> dict[str, Any]:
+        """The chosen chunks' payloads, read under the scope filter again."""
+        chosen = _acl(scope, models.HasIdCondition(has_id=list(point_ids)))
+        records, _ = self._call(
+            "search",
+            lambda: self._client.scroll(
+                self._collection,
+                scroll_filter=chosen,
+                limit=len(point_ids),
+                with_payload=True,
+                with_vectors=False,
+            ),
+        )
+        return {str(record.id): record.payload or {} for record in records}
 
     def count(self, *, document_id: int | None = None) -> int:
         """Count points, optionally of one document."""
@@ -312,16 +275,21 @@ class ServerStore(DocumentScroll):
             raise IndexUnavailableError(f"The vector index failed during {what}: {exc}") from exc
 
 
-def _acl(allowed_group_ids: Sequence[int], collection_ids: Sequence[int] | None) -> models.Filter:
+def _acl(scope: SearchScope, *also: models.Condition) -> models.Filter:
     must: list[models.Condition] = [
-        models.FieldCondition(
-            key="group_ids", match=models.MatchAny(any=[int(g) for g in allowed_group_ids])
-        )
+        models.FieldCondition(key="group_ids", match=models.MatchAny(any=list(scope.group_ids)))
     ]
-    if collection_ids is not None:
-        ids = [int(c) for c in collection_ids]
+    must.extend(also)
+    if scope.collection_ids is not None:
+        ids = list(scope.collection_ids)
         must.append(models.FieldCondition(key="collection_id", match=models.MatchAny(any=ids)))
     return models.Filter(must=must)
+
+
+def _vector(arm: Arm) -> Any:
+    if isinstance(arm.vector, SparseVector):
+        return _sparse(arm.vector)
+    return list(arm.vector)
 
 
 def _match(field: str, value: int) -> models.FieldCondition:

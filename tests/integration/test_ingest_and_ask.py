@@ -14,6 +14,7 @@ from tests.support.documents import (
     make_security_docx,
     wait_for_groups_applied,
 )
+from webapp.chat.events import event_data
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.core.engines import get_store
 from webapp.knowledge.models import Document
@@ -47,7 +48,9 @@ def _upload(collection, path, actor):
 
 
 def _ask(user, question):
-    events = list(conversation_ask(user=user, question=question))
+    events = [
+        event_data(e) | {"event": e.name} for e in conversation_ask(user=user, question=question)
+    ]
     sources = next(e for e in events if e["event"] == "sources")["sources"]
     done = next(e for e in events if e["event"] in ("done", "error"))
     deltas = "".join(e["text"] for e in events if e["event"] == "delta")

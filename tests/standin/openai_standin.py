@@ -6,13 +6,16 @@ first line on stdout is ``LISTENING <port>``.
 
 The answer is grounded and predictable: the first sentence of passage [1] found
 in the request's messages, followed by `` [1]`` (and `` [N]`` with ``--bad-citation N``).
+As small models do, it can also cite nothing (``--cite none``), cite the wrong passage
+(``--cite wrong``: [2]) and add a sentence no passage says (``--invent TEXT``).
 A query-rewrite request (system prompt starting "Rewrite the user's follow-up") is
 answered with "<previous question without ?> (<follow-up>)".
 
 Test hooks beyond vLLM's API: ``GET /standin/stats`` counts connections accepted
 (its own included), chat requests, finished and aborted streams (the client went away
 mid-stream) and 400s; ``POST
-/standin/config`` changes ``fail_mode``, ``delay_ms`` or ``bad_citation`` at run time.
+/standin/config`` changes ``fail_mode``, ``delay_ms``, ``bad_citation``, ``cite`` or
+``invent`` at run time.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from typing import Any
 # drop-once: the next chat request's connection is closed without a response (as a
 # server closing an idle keep-alive connection just as the client reuses it), then none.
 FAIL_MODES = ("none", "error500", "die-mid-stream", "overloaded503", "drop-once")
+CITE_MODES = ("first", "none", "wrong")
+_CONFIGURABLE = ("fail_mode", "delay_ms", "bad_citation", "cite", "invent")
 NO_PASSAGE_ANSWER = "I don't know: the passages do not contain the answer."
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _PASSAGE_ONE = re.compile(r"^\[1\][^\n]*\n(.*?)(?=\n\s*\n\[\d+\]|\n\s*\nQuestion:|\Z)", re.S | re.M)
@@ -67,19 +72,22 @@ def rewrite_answer(messages: list[dict[str, Any]]) -> str | None:
     return f"{users[-1].strip().rstrip('?').strip()} ({follow_up.group(1).strip()})"
 
 
-def expected_answer(messages: list[dict[str, Any]], bad_citation: int = 0) -> str:
+def expected_answer(
+    messages: list[dict[str, Any]], bad_citation: int = 0, cite: str = "first", invent: str = ""
+) -> str:
     """The stand-in's answer for ``messages``: first sentence of passage [1] + " [1]"."""
     rewrite = rewrite_answer(messages)
     if rewrite is not None:
         return rewrite
-    suffix = f" [{bad_citation}]" if bad_citation else ""
+    marker = {"first": " [1]", "none": "", "wrong": " [2]"}[cite]
+    suffix = (f" [{bad_citation}]" if bad_citation else "") + (f" {invent}" if invent else "")
     ordered = [m for m in reversed(messages) if m.get("role") == "user"]
     ordered += [m for m in messages if m.get("role") == "system"]
     for message in ordered:
         match = _PASSAGE_ONE.search(_content_text(message.get("content")))
         if match and match.group(1).strip():
             first = _SENTENCE_END.split(" ".join(match.group(1).split()), maxsplit=1)[0]
-            return f"{first} [1]{suffix}"
+            return f"{first}{marker}{suffix}"
     return NO_PASSAGE_ANSWER
 
 
@@ -241,12 +249,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _configure(self, body: dict[str, Any]) -> None:
         options = self.server.options
-        for key in ("fail_mode", "delay_ms", "bad_citation"):
+        for key in _CONFIGURABLE:
             if key in body:
                 setattr(options, key, body[key])
-        self._send_json(
-            200, {k: getattr(options, k) for k in ("fail_mode", "delay_ms", "bad_citation")}
-        )
+        self._send_json(200, {k: getattr(options, k) for k in _CONFIGURABLE})
 
     def _chat(self, body: dict[str, Any]) -> None:
         options = self.server.options
@@ -291,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
                 "BadRequestError",
             )
             return
-        answer = expected_answer(messages, options.bad_citation)
+        answer = expected_answer(messages, options.bad_citation, options.cite, options.invent)
         if body.get("stream"):
             self._stream(answer, used)
         else:
@@ -389,6 +395,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fail-mode", choices=FAIL_MODES, default="none")
     parser.add_argument("--max-model-len", type=int, default=8192)
     parser.add_argument("--bad-citation", type=int, default=0, help="also cite [N] (invalid)")
+    parser.add_argument("--cite", choices=CITE_MODES, default="first", help="which marker")
+    parser.add_argument("--invent", default="", help="a sentence to add that no passage says")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 

@@ -1,16 +1,20 @@
 """Answer events of ``conversation_ask`` translated into API bodies (REST and OpenAI shapes).
 
-Everything here is plain dict work: no HTTP, no database writes.
+Everything here is plain data work: no HTTP, no database writes. The bodies carry the
+answer text as it is stored (citations numbered by first use), the sources numbered
+the same way, and what is metadata stays metadata: ``abstained``, ``notice``,
+``sentences``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from webapp.api.streaming import OPENAI_CHUNK_EVENT
+from webapp.chat.events import AnswerEvent, DeltaEvent, DoneEvent, ErrorEvent
 from webapp.core.errors import EnclaveError, NotFoundError, ServiceUnavailableError, ValidationError
 
 __all__ = [
@@ -23,37 +27,51 @@ __all__ = [
 ASSISTANT_MODEL = "enclave"
 
 
-def error_for(event: dict[str, Any]) -> EnclaveError:
-    """An ``error`` event as the business error the edge renders."""
-    if event["code"] == "invalid":
-        return ValidationError(event["message"])
-    if event["code"] == "not_found":
-        return NotFoundError(event["message"])
-    return ServiceUnavailableError(event["message"])
+def error_for(event: ErrorEvent) -> EnclaveError:
+    """An error event as the business error the edge renders."""
+    if event.code in ("invalid", "unknown_model"):
+        return ValidationError(event.message)
+    if event.code == "not_found":
+        return NotFoundError(event.message)
+    return ServiceUnavailableError(event.message)
 
 
-def answer_collect(events: Iterator[dict[str, Any]]) -> dict[str, Any]:
-    """Run an answer to its end; the REST ``ask`` body. Raises on an ``error`` event."""
-    sources: list[dict[str, Any]] = []
+def _notice(done: DoneEvent) -> dict[str, str] | None:
+    return dataclasses.asdict(done.notice) if done.notice is not None else None
+
+
+def answer_body(done: DoneEvent) -> dict[str, Any]:
+    """The REST ``ask`` body of a finished answer."""
+    return {
+        "conversation_id": done.conversation_id,
+        "message_id": done.message_id,
+        "answer": done.text,
+        "citations": done.cited_sources,
+        "sources": done.sources,
+        "grounded": done.grounded,
+        "abstained": done.abstained,
+        "notice": _notice(done),
+        "sentences": dataclasses.asdict(done.sentences),
+        "model": done.model,
+        "backend": done.backend,
+        "tokens_in": done.tokens_in,
+        "tokens_out": done.tokens_out,
+    }
+
+
+def answer_done(events: Iterator[AnswerEvent]) -> DoneEvent:
+    """Run an answer to its end; its ``done`` event. Raises on an ``error`` event."""
     for event in events:
-        if event["event"] == "sources":
-            sources = event["sources"]
-        elif event["event"] == "error":
+        if isinstance(event, ErrorEvent):
             raise error_for(event)
-        elif event["event"] == "done":
-            return {
-                "conversation_id": event["conversation_id"],
-                "message_id": event["message_id"],
-                "answer": event["text"],
-                "citations": [s for s in sources if s["number"] in event["citations"]],
-                "sources": sources,
-                "grounded": event["grounded"],
-                "model": event["model"],
-                "backend": event["backend"],
-                "tokens_in": event.get("tokens_in") or 0,
-                "tokens_out": event.get("tokens_out") or 0,
-            }
+        if isinstance(event, DoneEvent):
+            return event
     raise ServiceUnavailableError("The answer ended without a result.")
+
+
+def answer_collect(events: Iterator[AnswerEvent]) -> dict[str, Any]:
+    """Run an answer to its end; the REST ``ask`` body. Raises on an ``error`` event."""
+    return answer_body(answer_done(events))
 
 
 def assistant_model_ids(collection_names: list[str]) -> list[str]:
@@ -61,37 +79,32 @@ def assistant_model_ids(collection_names: list[str]) -> list[str]:
     return [ASSISTANT_MODEL, *(f"{ASSISTANT_MODEL}:{name}" for name in collection_names)]
 
 
-def enclave_extra(done: dict[str, Any], sources: list[dict[str, Any]]) -> dict[str, Any]:
+def enclave_extra(done: DoneEvent) -> dict[str, Any]:
     """The documented ``enclave`` field of a completion: the citations behind each [n]."""
     return {
-        "conversation_id": done["conversation_id"],
-        "message_id": done["message_id"],
-        "citations": [s for s in sources if s["number"] in done["citations"]],
-        "sources": sources,
-        "grounded": done["grounded"],
-        "backend": done["backend"],
+        "conversation_id": done.conversation_id,
+        "message_id": done.message_id,
+        "citations": done.cited_sources,
+        "sources": done.sources,
+        "grounded": done.grounded,
+        "abstained": done.abstained,
+        "notice": _notice(done),
+        "sentences": dataclasses.asdict(done.sentences),
+        "backend": done.backend,
     }
 
 
-def usage_of(done: dict[str, Any]) -> dict[str, int]:
-    """OpenAI ``usage`` from a ``done`` event (zero for the extractive backend)."""
-    tokens_in, tokens_out = done.get("tokens_in") or 0, done.get("tokens_out") or 0
+def usage_of(done: DoneEvent) -> dict[str, int]:
+    """OpenAI ``usage`` from a ``done`` event."""
     return {
-        "prompt_tokens": tokens_in,
-        "completion_tokens": tokens_out,
-        "total_tokens": tokens_in + tokens_out,
+        "prompt_tokens": done.tokens_in,
+        "completion_tokens": done.tokens_out,
+        "total_tokens": done.tokens_in + done.tokens_out,
     }
 
 
-def openai_completion(*, body: dict[str, Any], model: str) -> dict[str, Any]:
-    """A finished REST ``ask`` body as an OpenAI ``chat.completion``."""
-    done = {
-        "conversation_id": body["conversation_id"],
-        "message_id": body["message_id"],
-        "citations": [s["number"] for s in body["citations"]],
-        "grounded": body["grounded"],
-        "backend": body["backend"],
-    }
+def openai_completion(*, done: DoneEvent, model: str) -> dict[str, Any]:
+    """A finished answer as an OpenAI ``chat.completion``."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -100,22 +113,26 @@ def openai_completion(*, body: dict[str, Any], model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": body["answer"]},
+                "message": {"role": "assistant", "content": done.text},
                 "finish_reason": "stop",
                 "logprobs": None,
             }
         ],
-        "usage": usage_of(body),
-        "enclave": enclave_extra(done, body["sources"]),
+        "usage": usage_of(done),
+        "enclave": enclave_extra(done),
     }
 
 
 def openai_chunks(
-    events: Iterator[dict[str, Any]], *, model: str, include_usage: bool = False
-) -> Iterator[dict[str, Any]]:
-    """Answer events as OpenAI ``chat.completion.chunk`` dicts (for ``openai_stream_response``)."""
+    events: Iterator[AnswerEvent], *, model: str, include_usage: bool = False
+) -> Iterator[dict[str, Any] | ErrorEvent]:
+    """Answer events as OpenAI ``chat.completion.chunk`` dicts (for ``openai_stream_response``).
+
+    The streamed content is the model's text with markers renumbered as they appear;
+    the last chunk's ``enclave.content`` is the final text (with citations Enclave
+    attributed to uncited sentences), which ``enclave.sources`` numbers.
+    """
     base = {
-        "event": OPENAI_CHUNK_EVENT,
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
@@ -126,19 +143,15 @@ def openai_chunks(
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
         return {**base, "choices": [choice], **extra}
 
-    sources: list[dict[str, Any]] = []
     yield chunk({"role": "assistant", "content": ""})
     for event in events:
-        if event["event"] == "sources":
-            sources = event["sources"]
-        elif event["event"] == "delta":
-            yield chunk({"content": event["text"]})
-        elif event["event"] == "error":
-            error = {"message": event["message"], "type": "enclave_error", "code": event["code"]}
-            yield {"event": "error", **error}
+        if isinstance(event, DeltaEvent):
+            yield chunk({"content": event.text})
+        elif isinstance(event, ErrorEvent):
+            yield event
             return
-        elif event["event"] == "done":
-            yield chunk({}, "stop", enclave=enclave_extra(event, sources))
+        elif isinstance(event, DoneEvent):
+            yield chunk({}, "stop", enclave={**enclave_extra(event), "content": event.text})
             if include_usage:
                 yield {**base, "choices": [], "usage": usage_of(event)}
             return

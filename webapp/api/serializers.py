@@ -213,6 +213,21 @@ class SourceSerializer(serializers.Serializer):
     score = serializers.FloatField()
 
 
+class NoticeSerializer(serializers.Serializer):
+    """Shown beside an answer, never in it: e.g. that it quotes the passages."""
+
+    code = serializers.ChoiceField(choices=["extractive", "model_unavailable"])
+    message = serializers.CharField(help_text="In the question's language.")
+
+
+class SentenceCountsSerializer(serializers.Serializer):
+    """How the answer's sentences are backed by the passages."""
+
+    cited = serializers.IntegerField(help_text="Cited by the model, and supported.")
+    attributed = serializers.IntegerField(help_text="Uncited or cited wrongly; Enclave cited it.")
+    unsupported = serializers.IntegerField(help_text="No passage supports it.")
+
+
 class SearchRequestSerializer(serializers.Serializer):
     query = StrictCharField(max_length=MAX_QUESTION_CHARS)
     collection_ids = id_list_field(required=False)
@@ -239,9 +254,16 @@ class AskResponseSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     message_id = serializers.IntegerField()
     answer = serializers.CharField(allow_blank=True)
-    citations = SourceSerializer(many=True, help_text="The sources the answer cites as [n].")
-    sources = SourceSerializer(many=True, help_text="Every passage the answer was given.")
+    citations = SourceSerializer(
+        many=True, help_text="The sources the answer cites as [n], numbered by first use."
+    )
+    sources = SourceSerializer(
+        many=True, help_text="Every passage the answer was given: the cited ones first."
+    )
     grounded = serializers.BooleanField()
+    abstained = serializers.BooleanField(help_text="Nothing relevant was found: not answered.")
+    notice = NoticeSerializer(allow_null=True)
+    sentences = SentenceCountsSerializer()
     model = serializers.CharField(allow_blank=True)
     backend = serializers.CharField(allow_blank=True)
     tokens_in = serializers.IntegerField()
@@ -266,6 +288,13 @@ class MessageSerializer(serializers.Serializer):
     model = serializers.CharField(allow_blank=True)
     backend = serializers.CharField(allow_blank=True)
     grounded = serializers.BooleanField()
+    abstained = serializers.BooleanField()
+    notice = serializers.CharField(
+        allow_blank=True, help_text="extractive, model_unavailable or ''."
+    )
+    sentences_cited = serializers.IntegerField()
+    sentences_attributed = serializers.IntegerField()
+    sentences_unsupported = serializers.IntegerField()
     error_code = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
 

@@ -9,6 +9,8 @@ from rest_framework import serializers
 
 from webapp.api.serializers import (
     MAX_QUESTION_CHARS,
+    NoticeSerializer,
+    SentenceCountsSerializer,
     SourceSerializer,
     StrictBooleanField,
     StrictCharField,
@@ -101,7 +103,15 @@ class EnclaveExtraSerializer(serializers.Serializer):
     citations = SourceSerializer(many=True)
     sources = SourceSerializer(many=True)
     grounded = serializers.BooleanField()
+    abstained = serializers.BooleanField(help_text="Nothing relevant was found: not answered.")
+    notice = NoticeSerializer(allow_null=True)
+    sentences = SentenceCountsSerializer()
     backend = serializers.CharField()
+    content = serializers.CharField(
+        required=False,
+        help_text="Streams only: the final text, which `sources` numbers (it may add "
+        "citations Enclave attributed to sentences the model left uncited).",
+    )
 
 
 class AssistantMessageSerializer(serializers.Serializer):
@@ -146,5 +156,6 @@ class ModelListSerializer(serializers.Serializer):
 
 STREAM_DESCRIPTION = (
     "With stream=true: `data: {chat.completion.chunk}` lines, then `data: [DONE]`. "
-    "The chunk with finish_reason `stop` carries the `enclave` field."
+    "The chunk with finish_reason `stop` carries the `enclave` field, with the final text "
+    "in `enclave.content`."
 )

@@ -7,11 +7,10 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
+from webapp.chat.events import AnswerEvent, ErrorEvent
 from webapp.web.sse import event_batches, sse_data, sse_stream
 
-__all__ = ["OPENAI_CHUNK_EVENT", "event_stream_response", "openai_stream_response"]
-
-OPENAI_CHUNK_EVENT = "chunk"
+__all__ = ["event_stream_response", "openai_stream_response"]
 
 
 def _streaming_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
@@ -21,20 +20,20 @@ def _streaming_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
     return response
 
 
-def event_stream_response(events: Iterator[dict[str, Any]]) -> StreamingHttpResponse:
+def event_stream_response(events: Iterator[AnswerEvent]) -> StreamingHttpResponse:
     """Enclave's own events (sources, delta..., done | error) as named SSE events."""
     return _streaming_response(sse_stream(events))
 
 
-async def _openai_sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
-    # OpenAI streams carry no event names: only the chunks' data lines. The bridge's
-    # own failure event (the generator raised) becomes OpenAI's {"error": {...}} chunk.
+async def _openai_sse(chunks: Iterator[dict[str, Any] | ErrorEvent]) -> AsyncIterator[str]:
+    # OpenAI streams carry no event names: only the chunks' data lines. An error event
+    # (the answer's, or the bridge's when the generator raised) becomes OpenAI's
+    # {"error": {...}} chunk and ends the stream.
     async for batch in event_batches(chunks):
         lines = []
         for event in batch:
-            if event["event"] != OPENAI_CHUNK_EVENT:
-                failure = {k: v for k, v in event.items() if k != "event"}
-                error = {"message": failure.get("message", ""), "type": "enclave_error", **failure}
+            if isinstance(event, ErrorEvent):
+                error = {"message": event.message, "type": "enclave_error", "code": event.code}
                 lines.append(sse_data({"error": error}))
                 yield "".join(lines)
                 return
@@ -43,6 +42,6 @@ async def _openai_sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def openai_stream_response(chunks: Iterator[dict[str, Any]]) -> StreamingHttpResponse:
-    """OpenAI chat-completion chunks (each a dict with ``event: chunk``) as ``data:`` lines."""
+def openai_stream_response(chunks: Iterator[dict[str, Any] | ErrorEvent]) -> StreamingHttpResponse:
+    """OpenAI chat-completion chunks (dicts) and a possible ``ErrorEvent`` as ``data:`` lines."""
     return _streaming_response(_openai_sse(chunks))

@@ -24,9 +24,10 @@ from webapp.chat.services import conversation_ask, feedback_give
 __all__ = ["AskView", "ConversationDetailView", "ConversationListView", "FeedbackView"]
 
 SSE_DESCRIPTION = (
-    "With stream=true: server-sent events `sources` {conversation_id, sources}, `delta` {text} "
-    "(repeated), then `done` {conversation_id, message_id, text, citations, grounded, ...} "
-    "or `error` {code, message}."
+    "With stream=true: server-sent events `sources` {conversation_id, sources (by rank)}, "
+    "`delta` {text} (repeated), then `done` {conversation_id, message_id, text, citations, "
+    "sources (numbered as the text cites them), grounded, abstained, notice, sentences, ...} "
+    "or `error` {code, message}. Show `done.text`: it may add citations to uncited sentences."
 )
 ASK_RESPONSES = {
     (200, "application/json"): s.AskResponseSerializer,

@@ -5,6 +5,9 @@ token's user may read, ``enclave:<collection name>`` from that one. Enclave
 answers the last user message; earlier turns come from the Enclave
 conversation named by the extra ``conversation_id`` (system prompts and
 sampling options are ignored: Enclave builds its own grounded prompt).
+Citations in the content are numbered [1], [2], ... by first use; the extra
+``enclave`` field carries the sources numbered the same way and the answer's
+metadata (``abstained``, ``notice``, ``sentences``), never mixed into the content.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from webapp.accounts.models import ApiScope
 from webapp.api import serializers_openai as so
 from webapp.api.answers import (
     ASSISTANT_MODEL,
-    answer_collect,
+    answer_done,
     assistant_model_ids,
     openai_chunks,
     openai_completion,
@@ -119,5 +122,4 @@ class ChatCompletionsView(APIView):
                 events, model=data["model"], include_usage=bool(options.get("include_usage"))
             )
             return openai_stream_response(chunks)
-        body = answer_collect(events)
-        return Response(openai_completion(body=body, model=data["model"]))
+        return Response(openai_completion(done=answer_done(events), model=data["model"]))

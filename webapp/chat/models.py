@@ -51,10 +51,18 @@ class Message(models.Model):
     rewritten_query = models.TextField(blank=True)
     # Citations to passages that were not given, removed from ``text``.
     invalid_citations = models.JSONField(default=list, blank=True)
-    # Per cited sentence: {sentence, citations, score, supported} (optional check).
+    # Per sentence: {sentence, citations, score, supported, status} (cited/attributed/unsupported).
     support = models.JSONField(default=list, blank=True)
     # Why the router chose ``model``, e.g. "hard: asks to 'compare'".
     route_reason = models.CharField(max_length=200, blank=True)
+    # No passage was relevant: the text says the answer is not in the user's documents.
+    abstained = models.BooleanField(default=False)
+    # Shown beside the answer, never in it: "extractive", "model_unavailable" or "".
+    notice = models.CharField(max_length=40, blank=True)
+    # Sentences the model cited, those Enclave attributed to a passage, those none supports.
+    sentences_cited = models.PositiveIntegerField(default=0)
+    sentences_attributed = models.PositiveIntegerField(default=0)
+    sentences_unsupported = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -137,6 +137,20 @@ class EnclaveSettings(BaseSettings):
     search_uncovered_rrf_k: int = SearchConfig.uncovered_rrf_k
     search_candidates: int = SearchConfig.candidates
     search_rrf_k: int = SearchConfig.rrf_k
+    search_fusion: Literal["rrf", "dbsf", "minmax"] = Field(
+        SearchConfig.fusion,
+        description="How the dense and BM25 arms are fused (see docs/retrieval.md).",
+    )
+    search_relevance_min_dense: float = Field(
+        SearchConfig.relevance_min_dense,
+        description="Relevance gate: cosine similarity at which a passage counts as relevant "
+        "by meaning; calibrated for the packaged model.",
+    )
+    search_relevance_min_coverage: float = Field(
+        SearchConfig.relevance_min_coverage,
+        description="Relevance gate: share of the question's BM25 terms at which a passage "
+        "found by BM25 counts as relevant by its words.",
+    )
     search_max_per_document: int = SearchConfig.max_per_document
     search_merge_adjacent: bool = SearchConfig.merge_adjacent
     search_embedding_languages: list[str] | None = Field(
@@ -176,13 +190,19 @@ class EnclaveSettings(BaseSettings):
     )
     answer_min_score: float | None = Field(
         None,
-        description="Fused search score under which a passage counts as not relevant; "
-        "default: the best score the semantic arm alone can give.",
+        description="A fixed floor on the fused search score replacing the relevance gate "
+        "(search_relevance_min_dense / _min_coverage); unset: the gate.",
     )
     answer_support_check: bool = Field(
-        False, description="Score each cited sentence against its passage with the embedder."
+        True,
+        description="Judge meaning with the embedding model (not only words) when choosing "
+        "extractive sentences and checking that each answer sentence is supported.",
     )
-    answer_support_min_similarity: float = 0.5
+    answer_support_min_similarity: float = Field(
+        0.45,
+        description="Support (0-1, mean of shared words and embedding similarity) from which "
+        "a passage backs an answer sentence; under it for every passage: unsupported.",
+    )
 
     stalled_after_s: int = Field(
         300, description="A document with no progress for this long is requeued."
@@ -374,8 +394,11 @@ class EnclaveSettings(BaseSettings):
             uncovered_rrf_k=self.search_uncovered_rrf_k,
             candidates=self.search_candidates,
             rrf_k=self.search_rrf_k,
+            fusion=self.search_fusion,
             max_per_document=self.search_max_per_document,
             merge_adjacent=self.search_merge_adjacent,
+            relevance_min_dense=self.search_relevance_min_dense,
+            relevance_min_coverage=self.search_relevance_min_coverage,
         )
 
     def rerank_config(self) -> RerankConfig:

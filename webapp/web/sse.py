@@ -17,10 +17,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import close_old_connections
 
+from webapp.chat.events import AnswerEvent, ErrorEvent, event_data
+from webapp.chat.wording import error_event
 from webapp.core.errors import EnclaveError, ErrorCode
 
 __all__ = ["event_batches", "sse_data", "sse_encode", "sse_stream"]
@@ -34,25 +36,20 @@ logger = logging.getLogger(__name__)
 ANSWER_THREADS = 128
 _answer_pool = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="enclave-answer")
 
-UNAVAILABLE_EVENT = {
-    "event": "error",
-    "code": str(ErrorCode.UNAVAILABLE),
-    "message": "The answer could not be completed. Please try again.",
-}
+T = TypeVar("T")
 
 
-def sse_data(event: dict[str, Any]) -> str:
-    """The event's fields but its name as one JSON ``data:`` line, ending the block."""
-    body = {key: value for key, value in event.items() if key != "event"}
+def sse_data(body: dict[str, Any]) -> str:
+    """``body`` as one JSON ``data:`` line, ending the block."""
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def sse_encode(event: dict[str, Any]) -> str:
-    """One event as ``event: <name>`` and a JSON ``data:`` line (the name is not repeated)."""
-    return f"event: {event['event']}\n{sse_data(event)}"
+def sse_encode(event: AnswerEvent) -> str:
+    """One event as ``event: <name>`` and its JSON ``data:`` line."""
+    return f"event: {event.name}\n{sse_data(event_data(event))}"
 
 
-class _Relay:
+class _Relay(Generic[T]):
     """Runs a sync event generator on a pool thread and queues its events for the loop.
 
     The loop is woken only when its reader waits on an empty queue, so a burst of
@@ -61,15 +58,16 @@ class _Relay:
     closed and the model server stops generating for a reader who left.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, language: str) -> None:
         self._loop = loop
+        self._language = language
         self._lock = threading.Lock()
-        self._events: deque[dict[str, Any]] = deque()
+        self._events: deque[T | ErrorEvent] = deque()
         self._ended = False
         self._waiter: asyncio.Future[None] | None = None
         self.cancelled = False
 
-    def run(self, events: Iterator[dict[str, Any]]) -> None:
+    def run(self, events: Iterator[T]) -> None:
         """Drain ``events`` into the queue; failures become one final error event."""
         try:
             for event in events:
@@ -77,18 +75,18 @@ class _Relay:
                 if self.cancelled:
                     break
         except EnclaveError as exc:
-            self._put({"event": "error", **exc.as_dict()})
+            self._put(ErrorEvent(code=str(exc.code), message=exc.message))
         except Exception:
             # The response has started; the client can only learn of a failure as an event.
             logger.exception("answer stream failed")
-            self._put(dict(UNAVAILABLE_EVENT))
+            self._put(error_event(str(ErrorCode.UNAVAILABLE), self._language))
         finally:
             with suppress(Exception):
                 getattr(events, "close", lambda: None)()
             close_old_connections()
             self._put(None)
 
-    def _put(self, event: dict[str, Any] | None) -> None:
+    def _put(self, event: T | ErrorEvent | None) -> None:
         with self._lock:
             if event is None:
                 self._ended = True
@@ -99,7 +97,7 @@ class _Relay:
         if waiter is not None and not self.cancelled:
             self._loop.call_soon_threadsafe(_wake, waiter)
 
-    async def take(self) -> tuple[list[dict[str, Any]], bool]:
+    async def take(self) -> tuple[list[T | ErrorEvent], bool]:
         """The events queued so far (waiting for at least one), and whether the stream ended."""
         while True:
             with self._lock:
@@ -116,13 +114,16 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-async def event_batches(events: Iterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+async def event_batches(
+    events: Iterator[T], *, language: str = "en"
+) -> AsyncIterator[list[T | ErrorEvent]]:
     """The events of ``events`` in arrival bursts, the generator running off the event loop.
 
-    A failure inside the generator ends the stream with one ``error`` event: its own
-    code and message for an ``EnclaveError``, a generic one (no details) otherwise.
+    A failure inside the generator ends the stream with one ``ErrorEvent``: its own
+    code and message for an ``EnclaveError``, a generic one in ``language`` (no
+    details) otherwise.
     """
-    relay = _Relay(asyncio.get_running_loop())
+    relay: _Relay[T] = _Relay(asyncio.get_running_loop(), language)
     running = asyncio.get_running_loop().run_in_executor(_answer_pool, relay.run, events)
     try:
         ended = False
@@ -135,7 +136,7 @@ async def event_batches(events: Iterator[dict[str, Any]]) -> AsyncIterator[list[
         relay.cancelled = True
 
 
-async def sse_stream(events: Iterator[dict[str, Any]]) -> AsyncIterator[str]:
+async def sse_stream(events: Iterator[AnswerEvent], *, language: str = "en") -> AsyncIterator[str]:
     """Yield the events of ``events`` as SSE text, one write per burst of events."""
-    async for batch in event_batches(events):
+    async for batch in event_batches(events, language=language):
         yield "".join(sse_encode(event) for event in batch)

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.chat.models import Conversation, Message
@@ -80,12 +81,11 @@ def _model_field(data: dict[str, Any]) -> str:
 
 
 def _turn(message: Message) -> dict[str, Any]:
-    """A stored message as the template shows it."""
+    """A stored message as the template shows it (the notice is labelled, never in the text)."""
     is_assistant = message.role == Message.Role.ASSISTANT
     return {
         "message": message,
         "segments": answer_segments(message.text, message.citations) if is_assistant else [],
-        "extractive": is_assistant and message.backend == "extractive",
     }
 
 
@@ -165,14 +165,18 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
             access_conversation(user=user, conversation_id=ask.conversation_id)
     except EnclaveError as exc:
         return json_error(exc)
+    language = get_language()
     events = conversation_ask(
         user=user,
         question=ask.question,
         conversation_id=ask.conversation_id,
         collection_ids=ask.collection_ids,
         model=ask.model or None,
+        language=language,
     )
-    response = StreamingHttpResponse(sse_stream(events), content_type="text/event-stream")
+    response = StreamingHttpResponse(
+        sse_stream(events, language=language), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -85,9 +85,12 @@ class Served:
     def total(self, stat: str) -> int:
         return sum(r.stats()[stat] for r in self.replicas if r.process is not None)
 
-    def ask(self, question: str, **fields: object) -> list[tuple[str, dict]]:
+    def ask(
+        self, question: str, headers: dict[str, str] | None = None, **fields: object
+    ) -> list[tuple[str, dict]]:
         """POST /chat/ask and read the whole SSE stream as (event, data) pairs."""
-        with self.client.stream("POST", "/chat/ask", json={"question": question, **fields}) as r:
+        body = {"question": question, **fields}
+        with self.client.stream("POST", "/chat/ask", json=body, headers=headers) as r:
             assert r.status_code == 200, r.read()
             return parse_sse(r.iter_text())
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
+from webapp.chat.events import DeltaEvent, DoneEvent, ErrorEvent, event_data
 from webapp.chat.models import Conversation, Message
 from webapp.chat.services import (
     PREPARING,
@@ -65,8 +66,8 @@ def reader(tmp_path, wait_indexed):
 
 def _done(events) -> dict:
     events = list(events)
-    assert events[-1]["event"] == "done", events[-1]
-    return events[-1]
+    assert isinstance(events[-1], DoneEvent), events[-1]
+    return event_data(events[-1])
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_the_router_picks_by_question_and_honours_a_requested_model(
     assert (stored.model, stored.route_reason) == ("large-llm", "requested 'large'")
     assert Message.objects.get(id=hard["message_id"]).route_reason == "hard: asks to 'explain'"
     assert stored.tokens_out == asked["tokens_out"] > 0
-    assert (error["event"], error["code"]) == ("error", "unknown_model")
+    assert isinstance(error, ErrorEvent) and error.code == "unknown_model"
     assert (Conversation.objects.count(), Message.objects.count()) == (conversations, messages)
 
 
@@ -168,9 +169,10 @@ def test_extractive_follow_up_is_rewritten_by_the_heuristic_and_stored(reader, c
     stored = Message.objects.get(id=follow["message_id"])
     assert stored.rewritten_query == rewritten
     assert Message.objects.get(id=first["message_id"]).rewritten_query == ""
-    # The support check scored each cited sentence against its passage with the embedder.
+    # Each quoted sentence cites the passage it was quoted from (the first cited: [1]).
     leave = [item for item in stored.support if "twenty-seven days" in item["sentence"]]
-    assert leave and leave[0]["supported"] is True and leave[0]["score"] > 0.5
+    assert leave and (leave[0]["status"], leave[0]["citations"]) == ("cited", [1])
+    assert (stored.notice, stored.sentences_cited) == ("extractive", len(stored.support))
     assert stored.support == follow["support"]
 
 
@@ -183,9 +185,9 @@ def test_an_answer_is_recorded_after_the_questions_being_prepared(reader, monkey
     streamed = []
     for event in events:
         streamed.append(event)
-        if event["event"] == "delta":
+        if isinstance(event, DeltaEvent):
             break
-    conversation = Conversation.objects.get(id=streamed[0]["conversation_id"])
+    conversation = Conversation.objects.get(id=streamed[0].conversation_id)
     rest: list[dict] = []
     recording = threading.Thread(target=lambda: rest.extend(events))
     recording.start()
@@ -196,7 +198,7 @@ def test_an_answer_is_recorded_after_the_questions_being_prepared(reader, monkey
 
     other.done()
     recording.join(timeout=60)
-    assert rest[-1]["event"] == "done"
+    assert isinstance(rest[-1], DoneEvent)
     assert list(conversation.messages.order_by("id").values_list("role", flat=True)) == [
         Message.Role.USER,
         Message.Role.ASSISTANT,

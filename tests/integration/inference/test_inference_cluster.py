@@ -119,7 +119,8 @@ def test_failure_after_first_token_raises_upstream_error_with_partial_text(stand
         for event in answer_stream(model, question=QUESTION, passages=PASSAGES):
             deltas.append(event.text)
 
-    assert "".join(deltas) == "Badges are "
+    # The space after a word waits for the next word (it may precede a citation marker).
+    assert "".join(deltas) == "Badges are"
     assert excinfo.value.code == "upstream_error"
     assert "incomplete" in str(excinfo.value)
 

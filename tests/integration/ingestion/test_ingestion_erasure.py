@@ -29,6 +29,7 @@ from tests.support.documents import (
     make_security_docx,
 )
 from webapp.audit.models import AuditEvent
+from webapp.chat.events import event_data
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.core.engines import get_store
 from webapp.knowledge.models import Collection, Document
@@ -48,10 +49,18 @@ HANDBOOK_SENTENCES = (
 
 def _chat_sources(user, question: str, **scope) -> tuple[set[int], set[int], str]:
     """Document ids shown as sources and cited by one chat answer, and its text."""
-    events = list(conversation_ask(user=user, question=question, **scope))
+    events = [
+        event_data(e) | {"event": e.name}
+        for e in conversation_ask(user=user, question=question, **scope)
+    ]
     sources = next(e for e in events if e["event"] == "sources")["sources"]
     done = next(e for e in events if e["event"] in ("done", "error"))
-    cited = {s["document_id"] for s in sources if s["number"] in done.get("citations", [])}
+    # The done event numbers the sources as its text cites them.
+    cited = {
+        s["document_id"]
+        for s in done.get("sources", [])
+        if s["number"] in done.get("citations", [])
+    }
     return {s["document_id"] for s in sources}, cited, done.get("text", "")
 
 
@@ -111,7 +120,10 @@ def test_deleting_a_collection_erases_its_documents_everywhere(
         hits = search_passages(user=admin, query=sentence)
         assert {p.document_id for p in hits} & erased_ids == set()
         assert all(p.collection_id != doomed_id for p in hits)
-        events = list(conversation_ask(user=admin, question=sentence))
+        events = [
+            event_data(e) | {"event": e.name}
+            for e in conversation_ask(user=admin, question=sentence)
+        ]
         sources = next(e for e in events if e["event"] == "sources")["sources"]
         assert {s["document_id"] for s in sources} & erased_ids == set()
     assert [get_store().count(document_id=i) for i in erased_ids] == [0, 0]

@@ -9,6 +9,7 @@ nDCG@10 by up to 0.017, hence the tolerance.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,19 @@ SCIFACT = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "beir
 EPSILON = 0.015
 
 
-def _rows(markdown: str) -> dict[str, list[float]]:
-    rows: dict[str, list[float]] = {}
+def _rows(markdown: str) -> dict[str, dict[str, float]]:
+    """Each mode's row of the results table, by column name."""
+    rows: dict[str, dict[str, float]] = {}
+    header: list[str] = []
     for line in markdown.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if cells and cells[0] in {"dense", "bm25", "hybrid", "hybrid+rerank"}:
-            rows[cells[0]] = [float(cell) for cell in cells[1:6]]
+        if cells[0] == "mode":
+            header = cells
+        elif cells[0] in {"dense", "bm25", "hybrid", "hybrid+rerank"}:
+            rows[cells[0]] = {
+                name: float(cell) for name, cell in zip(header[1:8], cells[1:8], strict=True)
+            }
+            rows[cells[0]]["latency"] = float(cells[8])
     return rows
 
 
@@ -32,18 +40,28 @@ def test_eval_command_on_a_scifact_subset(tmp_path: Path) -> None:
     from webapp.cli import main
 
     out = tmp_path / "scifact-subset.md"
+    per_query = tmp_path / "per-query.jsonl"
     arguments = ["eval", "retrieval", "--dataset", str(SCIFACT), "--limit-docs", "300"]
-    arguments += ["--limit-queries", "60", "--out", str(out)]
+    arguments += ["--limit-queries", "60", "--out", str(out), "--per-query", str(per_query)]
+    arguments += ["--mode", "dense", "--mode", "bm25", "--mode", "hybrid"]
 
     result = CliRunner().invoke(main, arguments, catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
     rows = _rows(out.read_text())
-    assert set(rows) == {"dense", "bm25", "hybrid"}  # no reranker configured
+    assert set(rows) == {"dense", "bm25", "hybrid"}
     assert "60 queries over 300 documents" in out.read_text()
-    for mode, (ndcg, recall10, recall100, mrr, latency) in rows.items():
-        assert 0.0 < ndcg <= 1.0, mode
-        assert recall10 <= recall100 <= 1.0, mode
-        assert 0.0 < mrr <= 1.0 and latency > 0.0, mode
-    best_arm = max(rows["dense"][0], rows["bm25"][0])
-    assert rows["hybrid"][0] >= best_arm - EPSILON
+    for mode, row in rows.items():
+        assert 0.0 < row["nDCG@10"] <= 1.0, mode
+        recalls = [row[f"recall@{k}"] for k in (1, 3, 5, 10, 100)]
+        assert recalls == sorted(recalls) and recalls[-1] <= 1.0, mode
+        assert 0.0 < row["MRR@10"] <= 1.0 and row["latency"] > 0.0, mode
+    best_arm = max(rows["dense"]["nDCG@10"], rows["bm25"]["nDCG@10"])
+    assert rows["hybrid"]["nDCG@10"] >= best_arm - EPSILON
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    assert len(lines) == 60
+    assert set(lines[0]) == {"id", "language", "rank", "top"}
+    assert set(lines[0]["rank"]) == set(lines[0]["top"]) == {"dense", "bm25", "hybrid"}
+    # recall@1 is the share of queries whose relevant document came first.
+    firsts = sum(1 for line in lines if line["rank"]["hybrid"] == 1)
+    assert rows["hybrid"]["recall@1"] <= firsts / 60 + 1e-4

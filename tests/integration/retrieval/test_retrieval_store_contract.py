@@ -323,3 +323,63 @@ def test_points_read_back_can_be_copied_under_another_document(
     assert (hits[0].text, hits[0].document_id, hits[0].collection_id) == (LEAVE, 2, 6)
     assert search(store, points, "annual leave", [HR]) == []
     assert store.count() == store.count(document_id=2) == 2
+
+
+TIES = [
+    "Every full-time employee is entitled to paid annual leave.",
+    "Paid annual leave requests go to your manager.",
+    "Annual leave: twenty-seven days.",
+    "Unused leave expires in March.",
+]
+
+
+def test_the_same_query_twenty_times_returns_the_same_order(
+    store: VectorStore, points: Points
+) -> None:
+    # Near-duplicates make equal fused scores likely (dense #1 vs BM25 #1 under RRF k=2).
+    store.upsert(points.make([*TIES, LEAVE, BONUS, BADGE], document_id=1))
+    store.upsert(points.make(TIES, document_id=2))
+
+    runs = [
+        [(h.document_id, h.chunk_index, h.score) for h in search(store, points, q, [HR], limit=8)]
+        for _ in range(20)
+        for q in ("paid annual leave", "leave days")
+    ]
+
+    assert all(run == runs[0] for run in runs[0::2])
+    assert all(run == runs[1] for run in runs[1::2])
+
+
+def test_every_store_kind_returns_the_same_hybrid_result(
+    tmp_path: Path, embedder: Embedder, sparse_encoder: SparseEncoder
+) -> None:
+    points = Points(embedder, sparse_encoder)
+    written = points.make([*TIES, LEAVE, BONUS, BADGE], document_id=1)
+    results = {}
+    for kind in ("edge", "local"):
+        store = open_store(
+            StoreConfig(kind=kind, path=tmp_path / kind), dimension=embedder.dimension
+        )  # type: ignore[arg-type]
+        store.upsert(written)
+        results[kind] = [
+            [
+                (h.document_id, h.chunk_index, h.dense_rank, h.sparse_rank, round(h.score, 6))
+                for h in search(store, points, query, [HR], limit=8)
+            ]
+            for query in ("paid annual leave", "yearly bonus", "the of and")
+        ]
+        store.close()
+
+    assert results["edge"] == results["local"]
+    assert results["edge"][0][0][:2] in {(1, 0), (1, 1), (1, 2), (1, 4)}
+
+
+def test_hybrid_passages_carry_each_arms_raw_score(store: VectorStore, points: Points) -> None:
+    store.upsert(points.make([LEAVE, BONUS, BADGE], document_id=1))
+
+    (hit, *others) = search(store, points, "twenty-seven paid annual leave", [HR])
+
+    assert hit.text == LEAVE
+    assert 0.3 < hit.dense_score < 1.0  # cosine similarity  # type: ignore[operator]
+    assert hit.sparse_score > 0.0  # BM25  # type: ignore[operator]
+    assert all(o.sparse_score is None and o.dense_score is not None for o in others)

@@ -70,6 +70,7 @@ def test_history_renders_answers_as_text_with_citation_chips(client_as, member, 
         text='Twenty days [2]. <script>alert("x")</script><img src=x onerror=alert(1)> [9]',
         citations=[cited],
         backend="extractive",
+        notice="extractive",
         grounded=True,
     )
 

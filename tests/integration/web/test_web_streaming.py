@@ -6,12 +6,13 @@ import asyncio
 import json
 from collections.abc import Iterator
 
+from webapp.chat.events import DeltaEvent, DoneEvent, event_from_wire
 from webapp.core.errors import NotFoundError
 from webapp.web.citations import AnswerSegment, answer_segments
 from webapp.web.sse import sse_stream
 
 
-def _collect(events: Iterator[dict]) -> list[str]:
+def _collect(events: Iterator) -> list[str]:
     """The SSE blocks the client receives (a burst of events arrives as one write)."""
 
     async def run() -> str:
@@ -21,25 +22,25 @@ def _collect(events: Iterator[dict]) -> list[str]:
 
 
 def test_each_event_becomes_an_sse_block_with_json_data():
-    events = iter(
-        [
-            {"event": "delta", "text": "Zwanzig Tage <b>"},
-            {"event": "done", "conversation_id": 7, "citations": [1]},
-        ]
+    done = DoneEvent(
+        conversation_id=7, message_id=9, text="Zwanzig", citations=[], sources=[], grounded=False
     )
+    events = iter([DeltaEvent(text="Zwanzig Tage <b>"), done])
 
-    assert _collect(events) == [
-        'event: delta\ndata: {"text": "Zwanzig Tage <b>"}\n\n',
-        'event: done\ndata: {"conversation_id": 7, "citations": [1]}\n\n',
-    ]
+    delta_block, done_block = _collect(events)
+
+    assert delta_block == 'event: delta\ndata: {"text": "Zwanzig Tage <b>"}\n\n'
+    assert done_block.startswith('event: done\ndata: {"conversation_id": 7, "message_id": 9, ')
+    # What a client reads back is the event that was sent.
+    assert event_from_wire("done", json.loads(done_block.split("data: ")[1])) == done
 
 
 def test_a_business_error_mid_stream_becomes_an_error_event_and_closes_the_generator():
     closed = []
 
-    def events() -> Iterator[dict]:
+    def events() -> Iterator:
         try:
-            yield {"event": "delta", "text": "a"}
+            yield DeltaEvent(text="a")
             raise NotFoundError("Conversation not found.")
         finally:
             closed.append(True)
@@ -56,9 +57,9 @@ def test_a_business_error_mid_stream_becomes_an_error_event_and_closes_the_gener
 
 
 def test_an_unexpected_failure_is_reported_without_details():
-    def events() -> Iterator[dict]:
+    def events() -> Iterator:
         raise RuntimeError("secret prompt text")
-        yield {}
+        yield DeltaEvent(text="never")
 
     [chunk] = _collect(events())
 

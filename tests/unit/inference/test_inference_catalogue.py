@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from inference import Endpoint, ModelSpec, build_catalogue, classify_question, parse_endpoints
+from inference import (
+    Endpoint,
+    ExtractiveChatModel,
+    InferenceConfig,
+    ModelSpec,
+    OpenAICompatibleChatModel,
+    build_catalogue,
+    classify_question,
+    parse_endpoints,
+    router_from_config,
+)
 
 ENDPOINTS = parse_endpoints(
     "http://gpu1:8000/v1|llama-8b,http://gpu2:8000/v1|llama-8b|2,http://gpu3:8000|llama-70b"
@@ -73,3 +83,38 @@ def test_bad_catalogues_fail_with_a_clear_message(models: str, message: str) -> 
 )
 def test_classify_question(question: str, kind: str) -> None:
     assert classify_question(question)[0] == kind
+
+
+def test_each_kind_is_built_by_its_builder_and_quoting_is_the_last_resort() -> None:
+    models = '{"quotes": {"kind": "extractive", "description": "no generation"}}'
+    catalogue = build_catalogue(parse_endpoints("http://127.0.0.1:9/v1|llama-8b"), models)
+    router = router_from_config(InferenceConfig(models=catalogue, health_interval_s=0))
+    try:
+        generated = router.route(question="How many days?")
+        quoted = router.route(question="How many days?", requested="quotes")
+
+        assert [(spec.name, spec.kind) for spec in catalogue] == [
+            ("llama-8b", "openai"),
+            ("quotes", "extractive"),
+        ]
+        assert isinstance(generated.model, OpenAICompatibleChatModel)
+        assert isinstance(quoted.model, ExtractiveChatModel) and quoted.model.name == "quotes"
+        # Quoting is not a fallback between models, it is the last resort of a generating one.
+        assert generated.fallbacks == () and generated.last_resort is not None
+        assert generated.last_resort.generative is False
+        assert quoted.last_resort is None
+        assert router.rewriter is generated.model
+    finally:
+        router.close()
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ('{"x": {"kind": "gguf"}}', "kind must be one of"),
+        ('{"x": {"kind": "extractive", "endpoints": ["http://a:1"]}}', "it takes no endpoints"),
+    ],
+)
+def test_bad_kinds_fail_with_a_clear_message(models: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_catalogue((), models)

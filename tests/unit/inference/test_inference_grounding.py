@@ -1,4 +1,4 @@
-"""Follow-up rewriting without a model, sentence support, fallbacks and decoding speed."""
+"""Follow-up rewriting without a model, sentence attribution, fallbacks and the last resort."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pytest
 
 from inference import (
     ChatTurn,
+    ExtractiveChatModel,
     ModelUnavailableError,
     SentenceSupport,
     SourcePassage,
     StreamStats,
     answer_stream,
-    check_support,
+    attribute_sentences,
     looks_like_follow_up,
     rewrite_heuristic,
     rewrite_question,
@@ -61,20 +62,48 @@ def _word_overlap(sentence: str, candidates: Sequence[str]) -> list[float]:
     return [len(words & set(c.lower().strip(".").split())) / len(words) for c in candidates]
 
 
-def test_each_cited_sentence_is_scored_against_its_passage() -> None:
-    text = "Badges are renewed every two years. [1] Lunch is free. [2] Ask security."
-
-    support = check_support(text, PASSAGES, _word_overlap, min_score=0.5)
-
-    assert support == (
-        SentenceSupport("Badges are renewed every two years.", (1,), 1.0, True),
-        SentenceSupport("Lunch is free.", (2,), 0.0, False),
-        SentenceSupport("Ask security.", (), None, False),
+def test_every_sentence_is_cited_attributed_or_flagged() -> None:
+    text = (
+        "Badges are renewed every two years. [1] The cafeteria opens at noon. "
+        "Lunch is free for every visitor. Badges are renewed every two years [2]. Ok."
     )
+
+    attribution = attribute_sentences(text, PASSAGES, _word_overlap, min_score=0.5)
+
+    # The uncited sentence gets its passage; the wrong [2] is replaced by [1].
+    assert attribution.text == (
+        "Badges are renewed every two years. [1] The cafeteria opens at noon. [2] "
+        "Lunch is free for every visitor. Badges are renewed every two years. [1] Ok."
+    )
+    assert attribution.sentences == (
+        SentenceSupport("Badges are renewed every two years.", (1,), 1.0, "cited"),
+        SentenceSupport("The cafeteria opens at noon.", (2,), 1.0, "attributed"),
+        # Best: passage 1 shares "every" (1 of 4 terms, 1 of 6 words): (1/4 + 1/6) / 2.
+        SentenceSupport("Lunch is free for every visitor.", (), (1 / 4 + 1 / 6) / 2, "unsupported"),
+        SentenceSupport("Badges are renewed every two years.", (1,), 1.0, "attributed"),
+    )
+    assert [attribution.count(s) for s in ("cited", "attributed", "unsupported")] == [1, 2, 1]
+
+
+def test_an_answer_without_citations_is_attributed_and_renumbered_by_first_use() -> None:
+    model = _Fake("small", ["The cafeteria opens at noon. ", "Badges are renewed every two years."])
+
+    answer = list(answer_stream(model, question="q", passages=PASSAGES))[-1].answer
+
+    assert answer.text == (
+        "The cafeteria opens at noon. [1] Badges are renewed every two years. [2]"
+    )
+    assert (answer.citations, answer.source_order, answer.grounded) == ((1, 2), (2, 1), True)
+    assert [(s.citations, s.status) for s in answer.support] == [
+        ((1,), "attributed"),
+        ((2,), "attributed"),
+    ]
 
 
 class _Fake:
     backend = "openai"
+    generative = True
+    wants_standalone_query = False
 
     def __init__(self, name: str, pieces: list[str] | None) -> None:
         self.name, self.pieces = name, pieces
@@ -101,7 +130,7 @@ def test_an_unavailable_model_falls_back_and_support_is_attached() -> None:
         "Badges are renewed every two years. [1]",
         2,
     )
-    assert [item.supported for item in answer.support] == [True]
+    assert [(item.status, item.supported) for item in answer.support] == [("cited", True)]
 
 
 def test_when_every_model_is_down_the_error_reaches_the_caller() -> None:
@@ -111,3 +140,31 @@ def test_when_every_model_is_down_the_error_reaches_the_caller() -> None:
                 _Fake("a", None), question="q", passages=PASSAGES, fallbacks=[_Fake("b", None)]
             )
         )
+
+
+def test_when_every_model_is_down_the_passages_answer_with_a_notice() -> None:
+    asked: list[str] = []
+
+    class Recording(ExtractiveChatModel):
+        def compose(self, question: str, passages: Sequence[SourcePassage]) -> str:
+            asked.append(question)
+            return super().compose(question, passages)
+
+    events = list(
+        answer_stream(
+            _Fake("a", None),
+            question="and how often are they renewed?",
+            standalone_query="How often are badges renewed?",
+            passages=PASSAGES,
+            fallbacks=[_Fake("b", None)],
+            last_resort=Recording(sentences=1),
+        )
+    )
+
+    answer = events[-1].answer
+    assert (answer.text, answer.notice, answer.backend) == (
+        "Badges are renewed every two years. [1]",
+        "model_unavailable",
+        "extractive",
+    )
+    assert asked == ["How often are badges renewed?"]  # quoting wants the standalone query

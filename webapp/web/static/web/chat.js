@@ -405,12 +405,13 @@
     status.textContent = text.searching || "Searching…";
     scrollToEnd();
 
-    // Re-render the Markdown at most once per frame while deltas arrive.
+    // Re-render the Markdown at most once per frame while deltas arrive. Markers stay
+    // plain text until "done": they are numbered by first use, the passages found by rank.
     function scheduleRender() {
       if (frame) return;
       frame = window.requestAnimationFrame(function () {
         frame = 0;
-        renderAnswer(live.answer, streamed, liveSources.get(live.article) || {});
+        renderAnswer(live.answer, streamed, {});
         scrollToEnd();
       });
     }
@@ -418,9 +419,6 @@
     function onEvent(event) {
       const data = event.data;
       if (event.name === "sources") {
-        const byNumber = {};
-        (data.sources || []).forEach(function (source) { byNumber[source.number] = source; });
-        liveSources.set(live.article, byNumber);
         startedConversation = data.conversation_id;
         status.textContent = text.writing || "Writing…";
       } else if (event.name === "delta") {
@@ -431,7 +429,9 @@
         finished = true;
         if (frame) window.cancelAnimationFrame(frame);
         frame = 0;
-        const all = liveSources.get(live.article) || {};
+        // The sources as the final text numbers them (cited first, by first use).
+        const all = {};
+        (data.sources || []).forEach(function (source) { all[source.number] = source; });
         const cited = {};
         (data.citations || []).forEach(function (n) { if (all[n]) cited[n] = all[n]; });
         liveSources.set(live.article, cited);
@@ -439,8 +439,16 @@
         live.article.dataset.messageId = String(data.message_id);
         live.article.dataset.backend = data.backend || "";
         renderAnswer(live.answer, data.text || "", cited);
-        if (data.backend === "extractive") live.article.append(element("p", "answer-note", text.extractive));
-        else if (!data.grounded) live.article.append(element("p", "answer-note", text.ungrounded));
+        if (data.notice) {
+          const note = element("p", "answer-note notice", text["notice_" + data.notice.code] || data.notice.message);
+          note.dataset.notice = data.notice.code;
+          live.article.append(note);
+        } else if (!data.grounded && !data.abstained) {
+          live.article.append(element("p", "answer-note", text.ungrounded));
+        }
+        if (data.sentences && data.sentences.unsupported) {
+          live.article.append(element("p", "answer-note unsupported", text.unsupported));
+        }
         renderSourceList(live.article, cited);
         addActions(live.article, data.message_id, null);
         rememberConversation(data.conversation_id, value);
@@ -482,7 +490,7 @@
         // Stopped by the user: closing the connection ends the answer on the server too.
         if (frame) window.cancelAnimationFrame(frame);
         frame = 0;
-        renderAnswer(live.answer, streamed, liveSources.get(live.article) || {});
+        renderAnswer(live.answer, streamed, {});
         live.article.classList.add("stopped");
         live.article.append(element("p", "answer-note answer-stopped", text.stopped || "Stopped."));
         if (startedConversation) rememberConversation(startedConversation, value);

@@ -1,0 +1,262 @@
+"""Replay collected arms (ops.bench.eval_tune collect) through fusion variants and the gate.
+
+Each collected question holds every chunk either arm found (rank and raw score
+in each arm, the share of the question's terms it holds). ``fusion`` re-fuses
+them with retrieval.fusion for every variant and scores documents; ``gate``
+applies retrieval.relevance to the top passages of the chosen fusion and
+reports, per set, the share of answerable questions answered and of
+unanswerable ones abstained on. No search runs again: what differs between
+variants is the fusion alone, exactly as the store would compute it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.config import SearchConfig
+from retrieval.evaluation import ndcg_at_k, recall_at_k
+from retrieval.fusion import ArmHit, FusedHit, fuse
+from retrieval.models import Passage
+from retrieval.relevance import is_relevant
+
+__all__ = ["Variant", "run"]
+
+# Passages the chat hands to the gate (settings.search_limit).
+ANSWER_PASSAGES = 6
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One fusion setting; ``uncovered``: dense weight for a query the model does not cover."""
+
+    method: str
+    dense: float = 1.0
+    sparse: float = 1.0
+    k: int = 2
+    uncovered: float = 0.1
+
+    @property
+    def label(self) -> str:
+        if self.method in ("dense", "bm25"):
+            return self.method
+        label = f"{self.method} w={self.dense:g}/{self.sparse:g}"
+        if self.method == "rrf":
+            label = f"rrf k={self.k} w={self.dense:g}/{self.sparse:g}"
+        return label if self.uncovered == 0.1 else f"{label} uncovered={self.uncovered:g}"
+
+
+VARIANTS = [
+    Variant("dense"),
+    Variant("bm25"),
+    *(Variant("rrf", 1.0, 1.0, k) for k in (2, 5, 10, 20, 60)),
+    *(Variant("rrf", 1.0, w, k) for k, w in itertools.product((2, 5, 10, 20), (1.5, 2.0))),
+    *(Variant("dbsf", 1.0, w) for w in (1.0, 1.5, 2.0, 3.0)),
+    *(Variant("minmax", a, round(1 - a, 2)) for a in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)),
+    *(
+        Variant("minmax", a, round(1 - a, 2), uncovered=u)
+        for a, u in itertools.product((0.3, 0.35, 0.4), (0.0, 0.03, 0.05, 0.2))
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One collected question: its judgements and every chunk the arms found."""
+
+    qid: str
+    set_name: str
+    role: str
+    language: str
+    covered: bool
+    trusted: bool  # the detected language is one the model covers: the gate reads the cosine
+    relevant: dict[str, int]
+    hits: list[list]  # [doc, chunk, dense_rank, dense_score, sparse_rank, sparse_score, coverage]
+
+
+def load_runs(directory: Path) -> dict[str, list[Question]]:
+    """Every collected set under ``directory`` (one JSONL file each), by set name."""
+    sets: dict[str, list[Question]] = {}
+    for path in sorted(directory.glob("*/*.jsonl")):
+        name = path.stem.replace("_", " ")
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        sets[name] = [
+            Question(
+                r["id"],
+                name,
+                r["role"],
+                r["language"],
+                r["covered"],
+                r["covered"] and r["detected"] is not None,
+                r["relevant"],
+                r["hits"],
+            )
+            for r in rows
+        ]
+    return sets
+
+
+def fused(question: Question, variant: Variant) -> list[FusedHit]:
+    """The question's chunks ordered by ``variant`` (point ids are ``doc#chunk``)."""
+    # Runs collected after the searcher began withholding an uncovered query's cosine
+    # lack it (1 SciFact train query, the Portuguese unanswerable ones): rank stands in.
+    dense = [
+        ArmHit(f"{h[0]}#{h[1]}", h[3] if h[3] is not None else 1 - h[2] / 1000)
+        for h in question.hits
+        if h[2] is not None
+    ]
+    sparse = [ArmHit(f"{h[0]}#{h[1]}", h[5]) for h in question.hits if h[4] is not None]
+    if variant.method == "dense":
+        return fuse(dense, [], method="rrf")
+    if variant.method == "bm25":
+        return fuse([], sparse, method="rrf")
+    weight = variant.dense if question.covered else variant.uncovered
+    return fuse(
+        dense,
+        sparse,
+        method=variant.method,  # type: ignore[arg-type]
+        dense_weight=weight,
+        sparse_weight=variant.sparse,
+        rrf_k=variant.k,
+    )
+
+
+def _documents(hits: Iterable[FusedHit]) -> list[str]:
+    return list(dict.fromkeys(hit.point_id.rsplit("#", 1)[0] for hit in hits))
+
+
+def scores(questions: Sequence[Question], variant: Variant) -> tuple[float, float, float]:
+    """Mean nDCG@10, recall@1 and recall@5 of ``variant`` over the answerable questions."""
+    judged = [q for q in questions if q.relevant]
+    totals = [0.0, 0.0, 0.0]
+    for q in judged:
+        ranked = _documents(fused(q, variant))
+        totals[0] += ndcg_at_k(ranked, q.relevant, 10)
+        totals[1] += recall_at_k(ranked, q.relevant, 1)
+        totals[2] += recall_at_k(ranked, q.relevant, 5)
+    count = max(1, len(judged))
+    return totals[0] / count, totals[1] / count, totals[2] / count
+
+
+def passages(question: Question, variant: Variant) -> list[Passage]:
+    """The top chunks of the fused list as Passages carrying what the gate reads."""
+    by_id = {f"{h[0]}#{h[1]}": h for h in question.hits}
+    out = []
+    for hit in fused(question, variant)[:ANSWER_PASSAGES]:
+        row = by_id[hit.point_id]
+        out.append(
+            Passage(
+                0, 0, int(row[1]), row[0], "", None, "", hit.score,  # text: the doc id
+                dense_rank=row[2], sparse_rank=row[4],
+                dense_score=row[3] if question.trusted else None,
+                sparse_score=row[5], term_coverage=row[6],
+            )
+        )  # fmt: skip
+    return out
+
+
+def run(args: argparse.Namespace) -> None:
+    """``fusion`` or ``gate`` on the runs of ``args.model``."""
+    sets = load_runs(args.work / args.model / "runs")
+    if args.action == "fusion":
+        _fusion_table(sets, args)
+    else:
+        _gate_table(sets, args)
+
+
+def _fusion_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> None:
+    answerable = {n: qs for n, qs in sets.items() if "unanswerable" not in n}
+    lines = []
+    for role in ("tune", "report"):
+        names = [n for n, qs in answerable.items() if qs and qs[0].role == role]
+        header = "| variant | " + " | ".join(names) + " | sets where hybrid >= best arm |"
+        lines += [
+            f"### {'dev' if role == 'tune' else 'test'} splits: nDCG@10 / recall@1 / recall@5",
+            "",
+            header,
+            "|---" * (len(names) + 2) + "|",
+        ]
+        arms = {
+            n: (scores(answerable[n], Variant("dense")), scores(answerable[n], Variant("bm25")))
+            for n in names
+        }
+        for variant in VARIANTS:
+            cells, held = [], 0
+            for n in names:
+                ndcg, r1, r5 = scores(answerable[n], variant)
+                cells.append(f"{ndcg:.3f} / {r1:.3f} / {r5:.3f}")
+                best = arms[n]
+                if (
+                    ndcg >= max(best[0][0], best[1][0]) - 1e-9
+                    and r1 >= max(best[0][1], best[1][1]) - 1e-9
+                ):
+                    held += 1
+            mark = "–" if variant.method in ("dense", "bm25") else f"{held}/{len(names)}"
+            lines.append(f"| {variant.label} | " + " | ".join(cells) + f" | {mark} |")
+            print(lines[-1], flush=True)
+        lines.append("")
+    out = args.results / f"fusion-{args.model}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+
+
+def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> None:
+    variant = Variant(
+        args.fusion, args.dense_weight, args.sparse_weight, args.rrf_k, args.uncovered_weight
+    )
+    found = {n: [passages(q, variant) for q in qs] for n, qs in sets.items()}
+    tune = [n for n, qs in sets.items() if qs and qs[0].role == "tune"]
+    best: tuple[tuple[float, float], float, float] | None = None
+    for dense, coverage in itertools.product(
+        [x / 100 for x in range(15, 81)], [x / 20 for x in range(6, 21)] + [1.01]
+    ):
+        config = dataclasses.replace(
+            SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
+        )
+        rates = {n: _rate(found[n], n, config) for n in tune}
+        answered = [r for n, r in rates.items() if "unanswerable" not in n]
+        abstained = min(r for n, r in rates.items() if "unanswerable" in n)
+        # Abstain on 90% of every unanswerable dev set first, then answer as much as possible.
+        key = (min(0.0, abstained - 0.90), sum(answered) / len(answered))
+        if best is None or key > best[0]:
+            best = (key, dense, coverage)
+    assert best is not None
+    _, dense, coverage = best
+    config = dataclasses.replace(
+        SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
+    )
+    lines = [
+        f"Gate: min dense {dense:.2f}, min coverage {coverage:.2f} (fusion {variant.label})",
+        "",
+        "| set | split | questions | answered / abstained | answered when found |",
+        "|---|---|---|---|---|",
+    ]
+    for name, qs in sorted(sets.items(), key=lambda item: (item[1][0].role, item[0])):
+        split = "dev" if qs[0].role == "tune" else "test"
+        kind = "abstained" if "unanswerable" in name else "answered"
+        rate = _rate(found[name], name, config)
+        hit = [top for q, top in zip(qs, found[name], strict=True) if _found(q, top)]
+        when = "–" if "unanswerable" in name else f"{_rate(hit, name, config):.3f} ({len(hit)})"
+        lines.append(f"| {name} | {split} | {len(qs)} | {kind} {rate:.3f} | {when} |")
+    print("\n".join(lines))
+    out = args.results / f"gate-{args.model}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+
+
+def _found(question: Question, top: Sequence[Passage]) -> bool:
+    """Whether a relevant document is among the passages handed to the gate."""
+    return any(question.relevant.get(p.text, 0) > 0 for p in top)
+
+
+def _rate(found: Sequence[Sequence[Passage]], name: str, config: SearchConfig) -> float:
+    """Share answered (answerable set) or abstained on (unanswerable set)."""
+    if not found:
+        return 0.0
+    answered = sum(1 for top in found if any(is_relevant(p, config) for p in top)) / len(found)
+    return 1 - answered if "unanswerable" in name else answered

@@ -1,0 +1,66 @@
+"""Conversations and feedback: start, rename, delete, thumbs up or down (web UI and API)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from webapp.chat.models import Conversation, Feedback, Message
+from webapp.chat.selectors import access_conversation
+from webapp.core.errors import NotFoundError, ValidationError
+
+__all__ = [
+    "FEEDBACK_COMMENT_LENGTH",
+    "TITLE_LENGTH",
+    "conversation_delete",
+    "conversation_rename",
+    "conversation_start",
+    "feedback_give",
+]
+
+logger = logging.getLogger(__name__)
+
+TITLE_LENGTH = 80
+FEEDBACK_COMMENT_LENGTH = 2000
+
+
+def conversation_start(*, user: Any, title: str = "") -> Conversation:
+    """A new, empty conversation."""
+    return Conversation.objects.create(user=user, title=title[:TITLE_LENGTH] or "New conversation")
+
+
+def conversation_rename(*, user: Any, conversation_id: int, title: str) -> Conversation:
+    """Give one of the user's conversations a new title; NotFoundError for anyone else's."""
+    conversation = access_conversation(user=user, conversation_id=conversation_id)
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("A conversation needs a title.")
+    conversation.title = title[:TITLE_LENGTH]
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, user: Any, conversation_id: int) -> None:
+    """Delete one of the user's conversations with its messages and their feedback."""
+    conversation = access_conversation(user=user, conversation_id=conversation_id)
+    conversation.delete()
+    logger.info("conversation %s deleted by user %s", conversation_id, user.pk)
+
+
+def feedback_give(*, user: Any, message_id: int, helpful: bool, comment: str = "") -> Feedback:
+    """Thumbs up or down (and an optional comment) on an answer in the user's own conversation.
+
+    Giving feedback again replaces the user's earlier feedback on that answer.
+    """
+    message = Message.objects.filter(
+        id=message_id, role=Message.Role.ASSISTANT, conversation__user=user
+    ).first()
+    if message is None:
+        raise NotFoundError("Answer not found.")
+    comment = comment.strip()
+    if len(comment) > FEEDBACK_COMMENT_LENGTH:
+        raise ValidationError(f"Comments are limited to {FEEDBACK_COMMENT_LENGTH} characters.")
+    feedback, _created = Feedback.objects.update_or_create(
+        message=message, user=user, defaults={"helpful": helpful, "comment": comment}
+    )
+    return feedback
