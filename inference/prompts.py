@@ -28,10 +28,10 @@ SYSTEM_PROMPT = (
 )
 _MIN_TRUNCATED_CHARS = 200
 # Turn markers of chat templates: ChatML and Llama 3 (<|im_start|>, <|eot_id|>...),
-# Llama 2 and Mistral ([INST], <<SYS>>, </s>), Gemma (<start_of_turn>). Servers render
-# the template to text and tokenize it with special tokens recognised, so such a marker
-# in a document's text becomes a real turn boundary: a passage could open a system
-# turn of its own (SmolLM2 on llama-server obeyed one). The model sees them broken.
+# Llama 2 and Mistral ([INST], <<SYS>>, </s>), Gemma (<start_of_turn>). llama-server (as
+# any server that renders the template to text first) tokenizes it with special tokens
+# recognised, so such a marker in a document's text becomes a real turn boundary: a
+# passage opened a system turn of its own and SmolLM2 obeyed it. The model sees them broken.
 _CONTROL_MARKERS = re.compile(
     r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>", re.IGNORECASE
 )

@@ -59,17 +59,20 @@ class Site:
     serve: ServeProcess
     tokens: dict[str, str]
     _clients: list[httpx.Client] = field(default_factory=list)
+    _api: dict[tuple[str, float], httpx.Client] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return self.serve.url
 
     def api(self, user: str, timeout_s: float = 300) -> httpx.Client:
-        """A REST / ``/v1`` client with ``user``'s token."""
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
-        client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
-        self._clients.append(client)
-        return client
+        """A REST / ``/v1`` client with ``user``'s token (one per user and timeout)."""
+        if (user, timeout_s) not in self._api:
+            headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+            client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
+            self._clients.append(client)
+            self._api[user, timeout_s] = client
+        return self._api[user, timeout_s]
 
     def web(self, user: str) -> httpx.Client:
         """A browser-like client signed in as ``user`` (session cookie and CSRF header)."""
@@ -118,9 +121,11 @@ class Site:
             time.sleep(0.5)
 
     def close(self) -> None:
+        """Close every client this site handed out."""
         for client in self._clients:
             client.close()
         self._clients.clear()
+        self._api.clear()
 
 
 def web_ask(client: httpx.Client, question: str, **body: Any) -> list[tuple[str, dict]]:

@@ -87,8 +87,8 @@ def injection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Injection]:
         ENCLAVE_LLM_HEALTH_INTERVAL_S="0.5",
         ENCLAVE_SEARCH_LIMIT="6",
     )
-    tokens = prepare_users(env, USERS, SCOPES)
     try:
+        tokens = prepare_users(env, USERS, SCOPES)
         with running_site(env, home, tokens) as site:
             hostile = site.create_collection("Policies", ["staff"])
             secret = site.create_collection(SECRET_COLLECTION, [SECRET_GROUP])
