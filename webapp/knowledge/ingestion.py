@@ -297,7 +297,11 @@ def documents_requeue_stalled(*, stalled_after_s: int) -> list[int]:
     )
     ids = list(candidates.values_list("id", flat=True))
     if ids:
-        Document.objects.filter(id__in=ids).update(status=DocumentStatus.QUEUED, heartbeat_at=None)
+        # updated_at too: a requeued document counts as stalled again only after another
+        # stalled_after_s, not at every tick while it waits behind others in the queue.
+        Document.objects.filter(id__in=ids).update(
+            status=DocumentStatus.QUEUED, heartbeat_at=None, updated_at=timezone.now()
+        )
         for document_id in ids:
             transaction.on_commit(lambda d=document_id: enqueue_ingest(d))
         logger.warning("requeued %s stalled documents: %s", len(ids), ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import mimetypes
@@ -20,7 +21,7 @@ from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_write_stores
-from webapp.core.errors import ErrorCode, ValidationError
+from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.folders import open_folder_file
@@ -81,25 +82,36 @@ def collection_set_groups(*, collection: Collection, group_ids: Iterable[int], a
 
 
 def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
-    """Copy an upload under home/uploads while hashing it; returns (path, sha256, size)."""
+    """Copy an upload under home/uploads while hashing it; returns (path, sha256, size).
+
+    Whatever goes wrong, no partial file stays behind; a full disk is a StorageFullError.
+    """
     settings = get_settings()
     limit = settings.max_upload_mb * 1024 * 1024
     target = settings.uploads_dir / uuid.uuid4().hex
     digest = hashlib.sha256()
     size = 0
-    with target.open("wb") as out:
-        while block := source.read(COPY_CHUNK):
-            size += len(block)
-            if size > limit:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise ValidationError(
-                    f"{filename} is larger than the {settings.max_upload_mb} MB limit "
-                    "(ENCLAVE_MAX_UPLOAD_MB).",
-                    code=ErrorCode.TOO_LARGE,
-                )
-            digest.update(block)
-            out.write(block)
+    try:
+        with target.open("wb") as out:
+            while block := source.read(COPY_CHUNK):
+                size += len(block)
+                if size > limit:
+                    raise ValidationError(
+                        f"{filename} is larger than the {settings.max_upload_mb} MB limit "
+                        "(ENCLAVE_MAX_UPLOAD_MB).",
+                        code=ErrorCode.TOO_LARGE,
+                    )
+                digest.update(block)
+                out.write(block)
+    except BaseException as exc:
+        target.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            logger.error("upload of %s bytes refused: no space left in %s", size, target.parent)
+            raise StorageFullError(
+                f"{filename} could not be stored: the server's disk is full. "
+                "Ask an administrator to free space, then upload it again."
+            ) from exc
+        raise
     return target, digest.hexdigest(), size
 
 
