@@ -11,11 +11,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,100 +38,161 @@ from retrieval.config import (
 
 __all__ = ["EnclaveSettings", "get_settings", "reset_settings_cache"]
 
-CONFIG_FILE_VARIABLE = "ENCLAVE_CONFIG"
+ENV_PREFIX = "ENCLAVE_"
+CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
 # Documents the embedded worker indexes at once: while one is embedded the others
 # parse, and small documents' chunks share one length-sorted encode call.
 EMBEDDED_WORKER_THREADS = 4
 
 
+# The reference's sections (docs/configuration.md): a title, a sentence, and the first
+# field of the section; a section runs to the next one's first field.
+_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("Site", "", "home"),
+    ("Database, broker and worker", "", "database_url"),
+    ("Vector store", "", "qdrant_url"),
+    ("Embedding", "", "embedding_model_dir"),
+    ("Ingestion", "", "ingest_overlap"),
+    ("Search", "", "search_limit"),
+    ("Language models", "No endpoint configured: answers are extractive.", "llm_endpoints"),
+    ("Answers", "", "answer_min_score"),
+    (
+        "Sign-in and sessions",
+        "OpenID Connect and LDAP are described in [web.md](web.md#sign-in).",
+        "secure_cookies",
+    ),
+)
+
+
 class EnclaveSettings(BaseSettings):
     """Every knob of an Enclave process; the defaults need no server at all."""
 
-    model_config = SettingsConfigDict(env_prefix="ENCLAVE_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
+    # --- site -----------------------------------------------------------
     home: Path = Field(
-        Path("var"), description="Directory for the embedded database, broker, index and uploads."
+        Path("var"),
+        description="Directory for the embedded database, broker, index, uploads and the "
+        "generated secret key.",
     )
-    debug: bool = False
+    debug: bool = Field(False, description="Django debug pages (never in production).")
     secret_key: SecretStr | None = Field(
-        None, description="Django secret key; generated under home/ in embedded mode."
+        None,
+        description="Django secret key; generated under home in embedded mode, required with "
+        "`ENCLAVE_DATABASE_URL`.",
     )
-    allowed_hosts: list[str] = ["127.0.0.1", "localhost"]
-    csrf_trusted_origins: list[str] = []
-    admin_username: str = "admin"
+    allowed_hosts: list[str] = Field(
+        ["127.0.0.1", "localhost"], description="Host names the site answers to."
+    )
+    csrf_trusted_origins: list[str] = Field(
+        [], description='Origins trusted for form posts, e.g. `["https://enclave.example.com"]`.'
+    )
+    admin_username: str = Field("admin", description="The first admin, created on first start.")
     admin_password: SecretStr | None = Field(
         None, description="Password of the first admin; generated and printed when unset."
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="Address `enclave serve` listens on.")
+    port: int = Field(8000, description="Port `enclave serve` listens on.")
 
+    # --- database, broker, worker ----------------------------------------
     database_url: SecretStr | None = Field(
-        None, description="PostgreSQL URL; SQLite under home/ when unset."
+        None,
+        description="PostgreSQL, e.g. `postgresql://enclave:pw@db:5432/enclave`; "
+        "SQLite under home when unset.",
     )
     broker_url: SecretStr | None = Field(
-        None, description="Redis URL; embedded SQLite broker when unset."
+        None,
+        description="Redis, e.g. `redis://redis:6379/0`, then run `enclave worker` processes; "
+        "an embedded SQLite broker under home when unset.",
     )
     worker_concurrency: int | None = Field(
         None,
-        description="Ingestion tasks per worker; default 4 threads in the embedded worker "
-        "(their chunks are embedded together), 1 process in 'enclave worker'.",
+        description="Ingestion tasks per worker; unset: 4 threads in the embedded worker "
+        "(they share one embedding batcher, so their chunks are encoded together), "
+        "1 process in `enclave worker`.",
     )
     queue_name: str = Field(
         "enclave",
         description="Broker queue; distinct names let several installations share one Redis.",
     )
-
-    qdrant_url: str | None = Field(
-        None, description="Qdrant server URL; embedded Qdrant Edge when unset."
+    stalled_after_s: int = Field(
+        300, description="A document with no progress for this long is requeued."
     )
-    qdrant_api_key: SecretStr | None = None
-    qdrant_collection: str = "enclave_chunks"
+    reconcile_interval_s: int = Field(
+        60, description="How often the reconciler looks for stalled documents."
+    )
+
+    # --- vector store ----------------------------------------------------
+    qdrant_url: str | None = Field(
+        None,
+        description="A Qdrant server or cluster through `qdrant-client`; "
+        "embedded Qdrant Edge under home when unset.",
+    )
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server.")
+    qdrant_collection: str = Field(
+        "enclave_chunks", description="Collection name in Qdrant (index builds add a suffix)."
+    )
     edge_search_threads: int = Field(
         1,
         ge=1,
-        description="Threads of Qdrant Edge's search pool; 1 searches fastest under "
-        "concurrent requests (a query holds Python's GIL while the pool works).",
+        description="Threads of Qdrant Edge's search pool; a query holds Python's GIL while "
+        "the pool works, so under concurrent questions one thread is fastest "
+        "([performance.md](performance.md)).",
     )
 
+    # --- embedding -------------------------------------------------------
     embedding_model_dir: Path | None = Field(
-        None, description="Local sentence-transformers model directory."
+        None,
+        description="A local sentence-transformers model directory (never a hub id); unset: "
+        "the packaged all-MiniLM-L6-v2. Changing it rebuilds the index in the background at "
+        "the next `enclave serve` "
+        "([operations.md](operations.md#re-indexing-and-model-switches)).",
     )
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = Field(32, description="Chunks per embedding batch.")
     models_dir: Path | None = Field(
         None,
-        description="Cache of exported embedding models (default home/models); processes "
-        "sharing it export once.",
+        description="Where the int8 export is cached; unset: home/models. Processes sharing "
+        "it (web, workers) export once.",
     )
     # onnx-int8 by default: SciFact nDCG@10 within 0.005 of torch fp32 (issue 3's bar),
     # about twice the CPU throughput; see ops/bench/results/embedding.md.
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
         "onnx-int8",
-        description="onnx-int8 (CPU, exported once into models_dir) or torch (fp32); "
-        "an index must be searched with the backend that built it.",
-    )
-    ingest_overlap: bool = Field(
-        True,
-        description="Parse documents while chunks are embedded, on the core torch leaves free; "
-        "turn off when other work keeps every core busy (parsing threads then slow the encoder).",
+        description="`onnx-int8` (CPU: ONNX export with int8 weights run by onnxruntime) or "
+        "`torch` (fp32 as shipped); an index only accepts the model and backend that built it "
+        "([operations.md](operations.md#embedding-backends-and-the-int8-export)).",
     )
     torch_threads: int | None = Field(
-        None, description="CPU threads for embedding; default leaves a core free."
+        None,
+        description="CPU threads for embedding and reranking; unset: the cores minus one "
+        "(room for the web process).",
     )
-    chunk_tokens: int = 200
-    chunk_overlap_tokens: int = 30
-    max_upload_mb: int = 200
+
+    # --- ingestion -------------------------------------------------------
+    ingest_overlap: bool = Field(
+        True,
+        description="Parse the next documents while chunks are embedded (on the core torch "
+        "leaves free); false on a CPU that other work keeps busy (parsing threads then slow "
+        "the encoder).",
+    )
+    chunk_tokens: int = Field(200, description="Chunk size in the embedding model's tokens.")
+    chunk_overlap_tokens: int = Field(
+        30, description="Tokens shared by neighbouring chunks of a section."
+    )
+    max_upload_mb: int = Field(200, description="Larger files fail with a clear reason.")
     max_unzipped_mb: int = Field(
         1024, description="DOCX/PPTX/XLSX that would unpack to more fail (decompression bombs)."
     )
     parse_max_part_mb: int = Field(
         64,
         ge=1,
-        description="Largest unpacked XML part of a DOCX/PPTX/XLSX (e.g. word/document.xml).",
+        description="An XML part of a DOCX/PPTX/XLSX (e.g. word/document.xml) that unpacks to "
+        "more fails the document.",
     )
     parse_isolation: bool = Field(
         True,
-        description="Parse each document in a child process under the limits below; off: "
-        "in the worker's own process, unbounded.",
+        description="Parse each document in a child process under the limits below "
+        "([ingestion.md](ingestion.md#limits)); false: in the worker's own process, unbounded.",
     )
     parse_max_memory_mb: int = Field(
         2048, ge=256, description="Memory (address space) one document's parser may use."
@@ -142,80 +205,127 @@ class EnclaveSettings(BaseSettings):
     )
     sync_folders: dict[str, Path] = Field(
         default_factory=dict,
-        description='JSON {"COLLECTION": "/folder"}: folders kept in sync by the periodic task.',
+        description='`{"COLLECTION": "/folder"}`: folders kept in sync by the periodic task '
+        "([operations.md](operations.md#folder-sync)).",
     )
-    sync_interval_s: int = 300
+    sync_interval_s: int = Field(300, description="Seconds between folder sync passes.")
 
-    search_limit: int = 6
-    search_dense_weight: float = SearchConfig.dense_weight
-    search_sparse_weight: float = SearchConfig.sparse_weight
-    search_uncovered_dense_weight: float = Field(
-        SearchConfig.uncovered_dense_weight,
-        description="Dense-arm weight for queries in a language the embedding model lacks.",
-    )
-    search_uncovered_rrf_k: int = SearchConfig.uncovered_rrf_k
-    search_candidates: int = SearchConfig.candidates
-    search_rrf_k: int = SearchConfig.rrf_k
+    # --- search ----------------------------------------------------------
+    search_limit: int = Field(6, description="Passages given to the answer.")
     search_fusion: Literal["rrf", "dbsf", "minmax"] = Field(
         SearchConfig.fusion,
-        description="How the dense and BM25 arms are fused (see docs/retrieval.md).",
+        description="How the dense and BM25 arms are fused, chosen across every evaluation set "
+        "([retrieval.md](retrieval.md)).",
+    )
+    search_dense_weight: float = Field(
+        SearchConfig.dense_weight, description="Weight of the dense (meaning) arm in the fusion."
+    )
+    search_sparse_weight: float = Field(
+        SearchConfig.sparse_weight, description="Weight of the BM25 (words) arm in the fusion."
+    )
+    search_rrf_k: int = Field(
+        SearchConfig.rrf_k, description="The k of reciprocal rank fusion (`rrf` only)."
+    )
+    search_candidates: int = Field(
+        SearchConfig.candidates, description="Candidates each arm brings to the fusion."
+    )
+    search_uncovered_dense_weight: float = Field(
+        SearchConfig.uncovered_dense_weight,
+        description="Dense-arm weight for a query in a language the embedding model does not "
+        "cover: BM25 leads, dense breaks ties.",
+    )
+    search_uncovered_rrf_k: int = Field(
+        SearchConfig.uncovered_rrf_k,
+        description="The k of reciprocal rank fusion for such a query.",
     )
     search_relevance_min_dense: float = Field(
         SearchConfig.relevance_min_dense,
         description="Relevance gate: cosine similarity at which a passage counts as relevant "
-        "by meaning; calibrated for the packaged model.",
+        'by meaning; none left means "not found"; calibrated for the packaged model '
+        "([retrieval.md](retrieval.md#the-relevance-gate)).",
     )
     search_relevance_min_coverage: float = Field(
         SearchConfig.relevance_min_coverage,
         description="Relevance gate: share of the question's BM25 terms at which a passage "
         "found by BM25 counts as relevant by its words.",
     )
-    search_max_per_document: int = SearchConfig.max_per_document
-    search_merge_adjacent: bool = SearchConfig.merge_adjacent
+    search_max_per_document: int = Field(
+        SearchConfig.max_per_document, description="Passages one document may give an answer."
+    )
+    search_merge_adjacent: bool = Field(
+        SearchConfig.merge_adjacent,
+        description="Join neighbouring chunks of a section into one passage.",
+    )
     search_embedding_languages: list[str] | None = Field(
         None,
-        description="Languages (ISO 639-1) the embedding model covers; guessed from its name.",
+        description='Languages (ISO 639-1) the embedding model covers, e.g. `["en","pt"]`; '
+        "unset: guessed from the model's name.",
     )
     search_rerank_model_dir: Path | None = Field(
-        None, description="Local CrossEncoder model directory; no reranking when unset."
+        None,
+        description="A local sentence-transformers CrossEncoder directory; reranking is off "
+        "when unset.",
     )
-    search_rerank_candidates: int = RerankConfig.candidates
+    search_rerank_candidates: int = Field(
+        RerankConfig.candidates, description="Passages the reranker reorders."
+    )
 
+    # --- language models -------------------------------------------------
     llm_endpoints: str = Field(
-        "", description="Comma-separated BASE_URL|MODEL[|WEIGHT] of OpenAI-compatible servers."
+        "",
+        description="`BASE_URL|MODEL[|WEIGHT]`, comma-separated (vLLM replicas or llama.cpp "
+        '`llama-server`), or a JSON list of `{"base_url", "model", "weight", "api_key"}`; '
+        "empty: extractive answers.",
     )
-    llm_request_timeout_s: float = 60.0
-    llm_connect_timeout_s: float = 3.0
-    llm_first_token_timeout_s: float = 20.0
-    llm_context_tokens: int = 8192
-    llm_max_answer_tokens: int = 512
     llm_models: str = Field(
         "",
-        description="JSON catalogue {MODEL: {tier, description, endpoints, context_tokens, "
-        "max_answer_tokens}}; replicas of ENCLAVE_LLM_ENDPOINTS with the same MODEL join it.",
+        description="JSON model catalogue `{MODEL: {kind, tier, description, endpoints, "
+        "context_tokens, max_answer_tokens}}`; replicas in `ENCLAVE_LLM_ENDPOINTS` with the "
+        "same MODEL join it ([llm.md](llm.md), "
+        "[answers.md](answers.md#backends-kinds-and-capabilities)).",
     )
     llm_default_model: str = Field(
-        "", description="Model for simple questions; default: the first small-tier model."
+        "", description="Model for simple questions; empty: the first small-tier model."
     )
+    llm_context_tokens: int = Field(
+        8192, description="Prompt budget; set to the server's `--max-model-len`."
+    )
+    llm_max_answer_tokens: int = Field(512, description="Longest answer, in tokens.")
+    llm_connect_timeout_s: float = Field(
+        3.0, description="Seconds to connect to a replica (no hang when replicas are down)."
+    )
+    llm_first_token_timeout_s: float = Field(
+        20.0, description="Seconds to wait for an answer's first token."
+    )
+    llm_request_timeout_s: float = Field(60.0, description="Seconds one whole answer may take.")
     llm_hard_question_words: int = Field(
         40, description="Questions this long (in words) go to the large tier."
     )
-    llm_replica_cooloff_s: float = 10.0
+    llm_replica_cooloff_s: float = Field(
+        10.0, description="How long a failed replica rests before it is tried again."
+    )
     llm_health_interval_s: float = Field(
-        10.0, ge=0, description="Seconds between health checks of every LLM replica (0: off)."
+        10.0,
+        ge=0,
+        description="Seconds between active health checks of every replica (`GET /health`, "
+        "`GET /v1/models`); 0 turns them off.",
     )
     llm_rewrite_follow_ups: bool = Field(
-        True, description="Rewrite follow-up questions with the model before retrieval."
+        True,
+        description='Rewrite follow-up questions ("and in 2023?") with the model before retrieval.',
     )
+
+    # --- answers ---------------------------------------------------------
     answer_min_score: float | None = Field(
         None,
         description="A fixed floor on the fused search score replacing the relevance gate "
-        "(search_relevance_min_dense / _min_coverage); unset: the gate.",
+        "(`ENCLAVE_SEARCH_RELEVANCE_MIN_*`); unset: the gate.",
     )
     answer_support_check: bool = Field(
         True,
         description="Judge meaning with the embedding model (not only words) when choosing "
-        "extractive sentences and checking that each answer sentence is supported.",
+        "extractive sentences and checking that each answer sentence is supported "
+        "([answers.md](answers.md)).",
     )
     answer_support_min_similarity: float = Field(
         0.45,
@@ -223,14 +333,17 @@ class EnclaveSettings(BaseSettings):
         "a passage backs an answer sentence; under it for every passage: unsupported.",
     )
 
-    stalled_after_s: int = Field(
-        300, description="A document with no progress for this long is requeued."
-    )
-    reconcile_interval_s: int = 60
-
     # --- sign-in and session security (webapp/sso) ----------------------
     secure_cookies: bool = Field(
-        False, description="Session and CSRF cookies only over HTTPS (set when served over HTTPS)."
+        False,
+        description="Session and CSRF cookies only over HTTPS, and HSTS on secure requests; "
+        "trusts `X-Forwarded-Proto` from the proxy. Set when served over HTTPS.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Proxy addresses or networks, e.g. `["127.0.0.1"]` behind ops/nginx: only '
+        "requests from these may set the client address and scheme (X-Forwarded-For/-Proto); "
+        "empty: those headers are ignored.",
     )
     login_max_failures: int = Field(
         5, ge=1, description="Failed sign-ins per username and address before a lockout."
@@ -242,48 +355,58 @@ class EnclaveSettings(BaseSettings):
         "itself is locked for everyone (guesses spread over many addresses).",
     )
     login_lockout_s: int = Field(900, description="Window and length of a sign-in lockout.")
-    trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description='JSON list of proxy addresses or networks, e.g. ["127.0.0.1"]: only '
-        "requests from these may set the client address and scheme (X-Forwarded-For/-Proto); "
-        "empty: those headers are ignored.",
+    oidc_client_id: str = Field(
+        "",
+        description="OpenID Connect is on when set; register `https://HOST/oidc/callback/` "
+        "at the provider.",
     )
-    oidc_client_id: str = Field("", description="OpenID Connect client id; OIDC is on when set.")
-    oidc_client_secret: SecretStr | None = None
-    oidc_authorization_endpoint: str = ""
-    oidc_token_endpoint: str = ""
-    oidc_userinfo_endpoint: str = ""
-    oidc_jwks_endpoint: str = ""
-    oidc_sign_algo: str = "RS256"
-    oidc_scopes: str = "openid email profile"
-    oidc_username_claim: str = "preferred_username"
-    oidc_groups_claim: str = "groups"
+    oidc_client_secret: SecretStr | None = Field(None, description="The client's secret.")
+    oidc_authorization_endpoint: str = Field(
+        "",
+        description="The provider's authorization endpoint (from its "
+        "`/.well-known/openid-configuration`).",
+    )
+    oidc_token_endpoint: str = Field("", description="The provider's token endpoint.")
+    oidc_userinfo_endpoint: str = Field("", description="The provider's userinfo endpoint.")
+    oidc_jwks_endpoint: str = Field("", description="The provider's signing keys (JWKS).")
+    oidc_sign_algo: str = Field("RS256", description="ID token signing algorithm.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for.")
+    oidc_username_claim: str = Field("preferred_username", description="Claim giving the username.")
+    oidc_groups_claim: str = Field("groups", description="Claim giving the user's groups.")
     oidc_group_map: dict[str, str] = Field(
         default_factory=dict,
-        description='JSON {"IdP group": "Enclave group"}; empty: IdP group names are used as-is.',
+        description='`{"IdP group": "Enclave group"}`; empty: IdP group names are used as-is.',
     )
     oidc_admin_groups: list[str] = Field(
         default_factory=list, description="IdP groups whose members are Enclave admins."
     )
-    oidc_button_label: str = "Sign in with single sign-on"
+    oidc_button_label: str = Field(
+        "Sign in with single sign-on", description="The sign-in page's button."
+    )
     ldap_server_uri: str = Field(
-        "", description="e.g. ldaps://ad.example.com; LDAP is on when set."
+        "", description="e.g. `ldaps://ad.example.com`; LDAP is on when set."
     )
-    ldap_bind_dn: str = ""
-    ldap_bind_password: SecretStr | None = None
-    ldap_start_tls: bool = False
-    ldap_user_search_base: str = ""
+    ldap_bind_dn: str = Field("", description="The service account used to find users.")
+    ldap_bind_password: SecretStr | None = Field(
+        None, description="The service account's password."
+    )
+    ldap_start_tls: bool = Field(
+        False, description="Upgrade an `ldap://` connection with StartTLS."
+    )
+    ldap_user_search_base: str = Field(
+        "", description="Where users are, e.g. `ou=people,dc=example,dc=com`."
+    )
     ldap_user_filter: str = Field(
-        "(uid=%(user)s)", description="Active Directory: (sAMAccountName=%(user)s)."
+        "(uid=%(user)s)", description="Active Directory: `(sAMAccountName=%(user)s)`."
     )
-    ldap_group_search_base: str = ""
+    ldap_group_search_base: str = Field("", description="Where groups are.")
     ldap_group_type: str = Field(
         "groupOfNames",
-        description="groupOfNames, groupOfUniqueNames, posixGroup or activeDirectory.",
+        description="`groupOfNames`, `groupOfUniqueNames`, `posixGroup` or `activeDirectory`.",
     )
     ldap_group_map: dict[str, str] = Field(
         default_factory=dict,
-        description='JSON {"LDAP group cn": "Enclave group"}; empty: LDAP names as-is.',
+        description='`{"LDAP group cn": "Enclave group"}`; empty: LDAP names as-is.',
     )
     ldap_admin_groups: list[str] = Field(
         default_factory=list, description="LDAP groups (cn) whose members are Enclave admins."
@@ -313,6 +436,15 @@ class EnclaveSettings(BaseSettings):
         toml_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, "enclave.toml"))
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return (init_settings, env_settings, toml)
+
+    @classmethod
+    def reference_sections(cls) -> Iterator[tuple[str, str, list[tuple[str, FieldInfo]]]]:
+        """Sections of the reference: title, sentence, (variable, field) in order."""
+        names = list(cls.model_fields)
+        starts = [names.index(first) for _, _, first in _SECTIONS] + [len(names)]
+        for (title, intro, _), start, end in zip(_SECTIONS, starts, starts[1:], strict=False):
+            fields = [(f"{ENV_PREFIX}{n.upper()}", cls.model_fields[n]) for n in names[start:end]]
+            yield title, intro, fields
 
     # --- derived facts -------------------------------------------------
 
