@@ -42,8 +42,9 @@ def warm_up() -> None:
     the first question the model load.
     """
     from retrieval.errors import RetrievalError
-    from webapp.core.engines import get_chat_router, get_searcher
+    from webapp.core.engines import get_chat_router
     from webapp.core.permissions import STAFF_GROUP_ID
+    from webapp.knowledge.index_engines import get_searcher
 
     started = time.perf_counter()
     try:

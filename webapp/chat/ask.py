@@ -53,8 +53,9 @@ from webapp.chat.selectors import (
 )
 from webapp.chat.wording import error_event, language_for
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_chat_router, get_embedder, get_searcher
+from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+from webapp.knowledge.index_engines import get_embedder, get_searcher
 from webapp.knowledge.selectors import search_scope_for
 
 __all__ = ["conversation_ask", "search_passages"]

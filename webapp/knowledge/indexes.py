@@ -1,7 +1,7 @@
 """Which vector index is active, which one is being built, and with which embedding model.
 
 The ``SearchIndex`` rows are the one pointer every process reads before it
-searches or indexes (``webapp.core.engines``): switching to a rebuilt index is
+searches or indexes (``webapp.knowledge.index_engines``): switching to a rebuilt index is
 one transaction here, and each process reopens its store and embedder when it
 sees the change.
 """
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.config.settings import get_settings
+from webapp.core.engines import embedder_for
 from webapp.core.errors import ValidationError
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from worker.contracts import enqueue_build_index
@@ -202,8 +203,6 @@ def search_index_build_for_model(
     model_dir: str, *, backend: str | None = None, actor: Any | None = None
 ) -> SearchIndex:
     """Load the model (it must load offline) and start building an index with it."""
-    from webapp.core.engines import embedder_for
-
     backend = backend or configured_backend(model_dir)
     embedder = embedder_for(model_dir, backend)
     return search_index_build_start(

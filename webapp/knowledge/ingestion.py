@@ -27,7 +27,8 @@ from django.utils import timezone
 from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from retrieval.parsing.titles import file_title
-from webapp.core.engines import IndexEngines, indexer_for, write_engines
+from webapp.core.engines import IndexEngines, indexer_for
+from webapp.knowledge.index_engines import write_engines
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Document,

@@ -20,11 +20,11 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.folders import open_folder_file
+from webapp.knowledge.index_engines import get_write_stores
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,

@@ -12,8 +12,8 @@ from django.db import transaction
 from tests.support.models import SECOND_MODEL_DIMENSION
 from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings
-from webapp.core.engines import active_engines, building_engines, get_embedder
 from webapp.core.errors import ValidationError
+from webapp.knowledge.index_engines import active_engines, building_engines, get_embedder
 from webapp.knowledge.indexes import (
     search_index_bootstrap,
     search_index_build_start,
