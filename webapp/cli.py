@@ -110,7 +110,7 @@ def worker(concurrency: int | None, beat: bool) -> None:
     argv = [
         "worker",
         "--loglevel=INFO",
-        f"--concurrency={concurrency or settings.worker_concurrency or 1}",
+        f"--concurrency={concurrency or settings.worker.concurrency or 1}",
     ]
     if beat:
         argv.append("--beat")

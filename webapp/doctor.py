@@ -53,8 +53,8 @@ def _vector_store() -> str:
         return "Qdrant Edge is open in the running 'enclave serve' (owned by that process)"
     points = get_store().count()
     kind = (
-        "Qdrant server at " + str(settings.qdrant_url)
-        if settings.qdrant_url
+        "Qdrant server at " + str(settings.store.url)
+        if settings.store.url
         else "Qdrant Edge (embedded)"
     )
     return f"{kind}: {points} chunks"

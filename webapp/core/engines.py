@@ -76,7 +76,7 @@ def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
     config = dataclasses.replace(
         settings.embedding_config(),
         model_dir=Path(model_dir) if model_dir else None,
-        backend=backend or settings.embedding_backend,
+        backend=backend or settings.embedding.backend,
     )
     return load_embedder(config)  # loaded once per config, then cached
 
@@ -111,7 +111,7 @@ def point_active_alias(name: str) -> None:
     settings = get_settings()
     store = _stores.peek(name)
     if isinstance(store, AliasableStore) and settings.store_config().kind == "server":
-        store.point_alias(f"{settings.qdrant_collection}_active")
+        store.point_alias(f"{settings.store.collection}_active")
 
 
 def drop_index(name: str, *, dimension: int) -> None:
@@ -138,7 +138,7 @@ def indexer_for(engines: IndexEngines) -> Indexer:
     settings = get_settings()
     batcher = _document_batchers.get(
         engines.embedder,
-        lambda: EmbeddingBatcher(engines.embedder, overlap=settings.ingest_overlap),
+        lambda: EmbeddingBatcher(engines.embedder, overlap=settings.ingestion.overlap),
     )
     return Indexer(
         store=engines.store,

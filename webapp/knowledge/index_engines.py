@@ -55,7 +55,7 @@ def _record_active() -> SearchIndex:
     Threads and processes racing here all load the same model (once per process)
     and the database keeps one row (``search_index_bootstrap``).
     """
-    configured = model_key(get_settings().embedding_model_dir)
+    configured = model_key(get_settings().embedding.model_dir)
     embedder = embedder_for(configured)
     index = search_index_bootstrap(
         model_dir=configured,

@@ -212,7 +212,9 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     """Index one document (or copy a twin's vectors); idempotent (twice = same points)."""
     from webapp.config.settings import get_settings
 
-    stalled = stalled_after_s if stalled_after_s is not None else get_settings().stalled_after_s
+    stalled = (
+        stalled_after_s if stalled_after_s is not None else get_settings().worker.stalled_after_s
+    )
     document = _claim(document_id, stalled_after_s=stalled)
     if document is None:
         logger.info("document %s: nothing to do (done, deleted or taken)", document_id)
