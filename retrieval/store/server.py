@@ -259,9 +259,8 @@ class ServerStore(PlannedSearch, DocumentScroll):
         logger.info("qdrant snapshot collection=%s points=%s", self._collection, copied)
         return copied
 
-    def restore_points(self, pages: Iterable[list[Any]]) -> int:
-        """Upsert the Edge records of a snapshot (``snapshots.read_shard``); the count."""
-        restored = 0
+    def restore_points(self, pages: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        """Upsert the Edge records of a snapshot (``snapshots.read_shard``), passing them on."""
         for records in pages:
             structs = [
                 models.PointStruct(
@@ -272,8 +271,7 @@ class ServerStore(PlannedSearch, DocumentScroll):
             self._call(
                 "restore", partial(self._client.upsert, self._collection, structs, wait=True)
             )
-            restored += len(structs)
-        return restored
+            yield records
 
     def close(self) -> None:
         """Close the client (releases the local-mode directory lock)."""

@@ -20,7 +20,10 @@ the other (Edge to a Qdrant server when a site outgrows the embedded default).
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,7 +33,14 @@ from retrieval.config import StoreConfig
 from retrieval.errors import IndexUnavailableError
 from retrieval.store.base import DENSE_VECTOR, SPARSE_VECTOR
 
-__all__ = ["Snapshottable", "read_shard", "restore_snapshot", "shard_config", "write_shard"]
+__all__ = [
+    "RestoredIndex",
+    "Snapshottable",
+    "read_shard",
+    "restore_snapshot",
+    "shard_config",
+    "write_shard",
+]
 
 PAGE = 512
 
@@ -89,24 +99,50 @@ def read_shard(path: Path) -> Iterator[list[Any]]:
         shard.close()
 
 
-def restore_snapshot(config: StoreConfig, source: Path, *, dimension: int) -> int:
-    """Put the snapshot at ``source`` into the index ``config`` names (empty or absent); the count.
+@dataclass(frozen=True)
+class RestoredIndex:
+    """What a restored snapshot holds: its points, and per document its points and sha256s."""
 
-    Edge: the directory is copied into place. Server and local mode: the points
-    are upserted into the collection (created if missing).
+    points: int
+    documents: dict[int, tuple[int, frozenset[str]]]
+
+
+def restore_snapshot(config: StoreConfig, source: Path, *, dimension: int) -> RestoredIndex:
+    """Put the snapshot at ``source`` into the index ``config`` names, replacing it.
+
+    Edge: the directory is copied into place. Server and local mode: the
+    collection is emptied and the points are upserted. ``source`` is never
+    opened itself (opening a shard rewrites some of its files): a copy is.
     """
     if config.kind == "edge":
         if config.path is None:
             raise ValueError("StoreConfig.path is required for the edge store")
         shutil.rmtree(config.path, ignore_errors=True)
         shutil.copytree(source, config.path)
-        return sum(len(page) for page in read_shard(config.path))
+        return _summary(read_shard(config.path))
     from retrieval.store import open_store
     from retrieval.store.server import ServerStore
 
+    open_store(config, dimension=dimension).drop()  # a forced restore replaces the collection
     store = open_store(config, dimension=dimension)
-    try:
-        assert isinstance(store, ServerStore)
-        return store.restore_points(read_shard(source))
-    finally:
-        store.close()
+    with tempfile.TemporaryDirectory(prefix="enclave-restore-") as scratch:
+        copy = Path(scratch) / "index"
+        shutil.copytree(source, copy)
+        try:
+            assert isinstance(store, ServerStore)
+            return _summary(store.restore_points(read_shard(copy)))
+        finally:
+            store.close()
+
+
+def _summary(pages: Iterable[list[Any]]) -> RestoredIndex:
+    points = 0
+    counts: dict[int, int] = defaultdict(int)
+    hashes: dict[int, set[str]] = defaultdict(set)
+    for records in pages:
+        for record in records:
+            document_id = int(record.payload["document_id"])
+            counts[document_id] += 1
+            hashes[document_id].add(str(record.payload.get("sha256", "")))
+            points += 1
+    return RestoredIndex(points, {i: (counts[i], frozenset(hashes[i])) for i in counts})

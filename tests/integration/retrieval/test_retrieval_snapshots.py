@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def _answers(store: VectorStore, points: Points, query: str) -> list[tuple]:
     return [(h.document_id, h.chunk_index, h.page, h.title, h.text) for h in hits]
 
 
+def _files(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
 @pytest.mark.parametrize("target_kind", ["edge", "local"])
 def test_a_snapshot_restored_into_any_kind_answers_the_same(
     store: VectorStore, points: Points, tmp_path: Path, target_kind: str
@@ -50,12 +59,15 @@ def test_a_snapshot_restored_into_any_kind_answers_the_same(
     assert isinstance(store, Snapshottable)
 
     copied = store.snapshot(tmp_path / "snapshot")
+    files = _files(tmp_path / "snapshot")
 
     config = StoreConfig(kind=target_kind, path=tmp_path / f"restored-{target_kind}")
     restored = restore_snapshot(config, tmp_path / "snapshot", dimension=points.embedder.dimension)
     opened = open_store(config, dimension=points.embedder.dimension)
     try:
-        assert (copied, restored) == (3, 3)
+        assert (copied, restored.points) == (3, 3)
+        assert restored.documents == {1: (2, {"0" * 64}), 3: (1, {"0" * 64})}
+        assert _files(tmp_path / "snapshot") == files  # the backup itself is never opened
         assert (opened.count(document_id=1), opened.count(document_id=2)) == (2, 0)
         assert _answers(opened, points, "how many days of annual leave") == before
         assert _answers(opened, points, "lost badge")[0][:3] == (3, 0, 7)
@@ -93,4 +105,4 @@ def test_an_edge_snapshot_is_one_point_in_time_while_updates_go_on(
         tmp_path / "snapshot",
         dimension=points.embedder.dimension,
     )
-    assert restored == copied
+    assert restored.points == copied
