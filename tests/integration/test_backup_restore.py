@@ -84,7 +84,7 @@ def backup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backup]:
 def test_the_answers_cite_the_uploaded_documents_before_the_backup(backup: Backup) -> None:
     leave, badge = (backup.answers[q] for q in QUESTIONS)
     assert LEAVE_SENTENCE in leave[0]
-    assert leave[1][0][1:] == ("Staff Handbook", 2)  # title and page of the leave policy
+    assert leave[1][0][1:] == ("handbook", 2)  # title (from the file name) and page
     assert BADGE_SENTENCE in badge[0]
     assert badge[1][0][1] == "Security Policy"
     assert "Backup complete" in backup.output
