@@ -49,7 +49,7 @@ def index_snapshot(*, target: Path, timeout_s: float) -> int:
     """Snapshot the active index into ``target`` (a new folder); returns its points."""
     if get_settings().embedded and runtime.serve_is_running():
         return _snapshot_through_server(target, timeout_s)
-    from webapp.core.engines import active_engines
+    from webapp.knowledge.index_engines import active_engines
 
     store = active_engines().store
     if not isinstance(store, Snapshottable):
@@ -81,7 +81,7 @@ def _snapshot_through_server(target: Path, timeout_s: float) -> int:
 def index_snapshot_answer(*, target: Path, answer: Path) -> None:
     """In the server's worker: snapshot the active index, then write the answer file."""
     from retrieval.errors import RetrievalError
-    from webapp.core.engines import active_engines
+    from webapp.knowledge.index_engines import active_engines
 
     try:
         store = active_engines().store
@@ -119,7 +119,7 @@ class IndexRepair:
 
 def index_reconcile(restored: RestoredIndex) -> IndexRepair:
     """Make the restored index and database agree (see the module's docstring)."""
-    from webapp.core.engines import active_engines
+    from webapp.knowledge.index_engines import active_engines
     from webapp.knowledge.ingestion import documents_requeue_stalled
     from webapp.knowledge.models import requeue_fields
 
