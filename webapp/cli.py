@@ -40,6 +40,9 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     runtime.setup_django()
     runtime.migrate()
     password = runtime.ensure_admin()
+    generated = password is not None and settings.admin_password is None
+    # Saved at once: journald and `docker logs` get the file's path, never the password.
+    saved = runtime.save_admin_password(password) if generated and password else None
     _follow_configured_model()
     run_worker = settings.embedded if worker is None else worker
     embedded = runtime.EmbeddedRuntime() if run_worker else None
@@ -49,9 +52,11 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
             console.print(f"Requeued {len(requeued)} unfinished documents.")
     runtime.warm_up()
     console.print(f"Enclave is running at [bold]{url}[/bold]")
-    if password:
+    if saved is not None:
+        shown = f" / [bold]{password}[/bold]" if console.is_terminal else ""
         console.print(
-            f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]"
+            f"First admin login: [bold]{settings.admin_username}[/bold]{shown} "
+            f"(password in {saved}, readable by this user only)"
         )
     try:
         uvicorn.run(
@@ -71,24 +76,11 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
 
 def _follow_configured_model() -> None:
     """A changed ENCLAVE_EMBEDDING_MODEL_DIR starts a background rebuild; search goes on."""
-    from django.db import transaction
-
-    from retrieval.errors import RetrievalError
-    from webapp.core.errors import EnclaveError
-    from webapp.knowledge.indexes import model_label, search_index_follow_settings
-
-    try:
-        with transaction.atomic():
-            building = search_index_follow_settings()
-    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
-        err_console.print(f"[red]The configured embedding model cannot be used:[/red] {exc}")
-        return
-    if building is not None:
-        console.print(
-            f"Building index {building.name} with {model_label(building)} in the background "
-            f"({building.documents_done}/{building.documents_total} documents); "
-            "searches use the current index until it is complete."
-        )
+    ok, message = runtime.follow_configured_model()
+    if not ok:
+        err_console.print(f"[red]The configured embedding model cannot be used:[/red] {message}")
+    elif message:
+        console.print(message)
 
 
 @main.command()
@@ -315,6 +307,11 @@ for _command in INGEST_COMMANDS:
 from webapp.cli_eval import eval_group  # noqa: E402  (enclave eval retrieval)
 
 main.add_command(eval_group)
+
+from webapp.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402  (backup, restore, upgrade)
+
+for _command in BACKUP_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,7 @@ from webapp.config.settings import get_settings
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "serve.lock"
+ADMIN_PASSWORD_FILE = "first-admin-password"
 
 
 def setup_django() -> None:
@@ -68,6 +69,42 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def pending_migrations() -> list[str]:
+    """The migrations ``migrate`` would apply now, as 'app.name'."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
+def follow_configured_model() -> tuple[bool, str]:
+    """Start a background rebuild when the configured embedding model or backend changed.
+
+    What ``enclave serve`` and ``enclave upgrade`` do at start; returns (usable,
+    the line to print): searches keep the active index until the build is complete.
+    """
+    from django.db import transaction
+
+    from retrieval.errors import RetrievalError
+    from webapp.core.errors import EnclaveError
+    from webapp.knowledge.indexes import model_label, search_index_follow_settings
+
+    try:
+        with transaction.atomic():
+            building = search_index_follow_settings()
+    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
+        return False, str(exc)
+    if building is None:
+        return True, ""
+    return True, (
+        f"Building index {building.name} with {model_label(building)} in the background "
+        f"({building.documents_done}/{building.documents_total} documents); "
+        "searches use the current index until it is complete."
+    )
+
+
 def ensure_admin() -> str | None:
     """Create the first admin if there is none; returns the generated password, if any."""
     from django.contrib.auth import get_user_model
@@ -85,6 +122,16 @@ def ensure_admin() -> str | None:
         username=settings.admin_username, email="", password=password
     )
     return password
+
+
+def save_admin_password(password: str) -> Path:
+    """Write the generated first admin password to a file only this user may read (0600)."""
+    path = get_settings().home_dir / ADMIN_PASSWORD_FILE
+    path.unlink(missing_ok=True)  # a file left by another user keeps its own mode
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(password + "\n")
+    return path
 
 
 def uvicorn_proxy_options() -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = [
     "BUILD_INDEX",
     "INGEST_DOCUMENT",
     "RECONCILE_DOCUMENTS",
+    "SNAPSHOT_INDEX",
     "SYNC_FOLDERS",
     "BuildIndexPayload",
     "CollectionPayload",
@@ -26,6 +27,7 @@ __all__ = [
     "enqueue_apply_collection_groups",
     "enqueue_build_index",
     "enqueue_ingest",
+    "enqueue_snapshot_index",
     "enqueue_sync_folders",
     "ingest_payload",
 ]
@@ -44,6 +46,9 @@ INGEST_EXPIRES_S = 24 * 3600
 APPLY_COLLECTION_GROUPS = "enclave.apply_collection_groups"
 # An expired message is not lost: the reconciler requeues a collection whose groups lag.
 APPLY_GROUPS_EXPIRES_S = 24 * 3600
+# `enclave backup` asks the process that owns the embedded index for a snapshot of it.
+SNAPSHOT_INDEX = "enclave.snapshot_index"
+SNAPSHOT_EXPIRES_S = 3600
 
 
 def _send(name: str, kwargs: dict[str, Any], *, expires: int) -> None:
@@ -114,3 +119,9 @@ def build_index_payload(index_id: int, token: str) -> BuildIndexPayload:
 def enqueue_build_index(index_id: int, token: str) -> None:
     """Send the next step of an index build by name (call inside ``transaction.on_commit``)."""
     _send(BUILD_INDEX, dict(build_index_payload(index_id, token)), expires=INGEST_EXPIRES_S)
+
+
+def enqueue_snapshot_index(target: str, answer: str) -> None:
+    """Ask the worker of ``enclave serve`` to snapshot the index into ``target``."""
+    payload = json.loads(json.dumps({"target": str(target), "answer": str(answer)}))
+    _send(SNAPSHOT_INDEX, payload, expires=SNAPSHOT_EXPIRES_S)

@@ -90,7 +90,9 @@ class EnclaveSettings(BaseSettings):
     )
     admin_username: str = Field("admin", description="The first admin, created on first start.")
     admin_password: SecretStr | None = Field(
-        None, description="Password of the first admin; generated and printed when unset."
+        None,
+        description="Password of the first admin; when unset, generated and written to "
+        "`<home>/first-admin-password` (mode 0600; the log shows only the path).",
     )
     host: str = Field("127.0.0.1", description="Address `enclave serve` listens on.")
     port: int = Field(8000, description="Port `enclave serve` listens on.")
