@@ -54,6 +54,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         broker=broker_url,
         include=[
             "worker.tasks.access",
+            "worker.tasks.evalsets",
             "worker.tasks.ingestion",
             "worker.tasks.maintenance",
             "worker.tasks.rebuild",

@@ -29,6 +29,7 @@ from webapp.core.engines import (
     indexer_for,
     point_active_alias,
 )
+from webapp.evalsets.gating import index_switch_allowed
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_build_index
@@ -110,7 +111,9 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
         .order_by("id")[:DOCUMENTS_PER_STEP]
     )
     if not documents:
-        search_index_switch(index=index, token=running)
+        # The admin's evaluation sets may hold a new index that does worse (evalsets/gating.py).
+        if index_switch_allowed(index=index):
+            search_index_switch(index=index, token=running)
         return None
     for document in documents:
         try:
@@ -169,8 +172,10 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
 def search_indexes_requeue_stalled(*, stalled_after_s: int) -> list[int]:
     """Queue again a build whose step went silent (lost message, killed worker)."""
     stale = timezone.now() - timedelta(seconds=stalled_after_s)
-    builds = SearchIndex.objects.filter(state=SearchIndexState.BUILDING).filter(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    builds = (
+        SearchIndex.objects.filter(state=SearchIndexState.BUILDING)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        .exclude(eval_check__state="held")  # complete, waiting for an admin: nothing to resume
     )
     requeued = []
     for index in builds:

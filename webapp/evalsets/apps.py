@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EvalSetsConfig(AppConfig):
+    name = "webapp.evalsets"
+    label = "evalsets"
