@@ -74,3 +74,13 @@ def write_set(folder: Path) -> tuple[Path, Path, Path]:
     bad = folder / "bad.jsonl"
     bad.write_text(BAD_JSONL, encoding="utf-8")
     return csv_path, jsonl, bad
+
+
+# Paraphrases sharing no word with the documents: only the dense arm (the embedding
+# model) can find them, so a re-index onto a worse model shows on this set.
+GATE_CSV = (
+    "question,document\n"
+    "What do apiarists get paid for their equipment?,Beekeeping allowance\n"
+    "Which weekday does someone check the beacon?,Lighthouse rota\n"
+    "How long until refunds for rail fares arrive?,Travel expenses\n"
+)

@@ -63,7 +63,8 @@ def eval_run_status_snapshot(*, run_ids: list[int]) -> list[dict[str, Any]]:
 
 def eval_sets_gating() -> QuerySet[EvalSet]:
     """Sets that decide a re-index: those with a question naming an expected document."""
-    judged = EvalSet.objects.filter(items__answerable=True).exclude(items__expected_title="")
+    # One filter(): the same item must be answerable and name a document.
+    judged = EvalSet.objects.filter(items__answerable=True, items__expected_title__gt="")
     return judged.distinct().order_by("name")
 
 
