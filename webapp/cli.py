@@ -110,7 +110,7 @@ def worker(concurrency: int | None, beat: bool) -> None:
     argv = [
         "worker",
         "--loglevel=INFO",
-        f"--concurrency={concurrency or settings.worker_concurrency or 1}",
+        f"--concurrency={concurrency or settings.worker.concurrency or 1}",
     ]
     if beat:
         argv.append("--beat")
@@ -260,7 +260,7 @@ def _print_answer(events: Iterator[Any]) -> None:
 def doctor() -> None:
     """Check database, broker, vector store, embedding model and LLM backend."""
     runtime.setup_django()
-    from webapp.core.doctor import run_checks
+    from webapp.doctor import run_checks
 
     failures = 0
     for check in run_checks():

@@ -29,7 +29,7 @@ from django.utils import timezone
 from retrieval import Searcher
 from webapp.audit.services import audit_record
 from webapp.config.settings import get_settings
-from webapp.core.engines import IndexEngines, active_engines, building_engines, query_embedder_for
+from webapp.core.engines import IndexEngines, query_embedder_for
 from webapp.core.errors import NotFoundError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.evalsets.models import (
@@ -42,6 +42,7 @@ from webapp.evalsets.models import (
 )
 from webapp.evalsets.selectors import eval_sets_gating
 from webapp.evalsets.services import eval_run_execute
+from webapp.knowledge.index_engines import active_engines, building_engines
 from webapp.knowledge.indexes import model_label, search_index_active
 from webapp.knowledge.models import SearchIndex, SearchIndexState
 from worker.contracts import enqueue_build_index

@@ -27,8 +27,9 @@ from webapp.chat.answer_sets import EvalQuestion
 from webapp.chat.events import passage_as_source, renumbered_sources, source_passage
 from webapp.chat.grounding import embedding_similarity
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_chat_router, get_embedder
+from webapp.core.engines import get_chat_router
 from webapp.evalsets.models import EvalItem, EvalKind, EvalRun
+from webapp.knowledge.index_engines import get_embedder
 from webapp.knowledge.models import DocumentStatus
 from webapp.knowledge.selectors import document_list_visible_to, search_scope_for
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from retrieval import Searcher
 from webapp.audit.services import audit_record
-from webapp.core.engines import get_searcher
 from webapp.core.errors import ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.evalsets.formats import parse_eval_set
 from webapp.evalsets.models import EvalItem, EvalKind, EvalRun, EvalRunStatus, EvalSet
 from webapp.evalsets.running import evaluate_items
+from webapp.knowledge.index_engines import get_searcher
 from webapp.knowledge.indexes import model_label, search_index_active
 from webapp.knowledge.models import SearchIndex
 from worker.contracts import enqueue_eval_run

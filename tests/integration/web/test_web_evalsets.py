@@ -27,8 +27,8 @@ from tests.support.evalsets import (
     SET_JSONL_ROWS,
 )
 from tests.support.models import make_projected_model
-from webapp.core.engines import active_engines, get_write_stores
 from webapp.evalsets.models import EvalItem, EvalRun, EvalSet, IndexCheck
+from webapp.knowledge.index_engines import active_engines, get_write_stores
 from webapp.knowledge.models import Document, SearchIndex, SearchIndexState
 from webapp.knowledge.rebuild import search_index_build_step
 from webapp.knowledge.services import collection_create, document_create
