@@ -166,9 +166,9 @@ def _answer_one(item: EvalItem, context: _Context) -> QuestionResult:
     )
     settings = get_settings()
     try:
-        found = _search(context, item.question, settings.search_limit)
+        found = _search(context, item.question, settings.search.limit)
         passages = relevant_passages(
-            found, config=settings.search_config(), min_score=settings.answer_min_score
+            found, config=settings.search_config(), min_score=settings.answer.min_score
         )
         sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
         answer = _answer(item.question, sources)
@@ -202,7 +202,7 @@ def _answer(question: str, sources: list[Any]) -> Any:
     """``answer_stream`` as the chat calls it (routed model, fallbacks, sentence support)."""
     settings = get_settings()
     route = get_chat_router().route(question=question)
-    similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
+    similarity = embedding_similarity(get_embedder()) if settings.answer.support_check else None
     *_, done = answer_stream(
         route.model,
         question=question,
@@ -210,7 +210,7 @@ def _answer(question: str, sources: list[Any]) -> Any:
         fallbacks=route.fallbacks,
         last_resort=route.last_resort,
         similarity=similarity,
-        min_support=settings.answer_support_min_similarity,
+        min_support=settings.answer.support_min_similarity,
     )
     assert isinstance(done, AnswerDone)  # answer_stream always ends with it
     return done.answer
