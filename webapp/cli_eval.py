@@ -146,3 +146,7 @@ def _write(path: Path | None, text: str) -> None:
 from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
 
 eval_group.add_command(answers_command)
+
+from webapp.cli_eval_sets import sets_group  # noqa: E402  (enclave eval sets ...)
+
+eval_group.add_command(sets_group)

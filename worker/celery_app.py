@@ -55,6 +55,7 @@ def create_app(settings: EnclaveSettings) -> Celery:
         include=[
             "worker.tasks.access",
             "worker.tasks.backup",
+            "worker.tasks.evalsets",
             "worker.tasks.ingestion",
             "worker.tasks.maintenance",
             "worker.tasks.rebuild",

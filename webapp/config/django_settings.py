@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "webapp.knowledge",
     "webapp.chat",
     "webapp.audit",
+    "webapp.evalsets",
     "webapp.web",
     "webapp.api",
     "webapp.sso",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,10 @@ DOCUMENTS_PER_STEP = 4
 # A document changed (new version, new groups) while it was built is built again, this often.
 MAX_ATTEMPTS = 3
 TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+# Checks a complete build must pass before it is switched to; each returns False to
+# hold it. The admins' evaluation sets register theirs at start-up
+# (webapp/evalsets/apps.py: a held build waits for an admin's confirmation).
+SWITCH_CHECKS: list[Callable[..., bool]] = []
 
 
 def _claim(index_id: int, token: str) -> str | None:
@@ -105,7 +110,8 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
         .order_by("id")[:DOCUMENTS_PER_STEP]
     )
     if not documents:
-        search_index_switch(index=index, token=running)
+        if all(check(index=index) for check in SWITCH_CHECKS):
+            search_index_switch(index=index, token=running)
         return None
     for document in documents:
         try:
@@ -164,8 +170,11 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
 def search_indexes_requeue_stalled(*, stalled_after_s: int) -> list[int]:
     """Queue again a build whose step went silent (lost message, killed worker)."""
     stale = timezone.now() - timedelta(seconds=stalled_after_s)
-    builds = SearchIndex.objects.filter(state=SearchIndexState.BUILDING).filter(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    builds = (
+        SearchIndex.objects.filter(state=SearchIndexState.BUILDING)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        # Complete and held by an evaluation set (webapp/evalsets): waits for an admin.
+        .exclude(eval_check__state="held")
     )
     requeued = []
     for index in builds:

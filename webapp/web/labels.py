@@ -33,6 +33,9 @@ AUDIT_KIND_LABELS = {
     "token.revoke": _("API token revoked"),
     "token.revoke_all": _("API tokens revoked (user deactivated)"),
     "document.erased": _("Deleted text erased from disk"),
+    "evalset.create": _("Evaluation set uploaded"),
+    "evalset.run": _("Evaluation run started"),
+    "index.switch_confirmed": _("Held index switched by an admin"),
 }
 
 

@@ -11,6 +11,7 @@ from webapp.web import (
     views_console,
     views_conversations,
     views_documents,
+    views_evalsets,
     views_insights,
     views_system,
     views_tokens,
@@ -118,5 +119,26 @@ urlpatterns = [
     path("console/usage/", views_insights.console_usage, name="console-usage"),
     path("console/audit/", views_insights.console_audit, name="console-audit"),
     path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),
+    path("console/evaluation/", views_evalsets.console_evaluation, name="console-evaluation"),
+    path(
+        "console/evaluation/<int:eval_set_id>/",
+        views_evalsets.console_evaluation_set,
+        name="console-evaluation-set",
+    ),
+    path(
+        "console/evaluation/<int:eval_set_id>/run",
+        views_evalsets.console_evaluation_run,
+        name="console-evaluation-run",
+    ),
+    path(
+        "console/evaluation/runs/status",
+        views_evalsets.console_evaluation_run_status,
+        name="console-evaluation-run-status",
+    ),
+    path(
+        "console/evaluation/index-check/confirm",
+        views_evalsets.console_evaluation_confirm,
+        name="console-evaluation-confirm",
+    ),
     path("healthz", views_system.healthz, name="healthz"),
 ]

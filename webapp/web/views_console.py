@@ -35,6 +35,7 @@ from webapp.knowledge.services import (
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
 from webapp.web.http import admin_required, json_error, parse_id_list
 from webapp.web.labels import STATUS_LABELS
+from webapp.web.views_evalsets import index_check_context
 
 # The status filter of a collection's documents: name -> statuses shown.
 STATUS_FILTERS = {
@@ -84,6 +85,7 @@ def console(request: HttpRequest) -> HttpResponse:
         .order_by("name")
         .prefetch_related("allowed_groups"),
         "search_index": search_index_overview(),
+        "check": index_check_context(),
     }
     return render(request, "web/console.html", context, status=400 if form.errors else 200)
 

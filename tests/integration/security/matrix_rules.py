@@ -201,6 +201,22 @@ RULES: dict[str, list[Probe]] = {
     "console/usage/": [P("get", "/console/usage/", console())],
     "console/audit/": [P("get", "/console/audit/", console())],
     "console/audit.csv": [P("get", "/console/audit.csv", console())],
+    "console/evaluation/": [
+        P("get", "/console/evaluation/", console()),
+        P("post", "/console/evaluation/", console(400), form={"name": "matrix"}),  # no file
+    ],
+    "console/evaluation/<int:eval_set_id>/": [
+        P("get", "/console/evaluation/{eval_set}/", console())
+    ],
+    "console/evaluation/<int:eval_set_id>/run": [
+        P("post", "/console/evaluation/{eval_set}/run", console(302), form={"kind": "retrieval"})
+    ],
+    "console/evaluation/runs/status": [
+        P("get", "/console/evaluation/runs/status", console(), query={"ids": "1"})
+    ],
+    "console/evaluation/index-check/confirm": [
+        P("post", "/console/evaluation/index-check/confirm", console(302))
+    ],
     # --- REST API -----------------------------------------------------------------
     "api/v1/collections": [
         P("get", "/api/v1/collections", api("read", ann=200, ben=200, nia=200, sam=200)),
