@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from rich.console import Console
 
 from webapp import runtime
+from webapp.cli.output import console
 from webapp.core.permissions import SYSTEM
 
-console = Console(highlight=False, soft_wrap=True)
+__all__ = ["token_command"]
 
 
 @click.group("token")

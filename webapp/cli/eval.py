@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
+from webapp.cli.eval_answers import answers_command
+from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
 __all__ = ["eval_group"]
 
-console = Console(highlight=False, soft_wrap=True)
 MODES = ("dense", "bm25", "hybrid", "hybrid+rerank")
 
 
@@ -142,7 +142,5 @@ def _write(path: Path | None, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     console.print(f"Wrote {path}")
 
-
-from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
 
 eval_group.add_command(answers_command)

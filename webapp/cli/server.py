@@ -1,0 +1,130 @@
+"""``enclave serve``, ``worker``, ``doctor`` and ``manage``: running the site."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from webapp import runtime
+from webapp.cli.output import console, err_console
+from webapp.config.settings import get_settings
+
+__all__ = ["doctor", "manage", "serve", "worker"]
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option(
+    "--worker/--no-worker", default=None, help="Run the ingestion worker in this process."
+)
+def serve(host: str | None, port: int | None, worker: bool | None) -> None:
+    """Run the web app (and, on the embedded defaults, the worker) in one process."""
+    import uvicorn
+
+    settings = get_settings()
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    lock = runtime.acquire_serve_lock(url=url) if settings.embedded else None
+    runtime.setup_django()
+    runtime.migrate()
+    password = runtime.ensure_admin()
+    _follow_configured_model()
+    run_worker = settings.embedded if worker is None else worker
+    embedded = runtime.EmbeddedRuntime() if run_worker else None
+    if embedded is not None:
+        requeued = embedded.start()
+        if requeued:
+            console.print(f"Requeued {len(requeued)} unfinished documents.")
+    runtime.warm_up()
+    console.print(f"Enclave is running at [bold]{url}[/bold]")
+    if password:
+        console.print(
+            f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]"
+        )
+    try:
+        uvicorn.run(
+            "webapp.config.asgi:application",
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=5,
+            **runtime.uvicorn_proxy_options(),
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+        if lock is not None:
+            lock.close()
+
+
+def _follow_configured_model() -> None:
+    """A changed ENCLAVE_EMBEDDING_MODEL_DIR starts a background rebuild; search goes on."""
+    from django.db import transaction
+
+    from retrieval.errors import RetrievalError
+    from webapp.core.errors import EnclaveError
+    from webapp.knowledge.indexes import model_label, search_index_follow_settings
+
+    try:
+        with transaction.atomic():
+            building = search_index_follow_settings()
+    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
+        err_console.print(f"[red]The configured embedding model cannot be used:[/red] {exc}")
+        return
+    if building is not None:
+        console.print(
+            f"Building index {building.name} with {model_label(building)} in the background "
+            f"({building.documents_done}/{building.documents_total} documents); "
+            "searches use the current index until it is complete."
+        )
+
+
+@click.command()
+@click.option("--concurrency", "-c", default=None, type=int, help="Parallel ingestion tasks.")
+@click.option(
+    "--beat/--no-beat", default=False, help="Also run the periodic reconciler (one per cluster)."
+)
+def worker(concurrency: int | None, beat: bool) -> None:
+    """Run a separate Celery worker (production: Redis broker and a Qdrant server)."""
+    settings = get_settings()
+    if settings.embedded:
+        raise click.ClickException(
+            "a separate worker needs ENCLAVE_QDRANT_URL: the embedded Qdrant Edge index "
+            "belongs to 'enclave serve', which already runs a worker"
+        )
+    runtime.setup_django()
+    from worker.celery_app import app
+
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency or settings.worker_concurrency or 1}",
+    ]
+    if beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+@click.command()
+def doctor() -> None:
+    """Check database, broker, vector store, embedding model and LLM backend."""
+    runtime.setup_django()
+    from webapp.core.doctor import run_checks
+
+    failures = 0
+    for check in run_checks():
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name:<16} {check.detail}")
+        failures += not check.ok
+    sys.exit(1 if failures else 0)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def manage(ctx: click.Context) -> None:
+    """Run a Django management command (e.g. 'enclave manage createsuperuser')."""
+    runtime.setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["enclave manage", *ctx.args])
