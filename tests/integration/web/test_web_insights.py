@@ -202,6 +202,16 @@ def test_audit_filters_by_kind_and_user(client_as, admin_user, events):
     assert [r["event"].actor_name for r in by_user] == ["maria"]
 
 
+def test_audit_kind_filter_lists_each_kind_once(client_as, admin_user, member, events):
+    for _ in range(3):  # the same kind again, at other times
+        audit_record(kind=AuditEvent.Kind.ASK, actor=member, detail={"question": "again"})
+    html = client_as(admin_user).get("/console/audit/").content.decode()
+
+    select = html.split('<select id="audit-kind" name="kind">')[1].split("</select>")[0]
+    values = [part.split('"')[0] for part in select.split('<option value="')[1:]]
+    assert values == ["", "ask", "collection.groups"]
+
+
 def test_audit_csv_export_is_filtered_and_spreadsheet_safe(client_as, admin_user, events, hr_pdf):
     response = client_as(admin_user).get("/console/audit.csv?kind=ask")
 
