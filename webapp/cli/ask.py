@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from webapp import runtime
+from webapp.cli.installation import open_installation
 from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
@@ -21,7 +22,7 @@ __all__ = ["ask"]
 def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None:
     """Print a streamed answer with its citations."""
     settings = get_settings()
-    runtime.setup_django()
+    open_installation()
     from webapp.cli import support
 
     user = support.user_get(username)

@@ -23,6 +23,7 @@ from rich.markup import escape
 
 from retrieval.parsing.titles import display_text
 from webapp import runtime
+from webapp.cli.installation import open_installation
 from webapp.cli.output import console
 from webapp.cli.progress import watch_build, watch_documents
 from webapp.config.settings import get_settings
@@ -161,8 +162,7 @@ def ingest(
     paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...], wait: bool
 ) -> None:
     """Queue files and folders for ingestion and show their progress."""
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation(create=True)
     from webapp.cli import support
 
     collection = support.collection_get_or_create(name=collection_name, group_names=groups)
@@ -188,8 +188,7 @@ def ingest(
 @click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
 def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
     """Queue a collection's failed documents again and show their progress."""
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
     from django.db import transaction
 
     from webapp.knowledge.services import documents_retry_failed
@@ -209,8 +208,7 @@ def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
 def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool) -> None:
     """Make a collection follow a folder: index new and changed files, erase removed ones."""
     _require_index_here()
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation(create=True)
     from webapp.cli import support
     from webapp.knowledge.sync import folder_sync
 
@@ -270,8 +268,7 @@ def reindex(
         raise click.UsageError("give one of DOCUMENT_ID, --collection NAME or --all")
     if model is not None and not everything:
         raise click.UsageError("--model builds a whole new index: use it with --all")
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
     if model is not None:
         _rebuild(model, wait=wait)
         return

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
+from typing import Any
 
 import click
+from rich.markup import escape
+from rich.panel import Panel
 
 from webapp import runtime
+from webapp.cli.installation import open_installation
 from webapp.cli.output import console, err_console
 from webapp.config.settings import get_settings
 
@@ -26,8 +32,7 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     settings = get_settings()
     url = f"http://{host or settings.host}:{port or settings.port}"
     lock = runtime.acquire_serve_lock(url=url) if settings.embedded else None
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation(create=True, logs=True)
     password = runtime.ensure_admin()
     _follow_configured_model()
     run_worker = settings.embedded if worker is None else worker
@@ -37,25 +42,43 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
         if requeued:
             console.print(f"Requeued {len(requeued)} unfinished documents.")
     runtime.warm_up()
-    console.print(f"Enclave is running at [bold]{url}[/bold]")
-    if password:
-        console.print(
-            f"First admin login: [bold]{settings.admin_username}[/bold] / [bold]{password}[/bold]"
-        )
+    config = uvicorn.Config(
+        "webapp.config.asgi:application",
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+        **runtime.uvicorn_proxy_options(),
+    )
+    server = uvicorn.Server(config)
+    announce = threading.Thread(
+        target=_announce, args=(server, url, password), name="announce", daemon=True
+    )
+    announce.start()
     try:
-        uvicorn.run(
-            "webapp.config.asgi:application",
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-            timeout_graceful_shutdown=5,
-            **runtime.uvicorn_proxy_options(),
-        )
+        server.run()
     finally:
         if embedded is not None:
             embedded.stop()
         if lock is not None:
             lock.close()
+
+
+def _announce(server: Any, url: str, password: str | None) -> None:
+    """Once the server listens, the address and the first admin's password, last and framed."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.1)
+    lines = [f"Enclave is running at [bold]{url}[/bold]"]
+    if password:
+        username = get_settings().admin_username
+        lines += [
+            "",
+            f"First admin sign-in: [bold]{username}[/bold] / [bold]{escape(password)}[/bold]",
+            "Sign in and choose a new password; this one is not shown again.",
+        ]
+    console.print(Panel("\n".join(lines), title="Enclave", expand=False))
 
 
 def _follow_configured_model() -> None:
@@ -109,7 +132,7 @@ def worker(concurrency: int | None, beat: bool) -> None:
 @click.command()
 def doctor() -> None:
     """Check database, broker, vector store, embedding model and LLM backend."""
-    runtime.setup_django()
+    open_installation()
     from webapp.core.doctor import run_checks
 
     failures = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp import runtime
+from webapp.cli.installation import open_installation
 from webapp.cli.output import console
 
 __all__ = ["user_command"]
@@ -21,8 +21,7 @@ __all__ = ["user_command"]
 )
 def user_command(username: str, password: str | None, groups: tuple[str, ...], admin: bool) -> None:
     """Create or update a local user and their groups."""
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation(create=True)
     from webapp.cli import support
 
     generated = support.user_upsert(

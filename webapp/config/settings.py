@@ -42,13 +42,21 @@ CONFIG_FILE_VARIABLE = "ENCLAVE_CONFIG"
 EMBEDDED_WORKER_THREADS = 4
 
 
+def default_home() -> Path:
+    """The per-user data directory: an absolute path, so every command finds one installation."""
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser().resolve() / "enclave"
+
+
 class EnclaveSettings(BaseSettings):
     """Every knob of an Enclave process; the defaults need no server at all."""
 
     model_config = SettingsConfigDict(env_prefix="ENCLAVE_", frozen=True, extra="ignore")
 
     home: Path = Field(
-        Path("var"), description="Directory for the embedded database, broker, index and uploads."
+        default_factory=lambda: default_home(),
+        description="Directory for the embedded database, broker, index and uploads; default "
+        "$XDG_DATA_HOME/enclave (~/.local/share/enclave), the same from any working directory.",
     )
     debug: bool = False
     secret_key: SecretStr | None = Field(
