@@ -120,11 +120,12 @@ services-stop:
 
 # --- helpers ------------------------------------------------------------------------
 
-# Both checks always run; fails when either fails.
+# Every check always runs; fails when any fails.
 lint: $(VENV)/.installed-test
 	@status=0; \
 	echo "+ ruff check ."; $(VENV)/bin/ruff check . || status=1; \
 	echo "+ lint-imports"; $(VENV)/bin/lint-imports || status=1; \
+	echo "+ configuration reference"; $(PY) -m webapp.config.reference --check || status=1; \
 	exit $$status
 
 # The benchmarks one after another (ops/bench/run.py --list); BENCH_ARGS picks some.

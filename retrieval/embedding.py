@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from retrieval.config import EmbeddingConfig
 from retrieval.errors import EmbeddingModelError
+from retrieval.once import KeyedOnce
 
 __all__ = [
     "Embedder",
@@ -100,18 +100,12 @@ class SentenceTransformerEmbedder(ArrayEmbedder):
             ) from exc
 
 
-_cache: dict[EmbeddingConfig, Embedder] = {}
-_cache_lock = threading.Lock()
+_embedders: KeyedOnce[EmbeddingConfig, Embedder] = KeyedOnce()
 
 
 def load_embedder(config: EmbeddingConfig) -> Embedder:
     """Return the process-wide embedder for ``config``, loading (or exporting) it on first use."""
-    with _cache_lock:
-        embedder = _cache.get(config)
-        if embedder is None:
-            embedder = _build(config)
-            _cache[config] = embedder
-        return embedder
+    return _embedders.get(config, lambda: _build(config))
 
 
 def runnable_backend(model_dir: Path | None, backend: str) -> str:

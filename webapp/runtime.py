@@ -42,8 +42,9 @@ def warm_up() -> None:
     the first question the model load.
     """
     from retrieval.errors import RetrievalError
-    from webapp.core.engines import get_chat_router, get_searcher
+    from webapp.core.engines import get_chat_router
     from webapp.core.permissions import STAFF_GROUP_ID
+    from webapp.knowledge.index_engines import get_searcher
 
     started = time.perf_counter()
     try:
@@ -134,7 +135,7 @@ def uvicorn_proxy_options() -> dict[str, Any]:
     127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``), so any local client could claim a new
     address per request and never meet the sign-in lockout.
     """
-    proxies = get_settings().trusted_proxies
+    proxies = get_settings().sign_in.trusted_proxies
     if not proxies:
         return {"proxy_headers": False, "forwarded_allow_ips": ""}
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
@@ -217,9 +218,9 @@ class Reconciler:
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
                 erasure_pass()  # deleted documents' text leaves the index files
-                if settings.sync_folders and time.monotonic() >= next_sync:
+                if settings.ingestion.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
-                    next_sync = time.monotonic() + settings.sync_interval_s
+                    next_sync = time.monotonic() + settings.ingestion.sync_interval_s
             except Exception:  # keep checking; a database hiccup must not end the loop
                 logger.exception("reconciler pass failed")
             finally:
@@ -236,7 +237,8 @@ class EmbeddedRuntime:
         settings = get_settings()
         self.worker = EmbeddedWorker(app, concurrency=settings.embedded_worker_threads())
         self.reconciler = Reconciler(
-            interval_s=settings.reconcile_interval_s, stalled_after_s=settings.stalled_after_s
+            interval_s=settings.worker.reconcile_interval_s,
+            stalled_after_s=settings.worker.stalled_after_s,
         )
 
     def start(self) -> list[int]:

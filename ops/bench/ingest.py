@@ -408,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run = run_worker_path(paths, warm_up=warm)
         print(f"(a) {run.indexed} documents, {run.chunks:,} chunks in {run.seconds:.1f} s")
         from retrieval import Chunker, ChunkingConfig
-        from webapp.core.engines import close_engines, get_embedder
+        from webapp.core.engines import close_engines
+        from webapp.knowledge.index_engines import get_embedder
 
         embedder = get_embedder()
         titles = {path.resolve(): title for path, title in run.titles.items()}

@@ -53,8 +53,9 @@ from webapp.chat.selectors import (
 )
 from webapp.chat.wording import error_event, language_for
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_chat_router, get_embedder, get_searcher
+from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+from webapp.knowledge.index_engines import get_embedder, get_searcher
 from webapp.knowledge.selectors import search_scope_for
 
 __all__ = ["conversation_ask", "search_passages"]
@@ -75,7 +76,7 @@ def search_passages(
         query,
         allowed_group_ids=scope.group_ids,
         collection_ids=scope.collection_ids,
-        limit=limit or get_settings().search_limit,
+        limit=limit or get_settings().search.limit,
     )
 
 
@@ -224,7 +225,7 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     retrieval_ms = (time.perf_counter() - started) * 1000
     settings = get_settings()
     passages = relevant_passages(
-        found, config=settings.search_config(), min_score=settings.answer_min_score
+        found, config=settings.search_config(), min_score=settings.answer.min_score
     )
     _route_by_collection(asked, rewrite.query, passages)
     sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
@@ -261,7 +262,7 @@ def _answer(
     """The answer's deltas (their text also appended to ``shown``); returns the finished
     Answer. The question is stored after the first delta has been handed on."""
     settings = get_settings()
-    similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
+    similarity = embedding_similarity(get_embedder()) if settings.answer.support_check else None
     stream = answer_stream(
         asked.route.model,
         question=asked.text,
@@ -271,7 +272,7 @@ def _answer(
         fallbacks=asked.route.fallbacks,
         last_resort=asked.route.last_resort,
         similarity=similarity,
-        min_support=settings.answer_support_min_similarity,
+        min_support=settings.answer.support_min_similarity,
     )
     answer: Answer | None = None
     # closing(): a client that goes away closes this generator, which must close the

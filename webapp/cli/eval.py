@@ -125,7 +125,7 @@ def retrieval_command(
         cache.save()
     text = (
         f"Dataset `{dataset.name}`, embedding model `{embedding_identity(embedder)}`"
-        f"{', reranker ' + str(settings.search_rerank_model_dir) if reranker else ''}"
+        f"{', reranker ' + str(settings.search.rerank_model_dir) if reranker else ''}"
         f"{' (passage vectors from ' + str(embedding_cache) + ')' if cache else ''}.\n\n"
         + report.markdown()
     )

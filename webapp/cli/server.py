@@ -122,7 +122,7 @@ def worker(concurrency: int | None, beat: bool) -> None:
     argv = [
         "worker",
         "--loglevel=INFO",
-        f"--concurrency={concurrency or settings.worker_concurrency or 1}",
+        f"--concurrency={concurrency or settings.worker.concurrency or 1}",
     ]
     if beat:
         argv.append("--beat")
@@ -133,7 +133,7 @@ def worker(concurrency: int | None, beat: bool) -> None:
 def doctor() -> None:
     """Check database, broker, vector store, embedding model and LLM backend."""
     open_installation()
-    from webapp.core.doctor import run_checks
+    from webapp.doctor import run_checks
 
     failures = 0
     for check in run_checks():

@@ -1,7 +1,7 @@
 """Which vector index is active, which one is being built, and with which embedding model.
 
 The ``SearchIndex`` rows are the one pointer every process reads before it
-searches or indexes (``webapp.core.engines``): switching to a rebuilt index is
+searches or indexes (``webapp.knowledge.index_engines``): switching to a rebuilt index is
 one transaction here, and each process reopens its store and embedder when it
 sees the change.
 """
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.config.settings import get_settings
+from webapp.core.engines import embedder_for
 from webapp.core.errors import ValidationError
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from worker.contracts import enqueue_build_index
@@ -45,13 +46,13 @@ def configured_backend(model_dir: str) -> str:
     """The configured backend, or torch for a model onnx-int8 cannot run (see runnable_backend)."""
     from retrieval import runnable_backend
 
-    backend = get_settings().embedding_backend
+    backend = get_settings().embedding.backend
     return runnable_backend(Path(model_dir) if model_dir else None, backend)
 
 
 def configured_model() -> tuple[str, str]:
     """(model key, backend) the settings ask for: what a new index is built with."""
-    key = model_key(get_settings().embedding_model_dir)
+    key = model_key(get_settings().embedding.model_dir)
     return key, configured_backend(key)
 
 
@@ -102,7 +103,7 @@ def search_index_overview() -> dict[str, Any]:
 
 def _build_progress(index: SearchIndex) -> dict[str, Any]:
     now = timezone.now()
-    stalled_after_s = get_settings().stalled_after_s
+    stalled_after_s = get_settings().worker.stalled_after_s
     age = None if index.heartbeat_at is None else now - index.heartbeat_at
     done, total = index.documents_done, index.documents_total
     return {
@@ -131,7 +132,7 @@ def search_index_bootstrap(
     try:
         with transaction.atomic():
             return SearchIndex.objects.create(
-                name=get_settings().qdrant_collection,
+                name=get_settings().store.collection,
                 model_dir=model_dir,
                 backend=backend,
                 model_name=model_name,
@@ -177,7 +178,7 @@ def search_index_build_start(
     token = uuid.uuid4().hex
     with transaction.atomic():
         index = SearchIndex.objects.create(
-            name=f"{get_settings().qdrant_collection}_{uuid.uuid4().hex[:8]}",
+            name=f"{get_settings().store.collection}_{uuid.uuid4().hex[:8]}",
             model_dir=model_dir,
             backend=backend,
             model_name=model_name,
@@ -202,8 +203,6 @@ def search_index_build_for_model(
     model_dir: str, *, backend: str | None = None, actor: Any | None = None
 ) -> SearchIndex:
     """Load the model (it must load offline) and start building an index with it."""
-    from webapp.core.engines import embedder_for
-
     backend = backend or configured_backend(model_dir)
     embedder = embedder_for(model_dir, backend)
     return search_index_build_start(

@@ -4,7 +4,7 @@ Searches keep using the active index and its model throughout. The build walks
 the documents in id order, a few per task so uploads queued meanwhile are not
 held up, and writes each into the new index with the new model; ingestion,
 deletion and permission changes reach both indexes while the build runs
-(``webapp.core.engines.write_engines``). Each step hands the task a token for
+(``webapp.knowledge.index_engines.write_engines``). Each step hands the task a token for
 the next one, so a duplicate message does nothing. When no document is left the switch
 is one transaction on the ``SearchIndex`` rows, and the old index is dropped.
 """
@@ -22,13 +22,8 @@ from django.utils import timezone
 
 from retrieval import DocumentMeta
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
-from webapp.core.engines import (
-    IndexEngines,
-    building_engines,
-    drop_index,
-    indexer_for,
-    point_active_alias,
-)
+from webapp.core.engines import IndexEngines, drop_index, indexer_for, point_active_alias
+from webapp.knowledge.index_engines import building_engines
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_build_index

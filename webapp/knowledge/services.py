@@ -20,11 +20,11 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.folders import open_folder_file
+from webapp.knowledge.index_engines import get_write_stores
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
@@ -87,7 +87,8 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
     Whatever goes wrong, no partial file stays behind; a full disk is a StorageFullError.
     """
     settings = get_settings()
-    limit = settings.max_upload_mb * 1024 * 1024
+    limit_mb = settings.ingestion.max_upload_mb
+    limit = limit_mb * 1024 * 1024
     target = settings.uploads_dir / uuid.uuid4().hex
     digest = hashlib.sha256()
     size = 0
@@ -97,7 +98,7 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
                 size += len(block)
                 if size > limit:
                     raise ValidationError(
-                        f"{filename} is larger than the {settings.max_upload_mb} MB limit "
+                        f"{filename} is larger than the {limit_mb} MB limit "
                         "(ENCLAVE_MAX_UPLOAD_MB).",
                         code=ErrorCode.TOO_LARGE,
                     )

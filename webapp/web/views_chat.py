@@ -21,11 +21,11 @@ from webapp.chat.selectors import (
     user_model_default,
 )
 from webapp.chat.services import conversation_ask, user_model_default_set
+from webapp.chat.sse import sse_stream
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
 from webapp.web.http import json_error, json_object
-from webapp.web.sse import sse_stream
 
 SIDEBAR_CONVERSATIONS = 50
 MAX_QUESTION_CHARS = 4000

@@ -31,7 +31,7 @@ from retrieval import (
     open_store,
 )
 from retrieval.parsing import parse_file
-from webapp.core.engines import get_embedder, get_store
+from webapp.knowledge.index_engines import get_embedder, get_store
 
 BACKENDS = ["torch", "onnx-int8"]
 HOG_SECONDS = 300  # an upper bound: the hog is killed when the test ends
