@@ -78,7 +78,8 @@ def test_documents_filter_by_status(client_as, admin_user, hr_collection, hr_pdf
     assert shown("?status=in_progress") == [running.id]
     assert sorted(shown("?status=nonsense")) == sorted([hr_pdf.id, failed.id, running.id])
     html = client.get(url + "?status=failed").content.decode()
-    assert 'href="?status=failed" aria-current="true">Failed <span class="count">1</span>' in html
+    failed_chip = 'href="?status=failed" aria-current="true">Failed <span class="count"'
+    assert failed_chip + ' data-count="failed">1</span>' in html
 
 
 # --- usage --------------------------------------------------------------------------
