@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.support.server import ENCLAVE, ServeProcess, process_env
+from tests.support.server import ENCLAVE, ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -106,3 +106,28 @@ def test_serve_prints_the_first_admin_password_last_and_framed(tmp_path):
     assert len(password) >= 16
     assert log.count(password) == 1
     assert "Quantization parameters" not in log
+
+
+def test_collections_listed_renamed_and_deleted_from_the_terminal(tmp_path):
+    env = process_env(tmp_path / "home")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "soup.md").write_text("# Soup\n\nThe canteen serves soup daily.\n")
+
+    ingested = run_cli(["ingest", str(folder), "--collection", "Canteen"], env)
+    run_cli(["ingest", str(folder), "--collection", "Other"], env)
+    renamed = run_cli(["collection", "rename", "Canteen", "Cafeteria"], env)
+    taken = run_cli(["collection", "rename", "Cafeteria", "Other"], env)
+    refused = run_cli(["collection", "delete", "Cafeteria"], env)  # no "y" on stdin
+    deleted = run_cli(["collection", "delete", "Cafeteria", "--yes"], env)
+    missing = run_cli(["collection", "delete", "Cafeteria", "--yes"], env)
+    listed = run_cli(["collection", "list"], env)
+
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    assert renamed.stdout.strip() == "Collection 'Canteen' is now 'Cafeteria'."
+    assert taken.returncode == 1
+    assert "Error: A collection named 'Other' already exists." in taken.stderr
+    assert refused.returncode == 1 and "Aborted" in refused.stderr
+    assert deleted.stdout.strip() == "Collection 'Cafeteria' deleted with 1 documents."
+    assert missing.returncode == 1 and "Error: no such collection: Cafeteria" in missing.stderr
+    assert [line.split()[1:3] for line in listed.stdout.splitlines()] == [["Other", "1"]]

@@ -1,8 +1,9 @@
 """The ``enclave`` command: one module per command group, gathered here.
 
 ``server`` (serve, worker, doctor, manage), ``ingest`` (ingest, retry, sync,
-reindex), ``ask``, ``users`` (user), ``tokens`` (token), ``eval`` (eval retrieval,
-eval answers). Shared pieces: ``output`` (consoles), ``progress`` (progress bars),
+reindex), ``ask``, ``users`` (user), ``tokens`` (token), ``collections``
+(collection), ``eval`` (eval retrieval, eval answers). Shared pieces: ``output``
+(consoles), ``installation`` (which home), ``progress`` (progress bars),
 ``support`` (names to objects), ``remote`` (ask through a running server).
 """
 
@@ -13,6 +14,7 @@ import os
 import click
 
 from webapp.cli.ask import ask
+from webapp.cli.collections import collection_command
 from webapp.cli.eval import eval_group
 from webapp.cli.ingest import COMMANDS as INGEST_COMMANDS
 from webapp.cli.output import set_verbose
@@ -57,4 +59,5 @@ def main(verbose: bool) -> None:
 for _command in (serve, worker, *INGEST_COMMANDS, ask, doctor, user_command, manage):
     main.add_command(_command)
 main.add_command(token_command)
+main.add_command(collection_command)
 main.add_command(eval_group)

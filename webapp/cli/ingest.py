@@ -111,15 +111,6 @@ def print_skipped(skipped: list[SkippedEntry]) -> None:
         console.print(f"  [yellow]skipped[/yellow] {name}: {escape(entry.reason)}")
 
 
-def _collection(name: str) -> Any:
-    from webapp.knowledge.selectors import collection_get_by_name
-
-    collection = collection_get_by_name(name=name)
-    if collection is None:
-        raise click.ClickException(f"no such collection: {name}")
-    return collection
-
-
 @contextmanager
 def _worker_here(*, needed: bool) -> Iterator[None]:
     """Run the embedded worker in this process while inside, unless a server owns the index."""
@@ -191,9 +182,10 @@ def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
     open_installation()
     from django.db import transaction
 
+    from webapp.cli import support
     from webapp.knowledge.services import documents_retry_failed
 
-    collection = _collection(collection_name)
+    collection = support.collection_named(collection_name)
     with transaction.atomic():
         document_ids = documents_retry_failed(collection=collection, actor=SYSTEM)
     with _worker_here(needed=wait and bool(document_ids)):
@@ -227,6 +219,7 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
 
 def _reindex(document_id: int | None, collection_name: str | None, everything: bool) -> list[int]:
     """Queue what was asked for through the same services as the admin console."""
+    from webapp.cli import support
     from webapp.knowledge.models import Document
     from webapp.knowledge.services import (
         collection_reindex,
@@ -237,7 +230,9 @@ def _reindex(document_id: int | None, collection_name: str | None, everything: b
     if everything:
         return documents_reindex_all(actor=SYSTEM)
     if collection_name is not None:
-        return collection_reindex(collection=_collection(collection_name), actor=SYSTEM)
+        return collection_reindex(
+            collection=support.collection_named(collection_name), actor=SYSTEM
+        )
     documents = Document.objects.filter(id=document_id)
     if not documents.exists():
         raise click.ClickException(f"no such document: {document_id}")

@@ -76,7 +76,7 @@ def _announce(server: Any, url: str, password: str | None) -> None:
         lines += [
             "",
             f"First admin sign-in: [bold]{username}[/bold] / [bold]{escape(password)}[/bold]",
-            "Sign in and choose a new password; this one is not shown again.",
+            "It is shown only this once.",
         ]
     console.print(Panel("\n".join(lines), title="Enclave", expand=False))
 
