@@ -62,6 +62,47 @@ def warm_up() -> None:
     )
 
 
+def installation_missing() -> bool:
+    """True when the embedded SQLite database does not exist yet (a server one is not checked)."""
+    settings = get_settings()
+    if settings.database_url is not None:
+        return False
+    return not (settings.home.expanduser().resolve() / "enclave.sqlite3").is_file()
+
+
+class NotInstalledError(RuntimeError):
+    """The configured home or database holds no (up-to-date) Enclave installation."""
+
+
+def require_installation() -> None:
+    """Raise NotInstalledError, saying what to do, unless the database is set up.
+
+    Checked before Django connects, so a command run on the wrong home does not
+    leave an empty SQLite file behind.
+    """
+    if installation_missing():
+        home = get_settings().home.expanduser().resolve()
+        raise NotInstalledError(
+            f"no Enclave installation in {home} (ENCLAVE_HOME). Set ENCLAVE_HOME to the "
+            "installation's directory, or create one there with 'enclave serve'."
+        )
+    setup_django()
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise NotInstalledError(f"the database cannot be read ({exc}).") from exc
+    if pending:
+        raise NotInstalledError(
+            f"the database is not set up for this version of Enclave ({len(pending)} "
+            "migrations to apply): run 'enclave manage migrate', or start 'enclave serve', "
+            "which applies them."
+        )
+
+
 def migrate() -> None:
     """Bring the database schema up to date."""
     from django.core.management import call_command

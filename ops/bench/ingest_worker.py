@@ -72,7 +72,7 @@ def run_worker_path(paths: Sequence[Path], *, warm_up: Sequence[str]) -> WorkerR
 
     runtime.setup_django()
     runtime.migrate()
-    from webapp import cli_support
+    from webapp.cli import support as cli_support
     from webapp.knowledge import index_engines
     from webapp.knowledge.models import Document
 

@@ -74,7 +74,7 @@ def test_the_first_admin_password_goes_to_a_file_only_the_service_user_reads(
     log = (home / "serve.log").read_text()
 
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert f"password in {saved}, readable by this user only" in log
+    assert f"The first admin's password is in {saved} (readable by this user only)." in log
     assert password not in log
 
 

@@ -121,6 +121,15 @@ class CollectionCreateSerializer(serializers.Serializer):
     )
 
 
+class CollectionRenameSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+
+
+class CollectionDeletedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    documents_deleted = serializers.IntegerField()
+
+
 class CollectionGroupsSerializer(serializers.Serializer):
     groups = serializers.ListField(child=StrictCharField(max_length=150), max_length=MAX_IDS)
 

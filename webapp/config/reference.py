@@ -93,6 +93,9 @@ def _type_words(annotation: Any) -> str:
 
 def default_text(field: FieldInfo) -> str:
     """A field's default as an admin would write it."""
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "reference_default" in extra:  # computed per machine
+        return f"`{extra['reference_default']}`"
     value = field.get_default(call_default_factory=True)
     if value is None:
         return "unset"

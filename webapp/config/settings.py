@@ -62,6 +62,12 @@ CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG"
 EMBEDDED_WORKER_THREADS = 4
 
 
+def default_home() -> Path:
+    """The per-user data directory: an absolute path, so every command finds one installation."""
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser().resolve() / "enclave"
+
+
 class EnclaveSettings(BaseSettings):
     """Site.
 
@@ -72,9 +78,11 @@ class EnclaveSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     home: Path = Field(
-        Path("var"),
+        default_factory=lambda: default_home(),
+        json_schema_extra={"reference_default": "$XDG_DATA_HOME/enclave"},
         description="Directory for the embedded database, broker, index, uploads and the "
-        "generated secret key.",
+        "generated secret key; by default $XDG_DATA_HOME/enclave (~/.local/share/enclave), "
+        "the same from any working directory.",
     )
     debug: bool = Field(False, description="Django debug pages (never in production).")
     secret_key: SecretStr | None = Field(

@@ -259,6 +259,26 @@ def documents_reindex_all(*, actor: Any) -> list[int]:
 
 
 COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)
+COLLECTION_RENAME = "collection.rename"
+
+
+def collection_rename(*, collection: Collection, name: str, actor: Any) -> Collection:
+    """Give a collection another name (unique, not empty); its documents and readers stay."""
+    require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationError("A collection needs a name.")
+    if Collection.objects.filter(name=name).exclude(id=collection.id).exists():
+        raise ValidationError(f"A collection named {name!r} already exists.")
+    old = collection.name
+    Collection.objects.filter(id=collection.id).update(name=name)
+    collection.name = name
+    audit_record(
+        kind=COLLECTION_RENAME,
+        actor=actor,
+        detail={"collection_id": collection.id, "name": name, "old_name": old},
+    )
+    return collection
 
 
 def collection_delete(*, collection: Collection, actor: Any) -> int:

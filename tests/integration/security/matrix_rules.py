@@ -228,7 +228,15 @@ RULES: dict[str, list[Probe]] = {
         ),
     ],
     "api/v1/collections/<int:collection_id>": [
-        P("get", "/api/v1/collections/{collection}", a_object("read", 200))
+        P("get", "/api/v1/collections/{collection}", a_object("read", 200)),
+        # ann reads A but is no admin: the service refuses (403); others do not see A.
+        P(
+            "patch",
+            "/api/v1/collections/{collection}",
+            a_object("admin", 200, ann=403),
+            json={"name": "Renamed"},
+        ),
+        P("delete", "/api/v1/collections/{collection}", a_object("admin", 200, ann=403)),
     ],
     "api/v1/collections/<int:collection_id>/groups": [
         P(

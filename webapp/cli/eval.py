@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
+from webapp.cli.eval_answers import answers_command
+from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
 __all__ = ["eval_group"]
 
-console = Console(highlight=False, soft_wrap=True)
 MODES = ("dense", "bm25", "hybrid", "hybrid+rerank")
 
 
@@ -143,10 +143,8 @@ def _write(path: Path | None, text: str) -> None:
     console.print(f"Wrote {path}")
 
 
-from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
-
 eval_group.add_command(answers_command)
 
-from webapp.cli_eval_sets import sets_group  # noqa: E402  (enclave eval sets ...)
+from webapp.cli.eval_sets import sets_group  # noqa: E402  (enclave eval sets ...)
 
 eval_group.add_command(sets_group)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from webapp import runtime
+from webapp.cli.installation import open_installation
+from webapp.cli.output import console
 from webapp.config.settings import get_settings
-
-console = Console(highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -24,7 +23,7 @@ console = Console(highlight=False, soft_wrap=True)
 )
 def backup(target: Path, timeout_s: float) -> None:
     """Back up the database, index, originals and secret key into a new folder TARGET."""
-    runtime.setup_django()
+    open_installation()
     from webapp.backup.services import backup_create
     from webapp.core.errors import EnclaveError
 

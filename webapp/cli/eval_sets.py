@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from webapp import runtime
+from webapp.cli.installation import open_installation
+from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
 __all__ = ["sets_group"]
 
-console = Console(highlight=False, soft_wrap=True)
 KINDS = ("retrieval", "answers")
 # Columns of the history table per kind: (metrics key, heading).
 COLUMNS = {
@@ -55,8 +55,7 @@ def sets_group() -> None:
 
 
 def _setup() -> None:
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
 
 
 def _user(username: str | None) -> Any:

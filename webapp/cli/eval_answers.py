@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
+from webapp.cli.output import console
 from webapp.config.settings import EnclaveSettings, get_settings
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["answers_command"]
 
 logger = logging.getLogger(__name__)
-console = Console(highlight=False, soft_wrap=True)
 
 GROUP = 1  # every evaluation document is readable by this one group
 COLLECTION = 1
