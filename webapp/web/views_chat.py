@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
@@ -22,10 +22,10 @@ from webapp.chat.selectors import (
 )
 from webapp.chat.services import conversation_ask, user_model_default_set
 from webapp.chat.sse import sse_stream
-from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
+from webapp.core.errors import EnclaveError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
-from webapp.web.http import json_error, json_object
+from webapp.web.http import json_error, json_object, or_404
 
 SIDEBAR_CONVERSATIONS = 50
 MAX_QUESTION_CHARS = 4000
@@ -134,10 +134,7 @@ def chat(request: HttpRequest) -> HttpResponse:
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations; anyone else's is 404."""
-    try:
-        found = access_conversation(user=request.user, conversation_id=conversation_id)
-    except NotFoundError:
-        raise Http404 from None
+    found = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
     return _chat_page(request, conversation=found)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,9 +17,9 @@ from webapp.accounts.user_services import (
     user_set_active,
     user_set_groups,
 )
-from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.core.errors import EnclaveError
 from webapp.web.forms import GroupCreateForm, UserCreateForm, UserGroupsForm
-from webapp.web.http import admin_required
+from webapp.web.http import admin_required, or_404
 
 
 def _users_page(
@@ -91,10 +91,7 @@ def console_group_create(request: HttpRequest) -> HttpResponse:
 
 
 def _user_or_404(request: HttpRequest, user_id: int) -> Any:
-    try:
-        return access_user(actor=request.user, user_id=user_id)
-    except NotFoundError:
-        raise Http404 from None
+    return or_404(access_user, actor=request.user, user_id=user_id)
 
 
 @admin_required

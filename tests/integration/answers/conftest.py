@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,13 +146,3 @@ def served(tmp_path_factory) -> Iterator[Served]:
         for replica in replicas:
             if replica.process is not None:
                 stop(replica.process)
-
-
-def wait_for(predicate, timeout_s: float = 15.0) -> bool:
-    """Poll ``predicate`` until true or ``timeout_s`` passes (a no-hang bound, not a timing)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
