@@ -83,6 +83,7 @@ def enclave_extra(done: DoneEvent) -> dict[str, Any]:
         "notice": _notice(done),
         "sentences": dataclasses.asdict(done.sentences),
         "backend": done.backend,
+        "rewritten_query": done.rewritten_query,
     }
 
 

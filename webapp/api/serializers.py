@@ -275,6 +275,11 @@ class AskResponseSerializer(serializers.Serializer):
     sentences = SentenceCountsSerializer()
     model = serializers.CharField(allow_blank=True)
     backend = serializers.CharField(allow_blank=True)
+    rewritten_query = serializers.CharField(
+        allow_blank=True,
+        help_text="The standalone question a follow-up was rewritten into for the search "
+        "(empty when the question stood alone).",
+    )
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
 

@@ -110,14 +110,16 @@ def conversation_ask(
     collection_ids: Sequence[int] | None = None,
     model: str | None = None,
     language: str | None = None,
+    history: Sequence[ChatTurn] = (),
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` for ``user``: sources, text deltas, then done (or error).
 
     ``model`` names a model or a tier ("small", "large") of the catalogue; without it
     the router picks by the question. ``language`` is the user's interface language
-    for notices and errors (default: the question's). Follow-ups are rewritten into a
-    standalone query for retrieval; passages under the relevance floor are not given
-    to the model.
+    for notices and errors (default: the question's). The earlier turns are those of
+    the conversation ``conversation_id`` names or, for a new one, ``history`` (what
+    an API client sent). Follow-ups are rewritten into a standalone query for
+    retrieval; passages under the relevance floor are not given to the model.
     """
     question = question.strip()
     language = language_for(question, language)
@@ -127,7 +129,9 @@ def conversation_ask(
     # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
     with PREPARING.start() as preparation:
         try:
-            asked = _question_for(user, question, language, conversation_id, collection_ids, model)
+            asked = _question_for(
+                user, question, language, conversation_id, collection_ids, model, history
+            )
         except NotFoundError:
             yield error_event("not_found", language)
             return
@@ -148,6 +152,7 @@ def _question_for(
     conversation_id: int | None,
     collection_ids: Sequence[int] | None,
     model: str | None,
+    client_history: Sequence[ChatTurn],
 ) -> _Question:
     """The route, the conversation and its history (NotFoundError, UnknownModelError)."""
     router = get_chat_router()
@@ -167,8 +172,12 @@ def _question_for(
         route=route,
         pinned=bool(model or defaults.user),
         collection_defaults=defaults.collections,
-        # A conversation opened by this question has no history to read.
-        history=_history(conversation, user) if conversation_id is not None else [],
+        # A conversation opened by this question has no stored history to read.
+        history=(
+            _history(conversation, user)
+            if conversation_id is not None
+            else list(client_history)[-HISTORY_TURNS:]
+        ),
         pending=PendingQuestion(conversation, question),
     )
 
