@@ -8,6 +8,7 @@ and Portuguese; screenshots at desktop and phone widths land in ``test-artifacts
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.error
 import urllib.request
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import login
+from tests.support.browser import ask, login
 from tests.support.server import ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -192,4 +193,51 @@ def test_an_admin_deletes_a_user_after_confirming(server, env, browser, artifact
         button.click()
     assert page.url.endswith("/console/users/")
     assert page.locator(f'tr[data-username="{name}"]').count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "pt"])
+def test_api_conversations_stay_out_of_the_sidebar_until_asked_for(
+    server, env, browser, artifacts, language
+):
+    name = f"channels-{language}"
+    _user(env, name, "first-pass-phrase-11")
+    minted = run_cli(["token", "create", "--user", name, "--name", "script", "--scope", "ask"], env)
+    assert minted.returncode == 0, minted.stdout + minted.stderr
+    secret = re.search(r"enc_[\w-]+", minted.stdout).group(0)
+    body = json.dumps({"question": "Asked from a script?", "stream": False}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/ask",
+        data=body,
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.status == 200
+    context, page = _page(browser, language)
+    login(page, server.url, name, "first-pass-phrase-11")
+    ask(page, "Asked in the browser?")
+    page.goto(f"{server.url}/")
+    titles = page.locator("#conversation-list li[data-channel]")
+    assert titles.count() == 1 and titles.first.get_attribute("data-channel") == "web"
+
+    with page.expect_navigation():
+        page.locator("#channel-filter a").click()
+    channels = page.eval_on_selector_all(
+        "#conversation-list li[data-channel]", "els => els.map(e => e.dataset.channel)"
+    )
+    assert channels == ["web", "api"]
+    assert (
+        page.locator('#conversation-list li[data-channel="api"] .channel-tag').inner_text() == "API"
+    )
+    _shoot(page, artifacts, f"chat-sidebar-channels-{language}")
+    context.close()
+
+    context, page = _page(browser, language)
+    login(page, server.url, "admin", ADMIN_NEW_PASSWORD)
+    page.goto(f"{server.url}/console/audit/?kind=ask&user={name}")
+    shown = page.eval_on_selector_all(
+        "#audit-table .channel-tag", "els => els.map(e => e.dataset.channel)"
+    )
+    assert shown == ["web", "api"]
+    _shoot(page, artifacts, f"console-audit-channels-{language}")
     context.close()

@@ -42,7 +42,7 @@ from webapp.chat.events import (
 )
 from webapp.chat.grounding import embedding_similarity
 from webapp.chat.model_defaults import collection_default, route_to_default
-from webapp.chat.models import Conversation
+from webapp.chat.models import Channel, Conversation
 from webapp.chat.preparing import Preparation
 from webapp.chat.recording import PREPARING, AnswerRecord, PendingQuestion
 from webapp.chat.selectors import (
@@ -96,6 +96,7 @@ class _Question:
     collection_defaults: dict[int, tuple[str, str]]
     history: list[ChatTurn]
     pending: PendingQuestion
+    channel: str
 
     @property
     def conversation(self) -> Conversation:
@@ -110,6 +111,7 @@ def conversation_ask(
     collection_ids: Sequence[int] | None = None,
     model: str | None = None,
     language: str | None = None,
+    channel: str = Channel.WEB,
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` for ``user``: sources, text deltas, then done (or error).
 
@@ -117,7 +119,8 @@ def conversation_ask(
     the router picks by the question. ``language`` is the user's interface language
     for notices and errors (default: the question's). Follow-ups are rewritten into a
     standalone query for retrieval; passages under the relevance floor are not given
-    to the model.
+    to the model. ``channel`` (web, api, v1, cli) is recorded on a new conversation
+    and on the question's audit event.
     """
     question = question.strip()
     language = language_for(question, language)
@@ -127,7 +130,9 @@ def conversation_ask(
     # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
     with PREPARING.start() as preparation:
         try:
-            asked = _question_for(user, question, language, conversation_id, collection_ids, model)
+            asked = _question_for(
+                user, question, language, conversation_id, collection_ids, model, channel
+            )
         except NotFoundError:
             yield error_event("not_found", language)
             return
@@ -148,6 +153,7 @@ def _question_for(
     conversation_id: int | None,
     collection_ids: Sequence[int] | None,
     model: str | None,
+    channel: str,
 ) -> _Question:
     """The route, the conversation and its history (NotFoundError, UnknownModelError)."""
     router = get_chat_router()
@@ -157,7 +163,7 @@ def _question_for(
         route = router.route(question=question, requested=model)
     else:
         route = route_to_default(router, question, defaults.user, "user default")
-    conversation = _open_conversation(user, question, conversation_id)
+    conversation = _open_conversation(user, question, conversation_id, channel)
     return _Question(
         user=user,
         text=question,
@@ -170,12 +176,15 @@ def _question_for(
         # A conversation opened by this question has no history to read.
         history=_history(conversation, user) if conversation_id is not None else [],
         pending=PendingQuestion(conversation, question),
+        channel=channel,
     )
 
 
-def _open_conversation(user: Any, question: str, conversation_id: int | None) -> Conversation:
+def _open_conversation(
+    user: Any, question: str, conversation_id: int | None, channel: str
+) -> Conversation:
     if conversation_id is None:
-        return conversation_start(user=user, title=question)
+        return conversation_start(user=user, title=question, channel=channel)
     return access_conversation(user=user, conversation_id=conversation_id)
 
 
@@ -253,7 +262,13 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     finally:
         close_old_connections()
     asked.pending.store()  # (a no-op after the first delta) the question comes before the answer
-    yield record.store(user=asked.user, question=asked.text, answer=answer, language=asked.language)
+    yield record.store(
+        user=asked.user,
+        question=asked.text,
+        answer=answer,
+        language=asked.language,
+        channel=asked.channel,
+    )
 
 
 def _answer(
