@@ -9,6 +9,7 @@ from webapp.web import (
     views_account,
     views_auth,
     views_chat,
+    views_collections,
     views_console,
     views_conversations,
     views_documents,
@@ -88,6 +89,21 @@ urlpatterns = [
         "console/collections/<int:collection_id>/upload",
         views_console.console_collection_upload,
         name="console-collection-upload",
+    ),
+    path(
+        "console/collections/<int:collection_id>/rename",
+        views_collections.console_collection_rename,
+        name="console-collection-rename",
+    ),
+    path(
+        "console/collections/<int:collection_id>/delete",
+        views_collections.console_collection_delete,
+        name="console-collection-delete",
+    ),
+    path(
+        "console/documents/<int:document_id>/rename",
+        views_collections.console_document_rename,
+        name="console-document-rename",
     ),
     path(
         "console/documents/status",

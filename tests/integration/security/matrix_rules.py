@@ -185,6 +185,16 @@ RULES: dict[str, list[Probe]] = {
     "console/collections/<int:collection_id>/upload": [
         P("post", "/console/collections/{collection}/upload", console(302), files=True)
     ],
+    "console/collections/<int:collection_id>/rename": [
+        P("post", "/console/collections/{collection}/rename", console(302), form={"name": "New"})
+    ],
+    "console/collections/<int:collection_id>/delete": [
+        P("get", "/console/collections/{collection}/delete", console()),
+        P("post", "/console/collections/{collection}/delete", console(302)),
+    ],
+    "console/documents/<int:document_id>/rename": [
+        P("post", "/console/documents/{document}/rename", console(302), form={"title": "New"})
+    ],
     "console/documents/status": [
         P("get", "/console/documents/status", console(), query={"ids": "{document}"})
     ],

@@ -1,5 +1,6 @@
-"""Accounts in Chromium: the forced first password change, one's own password and API tokens,
-an admin's reset and deletion of a user.
+"""Accounts and console screens in Chromium: the forced first password change, one's own
+API tokens, an admin's reset and deletion of a user, conversation channels in the sidebar
+and the audit log, renaming a document and a collection and deleting a collection.
 
 One ``enclave serve`` whose first admin password is generated (no
 ``ENCLAVE_ADMIN_PASSWORD``), as on a fresh installation. Each screen in English
@@ -240,4 +241,69 @@ def test_api_conversations_stay_out_of_the_sidebar_until_asked_for(
     )
     assert shown == ["web", "api"]
     _shoot(page, artifacts, f"console-audit-channels-{language}")
+    context.close()
+
+
+def _search_titles(url, secret, query):
+    request = urllib.request.Request(
+        f"{url}/api/v1/search",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return {p["title"] for p in json.loads(response.read())["passages"]}
+
+
+@pytest.mark.parametrize("language", ["en", "pt"])
+def test_an_admin_renames_a_document_and_a_collection_then_deletes_it(
+    server, env, browser, artifacts, tmp_path, language
+):
+    name = f"Notes {language}"
+    note = tmp_path / f"canteen-{language}.txt"
+    note.write_text(f"The canteen ({language}) opens at seven o'clock every weekday.\n")
+    ingested = run_cli(["ingest", str(note), "--collection", name], env)
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    minted = run_cli(
+        ["token", "create", "--user", "admin", "--name", f"search-{language}", "--scope", "read"],
+        env,
+    )
+    secret = re.search(r"enc_[\w-]+", minted.stdout).group(0)
+    query = f"When does the canteen ({language}) open?"
+    before = _search_titles(server.url, secret, query)
+    assert len(before) == 1 and "Canteen hours" not in before  # the file's own title
+
+    context, page = _page(browser, language)
+    login(page, server.url, "admin", ADMIN_NEW_PASSWORD)
+    page.goto(f"{server.url}/console/")
+    with page.expect_navigation():
+        page.get_by_role("link", name=name).first.click()
+    row = page.locator("tr[data-document-id]").first
+    row.locator(".doc-rename summary").click()
+    row.locator(".doc-rename-form input[name=title]").fill("Canteen hours")
+    _shoot(page, artifacts, f"console-document-rename-{language}")
+    with page.expect_navigation():
+        row.locator(".doc-rename-form button[type=submit]").click()
+    page.wait_for_function(
+        "() => document.querySelector('tr[data-document-id]').dataset.status === 'indexed'",
+        timeout=120_000,
+    )
+    assert page.locator("tr[data-document-id] .doc-title").inner_text() == "Canteen hours"
+    # The passages carry the new title once the queued re-index is done.
+    assert _search_titles(server.url, secret, query) == {"Canteen hours"}
+
+    page.locator("#collection-rename summary").click()
+    page.fill("#collection-new-name", f"Canteen {language}")
+    with page.expect_navigation():
+        page.locator("#collection-rename-form button[type=submit]").click()
+    assert page.locator("h1").inner_text() == f"Canteen {language}"
+
+    with page.expect_navigation():
+        page.click("#collection-delete-link")
+    assert page.locator("#collection-delete-effects li").count() == 3
+    _shoot(page, artifacts, f"console-collection-delete-{language}")
+    with page.expect_navigation():
+        page.locator("#collection-delete-form button[type=submit]").click()
+    assert page.url.endswith("/console/")
+    assert page.get_by_role("link", name=f"Canteen {language}").count() == 0
+    assert _search_titles(server.url, secret, query) == set()
     context.close()
