@@ -21,7 +21,6 @@ from webapp.config.settings import get_settings
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "serve.lock"
-ADMIN_PASSWORD_FILE = "first-admin-password"
 
 
 def setup_django() -> None:
@@ -150,6 +149,9 @@ def ensure_admin() -> str | None:
     """Create the first admin if there is none; returns the generated password, if any."""
     from django.contrib.auth import get_user_model
 
+    from webapp.accounts.models import PasswordChangeRequired
+    from webapp.accounts.passwords import password_require_change
+
     settings = get_settings()
     user_model = get_user_model()
     if user_model.objects.filter(is_superuser=True).exists():
@@ -159,15 +161,22 @@ def ensure_admin() -> str | None:
         if settings.admin_password
         else secrets.token_urlsafe(12)
     )
-    user_model.objects.create_superuser(
+    admin = user_model.objects.create_superuser(
         username=settings.admin_username, email="", password=password
     )
+    if not settings.admin_password:  # generated: to be replaced at the first sign-in
+        password_require_change(user=admin, reason=PasswordChangeRequired.Reason.GENERATED)
     return password
 
 
 def save_admin_password(password: str) -> Path:
-    """Write the generated first admin password to a file only this user may read (0600)."""
-    path = get_settings().home_dir / ADMIN_PASSWORD_FILE
+    """Write the generated first admin password to a file only this user may read (0600).
+
+    The file goes when the admin changes the password (``webapp.accounts.passwords``).
+    """
+    from webapp.accounts.passwords import first_admin_password_path
+
+    path = first_admin_password_path()
     path.unlink(missing_ok=True)  # a file left by another user keeps its own mode
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:

@@ -125,7 +125,9 @@ class CollectionDetailView(APIView):
         collection = access_collection(user=request.user, collection_id=collection_id)
         return Response(s.CollectionSerializer(collection).data)
 
-    @extend_schema(operation_id="collections_delete", responses={200: s.CollectionDeletedSerializer})
+    @extend_schema(
+        operation_id="collections_delete", responses={200: s.CollectionDeletedSerializer}
+    )
     def delete(self, request: Request, collection_id: int) -> Response:
         """Erase a collection with every document in it (index, stored files, rows)."""
         collection = access_collection(user=request.user, collection_id=collection_id)

@@ -34,6 +34,7 @@ from webapp.api.answers import (
 from webapp.api.serializers import ServerSentEventSerializer
 from webapp.api.streaming import openai_stream_response
 from webapp.api.views_knowledge import validated
+from webapp.chat.models import Channel
 from webapp.chat.selectors import access_conversation
 from webapp.chat.services import conversation_ask
 from webapp.core.errors import NotFoundError
@@ -119,6 +120,7 @@ class ChatCompletionsView(APIView):
             conversation_id=conversation_id,
             collection_ids=collection_ids,
             history=history,
+            channel=Channel.V1,
         )
         if data["stream"]:
             options = data.get("stream_options") or {}

@@ -42,7 +42,7 @@ from webapp.chat.events import (
 )
 from webapp.chat.grounding import embedding_similarity
 from webapp.chat.model_defaults import collection_default, route_to_default
-from webapp.chat.models import Conversation
+from webapp.chat.models import Channel, Conversation
 from webapp.chat.preparing import Preparation
 from webapp.chat.recording import PREPARING, AnswerRecord, PendingQuestion
 from webapp.chat.selectors import (
@@ -96,6 +96,7 @@ class _Question:
     collection_defaults: dict[int, tuple[str, str]]
     history: list[ChatTurn]
     pending: PendingQuestion
+    channel: str
 
     @property
     def conversation(self) -> Conversation:
@@ -111,6 +112,7 @@ def conversation_ask(
     model: str | None = None,
     language: str | None = None,
     history: Sequence[ChatTurn] = (),
+    channel: str = Channel.WEB,
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` for ``user``: sources, text deltas, then done (or error).
 
@@ -120,6 +122,8 @@ def conversation_ask(
     the conversation ``conversation_id`` names or, for a new one, ``history`` (what
     an API client sent). Follow-ups are rewritten into a standalone query for
     retrieval; passages under the relevance floor are not given to the model.
+    ``channel`` (web, api, v1, cli) is recorded on a new conversation and on the
+    question's audit event.
     """
     question = question.strip()
     language = language_for(question, language)
@@ -130,7 +134,7 @@ def conversation_ask(
     with PREPARING.start() as preparation:
         try:
             asked = _question_for(
-                user, question, language, conversation_id, collection_ids, model, history
+                user, question, language, conversation_id, collection_ids, model, history, channel
             )
         except NotFoundError:
             yield error_event("not_found", language)
@@ -153,6 +157,7 @@ def _question_for(
     collection_ids: Sequence[int] | None,
     model: str | None,
     client_history: Sequence[ChatTurn],
+    channel: str,
 ) -> _Question:
     """The route, the conversation and its history (NotFoundError, UnknownModelError)."""
     router = get_chat_router()
@@ -162,7 +167,7 @@ def _question_for(
         route = router.route(question=question, requested=model)
     else:
         route = route_to_default(router, question, defaults.user, "user default")
-    conversation = _open_conversation(user, question, conversation_id)
+    conversation = _open_conversation(user, question, conversation_id, channel)
     return _Question(
         user=user,
         text=question,
@@ -179,12 +184,15 @@ def _question_for(
             else list(client_history)[-HISTORY_TURNS:]
         ),
         pending=PendingQuestion(conversation, question),
+        channel=channel,
     )
 
 
-def _open_conversation(user: Any, question: str, conversation_id: int | None) -> Conversation:
+def _open_conversation(
+    user: Any, question: str, conversation_id: int | None, channel: str
+) -> Conversation:
     if conversation_id is None:
-        return conversation_start(user=user, title=question)
+        return conversation_start(user=user, title=question, channel=channel)
     return access_conversation(user=user, conversation_id=conversation_id)
 
 
@@ -262,7 +270,13 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     finally:
         close_old_connections()
     asked.pending.store()  # (a no-op after the first delta) the question comes before the answer
-    yield record.store(user=asked.user, question=asked.text, answer=answer, language=asked.language)
+    yield record.store(
+        user=asked.user,
+        question=asked.text,
+        answer=answer,
+        language=asked.language,
+        channel=asked.channel,
+    )
 
 
 def _answer(

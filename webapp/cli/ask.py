@@ -38,9 +38,12 @@ def ask(question: str, username: str, collection_names: tuple[str, ...]) -> None
             base_url=server_url, user=user, question=question, collection_ids=collection_ids
         )
     else:
+        from webapp.chat.models import Channel
         from webapp.chat.services import conversation_ask
 
-        events = conversation_ask(user=user, question=question, collection_ids=collection_ids)
+        events = conversation_ask(
+            user=user, question=question, collection_ids=collection_ids, channel=Channel.CLI
+        )
     _print_answer(events)
     from webapp.core.engines import close_engines
 

@@ -20,6 +20,7 @@ __all__ = [
     "documents_progress",
     "documents_queue",
     "user_get",
+    "user_named",
     "user_upsert",
 ]
 
@@ -31,6 +32,16 @@ def collection_get_or_create(*, name: str, group_names: tuple[str, ...]) -> Coll
         return existing
     groups = group_ensure(names=group_names)
     return collection_create(name=name, group_ids=[g.id for g in groups], actor=SYSTEM)
+
+
+def user_named(username: str) -> Any:
+    """The user with this username (active or not); a command-line error when there is none."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    return user
 
 
 def collection_named(name: str) -> Collection:

@@ -56,7 +56,7 @@ MIDDLEWARE = [
         "XFrameOptionsMiddleware",
         "ContentSecurityPolicyMiddleware",
     )
-]
+] + ["webapp.web.password_gate.PasswordChangeGate"]
 
 ROOT_URLCONF = "webapp.config.urls"
 ASGI_APPLICATION = "webapp.config.asgi.application"

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from retrieval.parsing.titles import MAX_TITLE_CHARS, display_text, file_title
 from webapp.audit.models import AuditEvent
@@ -49,7 +50,7 @@ def collection_create(
     require_admin(actor)
     name = name.strip()
     if not name:
-        raise ValidationError("A collection needs a name.")
+        raise ValidationError(gettext_noop("A collection needs a name."))
     if Collection.objects.filter(name=name).exists():
         raise ValidationError(f"A collection named {name!r} already exists.")
     collection = Collection.objects.create(name=name, description=description.strip())
@@ -267,7 +268,7 @@ def collection_rename(*, collection: Collection, name: str, actor: Any) -> Colle
     require_admin(actor)
     name = name.strip()
     if not name:
-        raise ValidationError("A collection needs a name.")
+        raise ValidationError(gettext_noop("A collection needs a name."))
     if Collection.objects.filter(name=name).exclude(id=collection.id).exists():
         raise ValidationError(f"A collection named {name!r} already exists.")
     old = collection.name
@@ -326,6 +327,36 @@ def document_delete(*, document: Document, actor: Any) -> None:
         )
         document.delete()
     logger.info("document %s deleted (%s stored answers erased)", document.id, answers)
+
+
+DOCUMENT_RENAME = "document.rename"  # audit kind (a plain string: no migration of the choices)
+
+
+def document_rename(*, document: Document, title: str, actor: Any) -> Document:
+    """An administrator's title, kept from then on; the passages get it at a re-index, queued.
+
+    Refused while the document is being indexed: that run would write the old title back.
+    """
+    require_admin(actor)
+    title = display_text(title or "")[:MAX_TITLE_CHARS]
+    if not title:
+        raise ValidationError(gettext_noop("A document needs a title."))
+    if document.status in IN_PROGRESS_STATUSES:
+        raise ValidationError(
+            gettext_noop("The document is being indexed; rename it when it is done.")
+        )
+    old = document.title
+    with transaction.atomic():
+        fields = {"title": title, "title_source": TitleSource.ADMIN}
+        Document.objects.filter(id=document.id).update(**fields, **requeue_fields())
+        transaction.on_commit(lambda: enqueue_ingest(document.id))
+        audit_record(
+            kind=DOCUMENT_RENAME,
+            actor=actor,
+            detail={"document_id": document.id, "title": title, "old_title": old},
+        )
+    document.title, document.title_source = title, TitleSource.ADMIN
+    return document
 
 
 DOCUMENT_GROUPS = "document.groups"  # audit kind (a plain string: no migration of the choices)

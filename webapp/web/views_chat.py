@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.chat.models import Conversation, Message
+from webapp.chat.models import Channel, Conversation, Message
 from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
@@ -90,6 +90,7 @@ def _turn(message: Message) -> dict[str, Any]:
 
 
 def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
+    every_channel = request.GET.get("all") == "1"
     messages = (
         conversation_messages_for(user=request.user, conversation=conversation)
         if conversation is not None
@@ -104,7 +105,11 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
     context = {
         "nav": "chat",
         "conversation": conversation,
-        "conversations": conversation_list_for(user=request.user)[:SIDEBAR_CONVERSATIONS],
+        # API, /v1 and terminal conversations only when asked for (?all=1).
+        "conversations": conversation_list_for(
+            user=request.user, channels=None if every_channel else [Channel.WEB]
+        )[:SIDEBAR_CONVERSATIONS],
+        "every_channel": every_channel,
         # Meta.ordering does not apply to the selector's annotated (GROUP BY) query.
         "collections": list(collection_list_visible_to(user=request.user).order_by("name")),
         "turns": [_turn(m) for m in messages],
@@ -170,6 +175,7 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
         collection_ids=ask.collection_ids,
         model=ask.model or None,
         language=language,
+        channel=Channel.WEB,
     )
     response = StreamingHttpResponse(
         sse_stream(events, language=language), content_type="text/event-stream"

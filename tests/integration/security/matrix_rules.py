@@ -111,6 +111,34 @@ RULES: dict[str, list[Probe]] = {
     "oidc/callback/": [P("get", "/oidc/callback/", everyone(404))],
     "logout/": [P("post", "/logout/", everyone(302)), P("get", "/logout/", everyone(405))],
     "": [P("get", "/", member_page())],
+    # --- web: the signed-in user's own account --------------------------------------
+    "account/": [P("get", "/account/", member_page())],
+    "account/password": [
+        P("get", "/account/password", member_page()),
+        # A wrong current password: the form again (400), nothing changed.
+        P(
+            "post",
+            "/account/password",
+            member_page(400),
+            form={
+                "current_password": "not-the-password",
+                "new_password": "a-long-pass-phrase-9",
+                "new_password_again": "a-long-pass-phrase-9",
+            },
+        ),
+    ],
+    "account/tokens/create": [
+        P(
+            "post",
+            "/account/tokens/create",
+            member_page(),  # the page again, showing the new secret once
+            form={"name": "mine", "scopes": ["read"]},
+        )
+    ],
+    # ann's token: only ann revokes it here (the console's page is the admins' way).
+    "account/tokens/<int:token_id>/revoke": [
+        P("post", "/account/tokens/{token}/revoke", annes(302))
+    ],
     "c/<int:conversation_id>/": [P("get", "/c/{conversation}/", annes(200))],
     "chat/ask": [
         P(
@@ -157,6 +185,16 @@ RULES: dict[str, list[Probe]] = {
     "console/collections/<int:collection_id>/upload": [
         P("post", "/console/collections/{collection}/upload", console(302), files=True)
     ],
+    "console/collections/<int:collection_id>/rename": [
+        P("post", "/console/collections/{collection}/rename", console(302), form={"name": "New"})
+    ],
+    "console/collections/<int:collection_id>/delete": [
+        P("get", "/console/collections/{collection}/delete", console()),
+        P("post", "/console/collections/{collection}/delete", console(302)),
+    ],
+    "console/documents/<int:document_id>/rename": [
+        P("post", "/console/documents/{document}/rename", console(302), form={"title": "New"})
+    ],
     "console/documents/status": [
         P("get", "/console/documents/status", console(), query={"ids": "{document}"})
     ],
@@ -184,6 +222,18 @@ RULES: dict[str, list[Probe]] = {
     ],
     "console/users/<int:user_id>/active": [
         P("post", "/console/users/{user}/active", console(302), form={"active": "1"})
+    ],
+    "console/users/<int:user_id>/password": [
+        P(
+            "post",
+            "/console/users/{user}/password",
+            console(302),
+            form={"password": "a-long-pass-phrase-9", "must_change": "on"},
+        )
+    ],
+    "console/users/<int:user_id>/delete": [
+        P("get", "/console/users/{user}/delete", console()),
+        P("post", "/console/users/{user}/delete", console(302)),
     ],
     "console/groups/new": [P("post", "/console/groups/new", console(302), form={"name": "C"})],
     "console/tokens/": [P("get", "/console/tokens/", console())],
