@@ -35,6 +35,10 @@ def xdg_env(tmp_path):
     """An ``enclave`` environment with no ENCLAVE_HOME: the default home under tmp/xdg."""
     env = process_env(tmp_path / "unused")
     del env["ENCLAVE_HOME"]
+    # The embedded defaults (a SQLite file in the home) also in stage 2: a database
+    # server is an installation wherever the command runs.
+    env.pop("ENCLAVE_DATABASE_URL", None)
+    env.pop("ENCLAVE_BROKER_URL", None)
     env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
     return env
 
