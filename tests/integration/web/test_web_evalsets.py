@@ -212,10 +212,12 @@ def test_a_rebuilt_index_that_does_worse_is_held_until_an_admin_switches(site, t
     assert SearchIndex.objects.get(id=index.id).state == "building"
     assert active_engines().name == old
     row = check.comparison[0]
-    assert (row["set"], row["old"]) == ("Paraphrases", {"recall@5": 1.0, "ndcg@10": 1.0})
+    assert (row["set"], row["old"]["recall@5"]) == ("Paraphrases", 1.0)
     # One dimension: every passage ties on the dense arm, so the order among them is
-    # arbitrary; what matters is that the paraphrases are no longer found first.
-    assert row["worse"] == ["ndcg@10"] and row["new"]["ndcg@10"] < 0.98
+    # arbitrary (it follows the point ids, which differ between SQLite and PostgreSQL);
+    # what matters is that the paraphrases are no longer found first.
+    assert row["worse"] == ["ndcg@10"]
+    assert row["new"]["ndcg@10"] < row["old"]["ndcg@10"] - 0.02
     assert "Switch anyway" in held_page and "Switch anyway" in home
     assert 'id="index-check-held"' in held_page
 
