@@ -26,6 +26,7 @@ from pydantic_settings import (
 from inference.catalogue import build_catalogue
 from inference.config import InferenceConfig, parse_endpoints
 from retrieval.config import (
+    PACKAGED_MODELS,
     ChunkingConfig,
     EmbeddingConfig,
     ParsingConfig,
@@ -33,6 +34,7 @@ from retrieval.config import (
     SearchConfig,
     StoreConfig,
 )
+from retrieval.relevance import with_calibrated_gate
 
 __all__ = ["EnclaveSettings", "get_settings", "reset_settings_cache"]
 
@@ -91,8 +93,15 @@ class EnclaveSettings(BaseSettings):
         "concurrent requests (a query holds Python's GIL while the pool works).",
     )
 
+    embedding_model: str = Field(
+        EmbeddingConfig.model,
+        description="use-multilingual-v3 (packaged; English and Portuguese, also across "
+        "languages), all-MiniLM-L6-v2 (packaged; English) or a local sentence-transformers "
+        "directory. A change rebuilds the index in the background at the next start.",
+    )
     embedding_model_dir: Path | None = Field(
-        None, description="Local sentence-transformers model directory."
+        None,
+        description="Local sentence-transformers model directory; replaces embedding_model.",
     )
     embedding_batch_size: int = 32
     models_dir: Path | None = Field(
@@ -104,8 +113,9 @@ class EnclaveSettings(BaseSettings):
     # about twice the CPU throughput; see ops/bench/results/embedding.md.
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
         "onnx-int8",
-        description="onnx-int8 (CPU, exported once into models_dir) or torch (fp32); "
-        "an index must be searched with the backend that built it.",
+        description="For sentence-transformers models (MiniLM, a directory): onnx-int8 (CPU, "
+        "exported once into models_dir) or torch (fp32); use-multilingual-v3 runs on numpy. "
+        "An index must be searched with the backend that built it.",
     )
     ingest_overlap: bool = Field(
         True,
@@ -113,7 +123,9 @@ class EnclaveSettings(BaseSettings):
         "turn off when other work keeps every core busy (parsing threads then slow the encoder).",
     )
     torch_threads: int | None = Field(
-        None, description="CPU threads for embedding; default leaves a core free."
+        None,
+        description="CPU threads for embedding (torch, onnxruntime or numpy's BLAS) and "
+        "reranking; default leaves a core free.",
     )
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
@@ -141,15 +153,15 @@ class EnclaveSettings(BaseSettings):
         SearchConfig.fusion,
         description="How the dense and BM25 arms are fused (see docs/retrieval.md).",
     )
-    search_relevance_min_dense: float = Field(
+    search_relevance_min_dense: float | None = Field(
         SearchConfig.relevance_min_dense,
         description="Relevance gate: cosine similarity at which a passage counts as relevant "
-        "by meaning; calibrated for the packaged model.",
+        "by meaning; unset: the value calibrated for the embedding model.",
     )
-    search_relevance_min_coverage: float = Field(
+    search_relevance_min_coverage: float | None = Field(
         SearchConfig.relevance_min_coverage,
         description="Relevance gate: share of the question's BM25 terms at which a passage "
-        "found by BM25 counts as relevant by its words.",
+        "found by BM25 counts as relevant by its words; unset: calibrated per model.",
     )
     search_max_per_document: int = SearchConfig.max_per_document
     search_merge_adjacent: bool = SearchConfig.merge_adjacent
@@ -359,10 +371,20 @@ class EnclaveSettings(BaseSettings):
 
     # --- slices handed to the libraries ---------------------------------
 
+    def embedding_model_source(self) -> str | Path:
+        """The configured model: a packaged model's name, or a local directory."""
+        if self.embedding_model_dir is not None:
+            return self.embedding_model_dir.expanduser().resolve()
+        if self.embedding_model in PACKAGED_MODELS:
+            return self.embedding_model
+        return Path(self.embedding_model).expanduser().resolve()
+
     def embedding_config(self) -> EmbeddingConfig:
         """Embedding slice for ``retrieval``."""
+        source = self.embedding_model_source()
         return EmbeddingConfig(
-            model_dir=self.embedding_model_dir,
+            model=source if isinstance(source, str) else EmbeddingConfig.model,
+            model_dir=source if isinstance(source, Path) else None,
             batch_size=self.embedding_batch_size,
             threads=self.effective_torch_threads(),
             backend=self.embedding_backend,
@@ -385,9 +407,17 @@ class EnclaveSettings(BaseSettings):
             max_unzipped_bytes=self.max_unzipped_mb * 1024 * 1024,
         )
 
-    def search_config(self) -> SearchConfig:
-        """Search slice for ``retrieval``."""
-        return SearchConfig(
+    def embedding_model_name(self) -> str:
+        """The configured model's name: a packaged one, or its directory's name."""
+        source = self.embedding_model_source()
+        return source if isinstance(source, str) else source.name
+
+    def search_config(self, *, model_name: str | None = None) -> SearchConfig:
+        """Search slice for ``retrieval``; gate thresholds left unset are ``model_name``'s.
+
+        ``model_name`` None is the configured embedding model.
+        """
+        config = SearchConfig(
             dense_weight=self.search_dense_weight,
             sparse_weight=self.search_sparse_weight,
             uncovered_dense_weight=self.search_uncovered_dense_weight,
@@ -400,6 +430,7 @@ class EnclaveSettings(BaseSettings):
             relevance_min_dense=self.search_relevance_min_dense,
             relevance_min_coverage=self.search_relevance_min_coverage,
         )
+        return with_calibrated_gate(config, model_name or self.embedding_model_name())
 
     def rerank_config(self) -> RerankConfig:
         """Reranking slice for ``retrieval``; off when no model directory is set."""

@@ -19,8 +19,11 @@ from typing import Any
 
 from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
+    MINILM,
+    PACKAGED_MODELS,
     Embedder,
     EmbeddingBatcher,
+    EmbeddingConfig,
     Indexer,
     QueryBatcher,
     Searcher,
@@ -52,18 +55,28 @@ class IndexEngines:
     embedder: Embedder
 
 
-def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
-    """The embedding model in ``model_dir`` ('' = packaged) run by ``backend``.
+def embedding_config_for(model_key: str, backend: str | None = None) -> EmbeddingConfig:
+    """The embedding slice for an index's model key (see ``indexes.model_key``).
 
-    ``backend`` None is the configured one; threads and batch size are the configured ones.
+    '' is the packaged all-MiniLM-L6-v2, a packaged name that model, anything else
+    a local directory. ``backend`` None (or numpy, which only USE runs on) is the
+    configured one; threads and batch size are the configured ones.
     """
     settings = get_settings()
-    config = dataclasses.replace(
-        settings.embedding_config(),
-        model_dir=Path(model_dir) if model_dir else None,
-        backend=backend or settings.embedding_backend,
+    if model_key == "" or model_key in PACKAGED_MODELS:
+        model, model_dir = model_key or MINILM, None
+    else:
+        model, model_dir = EmbeddingConfig.model, Path(model_key)
+    if backend not in ("torch", "onnx-int8"):
+        backend = settings.embedding_backend
+    return dataclasses.replace(
+        settings.embedding_config(), model=model, model_dir=model_dir, backend=backend
     )
-    return load_embedder(config)  # loaded once per config, then cached
+
+
+def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
+    """The embedding model of model key ``model_dir`` ('' = packaged MiniLM) run by ``backend``."""
+    return load_embedder(embedding_config_for(model_dir, backend))  # loaded once, then cached
 
 
 def _active_row() -> tuple[Any, bool]:
@@ -73,7 +86,7 @@ def _active_row() -> tuple[Any, bool]:
     row = search_index_active()
     if row is not None:
         return row, False
-    configured = model_key(get_settings().embedding_model_dir)
+    configured = model_key(get_settings().embedding_model_source())
     embedder = embedder_for(configured)
     row = search_index_bootstrap(
         model_dir=configured,
@@ -226,7 +239,7 @@ def get_searcher() -> Searcher:
     return Searcher(
         store=engines.store,
         embedder=query_embedder_for(engines.embedder),
-        config=settings.search_config(),
+        config=settings.search_config(model_name=engines.embedder.model_name),
         reranker=load_reranker(settings.rerank_config()),
     )
 

@@ -32,9 +32,9 @@ from tests.integration.retrieval.test_retrieval_pipeline import HR, LEAVE, handb
 EXPORT_SCRIPT = """
 import sys
 from pathlib import Path
-from retrieval.embedding import _packaged_model_dir
+from retrieval.embedding import packaged_minilm_dir
 from retrieval.embedding_onnx import ensure_onnx_int8_model, onnx_int8_dir
-source = _packaged_model_dir()
+source = packaged_minilm_dir()
 target = onnx_int8_dir(source, Path(sys.argv[1]), "all-MiniLM-L6-v2")
 print(ensure_onnx_int8_model(source, target))
 """
