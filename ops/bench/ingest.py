@@ -328,10 +328,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         warm = ["warm-up passage"] * args.batch_size
         run = run_worker_path(paths, warm_up=warm)
         print(f"(a) {run.indexed} documents, {run.chunks:,} chunks in {run.seconds:.1f} s")
-        from retrieval import Chunker, ChunkingConfig
+        from retrieval import Chunker, ChunkingConfig, embedding_identity
         from webapp.core.engines import close_engines, get_embedder
 
         embedder = get_embedder()
+        identity = embedding_identity(embedder)  # the engine (a) ran: ENCLAVE_EMBEDDING_MODEL
         titles = {path.resolve(): title for path, title in run.titles.items()}
         corpus, skipped = chunk_documents(
             paths,
@@ -342,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         model = _load_raw_model(args.threads)
         if args.backend == "torch":
             raw = _time_encode(model, texts, args.batch_size)
-        else:  # the same ONNX int8 engine (a) used, one call over every chunk
+        else:  # the same engine (a) used (ONNX int8, USE in numpy), one call over every chunk
             raw = _time_embedder(embedder, texts, args.batch_size)
         tokenizer = embedder.tokenizer
         close_engines()
@@ -356,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             run.seconds,
             len(texts),
             raw,
-            "sentence-transformers torch fp32" if args.backend == "torch" else "onnx-int8",
+            "sentence-transformers torch fp32" if args.backend == "torch" else identity,
         )
     ]
     if not args.skip_langchain:

@@ -34,6 +34,7 @@ from retrieval.config import (
     SearchConfig,
     StoreConfig,
 )
+from retrieval.fusion import FusionMethod
 from retrieval.relevance import with_calibrated_gate
 
 __all__ = ["EnclaveSettings", "get_settings", "reset_settings_cache"]
@@ -149,7 +150,7 @@ class EnclaveSettings(BaseSettings):
     search_uncovered_rrf_k: int = SearchConfig.uncovered_rrf_k
     search_candidates: int = SearchConfig.candidates
     search_rrf_k: int = SearchConfig.rrf_k
-    search_fusion: Literal["rrf", "dbsf", "minmax"] = Field(
+    search_fusion: FusionMethod = Field(
         SearchConfig.fusion,
         description="How the dense and BM25 arms are fused (see docs/retrieval.md).",
     )
