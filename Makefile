@@ -9,9 +9,11 @@
 #               services tests again against real Redis and PostgreSQL started
 #               as local processes.
 #
-# Helpers: make lint | bench | llama-server | test-llm | clean | distclean.
+# Helpers: make test-embedded | test-services (one stage) | test-llm | llama-server
+#          | services-start | services-stop | lint | bench | clean | distclean.
 # Variables: PYTEST_ARGS (passed to both test stages), SERVE_ARGS, BENCH_ARGS,
 #            PYTHON (default python3.11), PG_PORT (5440), REDIS_PORT (6390).
+# Docs: README.md, then docs/ (docs/testing.md for the stages, docs/benchmarks.md).
 
 SHELL := /bin/bash
 
@@ -46,7 +48,7 @@ STAGE2_MARKS := integration or e2e or services
         services-start services-stop lint bench clean distclean
 
 help:
-	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- virtual environment (install stamps: repeated runs do not reinstall) ----
 
@@ -125,8 +127,8 @@ lint: $(VENV)/.installed-test
 	echo "+ lint-imports"; $(VENV)/bin/lint-imports || status=1; \
 	exit $$status
 
+# The benchmarks one after another (ops/bench/run.py --list); BENCH_ARGS picks some.
 bench: $(VENV)/.installed-test
-	@test -f ops/bench/run.py || { echo "no ops/bench/run.py yet"; exit 1; }
 	$(PY) ops/bench/run.py $(BENCH_ARGS)
 
 # Keeps var/ (the embedded database, index and uploads of `make run`) except the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,15 @@ SYSTEM_PROMPT = (
     "- Be concise."
 )
 _MIN_TRUNCATED_CHARS = 200
+# Turn markers of chat templates: ChatML and Llama 3 (<|im_start|>, <|eot_id|>...),
+# Llama 2 and Mistral ([INST], <<SYS>>, </s>), Gemma (<start_of_turn>). llama-server (as
+# any server that renders the template to text first) tokenizes it with special tokens
+# recognised, so such a marker in a document's text becomes a real turn boundary: a
+# passage opened a system turn of its own and SmolLM2 obeyed it. The model sees them broken.
+_CONTROL_MARKERS = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>", re.IGNORECASE
+)
+_BROKEN = str.maketrans({"<": "‹", ">": "›", "|": "¦", "[": "(", "]": ")"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,11 @@ class Prompt:
     passages_used: tuple[SourcePassage, ...]
     history_used: tuple[ChatTurn, ...]
     prompt_tokens: int
+
+
+def neutralize_control_markers(text: str) -> str:
+    """``text`` with chat-template turn markers broken, so that they stay plain text."""
+    return _CONTROL_MARKERS.sub(lambda match: match.group(0).translate(_BROKEN), text)
 
 
 def format_passage(passage: SourcePassage) -> str:
@@ -56,9 +71,13 @@ def _user_message(question: str, passages: Sequence[SourcePassage]) -> str:
 def _render(
     question: str, passages: Sequence[SourcePassage], history: Sequence[ChatTurn]
 ) -> list[dict[str, str]]:
+    # Documents, and answers quoting them, are untrusted text: no turn markers.
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    messages += [{"role": turn.role, "content": turn.text} for turn in history]
-    messages.append({"role": "user", "content": _user_message(question, passages)})
+    messages += [
+        {"role": turn.role, "content": neutralize_control_markers(turn.text)} for turn in history
+    ]
+    user = neutralize_control_markers(_user_message(question, passages))
+    messages.append({"role": "user", "content": user})
     return messages
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterable, Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -11,13 +14,19 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from retrieval.config import ChunkingConfig
 from retrieval.models import Chunk, Section
 
-__all__ = ["Chunker", "index_text"]
+__all__ = ["Chunker", "index_text", "token_counter"]
 
 logger = logging.getLogger(__name__)
 
 
 class Chunker:
-    """Token-aware recursive splitter sized in the embedding model's tokenizer tokens."""
+    """Token-aware recursive splitter sized in the embedding model's tokenizer tokens.
+
+    It counts with its own copy of the tokenizer, never the one it is given: that
+    one belongs to the embedder, and a Hugging Face tokenizer call resets the
+    shared padding and truncation state, so counting from a parsing thread while
+    the embedder encodes made its batches ragged (and the process abort).
+    """
 
     def __init__(self, config: ChunkingConfig, tokenizer: Any) -> None:
         if config.chunk_tokens <= 0:
@@ -25,17 +34,13 @@ class Chunker:
         if not 0 <= config.overlap_tokens < config.chunk_tokens:
             raise ValueError("overlap_tokens must be >= 0 and smaller than chunk_tokens")
         self._config = config
-        self._tokenizer = tokenizer
-        self._splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-            tokenizer,
+        self.count_tokens: Callable[[str], int] = token_counter(tokenizer)
+        self._splitter = RecursiveCharacterTextSplitter(
+            length_function=self.count_tokens,
             chunk_size=config.chunk_tokens,
             chunk_overlap=config.overlap_tokens,
             strip_whitespace=True,
         )
-
-    def count_tokens(self, text: str) -> int:
-        """Return the number of word-piece tokens in ``text`` (special tokens excluded)."""
-        return len(self._tokenizer.tokenize(text))
 
     def chunk(self, sections: Iterable[Section]) -> Iterator[Chunk]:
         """Yield chunks numbered 0..n-1, each inside one section (so one page and heading)."""
@@ -68,6 +73,46 @@ class Chunker:
         for half in halves:
             if half.strip():
                 yield from self._enforce_limit(half)
+
+
+def token_counter(tokenizer: Any) -> Callable[[str], int]:
+    """A thread-safe word-piece counter (special tokens excluded) on a private tokenizer copy.
+
+    A fast tokenizer's Rust core is copied with truncation and padding off, once
+    per tokenizer (copying takes tens of milliseconds; indexers are made per
+    document): ``encode`` then only reads it, so threads share the counter. The
+    count is ``len(tokenizer.tokenize(text))``. A slow (pure Python) tokenizer is
+    deep-copied and called under a lock.
+    """
+    with _counters_lock:
+        counter = _counters.get(tokenizer)
+        if counter is None:
+            counter = _new_counter(tokenizer)
+            _counters[tokenizer] = counter
+        return counter
+
+
+_counters: weakref.WeakKeyDictionary[Any, Callable[[str], int]] = weakref.WeakKeyDictionary()
+_counters_lock = threading.Lock()
+
+
+def _new_counter(tokenizer: Any) -> Callable[[str], int]:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        from tokenizers import Tokenizer
+
+        own = Tokenizer.from_str(backend.to_str())
+        own.no_truncation()
+        own.no_padding()
+        return lambda text: len(own.encode(text, add_special_tokens=False).ids)
+    private = copy.deepcopy(tokenizer)
+    lock = threading.Lock()
+
+    def count(text: str) -> int:
+        with lock:
+            return len(private.tokenize(text))
+
+    return count
 
 
 def index_text(chunk: Chunk, title: str) -> str:

@@ -77,7 +77,7 @@ class ChunkingConfig:
 
 @dataclass(frozen=True)
 class ParsingConfig:
-    """Limits applied before a file is parsed."""
+    """Limits on what parsing one document may take (see docs/ingestion.md)."""
 
     max_file_bytes: int = 200 * 1024 * 1024
     # Office files (DOCX, PPTX, XLSX) are zips: refuse a decompression bomb before
@@ -85,6 +85,16 @@ class ParsingConfig:
     max_unzipped_bytes: int = 1024 * 1024 * 1024
     max_zip_ratio: float = 200.0
     max_zip_members: int = 10_000
+    # Largest unpacked size of one part (e.g. word/document.xml): python-docx holds a
+    # part's whole XML tree, about 16 bytes of memory per byte of XML.
+    max_part_bytes: int = 64 * 1024 * 1024
+    # Parse each document in a child process under these limits, so a file that
+    # needs too much fails alone with a reason while the worker goes on.
+    isolate: bool = True
+    max_parse_memory_bytes: int = 2048 * 1024 * 1024
+    max_parse_cpu_s: int = 300
+    # Seconds spent waiting for the parser (not for the embedder) per document.
+    max_parse_wall_s: float = 600.0
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,14 @@ class ParsedDocument:
     """A parsed file: its title and its sections in reading order.
 
     ``sections`` may be a lazy iterator (PDFs are read page by page): iterate it
-    once; parse errors found late are raised while iterating.
+    once; parse errors found late are raised while iterating. ``title`` is the
+    document's own title (metadata first); ``other_titles`` are the next
+    candidates, best first (e.g. the first heading), for when it is missing or junk.
     """
 
     title: str | None
     sections: Iterable[Section]
+    other_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class IndexResult:
     chunk_count: int
     # The document whose stored vectors were copied instead of embedding again.
     reused_from: int | None = None
+    # The title the chunks carry (the caller's, the document's own, or the file name's).
+    title: str = ""
 
 
 @dataclass(frozen=True)

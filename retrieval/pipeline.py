@@ -29,7 +29,8 @@ from retrieval.config import ChunkingConfig, ParsingConfig, SparseConfig
 from retrieval.embedding import Embedder, embedding_identity
 from retrieval.errors import EmptyDocumentError
 from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress, Section
-from retrieval.parsing import parse_file
+from retrieval.parsing import read_document
+from retrieval.parsing.titles import file_title
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
 
@@ -40,8 +41,9 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Progress], None]
 DEFAULT_BATCH_SIZE = 32
 # Bump when parsing, chunking or encoding code changes what the same settings produce,
-# so documents indexed by older code are no longer copied.
-EMBEDDING_KEY_VERSION = 1
+# so documents indexed by older code are no longer copied. 2: titles come from the
+# document (embedded with each chunk), PDFs pypdf could not read are read with PDFium.
+EMBEDDING_KEY_VERSION = 2
 # Chunks per embedding call by default, in embedder batches: sentence-transformers
 # sorts one call's texts by length, so a wider window pads less (32 -> 256 cut the
 # padded tokens of the benchmark corpus from 1.26x to 1.12x of a corpus-wide sort).
@@ -93,27 +95,39 @@ class Indexer:
         filename: str | None = None,
         on_progress: ProgressCallback = _ignore_progress,
     ) -> IndexResult:
-        """Index one file for ``meta.document_id``, replacing whatever was indexed before."""
+        """Index one file for ``meta.document_id``, replacing whatever was indexed before.
+
+        The title is ``meta.title`` when given, else the document's own (metadata,
+        first heading), else ``filename``'s stem; the result says which was used.
+        """
         with self._in_flight():
             started = time.perf_counter()
-            on_progress(Progress(stage="parsing", done=0, total=1))
-            parsed = parse_file(path, mime_type=mime_type, filename=filename, config=self._parsing)
-            on_progress(Progress(stage="parsing", done=1, total=1))
-            meta = DocumentMeta(
-                document_id=meta.document_id,
-                collection_id=meta.collection_id,
-                group_ids=tuple(meta.group_ids),
-                title=meta.title or parsed.title or "",
-                sha256=meta.sha256,
+            progress = _LastProgress(on_progress)
+            progress(Progress(stage="parsing", done=0, total=1))
+            parsed = read_document(
+                path,
+                mime_type=mime_type,
+                filename=filename,
+                config=self._parsing,
+                heartbeat=progress.repeat,
             )
-            total = self.index_sections(parsed.sections, meta=meta, on_progress=on_progress)
+            try:
+                progress(Progress(stage="parsing", done=1, total=1))
+                meta = dataclasses.replace(
+                    meta,
+                    group_ids=tuple(meta.group_ids),
+                    title=meta.title or parsed.title or file_title(filename),
+                )
+                total = self.index_sections(parsed.sections, meta=meta, on_progress=progress)
+            finally:
+                _close(parsed.sections)
             logger.info(
                 "indexed document_id=%s chunks=%s seconds=%.2f",
                 meta.document_id,
                 total,
                 time.perf_counter() - started,
             )
-        return IndexResult(chunk_count=total)
+        return IndexResult(chunk_count=total, title=meta.title)
 
     def index_sections(
         self,
@@ -167,11 +181,13 @@ class Indexer:
         on_progress(Progress(stage="embedding", done=0, total=chunk_count))
         kept: set[str] = set()
         indices: set[int] = set()
+        title = meta.title
         for page in self._store.document_points(source_document_id, batch_size=self._batch_size):
             copies = [c for c in (self._retarget(point, meta) for point in page) if c]
             if len(copies) < len(page) or len(indices) + len(copies) > chunk_count:
                 break
             self._store.upsert(copies)
+            title = title or copies[0].meta.title
             kept.update(p.point_id for p in copies)
             indices.update(p.chunk.index for p in copies)
             on_progress(Progress(stage="embedding", done=len(indices), total=chunk_count))
@@ -193,7 +209,7 @@ class Indexer:
             chunk_count,
             time.perf_counter() - started,
         )
-        return IndexResult(chunk_count=chunk_count, reused_from=source_document_id)
+        return IndexResult(chunk_count=chunk_count, reused_from=source_document_id, title=title)
 
     def _retarget(self, point: IndexedChunk, meta: DocumentMeta) -> IndexedChunk | None:
         """The source's point under the target document; None if its vectors would differ."""
@@ -272,6 +288,29 @@ class Indexer:
                 return vectors.result(timeout=HEARTBEAT_S)
             except FutureTimeoutError:
                 run.report(run.last)
+
+
+class _LastProgress:
+    """A progress callback that remembers the last report, to repeat it as a heartbeat."""
+
+    def __init__(self, on_progress: ProgressCallback) -> None:
+        self._on_progress = on_progress
+        self.last = Progress(stage="parsing", done=0, total=1)
+
+    def __call__(self, progress: Progress) -> None:
+        self.last = progress
+        self._on_progress(progress)
+
+    def repeat(self) -> None:
+        """Report the last progress again (the document is alive, waiting on its parser)."""
+        self._on_progress(self.last)
+
+
+def _close(sections: Iterable[Section]) -> None:
+    """Stop a lazy section stream that was not read to its end (its parser process too)."""
+    close = getattr(sections, "close", None)
+    if callable(close):
+        close()
 
 
 class _Windows:

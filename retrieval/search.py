@@ -2,9 +2,10 @@
 
 Steps: detect the query's language; encode it (dense + BM25 stemmed in that
 language); weight the arms (the dense arm counts little when the embedding model
-does not cover the query's language); one Qdrant query fuses both arms with
-weighted RRF under the group filter; optionally a cross-encoder rescores the top
-candidates; shaping joins neighbours, drops duplicates and caps per document.
+does not cover the query's language); the store runs both arms in one batch under
+the group filter and fuses them (retrieval.fusion); optionally a cross-encoder
+rescores the top candidates; shaping joins neighbours, drops duplicates and caps
+per document.
 """
 
 from __future__ import annotations

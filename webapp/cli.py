@@ -117,18 +117,6 @@ def worker(concurrency: int | None, beat: bool) -> None:
     app.worker_main(argv)
 
 
-def _expand(paths: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            )
-        else:
-            files.append(path)
-    return files
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--collection", "collection_name", required=True, help="Collection name.")
@@ -141,9 +129,12 @@ def ingest(
     runtime.setup_django()
     runtime.migrate()
     from webapp import cli_support
+    from webapp.cli_ingest import ingest_queue, ingest_selection, print_skipped
 
     collection = cli_support.collection_get_or_create(name=collection_name, group_names=groups)
-    documents = cli_support.documents_queue(collection=collection, paths=_expand(paths))
+    selection = ingest_selection(paths)
+    documents = ingest_queue(collection=collection, selection=selection)
+    print_skipped(selection.skipped)
     if not documents:
         raise click.ClickException("no files to ingest")
     if not wait:

@@ -1,5 +1,8 @@
 """Ingestion commands of ``enclave``: retry failed documents, sync a folder, re-index.
 
+Also the file selection of ``enclave ingest PATH...`` (``ingest_selection``): the
+same folder rules as sync (webapp.knowledge.folders), every entry left out listed.
+
 Each command translates its arguments into one service call, then (unless
 ``--no-wait``) watches the documents finish with the same progress bar as
 ``enclave ingest``. On the embedded defaults the work runs in this process
@@ -12,19 +15,91 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
+from retrieval.parsing.titles import display_text
 from webapp import runtime
 from webapp.config.settings import get_settings
 from webapp.core.permissions import SYSTEM
+from webapp.knowledge.folders import (
+    UNREADABLE,
+    SkippedEntry,
+    folder_scan,
+    unreadable_reason,
+    unsafe_reason,
+)
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "IngestSelection", "ingest_queue", "ingest_selection", "print_skipped"]
 
 console = Console(highlight=False, soft_wrap=True)
+
+
+@dataclass
+class IngestSelection:
+    """Files to queue, each with the folder it was found in (None: named itself), and the rest."""
+
+    files: list[tuple[Path, Path | None]] = field(default_factory=list)
+    skipped: list[SkippedEntry] = field(default_factory=list)
+
+
+def ingest_selection(paths: tuple[Path, ...]) -> IngestSelection:
+    """What ``enclave ingest PATH...`` reads: folders walked by the folder rules, files checked.
+
+    Every file of a folder is taken whatever its type (an unsupported one fails
+    with a reason the administrator sees). A file named on the command line may
+    be a link (the administrator chose it): its target is checked instead.
+    """
+    home = get_settings().home_dir
+    selection = IngestSelection()
+    for path in paths:
+        if path.is_dir():
+            scan = folder_scan(path, home=home)
+            selection.files += [(found.path, scan.folder) for found in scan.files]
+            selection.skipped += scan.skipped
+            continue
+        reason = unsafe_reason(path, home=home)
+        if reason is not None:
+            selection.skipped.append(SkippedEntry(str(path), reason))
+        else:
+            selection.files.append((path.resolve(), None))
+    return selection
+
+
+def ingest_queue(*, collection: Any, selection: IngestSelection) -> list[int]:
+    """Queue the selected files (an identical file already there is not queued again)."""
+    from django.db import transaction
+
+    from webapp.knowledge.services import document_create_from_path
+
+    ids = []
+    for path, folder in selection.files:
+        try:
+            with transaction.atomic():
+                document, _created = document_create_from_path(
+                    collection=collection, path=path, actor=SYSTEM, inside=folder
+                )
+        except UNREADABLE as exc:  # swapped for a link or a pipe, or gone, since the walk
+            selection.skipped.append(SkippedEntry(str(path), unreadable_reason(exc)))
+            continue
+        ids.append(document.id)
+    return list(dict.fromkeys(ids))
+
+
+def print_skipped(skipped: list[SkippedEntry]) -> None:
+    """List the entries that were not read, with the reason."""
+    if not skipped:
+        return
+    console.print(f"Skipped {len(skipped)} entries:")
+    for entry in skipped:
+        # A file name is the share writer's text: no markup, no control characters.
+        name = escape(display_text(entry.path))
+        console.print(f"  [yellow]skipped[/yellow] {name}: {escape(entry.reason)}")
 
 
 def _collection(name: str) -> Any:
@@ -111,8 +186,10 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
         console.print(
             f"{len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.renamed)} renamed, {len(report.deleted)} deleted, "
-            f"{report.unchanged} unchanged, {report.duplicates} duplicates."
+            f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
+            f"{len(report.skipped)} skipped."
         )
+        print_skipped(report.skipped)
         _watch_or_report(report.queued, wait=wait, what="index")
 
 

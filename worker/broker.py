@@ -1,6 +1,6 @@
 """The embedded broker: kombu's SQLAlchemy transport on a SQLite file, tuned.
 
-Three changes to the stock transport (see ARCHITECTURE.md, verified here):
+Three changes to the stock transport (why: docs/architecture.md, "Key design decisions"):
 a consumed message is deleted instead of being hidden forever, the polling
 interval is short so a queued document starts at once, and a poll of an empty
 queue is one plain SELECT (no ORM queries, no write lock), since nearly every

@@ -7,7 +7,10 @@ through JSON so a payload that would not serialize fails at the call site.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, TypedDict
+
+from kombu.exceptions import OperationalError as BrokerUnavailableError
 
 __all__ = [
     "APPLY_COLLECTION_GROUPS",
@@ -27,6 +30,8 @@ __all__ = [
     "ingest_payload",
 ]
 
+logger = logging.getLogger(__name__)
+
 INGEST_DOCUMENT = "enclave.ingest_document"
 RECONCILE_DOCUMENTS = "enclave.reconcile_documents"
 # Periodic: sync every folder of ENCLAVE_SYNC_FOLDERS into its collection (no payload).
@@ -41,6 +46,21 @@ APPLY_COLLECTION_GROUPS = "enclave.apply_collection_groups"
 APPLY_GROUPS_EXPIRES_S = 24 * 3600
 
 
+def _send(name: str, kwargs: dict[str, Any], *, expires: int) -> None:
+    """Send a task by name; an unreachable broker is logged, not raised.
+
+    The database row is the source of truth and the reconciler requeues whatever
+    waits too long, so a broker that is restarting (Redis) must not fail the request
+    whose work is already committed: the message is sent again later.
+    """
+    from worker.celery_app import app
+
+    try:
+        app.send_task(name, kwargs=kwargs, expires=expires)
+    except BrokerUnavailableError as exc:
+        logger.warning("broker unreachable, %s %s left to the reconciler: %s", name, kwargs, exc)
+
+
 class IngestPayload(TypedDict):
     document_id: int
 
@@ -53,11 +73,7 @@ def ingest_payload(document_id: int) -> IngestPayload:
 
 def enqueue_ingest(document_id: int) -> None:
     """Send an ingest task by name (call inside ``transaction.on_commit``)."""
-    from worker.celery_app import app
-
-    app.send_task(
-        INGEST_DOCUMENT, kwargs=dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S
-    )
+    _send(INGEST_DOCUMENT, dict(ingest_payload(document_id)), expires=INGEST_EXPIRES_S)
 
 
 class CollectionPayload(TypedDict):
@@ -72,20 +88,16 @@ def collection_payload(collection_id: int) -> CollectionPayload:
 
 def enqueue_apply_collection_groups(collection_id: int) -> None:
     """Send the group-change task by name (call inside ``transaction.on_commit``)."""
-    from worker.celery_app import app
-
-    app.send_task(
+    _send(
         APPLY_COLLECTION_GROUPS,
-        kwargs=dict(collection_payload(collection_id)),
+        dict(collection_payload(collection_id)),
         expires=APPLY_GROUPS_EXPIRES_S,
     )
 
 
 def enqueue_sync_folders() -> None:
     """Send the folder-sync task by name (the embedded runtime's stand-in for beat)."""
-    from worker.celery_app import app
-
-    app.send_task(SYNC_FOLDERS, kwargs={}, expires=SYNC_EXPIRES_S)
+    _send(SYNC_FOLDERS, {}, expires=SYNC_EXPIRES_S)
 
 
 class BuildIndexPayload(TypedDict):
@@ -101,8 +113,4 @@ def build_index_payload(index_id: int, token: str) -> BuildIndexPayload:
 
 def enqueue_build_index(index_id: int, token: str) -> None:
     """Send the next step of an index build by name (call inside ``transaction.on_commit``)."""
-    from worker.celery_app import app
-
-    app.send_task(
-        BUILD_INDEX, kwargs=dict(build_index_payload(index_id, token)), expires=INGEST_EXPIRES_S
-    )
+    _send(BUILD_INDEX, dict(build_index_payload(index_id, token)), expires=INGEST_EXPIRES_S)

@@ -2,8 +2,8 @@
 
     python -m ops.bench.eval_tune index   [--model minilm] [--corpora scifact,faquad,...]
     python -m ops.bench.eval_tune collect [--model minilm] [--corpora ...]
-    python -m ops.bench.eval_tune fusion  [--model minilm]   # table + ops/bench/results/fusion.md
-    python -m ops.bench.eval_tune gate    [--model minilm]   # table + ops/bench/results/gate.md
+    python -m ops.bench.eval_tune fusion  [--model minilm]  # ops/bench/results/fusion-<model>.md
+    python -m ops.bench.eval_tune gate    [--model minilm]  # ops/bench/results/gate-<model>.md
 
 ``index`` puts each corpus (ops/bench/eval_sets.py) once through the real
 Indexer into a Qdrant Edge directory under ``--work/<model>/<corpus>``; passage
@@ -59,9 +59,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
     parser.add_argument("--sparse-weight", type=float, default=defaults.sparse_weight)
     parser.add_argument("--rrf-k", type=int, default=2)
-    parser.add_argument(
-        "--uncovered-weight", type=float, default=defaults.uncovered_dense_weight
-    )
+    parser.add_argument("--uncovered-weight", type=float, default=defaults.uncovered_dense_weight)
     return parser.parse_args(argv)
 
 

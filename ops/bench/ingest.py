@@ -2,6 +2,7 @@
 
     python -m ops.bench.ingest [--docs DIR ...] [--limit N] [--threads N]
                                [--concurrency N] [--skip-langchain] [--skip-rss]
+                               [--parse-in-process]
                                [--out ops/bench/results/ingest.md]
 
 One run, one process, on the same files and the same torch thread count:
@@ -12,8 +13,10 @@ BM25, Qdrant Edge upsert, status rows; timed from queueing the first file
 until the last is indexed. (b) ``SentenceTransformer.encode`` once over all
 of (a)'s chunk texts exactly as indexed (title and heading prefixed).
 (c) LangChain: parse, RecursiveCharacterTextSplitter, HuggingFaceEmbeddings,
-QdrantVectorStore in memory. (d) ``encode`` once over (c)'s chunks. Then the
-big documents' peak RSS, each in a fresh process (``ops.bench.ingest_rss``).
+QdrantVectorStore in memory. (d) ``encode`` once over (c)'s chunks. Then
+parsing alone, in this process and in the parser's child process (the
+per-document cost of isolation), and the big documents' peak RSS, each in a
+fresh process (``ops.bench.ingest_rss``).
 """
 
 from __future__ import annotations
@@ -84,6 +87,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rss-only", action="store_true", help="only the large-document RSS")
     parser.add_argument(
         "--no-overlap", action="store_true", help="ENCLAVE_INGEST_OVERLAP=false for (a)"
+    )
+    parser.add_argument(
+        "--parse-in-process",
+        action="store_true",
+        help="ENCLAVE_PARSE_ISOLATION=false for (a): parse in the worker, without limits",
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "ops/bench/results/ingest.md")
     return parser.parse_args(argv)
@@ -198,6 +206,10 @@ def _worker_table(run: WorkerRun, args: argparse.Namespace, corpus_chunks: int) 
     rows = [
         ["embedded worker threads", str(run.concurrency)],
         ["parsing overlaps embedding (ENCLAVE_INGEST_OVERLAP)", str(not args.no_overlap).lower()],
+        [
+            "parsing in a child process (ENCLAVE_PARSE_ISOLATION)",
+            str(not args.parse_in_process).lower(),
+        ],
         ["torch intra-op threads (every pass)", str(args.threads)],
         ["embedding batch size (every pass)", str(args.batch_size)],
         [
@@ -210,6 +222,67 @@ def _worker_table(run: WorkerRun, args: argparse.Namespace, corpus_chunks: int) 
         ["peak RSS during (a) (VmHWM reset before it)", f"{run.peak_rss_mib:.0f} MiB"],
     ]
     return markdown_table(["figure", "value"], rows)
+
+
+@dataclass
+class ParseTimes:
+    """Seconds to parse the corpus (every section read), in this process and in a child."""
+
+    documents: int
+    in_process_s: float
+    isolated_s: float
+
+    @property
+    def overhead_ms(self) -> float:
+        return 1000 * (self.isolated_s - self.in_process_s) / max(1, self.documents)
+
+
+def _parse_times(paths: Sequence[Path], rounds: int = 3) -> ParseTimes:
+    """Parse each file in-process and in a child process, alternating, ``rounds`` times each.
+
+    Each file counts with its fastest round in each mode: on a shared machine the
+    other rounds measure the neighbours' load, not the parser.
+    """
+    from retrieval import ParsingConfig, RetrievalError
+    from retrieval.parsing import parse_file, read_document
+
+    def timed(parse: Any, path: Path) -> float:
+        started = time.perf_counter()
+        try:
+            for _ in parse(path).sections:
+                pass
+        except RetrievalError:
+            pass  # a failing file costs its time either way
+        return time.perf_counter() - started
+
+    isolated = ParsingConfig(isolate=True)
+
+    def in_child(path: Path) -> Any:
+        return read_document(path, filename=path.name, config=isolated)
+
+    def here(path: Path) -> Any:
+        return parse_file(path, filename=path.name)
+
+    timed(in_child, paths[0])  # the parser server starts once per process: not per document
+    totals = [0.0, 0.0]
+    for path in paths:
+        rounds_here, rounds_child = [], []
+        for _ in range(rounds):
+            rounds_here.append(timed(here, path))
+            rounds_child.append(timed(in_child, path))
+        totals[0] += min(rounds_here)
+        totals[1] += min(rounds_child)
+    return ParseTimes(len(paths), totals[0], totals[1])
+
+
+def _parse_table(times: ParseTimes) -> str:
+    rows = [
+        ["documents", str(times.documents)],
+        ["parse every section in this process (s)", f"{times.in_process_s:.2f}"],
+        ["parse every section in a child process (s)", f"{times.isolated_s:.2f}"],
+        ["child process overhead per document (ms)", f"{times.overhead_ms:.0f}"],
+    ]
+    return markdown_table(["parsing the corpus, one document at a time", "value"], rows)
 
 
 def _rss_table(results: Sequence[RssResult]) -> str:
@@ -245,6 +318,7 @@ def _report(
     rss: Sequence[RssResult],
     args: argparse.Namespace,
     loads: tuple[str, str],
+    parse_times: ParseTimes,
 ) -> str:
     command = shlex.join(["python", "-m", "ops.bench.ingest", *sys.argv[1:]])
     notes = [f"- (a) failed `{title}`: {message}" for title, message in run.failed]
@@ -261,6 +335,10 @@ def _report(
         _throughput_table(passes),
         _worker_table(run, args, sum(len(d.texts) for d in corpus)),
         *notes,
+        "Parsing alone, without embedding: each document of the corpus parsed in this "
+        "process and in a child process of the parser server (what ingestion does by "
+        "default), alternating, three times each; the fastest of each counts.",
+        _parse_table(parse_times),
     ]
     if rss:
         parts += [
@@ -324,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             concurrency=args.concurrency,
             overlap=not args.no_overlap,
             backend=args.backend,
+            isolate=not args.parse_in_process,
         )
         warm = ["warm-up passage"] * args.batch_size
         run = run_worker_path(paths, warm_up=warm)
@@ -363,10 +442,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.skip_langchain:
         passes.append(_langchain_pass(paths, args, model, tokenizer))
     del model
+    parse_times = _parse_times(paths)
+    print(f"parse overhead per document: {parse_times.overhead_ms:.0f} ms", flush=True)
     rss_paths = [args.eval_root / name for name in BIG_DOCUMENTS]
     rss = [] if args.skip_rss else measure_files(rss_paths, threads=args.threads)
     loads = (load_start, load_average())
-    write_report(args.out, _report(passes, run, corpus, skipped, rss, args, loads))
+    report = _report(passes, run, corpus, skipped, rss, args, loads, parse_times)
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,10 +23,14 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ops.bench.measure import current_rss_mib, peak_rss_mib, reset_peak_rss
 
 __all__ = ["RssResult", "measure_files"]
+
+# Lines of a failed child's stderr shown.
+_STDERR_LINES = 40
 
 
 @dataclass
@@ -96,25 +101,54 @@ def _child(path: Path, threads: int) -> dict[str, object]:
 
 
 def measure_files(paths: Sequence[Path], *, threads: int) -> list[RssResult]:
-    """Run one fresh child process per file, all at once (memory is per process), and collect."""
+    """Run one fresh child process per file, all at once (memory is per process), and collect.
+
+    A child that fails stops the benchmark with its exit status (a signal is named)
+    and the end of its stderr, kept in a file so that no child ever blocks on a pipe.
+    """
     print(f"RSS: ingesting {len(paths)} files, each in a fresh process", flush=True)
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ops.bench.ingest_rss", str(path), "--threads", str(threads)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        for path in paths
-    ]
-    results = []
-    for path, child in zip(paths, children, strict=True):
-        out, _ = child.communicate()
-        if child.returncode != 0:
-            raise SystemExit(f"the RSS child for {path.name} failed ({child.returncode})")
-        figures = json.loads(out.strip().splitlines()[-1])
-        results.append(RssResult(path=path, pages=_pages(path), **figures))
+    with tempfile.TemporaryDirectory(prefix="enclave-bench-rss-logs-") as logs:
+        errors = [
+            (Path(logs) / f"{n}-{path.name}.stderr").open("w+") for n, path in enumerate(paths)
+        ]
+        children = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ops.bench.ingest_rss",
+                    str(path),
+                    "--threads",
+                    str(threads),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=error,
+                text=True,
+            )
+            for path, error in zip(paths, errors, strict=True)
+        ]
+        results = []
+        for path, child, error in zip(paths, children, errors, strict=True):
+            out, _ = child.communicate()
+            if child.returncode != 0:
+                for other in children:
+                    other.kill()
+                raise SystemExit(_failure(path, child.returncode, error))
+            figures = json.loads(out.strip().splitlines()[-1])
+            results.append(RssResult(path=path, pages=_pages(path), **figures))
+        for error in errors:
+            error.close()
     return results
+
+
+def _failure(path: Path, returncode: int, stderr: IO[str]) -> str:
+    """Why a child failed: its exit status and the last lines it wrote to stderr."""
+    status = (
+        f"signal {signal.Signals(-returncode).name}" if returncode < 0 else f"exit {returncode}"
+    )
+    stderr.seek(0)
+    tail = "".join(stderr.readlines()[-_STDERR_LINES:]).rstrip()
+    return f"the RSS child for {path.name} failed ({status}); its stderr ends with:\n{tail}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -43,6 +43,7 @@ def configure(
     concurrency: int | None,
     overlap: bool,
     backend: str = "onnx-int8",
+    isolate: bool = True,
 ) -> None:
     """Point this process's Enclave at a scratch home with these thread counts and backend."""
     os.environ.update(
@@ -52,6 +53,7 @@ def configure(
         ENCLAVE_SECRET_KEY="bench-secret-key-not-for-production",
         ENCLAVE_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:10]}",
         ENCLAVE_INGEST_OVERLAP="true" if overlap else "false",
+        ENCLAVE_PARSE_ISOLATION="true" if isolate else "false",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )

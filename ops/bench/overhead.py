@@ -319,6 +319,8 @@ def main() -> None:
             Level(c, max(2 * args.requests, c), think_s=think),
         ]
     home = Path(tempfile.mkdtemp(prefix="enclave-overhead-"))
+    # Outside the home: ingestion never reads files under ENCLAVE_HOME.
+    docs = Path(tempfile.mkdtemp(prefix="enclave-overhead-docs-")) / "docs"
     base_url, standin = start_standin(model="standin-llm")
     env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
     serve = ServeProcess(env, home / "serve.log")
@@ -326,7 +328,7 @@ def main() -> None:
         for command in (
             [
                 "ingest",
-                *map(str, _write_corpus(home / "docs")),
+                *map(str, _write_corpus(docs)),
                 "--collection",
                 "Policies",
                 "--group",

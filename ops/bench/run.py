@@ -30,6 +30,15 @@ BENCHMARKS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "ingest": ("ops.bench.ingest", (), "ingestion chunks/s / raw encode, docs/s, peak RSS"),
     "overhead": ("ops.bench.overhead", (), "time Enclave adds before the first token"),
     "api_load": ("ops.bench.api_load", (), "REST API under 8 clients"),
+    "load": (
+        "ops.bench.api_load",
+        (
+            *("--clients", "50", "--duration", "60", "--standin"),
+            *("--mix", "search=4,ask=2,chat=1,web=2,upload=1,documents=1"),
+            *("--out", "ops/bench/results/load_50_users.md"),
+        ),
+        "50 users asking, searching and uploading (LLM stand-in)",
+    ),
 }
 
 

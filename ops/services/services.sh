@@ -6,6 +6,8 @@
 #   bash ops/services/services.sh stop     # stop both (fine when not running)
 #   bash ops/services/services.sh status   # exit 0 when both accept connections
 #   bash ops/services/services.sh env      # print `export ENCLAVE_TEST_...=` lines
+#   bash ops/services/services.sh stop redis|postgresql   # one of them (the fault tests
+#   bash ops/services/services.sh start redis|postgresql  # restart it under a running Enclave)
 #
 # Knobs (environment): ENCLAVE_REDIS_PORT (6390), ENCLAVE_PG_PORT (5440),
 # ENCLAVE_SERVICES_DIR (<repo>/var/services), ENCLAVE_PG_BIN (Debian's newest
@@ -152,30 +154,34 @@ print_env() {
     echo "export ENCLAVE_TEST_BROKER_URL=$BROKER_URL"
 }
 
-case "${1:-}" in
-start)
+case "${1:-} ${2:-}" in
+"start redis") start_redis ;;
+"start postgresql") start_pg ;;
+"stop redis") stop_redis ;;
+"stop postgresql") stop_pg ;;
+"start ")
     start_redis
     start_pg
     echo "ENCLAVE_TEST_DATABASE_URL=$DATABASE_URL"
     echo "ENCLAVE_TEST_BROKER_URL=$BROKER_URL"
     ;;
-stop)
+"stop ")
     rc=0
     stop_redis || rc=1
     stop_pg || rc=1
     exit $rc
     ;;
-status)
+"status ")
     rc=0
     if redis_up; then echo "redis: up ($BROKER_URL)"; else echo "redis: down"; rc=3; fi
     if pg_up; then echo "postgresql: up ($DATABASE_URL)"; else echo "postgresql: down"; rc=3; fi
     exit $rc
     ;;
-env)
+"env ")
     print_env
     ;;
 *)
-    echo "usage: $0 start|stop|status|env" >&2
+    echo "usage: $0 start|stop [redis|postgresql] | status | env" >&2
     exit 2
     ;;
 esac

@@ -1,4 +1,9 @@
-"""Turn uploaded files into sections of text with page numbers and heading paths."""
+"""Turn uploaded files into sections of text with page numbers and heading paths.
+
+``parse_file`` parses in this process; ``read_document`` is what ingestion
+calls: in a child process under ParsingConfig's limits (``sandbox``) unless
+``ParsingConfig.isolate`` is off.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from retrieval.parsing.detect import (
     check_size,
     detect_format,
 )
+from retrieval.parsing.titles import choose_title
 
-__all__ = ["parse_file", "supported_extensions"]
+__all__ = ["parse_file", "read_document", "supported_extensions"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +52,26 @@ def parse_file(
     started = time.perf_counter()
     parsed = _parser(fmt)(path)
     logger.info("parsed format=%s bytes=%s seconds=%.3f", fmt, size, time.perf_counter() - started)
-    return parsed
+    title = choose_title((parsed.title, *parsed.other_titles), filename=filename or path.name)
+    return ParsedDocument(title=title, sections=parsed.sections)
+
+
+def read_document(
+    path: Path,
+    *,
+    mime_type: str | None = None,
+    filename: str | None = None,
+    config: ParsingConfig = ParsingConfig(),  # noqa: B008 - frozen, safe as a default
+    heartbeat: Callable[[], None] | None = None,
+) -> ParsedDocument:
+    """Parse a file for ingestion: isolated in a child process when ``config.isolate``."""
+    if not config.isolate:
+        return parse_file(path, mime_type=mime_type, filename=filename, config=config)
+    from retrieval.parsing.sandbox import parse_isolated
+
+    return parse_isolated(
+        path, mime_type=mime_type, filename=filename, config=config, heartbeat=heartbeat
+    )
 
 
 def _parser(fmt: Format) -> Callable[[Path], ParsedDocument]:

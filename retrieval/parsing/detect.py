@@ -49,6 +49,19 @@ MIME_TYPES: dict[str, Format] = {
     "text/plain": "text",
 }
 
+# What each format is called in messages to administrators ("The PDF took longer...").
+FORMAT_LABELS: dict[Format, str] = {
+    "pdf": "PDF",
+    "docx": "Word document",
+    "pptx": "PowerPoint file",
+    "xlsx": "Excel workbook",
+    "csv": "CSV file",
+    "eml": "e-mail",
+    "html": "web page",
+    "markdown": "Markdown file",
+    "text": "text file",
+}
+
 # Binary Office formats from before 2007, and what to save them as instead.
 LEGACY_OFFICE: dict[str, str] = {".doc": ".docx", ".xls": ".xlsx", ".ppt": ".pptx"}
 _LEGACY_MIME_TYPES: dict[str, str] = {

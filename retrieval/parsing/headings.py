@@ -15,6 +15,13 @@ class SectionBuilder:
         self._path: list[tuple[int, str]] = []
         self._blocks: list[str] = []
         self.sections: list[Section] = []
+        # The first heading of the top-most level seen: the title candidate.
+        self._top: tuple[int, str] | None = None
+
+    @property
+    def top_heading(self) -> str | None:
+        """The first heading of the highest level (the first h1, else the first h2...)."""
+        return self._top[1] if self._top is not None else None
 
     @property
     def heading(self) -> str:
@@ -27,6 +34,8 @@ class SectionBuilder:
         if not title:
             return
         self.flush()
+        if self._top is None or level < self._top[0]:
+            self._top = (level, title)
         while self._path and self._path[-1][0] >= level:
             self._path.pop()
         self._path.append((level, title))

@@ -34,14 +34,20 @@ def parse_html(path: Path) -> ParsedDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
-    title, sections = html_sections(data)
-    if not sections:
+    page = html_page(data)
+    if not page.sections:
         raise EmptyDocumentError("The web page has no extractable text.")
-    return ParsedDocument(title=title, sections=sections)
+    return page
 
 
 def html_sections(markup: bytes | str) -> tuple[str | None, list[Section]]:
     """Parse HTML markup into (title, sections); also used for HTML e-mail bodies."""
+    page = html_page(markup)
+    return page.title, list(page.sections)
+
+
+def html_page(markup: bytes | str) -> ParsedDocument:
+    """Parse HTML markup: the ``<title>``, then the first top-level heading, and sections."""
     try:
         soup = BeautifulSoup(markup, "html.parser")
     except Exception as exc:
@@ -52,7 +58,11 @@ def html_sections(markup: bytes | str) -> tuple[str | None, list[Section]]:
         tag.decompose()
     walker = _Walker()
     walker.walk(soup.body or soup)
-    return title or None, walker.builder.finish()
+    sections = walker.builder.finish()
+    heading = walker.builder.top_heading
+    return ParsedDocument(
+        title=title or None, sections=sections, other_titles=(heading,) if heading else ()
+    )
 
 
 # Marks, on the walker's stack, the end of a block element.

@@ -58,4 +58,5 @@ def parse_markdown(path: Path) -> ParsedDocument:
     sections = builder.finish()
     if not sections:
         raise EmptyDocumentError("The Markdown file has no extractable text.")
-    return ParsedDocument(title=title, sections=sections)
+    others = (builder.top_heading,) if builder.top_heading else ()
+    return ParsedDocument(title=title, sections=sections, other_titles=others)

@@ -1,6 +1,11 @@
-"""PDF text extraction with pypdf, one section per page (pages are 1-based).
+"""PDF text extraction, one section per page (pages are 1-based).
 
-Ruled tables come out as one line per row, cells joined by " | " (see pdf_tables).
+pypdf reads first; ruled tables come out as one line per row (see pdf_tables).
+PDFium (pdf_pdfium) reads what pypdf cannot before anything is called damaged
+or empty: a file pypdf cannot open (a safety limit such as "Reached maximum
+array element count", or damage it does not repair), a page it cannot read,
+and a file in which it finds no text at all. Failures say what happened: a
+password, no text layer (scanned), or damage, with each reader's reason.
 """
 
 from __future__ import annotations
@@ -10,23 +15,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pypdf import PageObject, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 from pypdf.generic import ArrayObject, IndirectObject
 
 from retrieval.errors import EmptyDocumentError, EncryptedDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
+from retrieval.parsing.pdf_pdfium import ENCRYPTED, PdfiumReader
 from retrieval.parsing.pdf_tables import PdfTableReader, RulingCounter
 
 logger = logging.getLogger(__name__)
 
 _DAMAGED = "The PDF is damaged and could not be read: {reason}"
-_ENCRYPTED = "The PDF is password protected: remove the password and upload it again."
+_EMPTY = "The PDF has no extractable text (scanned?)."
+
+
+class _NotOpened(Exception):
+    """pypdf could not open the file; ``reason`` says why, for the message if PDFium fails too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def parse_pdf(path: Path) -> ParsedDocument:
     """Open a PDF and return its title and a lazy per-page section stream."""
-    reader = _open(path)
-    return ParsedDocument(title=_title(reader), sections=_pages(reader, PdfTableReader(path)))
+    try:
+        reader = _open(path)
+    except _NotOpened as failure:
+        return _parse_with_pdfium(path, pypdf_reason=failure.reason)
+    return ParsedDocument(title=_title(reader), sections=_Pages(path, reader).sections())
 
 
 def _open(path: Path) -> PdfReader:
@@ -36,14 +53,16 @@ def _open(path: Path) -> PdfReader:
             _decrypt_with_empty_password(reader)
         # Touch the page tree now so a damaged file fails here, not half way through.
         page_count = len(reader.pages)
-    except (EncryptedDocumentError, ParseError):
+    except EncryptedDocumentError:
         raise
     except FileNotDecryptedError as exc:
-        raise EncryptedDocumentError(_ENCRYPTED) from exc
+        raise EncryptedDocumentError(ENCRYPTED) from exc
+    except DependencyError as exc:  # an encryption method pypdf lacks a library for
+        raise _NotOpened(f"pypdf cannot decrypt it ({_reason(exc)})") from exc
     except Exception as exc:  # pypdf raises many types on damaged input
-        raise ParseError(_DAMAGED.format(reason=_reason(exc))) from exc
+        raise _NotOpened(_pypdf_reason(exc)) from exc
     if page_count == 0:
-        raise ParseError(_DAMAGED.format(reason="it has no pages."))
+        raise _NotOpened("pypdf found no pages.")
     return reader
 
 
@@ -51,15 +70,43 @@ def _decrypt_with_empty_password(reader: PdfReader) -> None:
     # Files with only an owner password (print/copy restrictions) open with "".
     try:
         opened = reader.decrypt("")
-    except DependencyError as exc:
-        raise EncryptedDocumentError(
-            "The PDF is encrypted with a method this server cannot open: "
-            "remove the protection and upload it again."
-        ) from exc
+    except DependencyError:
+        raise
     except (PyPdfError, ValueError, NotImplementedError) as exc:
-        raise ParseError(_DAMAGED.format(reason=_reason(exc))) from exc
+        raise _NotOpened(_pypdf_reason(exc)) from exc
     if not opened:
-        raise EncryptedDocumentError(_ENCRYPTED)
+        raise EncryptedDocumentError(ENCRYPTED)
+
+
+def _parse_with_pdfium(path: Path, *, pypdf_reason: str) -> ParsedDocument:
+    try:
+        pdfium = PdfiumReader(path)
+    except ParseError as exc:
+        raise ParseError(_DAMAGED.format(reason=f"{pypdf_reason} PDFium: {exc.message}")) from exc
+    logger.info("pdf read with pdfium: pypdf could not open it (%s)", pypdf_reason)
+    return ParsedDocument(title=pdfium.title(), sections=_pdfium_pages(pdfium))
+
+
+def _pdfium_pages(pdfium: PdfiumReader) -> Iterator[Section]:
+    found_text = False
+    try:
+        for index in range(pdfium.page_count):
+            text = _clean(_pdfium_text(pdfium, index))
+            if text:
+                found_text = True
+                yield Section(text=text, page=index + 1, heading="")
+    finally:
+        pdfium.close()
+    if not found_text:
+        raise EmptyDocumentError(_EMPTY)
+
+
+def _pdfium_text(pdfium: PdfiumReader, index: int) -> str:
+    try:
+        return pdfium.page_text(index)
+    except Exception as exc:
+        reason = f"page {index + 1} is unreadable (PDFium: {_reason(exc)})"
+        raise ParseError(_DAMAGED.format(reason=reason)) from exc
 
 
 def _title(reader: PdfReader) -> str | None:
@@ -69,34 +116,74 @@ def _title(reader: PdfReader) -> str | None:
     except Exception:  # a broken info dictionary must not fail the whole document
         logger.debug("pdf metadata unreadable", exc_info=True)
         return None
-    if not isinstance(title, str):
-        return None
-    return title.strip() or None
+    return title if isinstance(title, str) else None
 
 
-def _pages(reader: PdfReader, tables: PdfTableReader) -> Iterator[Section]:
-    found_text = False
-    try:
-        for number, page in enumerate(reader.pages, start=1):
-            rulings = RulingCounter()
-            try:
-                text = page.extract_text(visitor_operand_before=rulings) or ""
-            except Exception as exc:
-                raise ParseError(
-                    _DAMAGED.format(reason=f"page {number} is unreadable ({_reason(exc)})")
-                ) from exc
-            _forget_contents(reader, page)
-            if rulings.may_hold_a_table:
-                text = tables.page_text(number - 1) or text
-            text = _clean(text)
+class _Pages:
+    """pypdf's pages, with PDFium opened on first need for a page pypdf cannot read."""
+
+    def __init__(self, path: Path, reader: PdfReader) -> None:
+        self._path = path
+        self._reader = reader
+        self._tables = PdfTableReader(path)
+        self._pdfium: PdfiumReader | None = None
+
+    def sections(self) -> Iterator[Section]:
+        """One section per page that has text; raises EmptyDocumentError when none has."""
+        found_text = False
+        try:
+            for number, page in enumerate(self._reader.pages, start=1):
+                text = _clean(self._page_text(number, page))
+                if text:
+                    found_text = True
+                    yield Section(text=text, page=number, heading="")
+            if not found_text:
+                # pypdf may miss a text layer PDFium decodes (odd font encodings).
+                yield from self._all_with_pdfium()
+        finally:
+            self._tables.close()
+            if self._pdfium is not None:
+                self._pdfium.close()
+
+    def _page_text(self, number: int, page: PageObject) -> str:
+        rulings = RulingCounter()
+        try:
+            text = page.extract_text(visitor_operand_before=rulings) or ""
+        except Exception as exc:
+            return self._pdfium_page(number, pypdf_reason=_pypdf_reason(exc))
+        _forget_contents(self._reader, page)
+        if rulings.may_hold_a_table:
+            text = self._tables.page_text(number - 1) or text
+        return text
+
+    def _pdfium_page(self, number: int, *, pypdf_reason: str) -> str:
+        try:
+            text = self._open_pdfium().page_text(number - 1)
+        except Exception as exc:
+            reason = f"page {number} is unreadable ({pypdf_reason} PDFium: {_reason(exc)})"
+            raise ParseError(_DAMAGED.format(reason=reason)) from exc
+        logger.info("pdf page %s read with pdfium (%s)", number, pypdf_reason)
+        return text
+
+    def _all_with_pdfium(self) -> Iterator[Section]:
+        try:
+            pdfium = self._open_pdfium()
+        except (ParseError, EncryptedDocumentError):
+            pdfium = None
+        found_text = False
+        for index in range(pdfium.page_count if pdfium is not None else 0):
+            text = _clean(_pdfium_text(pdfium, index))  # type: ignore[arg-type]
             if text:
                 found_text = True
-                yield Section(text=text, page=number, heading="")
-    finally:
-        tables.close()
-    if not found_text:
-        logger.info("pdf has no text layer pages=%s", len(reader.pages))
-        raise EmptyDocumentError("The PDF has no extractable text (scanned?).")
+                yield Section(text=text, page=index + 1, heading="")
+        if not found_text:
+            logger.info("pdf has no text layer pages=%s", len(self._reader.pages))
+            raise EmptyDocumentError(_EMPTY)
+
+    def _open_pdfium(self) -> PdfiumReader:
+        if self._pdfium is None:
+            self._pdfium = PdfiumReader(self._path)
+        return self._pdfium
 
 
 def _forget_contents(reader: PdfReader, page: PageObject) -> None:
@@ -120,6 +207,13 @@ def _forget_contents(reader: PdfReader, page: PageObject) -> None:
 def _clean(text: str) -> str:
     lines = [line.rstrip() for line in text.replace("\x00", "").splitlines()]
     return "\n".join(lines).strip()
+
+
+def _pypdf_reason(exc: BaseException) -> str:
+    """pypdf's reason; a safety limit is named as one (it is not damage)."""
+    if isinstance(exc, LimitReachedError):
+        return f"pypdf stopped at one of its safety limits ({_reason(exc)[:-1]})."
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

@@ -28,13 +28,15 @@ def parse_pptx(path: Path) -> ParsedDocument:
     """Read a .pptx file into one section per slide that has text."""
     presentation = _open(path)
     try:
-        title = (presentation.core_properties.title or "").strip() or None
+        title = presentation.core_properties.title or None
         sections = [s for s in _slides(presentation) if s.text]
     except Exception as exc:  # malformed XML inside an otherwise valid zip
         raise ParseError(_DAMAGED.format(reason=f"{type(exc).__name__}.")) from exc
     if not sections:
         raise EmptyDocumentError("The PowerPoint file has no extractable text.")
-    return ParsedDocument(title=title or sections[0].heading or None, sections=sections)
+    # The first slide's title is the deck's title when the properties have none.
+    first_heading = tuple(s.heading for s in sections[:1] if s.heading)
+    return ParsedDocument(title=title, sections=sections, other_titles=first_heading)
 
 
 def _open(path: Path) -> Any:

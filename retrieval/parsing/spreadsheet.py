@@ -16,7 +16,7 @@ import io
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from retrieval.errors import EmptyDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
@@ -35,9 +35,9 @@ _DAMAGED = "The Excel workbook is damaged and could not be read: {reason}"
 
 def parse_xlsx(path: Path) -> ParsedDocument:
     """Open an .xlsx workbook and return a lazy stream of per-sheet sections."""
-    workbook = _open_workbook(path)
+    workbook, handle = _open_workbook(path)
     title = (workbook.properties.title or "").strip() or None
-    return ParsedDocument(title=title, sections=_workbook_sections(workbook))
+    return ParsedDocument(title=title, sections=_workbook_sections(workbook, handle))
 
 
 def parse_csv(path: Path) -> ParsedDocument:
@@ -129,16 +129,23 @@ def _sections(lines: Iterable[str], *, page: int | None, heading: str) -> Iterat
         yield Section(text="\n".join(block), page=page, heading=heading)
 
 
-def _open_workbook(path: Path) -> Any:
+def _open_workbook(path: Path) -> tuple[Any, BinaryIO]:
     import openpyxl  # type: ignore[import-untyped]
 
+    # Opened from a file object: given a path, openpyxl refuses any name without an
+    # .xlsx/.xlsm suffix, and uploads are stored under a bare uuid.
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
+    try:
+        return openpyxl.load_workbook(handle, read_only=True, data_only=True), handle
     except Exception as exc:  # BadZipFile, KeyError, lxml and openpyxl errors
+        handle.close()
         raise ParseError(_DAMAGED.format(reason="the file is not a valid .xlsx package.")) from exc
 
 
-def _workbook_sections(workbook: Any) -> Iterator[Section]:
+def _workbook_sections(workbook: Any, handle: BinaryIO) -> Iterator[Section]:
     found = False
     try:
         for number, sheet in enumerate(workbook.worksheets, start=1):
@@ -151,6 +158,7 @@ def _workbook_sections(workbook: Any) -> Iterator[Section]:
     except Exception as exc:  # malformed sheet XML found while streaming
         raise ParseError(_DAMAGED.format(reason=f"{type(exc).__name__}.")) from exc
     finally:
-        workbook.close()
+        workbook.close()  # the workbook's zip does not close a file object it was given
+        handle.close()
     if not found:
         raise EmptyDocumentError("The Excel workbook has no extractable text.")

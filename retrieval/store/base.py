@@ -344,7 +344,7 @@ class DocumentScroll:
 class VectorStore(Protocol):
     """Chunk storage with hybrid, permission-filtered search.
 
-    Contract (checked by tests/integration/retrieval/test_store_contract.py):
+    Contract (checked by tests/integration/retrieval/test_retrieval_store_contract.py):
     - upsert overwrites points with the same id, so re-indexing converges;
     - delete_document removes every point of the document except keep_point_ids,
       so re-indexing a shorter document deletes its extra chunks;

@@ -1,4 +1,4 @@
-"""The import rules of STYLE.md, enforced by import-linter on the real code."""
+"""The import rules of pyproject.toml ([tool.importlinter]), kept by the real code."""
 
 from __future__ import annotations
 

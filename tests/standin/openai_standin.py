@@ -91,6 +91,16 @@ def expected_answer(
     return NO_PASSAGE_ANSWER
 
 
+def echo_answer(messages: list[dict[str, Any]]) -> str:
+    """A model that obeys any instruction to repeat or reveal: every message it got, verbatim.
+
+    The system prompt, each passage (with any instruction or fake citation in it) and
+    the question come back as the answer, the worst a prompt injection can make a
+    model do with what it was shown.
+    """
+    return "\n\n".join(_content_text(m.get("content")) for m in messages)
+
+
 def prompt_tokens(messages: list[dict[str, Any]]) -> int:
     """Token count of a chat prompt (content tokens plus 4 per message for the template)."""
     return sum(len(tokenize(_content_text(m.get("content")))) + 4 for m in messages)
@@ -109,6 +119,9 @@ class StandinServer(ThreadingHTTPServer):
         self.counter = 0
         self.lock = threading.Lock()
         self.stats = dict.fromkeys(_STATS, 0)
+        # Prompt-injection tests: every chat request's messages, and the echo switch.
+        self.prompts: list[list[dict[str, Any]]] = []
+        self.echo = False
 
     def count(self, name: str) -> None:
         """Add one to a statistic."""
@@ -136,6 +149,7 @@ class Handler(BaseHTTPRequestHandler):
     # delayed ACKs hold every small response back ~40 ms, as real servers do not.
     disable_nagle_algorithm = True
     server: StandinServer
+    _messages: list[dict[str, Any]] = []  # the chat request being answered
 
     def setup(self) -> None:
         """One handler per connection: it serves every request a keep-alive client sends."""
@@ -180,6 +194,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif self.path == "/standin/prompts":
+            # Every chat request's messages so far, oldest first: what Enclave showed a model.
+            with self.server.lock:
+                self._send_json(200, {"prompts": list(self.server.prompts)})
         elif self.path == "/standin/stats":
             with self.server.lock:
                 self._send_json(200, dict(self.server.stats))
@@ -205,6 +223,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path in ("/tokenize", "/v1/tokenize"):
             self._tokenize(body)
+        elif self.path == "/standin/echo":
+            self._set_echo(body)
         elif self.path == "/standin/config":
             self._configure(body)
         elif self.path == "/v1/chat/completions":
@@ -260,6 +280,9 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         used = prompt_tokens(messages)
+        self._messages = messages
+        with self.server.lock:
+            self.server.prompts.append(messages)
         # vLLM prefers max_completion_tokens (newer clients, LangChain 1.x) over max_tokens.
         requested = body.get("max_completion_tokens") or body.get("max_tokens")
         max_tokens = int(requested or max(options.max_model_len - used, 1))
@@ -284,7 +307,18 @@ class Handler(BaseHTTPRequestHandler):
         out = len(tokenize(answer))
         return {"prompt_tokens": used, "completion_tokens": out, "total_tokens": used + out}
 
+    def _set_echo(self, body: dict[str, Any]) -> None:
+        """``{"echo": true}``: answer with everything the model was shown (see ``echo_answer``)."""
+        self.server.echo = bool(body.get("echo"))
+        self._send_json(200, {"echo": self.server.echo})
+
+    def _answer_or_echo(self, answer: str) -> str:
+        if self.server.echo and rewrite_answer(self._messages) is None:
+            return echo_answer(self._messages)
+        return answer
+
     def _complete(self, answer: str, used: int) -> None:
+        answer = self._answer_or_echo(answer)
         time.sleep(self.server.options.delay_ms / 1000)
         self._send_json(
             200,
@@ -315,6 +349,7 @@ class Handler(BaseHTTPRequestHandler):
         }
 
     def _stream(self, answer: str, used: int) -> None:
+        answer = self._answer_or_echo(answer)
         try:
             self._stream_events(answer, used)
         except (BrokenPipeError, ConnectionResetError):

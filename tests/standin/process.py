@@ -87,3 +87,25 @@ def standin_stats(base_url: str, *, connections: bool = False) -> dict[str, int]
     if not connections:
         del stats["connections"]
     return stats
+
+
+def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    root = base_url.removesuffix("/").removesuffix("/v1")
+    request = urllib.request.Request(f"{root}{path}", data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        reply: dict[str, Any] = json.loads(response.read())
+    return reply
+
+
+def standin_prompts(base_url: str) -> list[list[dict[str, Any]]]:
+    """The messages of every chat request the stand-in got so far (``GET /standin/prompts``)."""
+    root = base_url.removesuffix("/").removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/standin/prompts", timeout=5) as response:
+        prompts: list[list[dict[str, Any]]] = json.loads(response.read())["prompts"]
+    return prompts
+
+
+def standin_echo(base_url: str, echo: bool) -> None:
+    """Make the stand-in answer with everything it was shown (or stop doing so)."""
+    _post(base_url, "/standin/echo", {"echo": echo})

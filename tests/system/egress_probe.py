@@ -168,7 +168,8 @@ def _ask_everywhere(browser: httpx.Client, env: dict[str, str], traces: Path) ->
         ),
         300,
     )
-    folder = Path(env["ENCLAVE_HOME"]) / "inbox"
+    # Beside the home: folder ingestion never reads anything inside Enclave's home.
+    folder = Path(env["ENCLAVE_HOME"]).parent / "inbox"
     folder.mkdir()
     (folder / "parking.md").write_text("# Parking\n\nVisitors park on level minus two.\n")
     run(["ingest", str(folder), "--collection", "HR"], env, traces / "ingest.trace")

@@ -1,4 +1,4 @@
-"""Local users and groups (SSO and LDAP mapping come later), and API tokens."""
+"""Local users and groups as the CLI makes them, and API tokens (create, revoke, authenticate)."""
 
 from __future__ import annotations
 

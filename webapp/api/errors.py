@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from webapp.api.parsers import PayloadTooLarge
+from webapp.core.database import RETRY_AFTER_S, database_unavailable
 from webapp.core.errors import EnclaveError
 
 __all__ = ["api_exception_handler", "api_not_found", "error_body"]
@@ -52,6 +53,11 @@ def _code(exc: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Render ``exc`` as ``{code, message}`` with the right status (and Retry-After on 429)."""
+    outage = database_unavailable(exc)
+    if outage is not None:
+        logger.error("database unavailable: %s", type(exc).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        return Response(outage.as_dict(), status=outage.http_status, headers=headers)
     if isinstance(exc, EnclaveError):
         return Response(exc.as_dict(), status=exc.http_status)
     if isinstance(exc, Http404):

@@ -18,7 +18,7 @@ ERROR_STATUSES = {
     "413": "The request body is too large.",
     "415": "Unsupported content type.",
     "429": "Rate limit of the token reached; see Retry-After.",
-    "503": "A backend (index, model) is unavailable.",
+    "503": "A backend (index, model, database) is unavailable.",
 }
 
 

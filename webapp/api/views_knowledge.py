@@ -141,6 +141,9 @@ class CollectionDocumentsView(APIView):
         responses={
             201: s.DocumentCreatedSerializer,
             200: OpenApiResponse(s.DocumentCreatedSerializer, description="Already there."),
+            507: OpenApiResponse(
+                s.ErrorSerializer, description="The disk holding uploads is full; nothing kept."
+            ),
         },
     )
     def post(self, request: Request, collection_id: int) -> Response:

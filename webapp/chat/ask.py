@@ -240,12 +240,13 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         route_reason=asked.route.reason,
     )
     preparation.done()  # what is left is the model's (the prompt is built as it is sent)
+    shown: list[str] = []  # what the user has read: kept when the model fails mid-answer
     try:
-        answer = yield from _answer(asked, rewrite.query, sources)
+        answer = yield from _answer(asked, rewrite.query, sources, shown)
     except InferenceError as exc:
         logger.error("answer failed: %s: %s", exc.code, exc)
         asked.pending.store()  # the question before its failed reply
-        record.store_failure(code=exc.code, model=asked.route.name)
+        record.store_failure(code=exc.code, model=asked.route.name, text="".join(shown))
         yield error_event(exc.code, asked.language)
         return
     finally:
@@ -255,10 +256,10 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
 
 
 def _answer(
-    asked: _Question, standalone_query: str, sources: list[Source]
+    asked: _Question, standalone_query: str, sources: list[Source], shown: list[str]
 ) -> Generator[DeltaEvent, None, Answer]:
-    """The answer's deltas; returns the finished Answer. The question is stored after the
-    first delta has been handed on."""
+    """The answer's deltas (their text also appended to ``shown``); returns the finished
+    Answer. The question is stored after the first delta has been handed on."""
     settings = get_settings()
     similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
     stream = answer_stream(
@@ -278,6 +279,7 @@ def _answer(
     with closing(stream):
         for event in stream:
             if isinstance(event, AnswerDelta):
+                shown.append(event.text)
                 yield DeltaEvent(text=event.text)
                 asked.pending.store()
             else:

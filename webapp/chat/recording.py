@@ -75,9 +75,9 @@ class AnswerRecord:
             "route_reason": self.route_reason[:200],
         }
 
-    def store_failure(self, *, code: str, model: str) -> None:
-        """An empty reply carrying the error code (the question is stored before it)."""
-        Message.objects.create(**self._fields(), text="", error_code=code, model=model)
+    def store_failure(self, *, code: str, model: str, text: str = "") -> None:
+        """The reply's text so far (often none) with its error code; the question comes first."""
+        Message.objects.create(**self._fields(), text=text, error_code=code, model=model)
 
     def store(self, *, user: Any, question: str, answer: Answer, language: str) -> DoneEvent:
         """Store the answer and audit the question; the ``done`` event."""

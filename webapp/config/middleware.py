@@ -5,8 +5,7 @@ Under ASGI, Django calls each async-capable middleware's hooks through
 chain in two with another switch back and forth: about fifteen switches per
 request, each one waiting for the GIL behind the other requests. Sync-only, the
 whole stack runs in one switch on the request's thread, and a sync view with it
-(webapp/config/request_threads.py). At 32 chats asking back to
-back this took the server's CPU per question from about 13-16 ms to 12 ms.
+(webapp/config/request_threads.py; measured effect: docs/performance.md).
 """
 
 from __future__ import annotations

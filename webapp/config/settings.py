@@ -134,6 +134,25 @@ class EnclaveSettings(BaseSettings):
     max_unzipped_mb: int = Field(
         1024, description="DOCX/PPTX/XLSX that would unpack to more fail (decompression bombs)."
     )
+    parse_max_part_mb: int = Field(
+        64,
+        ge=1,
+        description="Largest unpacked XML part of a DOCX/PPTX/XLSX (e.g. word/document.xml).",
+    )
+    parse_isolation: bool = Field(
+        True,
+        description="Parse each document in a child process under the limits below; off: "
+        "in the worker's own process, unbounded.",
+    )
+    parse_max_memory_mb: int = Field(
+        2048, ge=256, description="Memory (address space) one document's parser may use."
+    )
+    parse_max_cpu_s: int = Field(
+        300, ge=1, description="CPU seconds one document's parser may use."
+    )
+    parse_timeout_s: int = Field(
+        600, ge=1, description="Seconds to wait for one document's parser before failing it."
+    )
     sync_folders: dict[str, Path] = Field(
         default_factory=dict,
         description='JSON {"COLLECTION": "/folder"}: folders kept in sync by the periodic task.',
@@ -406,6 +425,11 @@ class EnclaveSettings(BaseSettings):
         return ParsingConfig(
             max_file_bytes=self.max_upload_mb * 1024 * 1024,
             max_unzipped_bytes=self.max_unzipped_mb * 1024 * 1024,
+            max_part_bytes=self.parse_max_part_mb * 1024 * 1024,
+            isolate=self.parse_isolation,
+            max_parse_memory_bytes=self.parse_max_memory_mb * 1024 * 1024,
+            max_parse_cpu_s=self.parse_max_cpu_s,
+            max_parse_wall_s=float(self.parse_timeout_s),
         )
 
     def embedding_model_name(self) -> str:

@@ -8,3 +8,6 @@ urlpatterns = [
     path("", include("webapp.web.urls")),
     path("", include("webapp.api.urls")),
 ]
+
+# Unhandled errors: a 503 with {code, message} when the database is out of reach.
+handler500 = "webapp.web.views_system.server_error"

@@ -4,7 +4,8 @@ EnclaveError
 ├── NotFoundError        (also what a permission denial looks like: never reveal existence)
 ├── PermissionDeniedError
 ├── ValidationError
-└── ServiceUnavailableError
+├── ServiceUnavailableError
+└── StorageFullError     (the disk holding uploads is full: 507)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ServiceUnavailableError",
+    "StorageFullError",
     "ValidationError",
 ]
 
@@ -29,6 +31,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     UNSUPPORTED = "unsupported_format"
     UNAVAILABLE = "unavailable"
+    STORAGE_FULL = "storage_full"
 
 
 class EnclaveError(Exception):
@@ -66,3 +69,8 @@ class ValidationError(EnclaveError):
 class ServiceUnavailableError(EnclaveError):
     http_status = 503
     code = ErrorCode.UNAVAILABLE
+
+
+class StorageFullError(EnclaveError):
+    http_status = 507  # Insufficient Storage
+    code = ErrorCode.STORAGE_FULL

@@ -25,6 +25,7 @@ from worker.contracts import enqueue_build_index
 
 logger = logging.getLogger(__name__)
 
+
 def model_key(model: Path | str) -> str:
     """How an index records its model (``SearchIndex.model_dir``).
 

@@ -13,6 +13,7 @@ and the row records the source in ``vectors_reused_from``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -25,8 +26,14 @@ from django.utils import timezone
 
 from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
+from retrieval.parsing.titles import file_title
 from webapp.core.engines import IndexEngines, indexer_for, write_engines
-from webapp.knowledge.models import IN_PROGRESS_STATUSES, Document, DocumentStatus
+from webapp.knowledge.models import (
+    IN_PROGRESS_STATUSES,
+    Document,
+    DocumentStatus,
+    TitleSource,
+)
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_ingest
 
@@ -35,6 +42,7 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
 # Indexed documents with the same file tried as a source of vectors before embedding.
 REUSE_CANDIDATES = 3
+TITLE_LENGTH = 500  # Document.title's max_length
 
 
 def _claim(document_id: int, *, stalled_after_s: int) -> Document | None:
@@ -124,6 +132,8 @@ def _index_everywhere(
             on_progress=on_progress,
         )
         results.append((result, indexer.embedding_key))
+        # Every index gets the title the first one found.
+        meta = dataclasses.replace(meta, title=meta.title or result.title)
     return results[0]
 
 
@@ -148,15 +158,53 @@ def _copy_from_twin(
         .exclude(id=document.id)
         .annotate(other_title=Case(When(title=document.title, then=Value(0)), default=Value(1)))
         .order_by("other_title", "-indexed_at", "-id")
-        .values_list("id", "chunk_count")[:REUSE_CANDIDATES]
+        .values_list("id", "chunk_count", "title", "title_source")[:REUSE_CANDIDATES]
     )
-    for source_id, chunk_count in twins:
+    for source_id, chunk_count, twin_title, twin_title_source in twins:
+        title = _title_like_twin(document, meta, twin_title, twin_title_source)
+        if title is None:
+            continue
         result = indexer.copy_document(
-            source_id, meta=meta, chunk_count=chunk_count, on_progress=on_progress
+            source_id,
+            meta=dataclasses.replace(meta, title=title),
+            chunk_count=chunk_count,
+            on_progress=on_progress,
         )
         if result is not None:
             return result
     return None
+
+
+def _title_like_twin(
+    document: Document, meta: DocumentMeta, twin_title: str, twin_title_source: str
+) -> str | None:
+    """The title ``document`` would get from its file, judged by a twin with the same bytes.
+
+    None when the twin's title (an administrator's) does not tell.
+    """
+    if meta.title:
+        return meta.title
+    if twin_title_source == TitleSource.DOCUMENT:
+        return twin_title  # the same bytes name themselves the same way
+    if twin_title_source == TitleSource.FILENAME:
+        return file_title(document.filename) or document.filename
+    return None
+
+
+def _given_title(document: Document) -> str:
+    """The title indexing must keep (an administrator's); "" lets the document name itself."""
+    return document.title if document.title_source == TitleSource.ADMIN else ""
+
+
+def _title_fields(document: Document, result: IndexResult) -> dict[str, str]:
+    """The Document row's title after indexing: the one the passages carry."""
+    if document.title_source == TitleSource.ADMIN or not result.title:
+        return {}
+    from_name = result.title == (file_title(document.filename) or document.filename)
+    return {
+        "title": result.title[:TITLE_LENGTH],
+        "title_source": TitleSource.FILENAME if from_name else TitleSource.DOCUMENT,
+    }
 
 
 def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> None:
@@ -172,7 +220,7 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         document_id=document.id,
         collection_id=document.collection_id,
         group_ids=document_reader_group_ids(document),
-        title=document.title,
+        title=_given_title(document),
         sha256=document.sha256,
     )
     started = time.monotonic()
@@ -214,6 +262,7 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
             heartbeat_at=timezone.now(),
             embedding_key=embedding_key,
             vectors_reused_from=result.reused_from,
+            **_title_fields(document, result),
         )
     if not updated:
         if Document.objects.filter(id=document.id).exists():
@@ -248,7 +297,11 @@ def documents_requeue_stalled(*, stalled_after_s: int) -> list[int]:
     )
     ids = list(candidates.values_list("id", flat=True))
     if ids:
-        Document.objects.filter(id__in=ids).update(status=DocumentStatus.QUEUED, heartbeat_at=None)
+        # updated_at too: a requeued document counts as stalled again only after another
+        # stalled_after_s, not at every tick while it waits behind others in the queue.
+        Document.objects.filter(id__in=ids).update(
+            status=DocumentStatus.QUEUED, heartbeat_at=None, updated_at=timezone.now()
+        )
         for document_id in ids:
             transaction.on_commit(lambda d=document_id: enqueue_ingest(d))
         logger.warning("requeued %s stalled documents: %s", len(ids), ids)

@@ -54,11 +54,24 @@ class DocumentSource(models.TextChoices):
     SYNC = "sync", "Folder sync"
 
 
+class TitleSource(models.TextChoices):
+    """Where a document's title came from; only an administrator's title is kept as given."""
+
+    ADMIN = "admin", "Given by an administrator"
+    DOCUMENT = "document", "The document's own (metadata or first heading)"
+    FILENAME = "filename", "The file name"
+
+
 class Document(models.Model):
     """One file in a collection, with its ingestion status and progress."""
 
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=500)
+    # The file name's until the document is parsed, then the document's own title when
+    # it has a real one; an administrator's title is never replaced.
+    title_source = models.CharField(
+        max_length=10, choices=TitleSource.choices, default=TitleSource.FILENAME
+    )
     filename = models.CharField(max_length=500)
     source = models.CharField(
         max_length=20, choices=DocumentSource.choices, default=DocumentSource.UPLOAD

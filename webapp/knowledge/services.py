@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import mimetypes
@@ -14,20 +15,23 @@ from typing import IO, Any
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
+from retrieval.parsing.titles import MAX_TITLE_CHARS, display_text, file_title
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_write_stores
-from webapp.core.errors import ErrorCode, ValidationError
+from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
+from webapp.knowledge.folders import open_folder_file
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
     Document,
     DocumentSource,
     DocumentStatus,
+    TitleSource,
     requeue_fields,
 )
 from webapp.knowledge.selectors import document_reader_group_ids
@@ -78,25 +82,36 @@ def collection_set_groups(*, collection: Collection, group_ids: Iterable[int], a
 
 
 def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
-    """Copy an upload under home/uploads while hashing it; returns (path, sha256, size)."""
+    """Copy an upload under home/uploads while hashing it; returns (path, sha256, size).
+
+    Whatever goes wrong, no partial file stays behind; a full disk is a StorageFullError.
+    """
     settings = get_settings()
     limit = settings.max_upload_mb * 1024 * 1024
     target = settings.uploads_dir / uuid.uuid4().hex
     digest = hashlib.sha256()
     size = 0
-    with target.open("wb") as out:
-        while block := source.read(COPY_CHUNK):
-            size += len(block)
-            if size > limit:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise ValidationError(
-                    f"{filename} is larger than the {settings.max_upload_mb} MB limit "
-                    "(ENCLAVE_MAX_UPLOAD_MB).",
-                    code=ErrorCode.TOO_LARGE,
-                )
-            digest.update(block)
-            out.write(block)
+    try:
+        with target.open("wb") as out:
+            while block := source.read(COPY_CHUNK):
+                size += len(block)
+                if size > limit:
+                    raise ValidationError(
+                        f"{filename} is larger than the {settings.max_upload_mb} MB limit "
+                        "(ENCLAVE_MAX_UPLOAD_MB).",
+                        code=ErrorCode.TOO_LARGE,
+                    )
+                digest.update(block)
+                out.write(block)
+    except BaseException as exc:
+        target.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            logger.error("upload of %s bytes refused: no space left in %s", size, target.parent)
+            raise StorageFullError(
+                f"{filename} could not be stored: the server's disk is full. "
+                "Ask an administrator to free space, then upload it again."
+            ) from exc
+        raise
     return target, digest.hexdigest(), size
 
 
@@ -109,9 +124,15 @@ def document_create(
     source: str = DocumentSource.UPLOAD,
     title: str | None = None,
 ) -> tuple[Document, bool]:
-    """Store a file and queue its ingestion; a file already there is returned (created=False)."""
+    """Store a file and queue its ingestion; a file already there is returned (created=False).
+
+    Without a ``title`` the document is titled by its file name until ingestion
+    finds the document's own title. Control and format characters (a right-to-left
+    override spoofs "txt.png" as "gnp.txt") are removed from the name and title.
+    """
     require_admin(actor)
-    filename = Path(filename).name or "document"
+    filename = upload_filename(filename)
+    title = display_text(title or "")[:MAX_TITLE_CHARS]
     path, sha256, size = _store_upload(content, filename=filename)
     existing = Document.objects.filter(collection=collection, sha256=sha256).first()
     if existing is not None:
@@ -122,7 +143,8 @@ def document_create(
         with transaction.atomic():
             document = Document.objects.create(
                 collection=collection,
-                title=title or Path(filename).stem,
+                title=title or file_title(filename) or filename,
+                title_source=TitleSource.ADMIN if title else TitleSource.FILENAME,
                 filename=filename,
                 source=source,
                 mime_type=mime_type,
@@ -145,11 +167,28 @@ def document_create(
     return document, True
 
 
+def upload_filename(name: str) -> str:
+    """The name an upload is kept under: its last path part, cleaned, never empty."""
+    # Control and format characters go: NUL, newlines, bidi overrides and isolates.
+    base = display_text(name.replace("\\", "/").rsplit("/", 1)[-1])
+    return base if base not in ("", ".", "..") else "document"
+
+
 def document_create_from_path(
-    *, collection: Collection, path: Path, actor: Any, source: str = DocumentSource.CLI
+    *,
+    collection: Collection,
+    path: Path,
+    actor: Any,
+    source: str = DocumentSource.CLI,
+    inside: Path | None = None,
 ) -> tuple[Document, bool]:
-    """Queue a file from the local disk (CLI)."""
-    with path.open("rb") as handle:
+    """Queue a file from the local disk (CLI); see webapp.knowledge.folders for what is refused.
+
+    Raises UnsafeFileError (an OSError) for a link, a special file, a file under
+    Enclave's home directory or, with ``inside``, a file that is not in that folder.
+    """
+    home = get_settings().home_dir
+    with open_folder_file(path, home=home, inside=inside) as handle:
         return document_create(
             collection=collection, filename=path.name, content=handle, actor=actor, source=source
         )

@@ -5,7 +5,9 @@ whose size and mtime match what was seen last time is not even read, so an
 unchanged folder costs one ``stat`` per file. A changed file keeps its Document
 (version + 1) and is re-indexed: the indexer writes the new points before it
 removes the stale ones, so searches never see the document missing. A file that
-disappeared is erased like a deleted document.
+disappeared is erased like a deleted document. What is read follows the folder
+rules of ``webapp.knowledge.folders`` (no links, no special files, nothing of
+Enclave's own); what was left out is in the report.
 """
 
 from __future__ import annotations
@@ -17,24 +19,35 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from retrieval import supported_extensions
+from retrieval.parsing.titles import file_title
 from webapp.config.settings import get_settings
 from webapp.core.permissions import SYSTEM, require_admin
+from webapp.knowledge.folders import (
+    UNREADABLE,
+    FolderFile,
+    SkippedEntry,
+    folder_scan,
+    open_folder_file,
+    unreadable_reason,
+)
 from webapp.knowledge.models import (
     Collection,
     Document,
     DocumentSource,
+    TitleSource,
     requeue_fields,
 )
 from webapp.knowledge.services import (
     _store_upload,
     document_create,
     document_delete,
+    upload_filename,
 )
 from worker.contracts import enqueue_ingest
 
@@ -55,18 +68,13 @@ class SyncReport:
     deleted: list[int] = field(default_factory=list)
     unchanged: int = 0
     duplicates: int = 0
+    # Entries not read (links, special files, Enclave's own files), with the reason.
+    skipped: list[SkippedEntry] = field(default_factory=list)
 
     @property
     def queued(self) -> list[int]:
         """Documents whose (re-)indexing this pass queued."""
         return [*self.added, *self.changed]
-
-
-@dataclass(frozen=True)
-class _SeenFile:
-    path: Path
-    size: int
-    mtime_ns: int
 
 
 def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> SyncReport:
@@ -75,27 +83,32 @@ def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> S
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"not a folder: {folder}")
-    files = {str(f.path): f for f in _scan(folder)}
+    scan = folder_scan(folder, home=get_settings().home_dir, extensions=supported_extensions())
+    files = {str(f.path): f for f in scan.files}
     known = {
         d.source_path: d
         for d in Document.objects.filter(collection=collection, source_path__startswith=str(folder))
         if _inside(d.source_path, folder)
     }
-    report = SyncReport()
+    report = SyncReport(skipped=scan.skipped)
     missing = {path: doc for path, doc in known.items() if path not in files}
     for path, seen in files.items():
         document = known.get(path)
-        if document is None:
-            _add(collection, seen, missing, actor, report)
-        elif document.size_bytes == seen.size and document.source_mtime_ns == seen.mtime_ns:
-            report.unchanged += 1
-        else:
-            _update(document, seen, actor, report)
+        try:
+            if document is None:
+                _add(collection, seen, missing, actor, report)
+            elif document.size_bytes == seen.size and document.source_mtime_ns == seen.mtime_ns:
+                report.unchanged += 1
+            else:
+                _update(document, seen, actor, report)
+        except UNREADABLE as exc:  # swapped for a link, gone or locked since the walk
+            report.skipped.append(SkippedEntry(path, unreadable_reason(exc)))
     for document in missing.values():
         report.deleted.append(document.id)  # before the delete: it clears the instance's id
         document_delete(document=document, actor=actor)
     logger.info(
-        "sync collection=%s added=%s changed=%s renamed=%s deleted=%s unchanged=%s duplicates=%s",
+        "sync collection=%s added=%s changed=%s renamed=%s deleted=%s unchanged=%s "
+        "duplicates=%s skipped=%s",
         collection.id,
         len(report.added),
         len(report.changed),
@@ -103,7 +116,10 @@ def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> S
         len(report.deleted),
         report.unchanged,
         report.duplicates,
+        len(report.skipped),
     )
+    for entry in report.skipped:
+        logger.warning("sync collection=%s skipped %r: %s", collection.id, entry.path, entry.reason)
     return report
 
 
@@ -122,30 +138,18 @@ def folders_sync_configured() -> list[int]:
     return queued
 
 
-def _scan(folder: Path) -> list[_SeenFile]:
-    extensions = supported_extensions()
-    seen = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(root) / name
-            if name.startswith(".") or path.suffix.lower() not in extensions:
-                continue
-            try:
-                stat = path.stat()
-            except OSError:  # vanished between listing and stat
-                continue
-            seen.append(_SeenFile(path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
-    return seen
-
-
 def _inside(path: str, folder: Path) -> bool:
     return path == str(folder) or path.startswith(str(folder) + os.sep)
 
 
-def _sha256(path: Path) -> str:
+def _open(seen: FolderFile) -> BinaryIO:
+    """Open a file found by the walk, with the walk's rules checked again on the open file."""
+    return open_folder_file(seen.path, home=get_settings().home_dir, inside=seen.path.parent)
+
+
+def _sha256(seen: FolderFile) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with _open(seen) as handle:
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
@@ -153,28 +157,31 @@ def _sha256(path: Path) -> str:
 
 def _add(
     collection: Collection,
-    seen: _SeenFile,
+    seen: FolderFile,
     missing: dict[str, Document],
     actor: Any | None,
     report: SyncReport,
 ) -> None:
-    sha256 = _sha256(seen.path)
+    sha256 = _sha256(seen)
     twin = Document.objects.filter(collection=collection, sha256=sha256).first()
     if twin is not None and twin.source_path in missing:
         # Renamed or moved inside the folder: same content, new path, no re-embedding.
         del missing[twin.source_path]
+        filename = upload_filename(seen.path.name)
+        renamed = {"title": file_title(filename) or filename}
         Document.objects.filter(id=twin.id).update(
             source_path=str(seen.path),
             source_mtime_ns=seen.mtime_ns,
-            filename=seen.path.name,
-            title=seen.path.stem,
+            filename=filename,
+            # A title from the file name follows the new name; the others stay.
+            **(renamed if twin.title_source == TitleSource.FILENAME else {}),
         )
         report.renamed.append(twin.id)
         return
     if twin is not None:
         report.duplicates += 1  # identical content already in the collection
         return
-    with transaction.atomic(), seen.path.open("rb") as handle:
+    with transaction.atomic(), _open(seen) as handle:
         document, created = document_create(
             collection=collection,
             filename=seen.path.name,
@@ -192,15 +199,15 @@ def _add(
         report.duplicates += 1
 
 
-def _update(document: Document, seen: _SeenFile, actor: Any | None, report: SyncReport) -> None:
-    sha256 = _sha256(seen.path)
+def _update(document: Document, seen: FolderFile, actor: Any | None, report: SyncReport) -> None:
+    sha256 = _sha256(seen)
     if sha256 == document.sha256:  # touched, not changed
         Document.objects.filter(id=document.id).update(
             source_mtime_ns=seen.mtime_ns, size_bytes=seen.size
         )
         report.unchanged += 1
         return
-    with seen.path.open("rb") as handle:
+    with _open(seen) as handle:
         stored, stored_sha, size = _store_upload(handle, filename=seen.path.name)
     if stored_sha != sha256:  # changed again while we read it: the next pass catches up
         logger.info("document %s changed while syncing; retrying next pass", document.id)

@@ -130,6 +130,7 @@ def login(url: str) -> httpx.Client:
 def served(tmp_path_factory) -> Iterator[Served]:
     """Two stand-in replicas of ``standin-llm`` (max_model_len 1024) behind ``enclave serve``."""
     home = tmp_path_factory.mktemp("answers-home")
+    docs = tmp_path_factory.mktemp("answers-docs")  # ingestion never reads under the home
     replicas = [
         Replica(*start_standin(model="standin-llm", max_model_len=MAX_MODEL_LEN)) for _ in range(2)
     ]
@@ -146,7 +147,7 @@ def served(tmp_path_factory) -> Iterator[Served]:
     for args in (
         [
             "ingest",
-            *map(str, write_corpus(home / "docs")),
+            *map(str, write_corpus(docs)),
             "--collection",
             "Policies",
             "--group",

@@ -60,8 +60,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     """``enclave serve`` without any language model, two guides with many headings."""
     home = tmp_path_factory.mktemp("extractive-home")
     env = process_env(home)
-    docs = home / "docs"
-    docs.mkdir()
+    docs = tmp_path_factory.mktemp("extractive-docs")  # ingestion never reads the home
     (docs / "guide.md").write_text(GUIDE)
     (docs / "operations.md").write_text(OPERATIONS)
     for args in (
@@ -159,4 +158,4 @@ def test_the_terminal_prints_the_quotes_the_label_and_the_sources_by_number(site
     sources = [line.strip() for line in lines[lines.index("Sources:") + 1 :]]
     numbers = sorted({int(n) for n in MARKER.findall(text)})
     assert [source.split("]")[0] + "]" for source in sources] == [f"[{n}]" for n in numbers]
-    assert sources[0] == "[1] guide"
+    assert sources[0] == "[1] Platform guide"  # the title is the document's own heading

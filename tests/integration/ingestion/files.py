@@ -226,6 +226,14 @@ def _zip_with(path: Path, members: dict[str, str]) -> Path:
     return path
 
 
+# The shared evaluation data, read in place (never copied): ../shared/eval beside the
+# checkout, or ENCLAVE_EVAL_ROOT (a git worktree lives elsewhere).
+EVAL_ROOT = Path(
+    os.environ.get("ENCLAVE_EVAL_ROOT")
+    or Path(__file__).resolve().parents[3].parent / "shared" / "eval"
+)
+EDGE_ROOT = EVAL_ROOT / "edge-cases"
+
 # Files from parser test suites in ../shared/eval/edge-cases (read in place, never copied):
 # small enough to ingest in a test; each must end indexed or failed with a reason.
 EDGE_CASES = [

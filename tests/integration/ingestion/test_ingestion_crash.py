@@ -65,8 +65,9 @@ def _wait(env: dict[str, str], home: Path, done, *, timeout_s: float) -> dict[st
 def test_sigkill_mid_batch_then_restart_indexes_everything_exactly_once(tmp_path_factory):
     home = tmp_path_factory.mktemp("crash-home")
     env = process_env(home)
-    _write_batch(home / "notes")
-    queued = run_cli(["ingest", str(home / "notes"), "--collection", "Notes", "--no-wait"], env)
+    notes = tmp_path_factory.mktemp("crash-notes") / "notes"  # never read under the home
+    _write_batch(notes)
+    queued = run_cli(["ingest", str(notes), "--collection", "Notes", "--no-wait"], env)
     assert queued.returncode == 0, queued.stdout + queued.stderr
     assert f"Queued {DOCUMENTS} documents" in queued.stdout
 

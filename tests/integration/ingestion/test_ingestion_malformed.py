@@ -7,11 +7,9 @@ same batch. The worker must survive all of them and index the good ones.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.integration.ingestion.files import EDGE_CASES, MALFORMED, make_deck
+from tests.integration.ingestion.files import EDGE_CASES, EDGE_ROOT, MALFORMED, make_deck
 from tests.support.documents import (
     BADGE_SENTENCE,
     LEAVE_SENTENCE,
@@ -23,7 +21,6 @@ from webapp.core.engines import get_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-EDGE_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "edge-cases"
 KNOWN_CODES = {
     "parse_error",
     "encrypted_document",

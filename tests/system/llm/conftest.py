@@ -89,8 +89,7 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
 def site(llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The six policies indexed, alice signed in, answers from the module's llama-server."""
     home = tmp_path_factory.mktemp("llm-home")
-    docs = home / "docs"
-    docs.mkdir()
+    docs = tmp_path_factory.mktemp("llm-docs")  # outside the home, which ingestion never reads
     for name, text in POLICIES.items():
         (docs / name).write_text(text + "\n")
     env = process_env(

@@ -10,7 +10,7 @@ from ops.bench import run, search
 def test_the_runner_lists_every_benchmark(capsys):
     assert run.main(["--list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == ["embedding", "search", "ingest", "overhead", "api_load"]
+    assert listed == ["embedding", "search", "ingest", "overhead", "api_load", "load"]
 
 
 def test_the_runner_refuses_an_unknown_benchmark_before_running_any(capsys):

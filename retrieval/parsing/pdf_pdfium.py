@@ -1,0 +1,86 @@
+"""The second PDF reader: PDFium (pypdfium2), for files or pages pypdf cannot read.
+
+pypdf stops at its safety limits (e.g. "Reached maximum array element count"
+on real SEC filings) and on some damage that PDFium, the engine of Chrome's
+viewer, reads without trouble. PDFium is C++ and not thread-safe: every call
+goes through one process-wide lock (in-process parsing runs several threads).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from retrieval.errors import EncryptedDocumentError, ParseError
+
+__all__ = ["PdfiumReader"]
+
+logger = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+ENCRYPTED = "The PDF is password protected: remove the password and upload it again."
+UNSUPPORTED_SECURITY = (
+    "The PDF is encrypted with a method this server cannot open: "
+    "remove the protection and upload it again."
+)
+
+
+class PdfiumReader:
+    """An open PDF read page by page with PDFium; ``close`` when done."""
+
+    def __init__(self, path: Path) -> None:
+        import pypdfium2 as pdfium  # type: ignore[import-untyped]
+        import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
+
+        with _LOCK:
+            try:
+                self._document: Any = pdfium.PdfDocument(path)
+                self.page_count: int = len(self._document)
+            except pdfium.PdfiumError as exc:
+                code = getattr(exc, "err_code", None)
+                if code == pdfium_c.FPDF_ERR_PASSWORD:
+                    raise EncryptedDocumentError(ENCRYPTED) from exc
+                if code == pdfium_c.FPDF_ERR_SECURITY:
+                    raise EncryptedDocumentError(UNSUPPORTED_SECURITY) from exc
+                if code == pdfium_c.FPDF_ERR_SUCCESS:  # it opened, with no page in it
+                    raise ParseError("PDFium found no pages.") from exc
+                raise ParseError(_reason(exc)) from exc
+            except (OSError, ValueError) as exc:
+                raise ParseError(_reason(exc)) from exc
+
+    def title(self) -> str | None:
+        """The /Title of the document information dictionary, if any."""
+        with _LOCK:
+            try:
+                title = self._document.get_metadata_dict(skip_empty=True).get("Title")
+            except Exception:  # a broken info dictionary must not fail the document
+                logger.debug("pdfium metadata unreadable", exc_info=True)
+                return None
+        return title if isinstance(title, str) else None
+
+    def page_text(self, index: int) -> str:
+        """The text of page ``index`` (0-based), lines as PDFium lays them out."""
+        with _LOCK:
+            page = self._document[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text: str = textpage.get_text_range()
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        return text
+
+    def close(self) -> None:
+        """Release PDFium's memory for this document."""
+        with _LOCK:
+            self._document.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """PDFium's own words, e.g. "Failed to load document (PDFium: Data format error)."."""
+    reason = (str(exc).strip() or type(exc).__name__).splitlines()[0][:160]
+    return reason if reason.endswith(".") else reason + "."
