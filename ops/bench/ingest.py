@@ -79,7 +79,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--backend",
         choices=("onnx-int8", "torch"),
         default="onnx-int8",
-        help="Enclave's embedding backend for (a) and its raw encode (b); default: the product's",
+        help="Enclave's embedding backend for (a) and its raw encode (b) when the model is a "
+        "sentence-transformers one (ENCLAVE_EMBEDDING_MODEL); default: the product's",
     )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--skip-langchain", action="store_true")
@@ -330,8 +331,8 @@ def _report(
         "chunks with 30-token overlap. Every model was loaded and warmed up before its timed "
         "pass. Ratio = pipeline chunks/s ÷ chunks/s of one raw `encode` call over that "
         "pipeline's own chunk texts, in this run, with that pipeline's own model runtime: "
-        f"Enclave's embedding backend ({args.backend}) for (a), sentence-transformers' torch "
-        "fp32 (what HuggingFaceEmbeddings runs) for LangChain.",
+        f"Enclave's embedding engine ({passes[0].raw_runtime}) for (a), sentence-transformers' "
+        "torch fp32 (what HuggingFaceEmbeddings runs) for LangChain.",
         _throughput_table(passes),
         _worker_table(run, args, sum(len(d.texts) for d in corpus)),
         *notes,
