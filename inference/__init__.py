@@ -36,7 +36,7 @@ from inference.models import (
     SourcePassage,
     StreamStats,
 )
-from inference.prompts import Prompt, build_messages, build_prompt
+from inference.prompts import Prompt, build_prompt
 from inference.rewrite import Rewrite, looks_like_follow_up, rewrite_heuristic, rewrite_question
 from inference.routing import ModelRouter, Route, classify_question, router_from_config
 from inference.support import (
@@ -93,7 +93,6 @@ __all__ = [
     "StreamStats",
     "UpstreamError",
     "answer_stream",
-    "build_messages",
     "build_prompt",
     "chat_model_from_config",
     "check_citations",

@@ -115,10 +115,12 @@ class Cluster:
             self._checker.start()
 
     @classmethod
-    def from_config(cls, config: InferenceConfig) -> Cluster:
-        """Build a cluster from the configuration's endpoints and timeouts."""
+    def from_config(
+        cls, config: InferenceConfig, *, endpoints: Sequence[Endpoint] | None = None
+    ) -> Cluster:
+        """Build a cluster from the configuration's timeouts and endpoints (or ``endpoints``)."""
         return cls(
-            config.endpoints,
+            config.endpoints if endpoints is None else endpoints,
             connect_timeout_s=config.connect_timeout_s,
             first_token_timeout_s=config.first_token_timeout_s,
             request_timeout_s=config.request_timeout_s,

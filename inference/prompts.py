@@ -178,23 +178,3 @@ def _with_text(passage: SourcePassage, text: str) -> SourcePassage:
         page=passage.page,
         heading=passage.heading,
     )
-
-
-def build_messages(
-    *,
-    question: str,
-    passages: Sequence[SourcePassage],
-    history: Sequence[ChatTurn],
-    context_tokens: int,
-    max_answer_tokens: int,
-    count_tokens: TokenCounter | None = None,
-) -> list[dict[str, str]]:
-    """Return chat messages (system, history, user with passages) that fit the budget."""
-    return build_prompt(
-        question=question,
-        passages=passages,
-        history=history,
-        context_tokens=context_tokens,
-        max_answer_tokens=max_answer_tokens,
-        count_tokens=count_tokens,
-    ).messages

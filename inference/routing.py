@@ -166,14 +166,7 @@ class ModelRouter:
 
 
 def _openai_model(spec: ModelSpec, config: InferenceConfig) -> ChatModel:
-    cluster = Cluster(
-        spec.endpoints,
-        connect_timeout_s=config.connect_timeout_s,
-        first_token_timeout_s=config.first_token_timeout_s,
-        request_timeout_s=config.request_timeout_s,
-        cooloff_s=config.replica_cooloff_s,
-        health_interval_s=config.health_interval_s,
-    )
+    cluster = Cluster.from_config(config, endpoints=spec.endpoints)
     return OpenAICompatibleChatModel(
         cluster,
         max_answer_tokens=spec.max_answer_tokens or config.max_answer_tokens,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from retrieval.config import MINILM, PACKAGED_MODELS, USE_MULTILINGUAL_V3, EmbeddingConfig
 from retrieval.errors import EmbeddingModelError
+from retrieval.once import KeyedOnce
 
 __all__ = [
     "Embedder",
@@ -107,8 +107,7 @@ class SentenceTransformerEmbedder(ArrayEmbedder):
             ) from exc
 
 
-_cache: dict[EmbeddingConfig, Embedder] = {}
-_cache_lock = threading.Lock()
+_embedders: KeyedOnce[EmbeddingConfig, Embedder] = KeyedOnce()
 
 
 def load_embedder(config: EmbeddingConfig) -> Embedder:
@@ -118,12 +117,7 @@ def load_embedder(config: EmbeddingConfig) -> Embedder:
         config = dataclasses.replace(
             config, backend=EmbeddingConfig.backend, cache_dir=EmbeddingConfig.cache_dir
         )
-    with _cache_lock:
-        embedder = _cache.get(config)
-        if embedder is None:
-            embedder = _build(config)
-            _cache[config] = embedder
-        return embedder
+    return _embedders.get(config, lambda: _build(config))
 
 
 def runnable_backend(model_dir: Path | None, backend: str) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "load_pira",
     "load_question_set",
     "load_squad",
+    "question_set_files",
     "read_question_set",
 ]
 
@@ -173,20 +174,25 @@ def read_question_set(path: Path) -> list[dict[str, object]]:
     return list(_jsonl(path))
 
 
+def question_set_files(path: Path, *, eval_root: Path) -> dict[str, Path]:
+    """The files the ``set.json`` beside a question set names, keyed by path under its docs."""
+    manifest = json.loads((path.parent / "set.json").read_text(encoding="utf-8"))
+    docs = eval_root / manifest["docs"]
+    return {
+        str(found.relative_to(docs)): found
+        for pattern in manifest["files"]
+        for found in sorted(docs.glob(pattern))
+        if found.is_file()
+    }
+
+
 def load_question_set(path: Path, *, eval_root: Path, split: str | None = None) -> EvalSet:
     """A question set (JSONL) over the files its ``set.json`` names; ``split`` None = all rows.
 
     ``set.json`` beside the set: ``{"docs": folder under eval_root, "files": [glob, ...]}``;
     document ids are file paths relative to that folder, as the rows' ``doc`` gives them.
     """
-    manifest = json.loads((path.parent / "set.json").read_text(encoding="utf-8"))
-    docs = eval_root / manifest["docs"]
-    files = {
-        str(found.relative_to(docs)): found
-        for pattern in manifest["files"]
-        for found in sorted(docs.glob(pattern))
-        if found.is_file()
-    }
+    files = question_set_files(path, eval_root=eval_root)
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
     languages: dict[str, str] = {}

@@ -3,11 +3,14 @@
     from retrieval.langchain import EnclaveRetriever
     retriever = EnclaveRetriever(searcher=searcher, allowed_group_ids=[3, 7], k=4)
     documents = retriever.invoke("How many vacation days do I get?")
+    top = retriever.invoke("How many vacation days do I get?", k=1)
 
 The groups are fixed when the retriever is built (one retriever per user or
 API token) and go into the same Qdrant filter as every other search, so a
-chain can never see a passage those groups may not read. langchain-core is
-imported only when this module is.
+chain can never see a passage those groups may not read; ``k`` (the number of
+documents, at most) is the only thing a call may change. langchain-core is
+imported only when this module is. LangChain's standard retriever suite
+(``langchain-tests``) runs against this class in the tests.
 """
 
 from __future__ import annotations
@@ -36,13 +39,17 @@ class EnclaveRetriever(BaseRetriever):
     k: int = Field(default=6, gt=0)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
+        # LangChain hands invoke()'s keyword arguments here; any other than k is a TypeError.
+        limit = self.k if k is None else k
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"k must be a positive integer, not {limit!r}.")
         passages = self.searcher.search(
             query,
             allowed_group_ids=self.allowed_group_ids,
             collection_ids=self.collection_ids,
-            limit=self.k,
+            limit=limit,
         )
         return [passage_to_document(passage) for passage in passages]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -19,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from retrieval.config import RerankConfig
 from retrieval.errors import EmbeddingModelError
 from retrieval.models import Passage
+from retrieval.once import KeyedOnce
 
 __all__ = ["CrossEncoderReranker", "Reranker", "load_reranker"]
 
@@ -74,20 +74,14 @@ class CrossEncoderReranker:
         return sorted(rescored, key=lambda p: -p.score)
 
 
-_cache: dict[RerankConfig, CrossEncoderReranker] = {}
-_cache_lock = threading.Lock()
+_rerankers: KeyedOnce[RerankConfig, CrossEncoderReranker] = KeyedOnce()
 
 
 def load_reranker(config: RerankConfig) -> Reranker | None:
     """The process-wide reranker for ``config``; None when no model directory is configured."""
     if config.model_dir is None:
         return None
-    with _cache_lock:
-        reranker = _cache.get(config)
-        if reranker is None:
-            reranker = CrossEncoderReranker(config)
-            _cache[config] = reranker
-        return reranker
+    return _rerankers.get(config, lambda: CrossEncoderReranker(config))
 
 
 def _pair_text(passage: Passage) -> str:

@@ -42,8 +42,9 @@ def warm_up() -> None:
     the first question the model load.
     """
     from retrieval.errors import RetrievalError
-    from webapp.core.engines import get_chat_router, get_searcher
+    from webapp.core.engines import get_chat_router
     from webapp.core.permissions import STAFF_GROUP_ID
+    from webapp.knowledge.index_engines import get_searcher
 
     started = time.perf_counter()
     try:
@@ -60,6 +61,47 @@ def warm_up() -> None:
     )
 
 
+def installation_missing() -> bool:
+    """True when the embedded SQLite database does not exist yet (a server one is not checked)."""
+    settings = get_settings()
+    if settings.database_url is not None:
+        return False
+    return not (settings.home.expanduser().resolve() / "enclave.sqlite3").is_file()
+
+
+class NotInstalledError(RuntimeError):
+    """The configured home or database holds no (up-to-date) Enclave installation."""
+
+
+def require_installation() -> None:
+    """Raise NotInstalledError, saying what to do, unless the database is set up.
+
+    Checked before Django connects, so a command run on the wrong home does not
+    leave an empty SQLite file behind.
+    """
+    if installation_missing():
+        home = get_settings().home.expanduser().resolve()
+        raise NotInstalledError(
+            f"no Enclave installation in {home} (ENCLAVE_HOME). Set ENCLAVE_HOME to the "
+            "installation's directory, or create one there with 'enclave serve'."
+        )
+    setup_django()
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise NotInstalledError(f"the database cannot be read ({exc}).") from exc
+    if pending:
+        raise NotInstalledError(
+            f"the database is not set up for this version of Enclave ({len(pending)} "
+            "migrations to apply): run 'enclave manage migrate', or start 'enclave serve', "
+            "which applies them."
+        )
+
+
 def migrate() -> None:
     """Bring the database schema up to date."""
     from django.core.management import call_command
@@ -67,9 +109,48 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def pending_migrations() -> list[str]:
+    """The migrations ``migrate`` would apply now, as 'app.name'."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
+def follow_configured_model() -> tuple[bool, str]:
+    """Start a background rebuild when the configured embedding model or backend changed.
+
+    What ``enclave serve`` and ``enclave upgrade`` do at start; returns (usable,
+    the line to print): searches keep the active index until the build is complete.
+    """
+    from django.db import transaction
+
+    from retrieval.errors import RetrievalError
+    from webapp.core.errors import EnclaveError
+    from webapp.knowledge.indexes import model_label, search_index_follow_settings
+
+    try:
+        with transaction.atomic():
+            building = search_index_follow_settings()
+    except (EnclaveError, RetrievalError) as exc:  # search goes on with the active index
+        return False, str(exc)
+    if building is None:
+        return True, ""
+    return True, (
+        f"Building index {building.name} with {model_label(building)} in the background "
+        f"({building.documents_done}/{building.documents_total} documents); "
+        "searches use the current index until it is complete."
+    )
+
+
 def ensure_admin() -> str | None:
     """Create the first admin if there is none; returns the generated password, if any."""
     from django.contrib.auth import get_user_model
+
+    from webapp.accounts.models import PasswordChangeRequired
+    from webapp.accounts.passwords import password_require_change
 
     settings = get_settings()
     user_model = get_user_model()
@@ -80,10 +161,27 @@ def ensure_admin() -> str | None:
         if settings.admin_password
         else secrets.token_urlsafe(12)
     )
-    user_model.objects.create_superuser(
+    admin = user_model.objects.create_superuser(
         username=settings.admin_username, email="", password=password
     )
+    if not settings.admin_password:  # generated: to be replaced at the first sign-in
+        password_require_change(user=admin, reason=PasswordChangeRequired.Reason.GENERATED)
     return password
+
+
+def save_admin_password(password: str) -> Path:
+    """Write the generated first admin password to a file only this user may read (0600).
+
+    The file goes when the admin changes the password (``webapp.accounts.passwords``).
+    """
+    from webapp.accounts.passwords import first_admin_password_path
+
+    path = first_admin_password_path()
+    path.unlink(missing_ok=True)  # a file left by another user keeps its own mode
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(password + "\n")
+    return path
 
 
 def uvicorn_proxy_options() -> dict[str, Any]:
@@ -93,7 +191,7 @@ def uvicorn_proxy_options() -> dict[str, Any]:
     127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``), so any local client could claim a new
     address per request and never meet the sign-in lockout.
     """
-    proxies = get_settings().trusted_proxies
+    proxies = get_settings().sign_in.trusted_proxies
     if not proxies:
         return {"proxy_headers": False, "forwarded_allow_ips": ""}
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
@@ -176,9 +274,9 @@ class Reconciler:
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
                 erasure_pass()  # deleted documents' text leaves the index files
-                if settings.sync_folders and time.monotonic() >= next_sync:
+                if settings.ingestion.sync_folders and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
-                    next_sync = time.monotonic() + settings.sync_interval_s
+                    next_sync = time.monotonic() + settings.ingestion.sync_interval_s
             except Exception:  # keep checking; a database hiccup must not end the loop
                 logger.exception("reconciler pass failed")
             finally:
@@ -195,7 +293,8 @@ class EmbeddedRuntime:
         settings = get_settings()
         self.worker = EmbeddedWorker(app, concurrency=settings.embedded_worker_threads())
         self.reconciler = Reconciler(
-            interval_s=settings.reconcile_interval_s, stalled_after_s=settings.stalled_after_s
+            interval_s=settings.worker.reconcile_interval_s,
+            stalled_after_s=settings.worker.stalled_after_s,
         )
 
     def start(self) -> list[int]:

@@ -35,13 +35,13 @@ def _beat_schedule(settings: EnclaveSettings) -> dict[str, dict[str, object]]:
     schedule: dict[str, dict[str, object]] = {
         "reconcile-documents": {
             "task": RECONCILE_DOCUMENTS,
-            "schedule": float(settings.reconcile_interval_s),
+            "schedule": float(settings.worker.reconcile_interval_s),
         }
     }
-    if settings.sync_folders:
+    if settings.ingestion.sync_folders:
         schedule["sync-folders"] = {
             "task": SYNC_FOLDERS,
-            "schedule": float(settings.sync_interval_s),
+            "schedule": float(settings.ingestion.sync_interval_s),
         }
     return schedule
 
@@ -54,6 +54,8 @@ def create_app(settings: EnclaveSettings) -> Celery:
         broker=broker_url,
         include=[
             "worker.tasks.access",
+            "worker.tasks.backup",
+            "worker.tasks.evalsets",
             "worker.tasks.ingestion",
             "worker.tasks.maintenance",
             "worker.tasks.rebuild",
@@ -69,10 +71,10 @@ def create_app(settings: EnclaveSettings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_concurrency=settings.worker_concurrency or 1,
+        worker_concurrency=settings.worker.concurrency or 1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        task_default_queue=settings.queue_name,
+        task_default_queue=settings.worker.queue_name,
         broker_transport_options=_transport_options(broker_url),
         beat_schedule=_beat_schedule(settings),
         timezone="UTC",

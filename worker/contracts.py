@@ -17,15 +17,21 @@ __all__ = [
     "BUILD_INDEX",
     "INGEST_DOCUMENT",
     "RECONCILE_DOCUMENTS",
+    "SNAPSHOT_INDEX",
+    "RUN_EVAL_SET",
     "SYNC_FOLDERS",
     "BuildIndexPayload",
     "CollectionPayload",
+    "EvalRunPayload",
     "IngestPayload",
     "build_index_payload",
     "collection_payload",
+    "eval_run_payload",
     "enqueue_apply_collection_groups",
     "enqueue_build_index",
+    "enqueue_eval_run",
     "enqueue_ingest",
+    "enqueue_snapshot_index",
     "enqueue_sync_folders",
     "ingest_payload",
 ]
@@ -38,12 +44,17 @@ RECONCILE_DOCUMENTS = "enclave.reconcile_documents"
 SYNC_FOLDERS = "enclave.sync_folders"
 # One step of building a new vector index (embedding-model change); each step queues the next.
 BUILD_INDEX = "enclave.build_index"
+# Run one evaluation set (the customer's own questions) against the active index.
+RUN_EVAL_SET = "enclave.run_eval_set"
 SYNC_EXPIRES_S = 3600
 INGEST_EXPIRES_S = 24 * 3600
 # Copy a collection's current groups onto its points (payload only, no re-embedding).
 APPLY_COLLECTION_GROUPS = "enclave.apply_collection_groups"
 # An expired message is not lost: the reconciler requeues a collection whose groups lag.
 APPLY_GROUPS_EXPIRES_S = 24 * 3600
+# `enclave backup` asks the process that owns the embedded index for a snapshot of it.
+SNAPSHOT_INDEX = "enclave.snapshot_index"
+SNAPSHOT_EXPIRES_S = 3600
 
 
 def _send(name: str, kwargs: dict[str, Any], *, expires: int) -> None:
@@ -114,3 +125,24 @@ def build_index_payload(index_id: int, token: str) -> BuildIndexPayload:
 def enqueue_build_index(index_id: int, token: str) -> None:
     """Send the next step of an index build by name (call inside ``transaction.on_commit``)."""
     _send(BUILD_INDEX, dict(build_index_payload(index_id, token)), expires=INGEST_EXPIRES_S)
+
+
+def enqueue_snapshot_index(target: str, answer: str) -> None:
+    """Ask the worker of ``enclave serve`` to snapshot the index into ``target``."""
+    payload = json.loads(json.dumps({"target": str(target), "answer": str(answer)}))
+    _send(SNAPSHOT_INDEX, payload, expires=SNAPSHOT_EXPIRES_S)
+
+
+class EvalRunPayload(TypedDict):
+    run_id: int
+
+
+def eval_run_payload(run_id: int) -> EvalRunPayload:
+    """The payload of an evaluation run, checked to survive JSON."""
+    payload: dict[str, Any] = json.loads(json.dumps({"run_id": int(run_id)}))
+    return EvalRunPayload(run_id=payload["run_id"])
+
+
+def enqueue_eval_run(run_id: int) -> None:
+    """Send an evaluation-set run by name (call inside ``transaction.on_commit``)."""
+    _send(RUN_EVAL_SET, dict(eval_run_payload(run_id)), expires=INGEST_EXPIRES_S)

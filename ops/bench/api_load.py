@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -54,6 +53,7 @@ from ops.bench.load_users import (
     run_load,
 )
 from ops.bench.report import markdown_table, write_report
+from tests.support.processes import terminate, wait_healthy
 
 __all__ = ["LoadSite", "embedded_site", "main", "parse_mix", "run_load", "warm_up"]
 
@@ -163,18 +163,9 @@ def embedded_site(threads: int, *, standin: bool = False) -> Iterator[LoadSite]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        stack.callback(_stop, serve)
+        stack.callback(terminate, serve, timeout_s=30)
         _wait_healthy(url, serve)
         yield LoadSite(url, token, collection_id=_collection_id(url, token), log_path=log_path)
-
-
-def _stop(serve: subprocess.Popen[bytes]) -> None:
-    serve.terminate()
-    try:
-        serve.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        serve.kill()
-        serve.wait()
 
 
 def _collection_id(url: str, token: str) -> int:
@@ -185,17 +176,11 @@ def _collection_id(url: str, token: str) -> int:
 
 
 def _wait_healthy(url: str, serve: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if serve.poll() is not None:
-            raise SystemExit("enclave serve exited during start-up")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("enclave serve did not answer")
+    failure = wait_healthy(f"{url}/healthz", serve, timeout_s=timeout_s)
+    if failure == "exited":
+        raise SystemExit("enclave serve exited during start-up")
+    if failure is not None:
+        raise SystemExit("enclave serve did not answer")
 
 
 def warm_up(site: LoadSite) -> None:

@@ -27,7 +27,7 @@ from retrieval.relevance import is_relevant
 
 __all__ = ["Variant", "run"]
 
-# Passages the chat hands to the gate (settings.search_limit).
+# Passages the chat hands to the gate (settings.search.limit).
 ANSWER_PASSAGES = 6
 
 

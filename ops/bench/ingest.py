@@ -409,7 +409,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run = run_worker_path(paths, warm_up=warm)
         print(f"(a) {run.indexed} documents, {run.chunks:,} chunks in {run.seconds:.1f} s")
         from retrieval import Chunker, ChunkingConfig, embedding_identity
-        from webapp.core.engines import close_engines, get_embedder
+        from webapp.core.engines import close_engines
+        from webapp.knowledge.index_engines import get_embedder
 
         embedder = get_embedder()
         identity = embedding_identity(embedder)  # the engine (a) ran: ENCLAVE_EMBEDDING_MODEL

@@ -72,12 +72,12 @@ def run_worker_path(paths: Sequence[Path], *, warm_up: Sequence[str]) -> WorkerR
 
     runtime.setup_django()
     runtime.migrate()
-    from webapp import cli_support
-    from webapp.core import engines
+    from webapp.cli import support as cli_support
+    from webapp.knowledge import index_engines
     from webapp.knowledge.models import Document
 
-    engines.get_embedder().embed_documents(list(warm_up))  # model loaded and warm, untimed
-    engines.get_store()
+    index_engines.get_embedder().embed_documents(list(warm_up))  # model loaded and warm, untimed
+    index_engines.get_store()
     embedded = runtime.EmbeddedRuntime()
     embedded.start()
     try:
@@ -98,7 +98,7 @@ def run_worker_path(paths: Sequence[Path], *, warm_up: Sequence[str]) -> WorkerR
             time.sleep(0.1)
         seconds = time.perf_counter() - started
         peak = peak_rss_mib() if is_reset else float("nan")
-        batcher = engines.get_indexer()._embedder  # the process's shared batcher
+        batcher = index_engines.get_indexer()._embedder  # the process's shared batcher
         calls = getattr(batcher, "encode_calls", 0)
         texts = getattr(batcher, "encoded_texts", 0)
     finally:

@@ -7,6 +7,7 @@ calls: in a child process under ParsingConfig's limits (``sandbox``) unless
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -74,40 +75,21 @@ def read_document(
     )
 
 
+# Each parser pulls in its own third-party library, so it is imported when first used.
+_PARSERS: dict[Format, tuple[str, str]] = {
+    "pdf": ("retrieval.parsing.pdf", "parse_pdf"),
+    "docx": ("retrieval.parsing.docx", "parse_docx"),
+    "pptx": ("retrieval.parsing.pptx", "parse_pptx"),
+    "xlsx": ("retrieval.parsing.spreadsheet", "parse_xlsx"),
+    "csv": ("retrieval.parsing.spreadsheet", "parse_csv"),
+    "eml": ("retrieval.parsing.mail", "parse_eml"),
+    "html": ("retrieval.parsing.html", "parse_html"),
+    "markdown": ("retrieval.parsing.markdown", "parse_markdown"),
+    "text": ("retrieval.parsing.text", "parse_text"),
+}
+
+
 def _parser(fmt: Format) -> Callable[[Path], ParsedDocument]:
-    # Imported lazily: each parser pulls in its own third-party library.
-    if fmt == "pdf":
-        from retrieval.parsing.pdf import parse_pdf
-
-        return parse_pdf
-    if fmt == "docx":
-        from retrieval.parsing.docx import parse_docx
-
-        return parse_docx
-    if fmt == "pptx":
-        from retrieval.parsing.pptx import parse_pptx
-
-        return parse_pptx
-    if fmt == "xlsx":
-        from retrieval.parsing.spreadsheet import parse_xlsx
-
-        return parse_xlsx
-    if fmt == "csv":
-        from retrieval.parsing.spreadsheet import parse_csv
-
-        return parse_csv
-    if fmt == "eml":
-        from retrieval.parsing.mail import parse_eml
-
-        return parse_eml
-    if fmt == "html":
-        from retrieval.parsing.html import parse_html
-
-        return parse_html
-    if fmt == "markdown":
-        from retrieval.parsing.markdown import parse_markdown
-
-        return parse_markdown
-    from retrieval.parsing.text import parse_text
-
-    return parse_text
+    module, name = _PARSERS[fmt]
+    parser: Callable[[Path], ParsedDocument] = getattr(importlib.import_module(module), name)
+    return parser

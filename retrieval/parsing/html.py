@@ -12,6 +12,7 @@ from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
 from retrieval.errors import EmptyDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
 from retrieval.parsing.headings import SectionBuilder
+from retrieval.parsing.text import read_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,7 @@ _CELLS = frozenset({"td", "th"})
 
 def parse_html(path: Path) -> ParsedDocument:
     """Read an HTML file into sections keyed by heading path (page is always None)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
-    page = html_page(data)
+    page = html_page(read_bytes(path))
     if not page.sections:
         raise EmptyDocumentError("The web page has no extractable text.")
     return page

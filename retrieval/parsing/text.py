@@ -30,14 +30,18 @@ def parse_text(path: Path) -> ParsedDocument:
 
 def read_text(path: Path) -> str:
     """Decode a text file (UTF-8/UTF-16 with BOM, else cp1252, else latin-1)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
-    text = _decode(data)
+    text = _decode(read_bytes(path))
     if _looks_binary(text):
         raise ParseError("The file could not be read: it contains binary data, not text.")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; an unreadable file is a ``ParseError`` with the system's reason."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"The file could not be read: {exc.strerror or exc}") from exc
 
 
 def _decode(data: bytes) -> str:

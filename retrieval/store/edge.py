@@ -29,6 +29,7 @@ from retrieval.store.base import (
     check_embedding,
     payload_for,
 )
+from retrieval.store.snapshots import shard_config
 
 __all__ = ["EdgeStore"]
 
@@ -96,13 +97,7 @@ class EdgeStore(PlannedSearch, DocumentScroll):
 
     @staticmethod
     def _config(dimension: int, search_threads: int) -> qe.EdgeConfig:
-        return qe.EdgeConfig(
-            vectors={
-                DENSE_VECTOR: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)
-            },
-            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-            max_search_threads=search_threads,
-        )
+        return shard_config(dimension, search_threads)
 
     def _open(self, dimension: int, search_threads: int) -> qe.EdgeShard:
         config = self._config(dimension, search_threads)
@@ -266,6 +261,24 @@ class EdgeStore(PlannedSearch, DocumentScroll):
             )
         logger.info("edge store compacted path=%s points=%s", self._path, kept)
         return kept
+
+    def snapshot(self, target: Path) -> int:
+        """Copy every live point into a new shard at ``target``; the count (``snapshots``).
+
+        Updates wait for the copy, so it is one point in time; searches go on.
+        """
+        with self._updates:
+            self._call("flush", self._shard.flush)
+            shard = qe.EdgeShard.create(str(target), self._config(self._dimension, 1))
+            try:
+                copied = self._call(
+                    "snapshot", partial(edge_compaction.copy_points, self._shard, shard)
+                )
+                shard.flush()
+            finally:
+                shard.close()
+        logger.info("edge store snapshot path=%s points=%s", target, copied)
+        return copied
 
     def flush(self) -> None:
         """Persist pending changes (the WAL already makes updates durable)."""

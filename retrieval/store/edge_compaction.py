@@ -31,6 +31,7 @@ __all__ = [
     "PENDING_FILE",
     "Compactable",
     "copy_live_points",
+    "copy_points",
     "erasure_pending",
     "mark_erasure_pending",
     "recover",
@@ -91,23 +92,28 @@ def copy_live_points(
     target_path = _compacting(path)
     shutil.rmtree(target_path, ignore_errors=True)
     target = create(target_path)
-    copied, offset = 0, None
     try:
-        while True:
-            request = qe.ScrollRequest(
-                offset=offset, limit=COPY_PAGE, with_payload=True, with_vector=True
-            )
-            records, offset = source.scroll(request)
-            if records:
-                points = [qe.Point(r.id, r.vector, r.payload) for r in records]
-                target.update(qe.UpdateOperation.upsert_points(points))
-                copied += len(points)
-            if offset is None:
-                break
+        copied = copy_points(source, target)
         target.flush()
     finally:
         target.close()
     return copied
+
+
+def copy_points(source: qe.EdgeShard, target: qe.EdgeShard) -> int:
+    """Upsert every point of ``source`` (vectors and payload) into ``target``; the count."""
+    copied, offset = 0, None
+    while True:
+        request = qe.ScrollRequest(
+            offset=offset, limit=COPY_PAGE, with_payload=True, with_vector=True
+        )
+        records, offset = source.scroll(request)
+        if records:
+            points = [qe.Point(r.id, r.vector, r.payload) for r in records]
+            target.update(qe.UpdateOperation.upsert_points(points))
+            copied += len(points)
+        if offset is None:
+            return copied
 
 
 def swap_in(path: Path, load: Callable[[Path], Any]) -> Any:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import qdrant_edge as qe
 from qdrant_client import QdrantClient, models
 
 from retrieval.errors import IndexConfigurationError, IndexUnavailableError
@@ -26,12 +27,14 @@ from retrieval.store.base import (
     check_embedding,
     payload_for,
 )
+from retrieval.store.snapshots import write_shard
 
 __all__ = ["ServerStore"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+SNAPSHOT_PAGE = 512
 
 
 class ServerStore(PlannedSearch, DocumentScroll):
@@ -64,6 +67,7 @@ class ServerStore(PlannedSearch, DocumentScroll):
                 f"The vector index at {self._where} could not be opened: {exc}"
             ) from exc
         self._embedding = embedding
+        self._dimension = dimension
         self._call("create collection", lambda: self._ensure_collection(dimension))
         if embedding is not None:
             other = self._call("scroll", lambda: self._other_embedding(embedding))
@@ -238,6 +242,45 @@ class ServerStore(PlannedSearch, DocumentScroll):
             if offset is None:
                 return
 
+    def snapshot(self, target: Path) -> int:
+        """Copy every point into a new Edge shard at ``target``; the count (``snapshots``)."""
+
+        def pages() -> Iterator[list[qe.Point]]:
+            offset: Any = None
+            while True:
+                records, offset = self._call(
+                    "snapshot",
+                    partial(
+                        self._client.scroll,
+                        self._collection,
+                        limit=SNAPSHOT_PAGE,
+                        offset=offset,
+                        with_payload=True,
+                        with_vectors=True,
+                    ),
+                )
+                yield [qe.Point(str(r.id), _edge_vectors(r.vector), r.payload) for r in records]
+                if offset is None:
+                    return
+
+        copied = write_shard(target, self._dimension, pages())
+        logger.info("qdrant snapshot collection=%s points=%s", self._collection, copied)
+        return copied
+
+    def restore_points(self, pages: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        """Upsert the Edge records of a snapshot (``snapshots.read_shard``), passing them on."""
+        for records in pages:
+            structs = [
+                models.PointStruct(
+                    id=str(r.id), vector=_server_vectors(r.vector), payload=r.payload or {}
+                )
+                for r in records
+            ]
+            self._call(
+                "restore", partial(self._client.upsert, self._collection, structs, wait=True)
+            )
+            yield records
+
     def close(self) -> None:
         """Close the client (releases the local-mode directory lock)."""
         self._client.close()
@@ -310,3 +353,25 @@ def _match_keyword(field: str, value: str) -> models.FieldCondition:
 
 def _sparse(vector: SparseVector) -> models.SparseVector:
     return models.SparseVector(indices=list(vector.indices), values=list(vector.values))
+
+
+def _edge_vectors(vectors: Any) -> dict[str, Any]:
+    """A server record's named vectors in Edge's types (snapshots are Edge shards)."""
+    out: dict[str, Any] = {}
+    for name, value in (vectors or {}).items():
+        if isinstance(value, models.SparseVector):
+            out[name] = qe.SparseVector(list(value.indices), list(value.values))
+        else:
+            out[name] = list(value)
+    return out
+
+
+def _server_vectors(vectors: Any) -> dict[str, Any]:
+    """An Edge record's named vectors in qdrant-client's types."""
+    out: dict[str, Any] = {}
+    for name, value in (vectors or {}).items():
+        if isinstance(value, qe.SparseVector):
+            out[name] = models.SparseVector(indices=list(value.indices), values=list(value.values))
+        else:
+            out[name] = list(value)
+    return out

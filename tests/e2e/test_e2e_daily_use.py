@@ -13,6 +13,7 @@ import re
 import pytest
 
 from tests.standin.process import start_standin, stop
+from tests.support.browser import ask, login
 from tests.support.documents import make_handbook_pdf
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
@@ -49,14 +50,6 @@ def shared() -> dict:
     return {}
 
 
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"/(c/\d+/)?$"))
-
-
 def _shoot(page, artifacts, name):
     """The page at desktop and phone widths."""
     page.set_viewport_size(DESKTOP)
@@ -68,19 +61,6 @@ def _shoot(page, artifacts, name):
     page.set_viewport_size(DESKTOP)
 
 
-def _ask(page, question):
-    before = page.locator(".message.assistant").count()
-    page.fill("#question", question)
-    page.click("#ask-button")
-    page.wait_for_function(
-        "n => { const all = document.querySelectorAll('.message.assistant');"
-        " return all.length > n && !all[all.length - 1].classList.contains('streaming'); }",
-        arg=before,
-        timeout=120_000,
-    )
-    return page.locator(".message.assistant").last
-
-
 def test_admin_uploads_and_watches_progress_reach_indexed(
     server, browser, tmp_path, artifacts, shared
 ):
@@ -89,7 +69,7 @@ def test_admin_uploads_and_watches_progress_reach_indexed(
     notice.write_text(XSS_TEXT)
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    _login(page, server.url, "admin", ADMIN_PASSWORD)
+    login(page, server.url, "admin", ADMIN_PASSWORD)
 
     page.goto(f"{server.url}/console/")
     page.fill("#id_name", "Handbooks")
@@ -125,7 +105,7 @@ def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, a
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     page = context.new_page()
-    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
 
     # Stream: the answer grows while the article is still marked as streaming.
     page.fill("#question", LEAVE_QUESTION)
@@ -186,7 +166,7 @@ def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, a
     assert not page.locator("#stop-button").is_visible()
 
     # Model and document text that looks like HTML stays text.
-    xss = _ask(page, "What colour is the visitor badge in the security notice?")
+    xss = ask(page, "What colour is the visitor badge in the security notice?")
     assert (
         "onerror" in xss.inner_text()
         or "onerror" in page.locator("#passage-panel .passage-text").inner_text()
@@ -201,7 +181,7 @@ def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, a
 def test_markdown_renders_a_safe_subset_as_elements(server, browser):
     context = browser.new_context()
     page = context.new_page()
-    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
     source = (
         "**Leave** is *paid* [1].\n\n- first `code`\n- second\n\n1. one\n2. two\n\n"
         '<script>window.__md=1</script> <img src=x onerror="window.__md=2">\n\n```\nraw <b>\n```'
@@ -230,7 +210,7 @@ def test_markdown_renders_a_safe_subset_as_elements(server, browser):
 def test_employee_renames_and_deletes_a_conversation(server, browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
     page.locator("#conversation-list a").first.click()
     page.wait_for_url(re.compile(r"/c/\d+/$"))
     conversation_url = page.url
@@ -255,11 +235,11 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
 ):
     admin = browser.new_context(viewport=DESKTOP)
     admin_page = admin.new_page()
-    _login(admin_page, server.url, "admin", ADMIN_PASSWORD)
+    login(admin_page, server.url, "admin", ADMIN_PASSWORD)
     employee = browser.new_context(viewport=DESKTOP)
     employee_page = employee.new_page()
-    _login(employee_page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
-    before = _ask(employee_page, LEAVE_QUESTION)
+    login(employee_page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    before = ask(employee_page, LEAVE_QUESTION)
     assert before.locator("button.citation").count() >= 1
 
     admin_page.goto(shared["collection_url"])
@@ -269,7 +249,7 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
 
     employee_page.goto(f"{server.url}/")
     assert employee_page.locator("input[name=collection_ids]").count() == 0
-    after = _ask(employee_page, LEAVE_QUESTION)
+    after = ask(employee_page, LEAVE_QUESTION)
     assert "twenty-seven" not in after.inner_text()
     assert after.locator("button.citation").count() == 0
 
@@ -290,7 +270,7 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
 def test_language_switch_to_portuguese(server, browser, artifacts):
     context = browser.new_context(viewport=DESKTOP, locale="en-US")
     page = context.new_page()
-    _login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
+    login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
     assert page.locator("#chat-heading").inner_text() == "New conversation"
 
     with page.expect_navigation():

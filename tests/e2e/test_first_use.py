@@ -6,10 +6,13 @@ import re
 
 import pytest
 
+from tests.support.browser import ask, login
 from tests.support.documents import make_handbook_pdf, make_security_docx
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
 
 
 @pytest.fixture(scope="module")
@@ -21,34 +24,12 @@ def server(tmp_path_factory):
     serve.stop()
 
 
-def _login(page, url, username, password):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r"/(c/\d+/)?$"))
-
-
-def _ask(page, question):
-    before = page.locator(".message.assistant").count()
-    page.fill("#question", question)
-    page.click("#ask-button")
-    page.wait_for_function(
-        "n => { const all = document.querySelectorAll('.message.assistant');"
-        " return all.length > n && !all[all.length - 1].classList.contains('streaming'); }",
-        arg=before,
-        timeout=120_000,
-    )
-    answer = page.locator(".message.assistant .answer-text").last
-    return answer
-
-
 def test_upload_watch_progress_ask_and_open_the_cited_page(server, browser, tmp_path, artifacts):
     pdf = make_handbook_pdf(tmp_path / "handbook.pdf")
     docx = make_security_docx(tmp_path / "security.docx")
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    _login(page, server.url, "admin", ADMIN_PASSWORD)
+    login(page, server.url, "admin", ADMIN_PASSWORD)
 
     page.goto(f"{server.url}/console/")
     page.fill("#id_name", "Handbooks")
@@ -76,7 +57,7 @@ def test_upload_watch_progress_ask_and_open_the_cited_page(server, browser, tmp_
     page.screenshot(path=str(artifacts / "console-desktop.png"), full_page=True)
 
     page.goto(f"{server.url}/")
-    answer = _ask(page, "How many days of paid annual leave do employees get?")
+    answer = ask(page, LEAVE_QUESTION).locator(".answer-text")
     assert "twenty-seven days" in answer.inner_text()
     chip = page.locator(".message.assistant").last.locator("button.citation").first
     chip.click()
@@ -101,9 +82,9 @@ def test_a_user_outside_the_group_sees_nothing_in_chat(server, browser, tmp_path
     assert created.returncode == 0, created.stderr
     context = browser.new_context()
     page = context.new_page()
-    _login(page, server.url, "bob", "bob-password-123")
+    login(page, server.url, "bob", "bob-password-123")
     assert page.locator("text=Handbooks").count() == 0
-    answer = _ask(page, "How many days of paid annual leave do employees get?")
+    answer = ask(page, LEAVE_QUESTION).locator(".answer-text")
     text = answer.inner_text()
     assert "twenty-seven" not in text
     assert page.locator(".message.assistant").last.locator("button.citation").count() == 0

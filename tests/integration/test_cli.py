@@ -46,6 +46,12 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     assert alice.returncode == 0, alice.stderr
     assert "twenty-seven days" in alice.stdout
     assert "handbook, page 2" in alice.stdout
+    # The answer alone: no log lines on stdout, and none on stderr unless asked for.
+    assert " INFO " not in alice.stdout and alice.stderr == ""
+    verbose = run_cli(["--verbose", "ask", QUESTION, "--user", "alice"], cli_env)
+    assert verbose.returncode == 0, verbose.stderr
+    assert verbose.stdout == alice.stdout
+    assert " INFO retrieval.search search groups=" in verbose.stderr
 
     bob = run_cli(["ask", QUESTION, "--user", "bob"], cli_env)
     assert bob.returncode == 0, bob.stderr

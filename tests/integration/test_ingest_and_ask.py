@@ -18,7 +18,7 @@ from tests.support.documents import (
 )
 from webapp.chat.events import event_data
 from webapp.chat.services import conversation_ask, search_passages
-from webapp.core.engines import get_store
+from webapp.knowledge.index_engines import get_store
 from webapp.knowledge.models import Document
 from webapp.knowledge.services import (
     collection_create,

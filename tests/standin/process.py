@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import terminate
+
 SCRIPT = Path(__file__).with_name("openai_standin.py")
 
 
@@ -66,12 +68,7 @@ def start_standin(
 def stop(process: subprocess.Popen[str], timeout_s: float = 5.0) -> None:
     """Terminate the stand-in (kill it if it does not exit in time)."""
     if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, timeout_s=timeout_s)
     if process.stdout is not None:
         process.stdout.close()
 

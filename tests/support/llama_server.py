@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from tests.support.environment import IN_CI
+from tests.support.processes import terminate, wait_healthy
 from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,18 +115,18 @@ class LlamaServer:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"llama-server exited: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.root}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"llama-server did not become healthy: {self.log_tail()}")
+        failure = wait_healthy(
+            f"{self.root}/health",
+            self.process,
+            timeout_s=timeout_s,
+            interval_s=0.2,
+            probe_timeout_s=2,
+        )
+        if failure == "exited":
+            raise RuntimeError(f"llama-server exited: {self.log_tail()}")
+        if failure is not None:
+            self.stop()
+            raise RuntimeError(f"llama-server did not become healthy: {self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: no goodbye to open connections."""
@@ -139,12 +139,7 @@ class LlamaServer:
         """SIGTERM, then SIGKILL when it does not exit in time."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, timeout_s=timeout_s)
         self.process = None
 
     def slot(self) -> dict[str, Any]:

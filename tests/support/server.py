@@ -6,11 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
-import httpx
+from tests.support.processes import terminate, wait_healthy
 
 ENCLAVE = str(Path(sys.executable).with_name("enclave"))
 ADMIN_PASSWORD = "admin-test-password-1"
@@ -87,26 +86,13 @@ class ServeProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"enclave serve exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"enclave serve did not answer: {self.log_path.read_text()[-3000:]}")
+        failure = wait_healthy(f"{self.url}/healthz", self.process, timeout_s=timeout_s)
+        if failure is not None:
+            raise RuntimeError(f"enclave serve {failure}: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), killing after a while."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, timeout_s=30)
         self.process = None

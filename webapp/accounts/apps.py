@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Revoke a user's tokens when the account is deactivated (``signals.py``)."""
+        """Revoke tokens on deactivation; mark sign-ins that must change the password first."""
         from webapp.accounts.signals import connect_signals
 
         connect_signals()

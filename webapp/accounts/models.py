@@ -54,3 +54,21 @@ class ApiToken(models.Model):
     def has_scope(self, scope: str) -> bool:
         """True when the token carries ``scope`` (or ``admin``, which implies all)."""
         return scope in self.scopes or ApiScope.ADMIN in self.scopes
+
+
+class PasswordChangeRequired(models.Model):
+    """A user who must choose their own password before anything else (web sign-in).
+
+    Made for the first admin when Enclave generated their password, and by an
+    admin's reset with "must change" ticked; removed when the user changes it.
+    """
+
+    class Reason(models.TextChoices):
+        GENERATED = "generated", "Generated at installation"
+        RESET = "reset", "Reset by an administrator"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_change_required"
+    )
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)

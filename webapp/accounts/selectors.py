@@ -25,3 +25,16 @@ def access_token(*, user: Any, token_id: int) -> ApiToken:
         return token_list_visible_to(user=user).get(id=token_id)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise NotFoundError("Token not found.") from None
+
+
+def token_list_of(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (the account page; admins' too)."""
+    return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
+
+
+def access_own_token(*, user: Any, token_id: int) -> ApiToken:
+    """One of the user's own tokens; NotFoundError for anyone else's, an admin's view included."""
+    try:
+        return token_list_of(user=user).get(id=token_id)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise NotFoundError("Token not found.") from None

@@ -11,8 +11,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from webapp.accounts.models import DEFAULT_RATE_LIMIT_PER_MINUTE, ApiScope, ApiToken
+from webapp.accounts.passwords import password_store
 from webapp.audit.services import audit_record
 from webapp.core.errors import NotFoundError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
@@ -37,10 +39,10 @@ def user_upsert(
     generated = None
     if password is None and created:
         password = generated = secrets.token_urlsafe(12)
-    if password is not None:
-        user.set_password(password)
     user.is_staff = admin
     user.save()
+    if password is not None:  # chosen in the terminal: no change required at sign-in
+        password_store(user=user, password=password)
     user.groups.set(group_ensure(names=group_names))
     return generated
 
@@ -104,6 +106,23 @@ def token_create(
         detail={"token_id": token.id, "user_id": user.pk, "scopes": chosen},
     )
     return token, raw
+
+
+def own_token_scopes(user: Any) -> list[str]:
+    """Scopes a user may give their own tokens: read and ask; staff every scope."""
+    if user.is_staff:
+        return list(ApiScope.values)
+    return [ApiScope.READ, ApiScope.ASK]
+
+
+def token_create_own(
+    *, user: Any, name: str, scopes: Iterable[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A token a signed-in user makes for themselves (account page); the secret shown once."""
+    chosen = {s.strip() for s in scopes if s.strip()}
+    if not chosen <= set(own_token_scopes(user)):
+        raise ValidationError(gettext_noop("Your tokens may only read and ask."))
+    return token_create(user=user, name=name, scopes=chosen, actor=user, expires_at=expires_at)
 
 
 def token_revoke(*, token: ApiToken, actor: Any) -> None:

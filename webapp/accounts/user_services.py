@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
+from webapp.accounts.models import ApiToken, PasswordChangeRequired
+from webapp.accounts.passwords import password_store, password_validate
 from webapp.audit.services import audit_record
+from webapp.chat.models import Conversation
 from webapp.core.errors import ValidationError
 from webapp.core.permissions import require_admin
 
@@ -23,9 +26,14 @@ __all__ = [
     "GROUP_CREATE",
     "USER_ACTIVE",
     "USER_CREATE",
+    "USER_DELETE",
     "USER_GROUPS",
+    "USER_PASSWORD",
     "group_create",
+    "user_change_password",
     "user_create",
+    "user_delete",
+    "user_reset_password",
     "user_set_active",
     "user_set_groups",
 ]
@@ -35,6 +43,8 @@ USER_CREATE = "user.create"
 USER_GROUPS = "user.groups"
 USER_ACTIVE = "user.active"
 GROUP_CREATE = "group.create"
+USER_PASSWORD = "user.password"
+USER_DELETE = "user.delete"
 USERNAME_LENGTH = 150
 GROUP_NAME_LENGTH = 150
 
@@ -61,11 +71,7 @@ def user_create(
         raise ValidationError(f"A username needs 1 to {USERNAME_LENGTH} characters.")
     if user_model.objects.filter(username__iexact=username).exists():
         raise ValidationError(f"A user named {username!r} already exists.")
-    candidate = user_model(username=username, email=email.strip())
-    try:
-        password_validation.validate_password(password, user=candidate)
-    except DjangoValidationError as exc:
-        raise ValidationError(" ".join(exc.messages)) from None
+    password_validate(password, user=user_model(username=username, email=email.strip()))
     user = user_model.objects.create_user(
         username=username, email=email.strip(), password=password, is_staff=admin
     )
@@ -126,3 +132,61 @@ def group_create(*, name: str, actor: Any) -> Group:
     group = Group.objects.create(name=name)
     audit_record(kind=GROUP_CREATE, actor=actor, detail={"group_id": group.id, "name": name})
     return group
+
+
+def user_change_password(*, user: Any, current_password: str, new_password: str) -> None:
+    """The signed-in user's own change: the current password first, then the site's policy.
+
+    Ends the user's other sessions; the caller keeps the one the change came from.
+    """
+    if not user.has_usable_password():
+        raise ValidationError(gettext_noop("This account signs in through single sign-on."))
+    if not user.check_password(current_password):
+        raise ValidationError(gettext_noop("The current password is not correct."))
+    if new_password == current_password:
+        raise ValidationError(gettext_noop("The new password must differ from the current one."))
+    password_validate(new_password, user=user)
+    with transaction.atomic():
+        password_store(user=user, password=new_password)
+        audit_record(kind=USER_PASSWORD, actor=user, detail={"user_id": user.pk, "by": "self"})
+
+
+def user_reset_password(*, user: Any, password: str, must_change: bool, actor: Any) -> None:
+    """An admin sets another user's password; their sessions end at their next request."""
+    require_admin(actor)
+    if user.pk == getattr(actor, "pk", None):
+        raise ValidationError(gettext_noop("Change your own password on your account page."))
+    if not user.has_usable_password():
+        raise ValidationError(gettext_noop("This account signs in through single sign-on."))
+    password_validate(password, user=user)
+    with transaction.atomic():
+        reason = PasswordChangeRequired.Reason.RESET if must_change else None
+        password_store(user=user, password=password, must_change=reason)
+        audit_record(
+            kind=USER_PASSWORD,
+            actor=actor,
+            detail={"user_id": user.pk, "by": "admin", "must_change": must_change},
+        )
+
+
+@transaction.atomic
+def user_delete(*, user: Any, actor: Any) -> dict[str, int]:
+    """Delete a user with their conversations, feedback and API tokens; returns the counts.
+
+    Their sessions end with the row (a session names a user id that no longer
+    exists, and ids are not reused). The audit log keeps their name on the events
+    they caused; documents they uploaded stay, without an uploader.
+    """
+    require_admin(actor)
+    if user.pk == getattr(actor, "pk", None):
+        raise ValidationError(gettext_noop("You cannot delete your own account."))
+    counts = {
+        "conversations": Conversation.objects.filter(user=user).count(),
+        "tokens": ApiToken.objects.filter(user=user).count(),
+    }
+    user_id, username = user.pk, user.username
+    user.delete()
+    audit_record(
+        kind=USER_DELETE, actor=actor, detail={"user_id": user_id, "username": username, **counts}
+    )
+    return counts

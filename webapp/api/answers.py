@@ -41,19 +41,11 @@ def _notice(done: DoneEvent) -> dict[str, str] | None:
 
 
 def answer_body(done: DoneEvent) -> dict[str, Any]:
-    """The REST ``ask`` body of a finished answer."""
+    """The REST ``ask`` body of a finished answer: the completion's ``enclave`` field and more."""
     return {
-        "conversation_id": done.conversation_id,
-        "message_id": done.message_id,
         "answer": done.text,
-        "citations": done.cited_sources,
-        "sources": done.sources,
-        "grounded": done.grounded,
-        "abstained": done.abstained,
-        "notice": _notice(done),
-        "sentences": dataclasses.asdict(done.sentences),
+        **enclave_extra(done),
         "model": done.model,
-        "backend": done.backend,
         "tokens_in": done.tokens_in,
         "tokens_out": done.tokens_out,
     }
@@ -91,6 +83,7 @@ def enclave_extra(done: DoneEvent) -> dict[str, Any]:
         "notice": _notice(done),
         "sentences": dataclasses.asdict(done.sentences),
         "backend": done.backend,
+        "rewritten_query": done.rewritten_query,
     }
 
 

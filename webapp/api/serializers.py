@@ -121,6 +121,15 @@ class CollectionCreateSerializer(serializers.Serializer):
     )
 
 
+class CollectionRenameSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+
+
+class CollectionDeletedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    documents_deleted = serializers.IntegerField()
+
+
 class CollectionGroupsSerializer(serializers.Serializer):
     groups = serializers.ListField(child=StrictCharField(max_length=150), max_length=MAX_IDS)
 
@@ -266,6 +275,11 @@ class AskResponseSerializer(serializers.Serializer):
     sentences = SentenceCountsSerializer()
     model = serializers.CharField(allow_blank=True)
     backend = serializers.CharField(allow_blank=True)
+    rewritten_query = serializers.CharField(
+        allow_blank=True,
+        help_text="The standalone question a follow-up was rewritten into for the search "
+        "(empty when the question stood alone).",
+    )
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
 

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inference import ChatTurn
 from webapp.api.serializers import (
     MAX_QUESTION_CHARS,
     NoticeSerializer,
@@ -19,6 +20,20 @@ from webapp.api.serializers import (
 
 MAX_MESSAGES = 200
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# The roles whose text is conversation; system, developer, tool and function
+# messages are never given to the model (Enclave's own system prompt leads).
+CONVERSATION_ROLES = ("user", "assistant")
+
+
+def question_and_history(messages: list[dict[str, Any]]) -> tuple[str, list[ChatTurn]]:
+    """The last user message and the user/assistant turns before it, oldest first."""
+    last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    history = [
+        ChatTurn(role=m["role"], text=m["content"])
+        for m in messages[:last]
+        if m["role"] in CONVERSATION_ROLES and m["content"].strip()
+    ]
+    return messages[last]["content"], history
 
 
 @extend_schema_field(
@@ -79,7 +94,8 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
     conversation_id = id_field(
         required=False,
         allow_null=True,
-        help_text="Enclave extra: continue this conversation (its turns give context).",
+        help_text="Enclave extra: continue this stored conversation; its turns give the "
+        "context instead of the earlier messages.",
     )
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -107,6 +123,11 @@ class EnclaveExtraSerializer(serializers.Serializer):
     notice = NoticeSerializer(allow_null=True)
     sentences = SentenceCountsSerializer()
     backend = serializers.CharField()
+    rewritten_query = serializers.CharField(
+        allow_blank=True,
+        help_text="The standalone question a follow-up was rewritten into for the search "
+        "(empty when the question stood alone).",
+    )
     content = serializers.CharField(
         required=False,
         help_text="Streams only: the final text, which `sources` numbers (it may add "

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 
 from webapp.chat.events import AnswerEvent, ErrorEvent
-from webapp.web.sse import event_batches, sse_data, sse_stream
+from webapp.chat.sse import event_batches, sse_data, sse_stream
 
 __all__ = ["event_stream_response", "openai_stream_response"]
 

@@ -14,6 +14,7 @@ from webapp.api import serializers as s
 from webapp.api.answers import answer_collect
 from webapp.api.streaming import event_stream_response
 from webapp.api.views_knowledge import validated, visible_collection_ids
+from webapp.chat.models import Channel
 from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
@@ -37,8 +38,14 @@ ASK_RESPONSES = {
 }
 
 
+# `enclave ask` sends it when it asks a running server, so its conversations count as the
+# terminal's (a label for the sidebar and the audit log, not a permission).
+CHANNEL_HEADER = "X-Enclave-Channel"
+
+
 def _answer(request: Request, data: dict[str, Any], conversation_id: int | None) -> Any:
     """Ask as the token's user; a JSON body, or an SSE stream when asked to."""
+    terminal = request.headers.get(CHANNEL_HEADER, "").strip().lower() == Channel.CLI
     collection_ids = visible_collection_ids(request.user, data.get("collection_ids"))
     if conversation_id is not None:
         # Checked before any stream starts, so a foreign id is a plain 404.
@@ -48,6 +55,7 @@ def _answer(request: Request, data: dict[str, Any], conversation_id: int | None)
         question=data["question"],
         conversation_id=conversation_id,
         collection_ids=collection_ids,
+        channel=Channel.CLI if terminal else Channel.API,
     )
     if data["stream"]:
         return event_stream_response(events)

@@ -27,6 +27,8 @@ from webapp.knowledge.selectors import (
 )
 from webapp.knowledge.services import (
     collection_create,
+    collection_delete,
+    collection_rename,
     collection_set_groups,
     document_create,
     document_delete,
@@ -102,12 +104,36 @@ class CollectionListView(APIView):
 
 class CollectionDetailView(APIView):
     required_scope = ApiScope.READ
+    required_scopes = {"PATCH": ApiScope.ADMIN, "DELETE": ApiScope.ADMIN}
 
     @extend_schema(operation_id="collections_get", responses=s.CollectionSerializer)
     def get(self, request: Request, collection_id: int) -> Response:
         """One collection."""
         collection = access_collection(user=request.user, collection_id=collection_id)
         return Response(s.CollectionSerializer(collection).data)
+
+    @extend_schema(
+        operation_id="collections_rename",
+        request=s.CollectionRenameSerializer,
+        responses=s.CollectionSerializer,
+    )
+    def patch(self, request: Request, collection_id: int) -> Response:
+        """Rename a collection; its documents and readers stay."""
+        collection = access_collection(user=request.user, collection_id=collection_id)
+        data = validated(s.CollectionRenameSerializer, request.data)
+        collection_rename(collection=collection, name=data["name"], actor=request.user)
+        collection = access_collection(user=request.user, collection_id=collection_id)
+        return Response(s.CollectionSerializer(collection).data)
+
+    @extend_schema(
+        operation_id="collections_delete", responses={200: s.CollectionDeletedSerializer}
+    )
+    def delete(self, request: Request, collection_id: int) -> Response:
+        """Erase a collection with every document in it (index, stored files, rows)."""
+        collection = access_collection(user=request.user, collection_id=collection_id)
+        with transaction.atomic():
+            erased = collection_delete(collection=collection, actor=request.user)
+        return Response({"id": collection_id, "documents_deleted": erased})
 
 
 class CollectionGroupsView(APIView):

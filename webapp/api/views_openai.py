@@ -2,9 +2,12 @@
 
 Models are Enclave assistants: ``enclave`` answers from every collection the
 token's user may read, ``enclave:<collection name>`` from that one. Enclave
-answers the last user message; earlier turns come from the Enclave
-conversation named by the extra ``conversation_id`` (system prompts and
-sampling options are ignored: Enclave builds its own grounded prompt).
+answers the last user message; the user and assistant messages before it are the
+conversation, which rewrites a follow-up into a standalone question for the
+search as Enclave's own chat does (the extra ``conversation_id`` continues a
+stored Enclave conversation instead, whose turns then give the context). System,
+developer and tool messages and sampling options are ignored: Enclave builds its
+own grounded prompt.
 Citations in the content are numbered [1], [2], ... by first use; the extra
 ``enclave`` field carries the sources numbered the same way and the answer's
 metadata (``abstained``, ``notice``, ``sentences``), never mixed into the content.
@@ -31,6 +34,7 @@ from webapp.api.answers import (
 from webapp.api.serializers import ServerSentEventSerializer
 from webapp.api.streaming import openai_stream_response
 from webapp.api.views_knowledge import validated
+from webapp.chat.models import Channel
 from webapp.chat.selectors import access_conversation
 from webapp.chat.services import conversation_ask
 from webapp.core.errors import NotFoundError
@@ -103,18 +107,20 @@ class ChatCompletionsView(APIView):
         description=__doc__,
     )
     def post(self, request: Request) -> Any:
-        """Answer the last user message with citations (OpenAI ``chat.completions.create``)."""
+        """Answer the last user message in its context, with citations (``chat.completions``)."""
         data = validated(so.ChatCompletionRequestSerializer, request.data)
         collection_ids = resolve_model(request.user, data["model"])
         conversation_id = data.get("conversation_id")
         if conversation_id is not None:
             access_conversation(user=request.user, conversation_id=conversation_id)
-        question = [m for m in data["messages"] if m["role"] == "user"][-1]["content"]
+        question, history = so.question_and_history(data["messages"])
         events = conversation_ask(
             user=request.user,
             question=question,
             conversation_id=conversation_id,
             collection_ids=collection_ids,
+            history=history,
+            channel=Channel.V1,
         )
         if data["stream"]:
             options = data.get("stream_options") or {}

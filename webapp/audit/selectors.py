@@ -27,7 +27,9 @@ def audit_event_list_for(*, actor: Any, kind: str = "", username: str = "") -> Q
 
 def audit_kinds_in_use() -> list[str]:
     """Every kind that occurs in the log, sorted."""
-    return sorted(AuditEvent.objects.values_list("kind", flat=True).distinct())
+    # order_by("kind") replaces the model's default ordering, whose columns would
+    # otherwise join the SELECT DISTINCT and make every event a distinct row.
+    return list(AuditEvent.objects.order_by("kind").values_list("kind", flat=True).distinct())
 
 
 def document_titles(document_ids: set[int]) -> dict[int, str]:

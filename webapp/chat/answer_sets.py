@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from retrieval.eval_data import question_set_files
+
 __all__ = ["AnswerSet", "EvalQuestion", "load_answer_set", "read_questions"]
 
 
@@ -111,14 +113,7 @@ def read_questions(path: Path, *, split: str | None = None) -> list[EvalQuestion
 
 
 def _question_set(path: Path, split: str, eval_root: Path) -> AnswerSet:
-    manifest = json.loads((path.parent / "set.json").read_text(encoding="utf-8"))
-    docs = eval_root / manifest["docs"]
-    files = {
-        str(found.relative_to(docs)): found
-        for pattern in manifest["files"]
-        for found in sorted(docs.glob(pattern))
-        if found.is_file()
-    }
+    files = question_set_files(path, eval_root=eval_root)
     questions = tuple(read_questions(path, split=split))
     return AnswerSet(name=path.parent.name, questions=questions, files=files)
 

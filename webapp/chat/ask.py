@@ -42,7 +42,7 @@ from webapp.chat.events import (
 )
 from webapp.chat.grounding import embedding_similarity
 from webapp.chat.model_defaults import collection_default, route_to_default
-from webapp.chat.models import Conversation
+from webapp.chat.models import Channel, Conversation
 from webapp.chat.preparing import Preparation
 from webapp.chat.recording import PREPARING, AnswerRecord, PendingQuestion
 from webapp.chat.selectors import (
@@ -53,8 +53,9 @@ from webapp.chat.selectors import (
 )
 from webapp.chat.wording import error_event, language_for
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_chat_router, get_embedder, get_searcher
+from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+from webapp.knowledge.index_engines import get_embedder, get_searcher
 from webapp.knowledge.selectors import search_scope_for
 
 __all__ = ["conversation_ask", "search_passages"]
@@ -75,7 +76,7 @@ def search_passages(
         query,
         allowed_group_ids=scope.group_ids,
         collection_ids=scope.collection_ids,
-        limit=limit or get_settings().search_limit,
+        limit=limit or get_settings().search.limit,
     )
 
 
@@ -95,6 +96,7 @@ class _Question:
     collection_defaults: dict[int, tuple[str, str]]
     history: list[ChatTurn]
     pending: PendingQuestion
+    channel: str
 
     @property
     def conversation(self) -> Conversation:
@@ -109,14 +111,19 @@ def conversation_ask(
     collection_ids: Sequence[int] | None = None,
     model: str | None = None,
     language: str | None = None,
+    history: Sequence[ChatTurn] = (),
+    channel: str = Channel.WEB,
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` for ``user``: sources, text deltas, then done (or error).
 
     ``model`` names a model or a tier ("small", "large") of the catalogue; without it
     the router picks by the question. ``language`` is the user's interface language
-    for notices and errors (default: the question's). Follow-ups are rewritten into a
-    standalone query for retrieval; passages under the relevance floor are not given
-    to the model.
+    for notices and errors (default: the question's). The earlier turns are those of
+    the conversation ``conversation_id`` names or, for a new one, ``history`` (what
+    an API client sent). Follow-ups are rewritten into a standalone query for
+    retrieval; passages under the relevance floor are not given to the model.
+    ``channel`` (web, api, v1, cli) is recorded on a new conversation and on the
+    question's audit event.
     """
     question = question.strip()
     language = language_for(question, language)
@@ -126,7 +133,9 @@ def conversation_ask(
     # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
     with PREPARING.start() as preparation:
         try:
-            asked = _question_for(user, question, language, conversation_id, collection_ids, model)
+            asked = _question_for(
+                user, question, language, conversation_id, collection_ids, model, history, channel
+            )
         except NotFoundError:
             yield error_event("not_found", language)
             return
@@ -147,6 +156,8 @@ def _question_for(
     conversation_id: int | None,
     collection_ids: Sequence[int] | None,
     model: str | None,
+    client_history: Sequence[ChatTurn],
+    channel: str,
 ) -> _Question:
     """The route, the conversation and its history (NotFoundError, UnknownModelError)."""
     router = get_chat_router()
@@ -156,7 +167,7 @@ def _question_for(
         route = router.route(question=question, requested=model)
     else:
         route = route_to_default(router, question, defaults.user, "user default")
-    conversation = _open_conversation(user, question, conversation_id)
+    conversation = _open_conversation(user, question, conversation_id, channel)
     return _Question(
         user=user,
         text=question,
@@ -166,15 +177,22 @@ def _question_for(
         route=route,
         pinned=bool(model or defaults.user),
         collection_defaults=defaults.collections,
-        # A conversation opened by this question has no history to read.
-        history=_history(conversation, user) if conversation_id is not None else [],
+        # A conversation opened by this question has no stored history to read.
+        history=(
+            _history(conversation, user)
+            if conversation_id is not None
+            else list(client_history)[-HISTORY_TURNS:]
+        ),
         pending=PendingQuestion(conversation, question),
+        channel=channel,
     )
 
 
-def _open_conversation(user: Any, question: str, conversation_id: int | None) -> Conversation:
+def _open_conversation(
+    user: Any, question: str, conversation_id: int | None, channel: str
+) -> Conversation:
     if conversation_id is None:
-        return conversation_start(user=user, title=question)
+        return conversation_start(user=user, title=question, channel=channel)
     return access_conversation(user=user, conversation_id=conversation_id)
 
 
@@ -224,7 +242,7 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     retrieval_ms = (time.perf_counter() - started) * 1000
     settings = get_settings()
     passages = relevant_passages(
-        found, config=settings.search_config(), min_score=settings.answer_min_score
+        found, config=settings.search_config(), min_score=settings.answer.min_score
     )
     _route_by_collection(asked, rewrite.query, passages)
     sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
@@ -252,7 +270,13 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     finally:
         close_old_connections()
     asked.pending.store()  # (a no-op after the first delta) the question comes before the answer
-    yield record.store(user=asked.user, question=asked.text, answer=answer, language=asked.language)
+    yield record.store(
+        user=asked.user,
+        question=asked.text,
+        answer=answer,
+        language=asked.language,
+        channel=asked.channel,
+    )
 
 
 def _answer(
@@ -261,7 +285,7 @@ def _answer(
     """The answer's deltas (their text also appended to ``shown``); returns the finished
     Answer. The question is stored after the first delta has been handed on."""
     settings = get_settings()
-    similarity = embedding_similarity(get_embedder()) if settings.answer_support_check else None
+    similarity = embedding_similarity(get_embedder()) if settings.answer.support_check else None
     stream = answer_stream(
         asked.route.model,
         question=asked.text,
@@ -271,7 +295,7 @@ def _answer(
         fallbacks=asked.route.fallbacks,
         last_resort=asked.route.last_resort,
         similarity=similarity,
-        min_support=settings.answer_support_min_similarity,
+        min_support=settings.answer.support_min_similarity,
     )
     answer: Answer | None = None
     # closing(): a client that goes away closes this generator, which must close the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from webapp.chat.models import Conversation, Feedback, Message
+from webapp.chat.models import Channel, Conversation, Feedback, Message
 from webapp.chat.selectors import access_conversation
 from webapp.core.errors import NotFoundError, ValidationError
 
@@ -24,9 +24,13 @@ TITLE_LENGTH = 80
 FEEDBACK_COMMENT_LENGTH = 2000
 
 
-def conversation_start(*, user: Any, title: str = "") -> Conversation:
-    """A new, empty conversation."""
-    return Conversation.objects.create(user=user, title=title[:TITLE_LENGTH] or "New conversation")
+def conversation_start(*, user: Any, title: str = "", channel: str = Channel.WEB) -> Conversation:
+    """A new, empty conversation, started in ``channel`` (web, api, v1, cli)."""
+    if channel not in Channel.values:
+        raise ValidationError(f"Unknown channel {channel!r}.")
+    return Conversation.objects.create(
+        user=user, title=title[:TITLE_LENGTH] or "New conversation", channel=channel
+    )
 
 
 def conversation_rename(*, user: Any, conversation_id: int, title: str) -> Conversation:

@@ -1,7 +1,7 @@
 """The events of an answer, one typed definition for every medium that relays them.
 
 ``conversation_ask`` yields ``SourcesEvent``, ``DeltaEvent``... then ``DoneEvent``
-or ``ErrorEvent``. The SSE relay (``web/sse.py``), the REST and OpenAI-compatible
+or ``ErrorEvent``. The SSE relay (``chat/sse.py``), the REST and OpenAI-compatible
 API (``api/answers.py``) and the CLI (``cli.py``) match on these classes;
 ``event_data`` is the JSON body on the wire (the event's ``name`` is the SSE event
 name), ``event_from_wire`` reads it back.

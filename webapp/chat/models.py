@@ -6,6 +6,15 @@ from django.conf import settings
 from django.db import models
 
 
+class Channel(models.TextChoices):
+    """Where a conversation was started: the web chat, the REST API, ``/v1``, or ``enclave ask``."""
+
+    WEB = "web", "Web chat"
+    API = "api", "REST API"
+    V1 = "v1", "OpenAI-compatible API"
+    CLI = "cli", "Terminal"
+
+
 class Conversation(models.Model):
     """A user's thread of questions and answers."""
 
@@ -13,6 +22,10 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(max_length=200, default="New conversation")
+    # Conversations from before channels were recorded were all but certainly the web chat's.
+    channel = models.CharField(
+        max_length=8, choices=Channel.choices, default=Channel.WEB, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -79,7 +79,9 @@ class AnswerRecord:
         """The reply's text so far (often none) with its error code; the question comes first."""
         Message.objects.create(**self._fields(), text=text, error_code=code, model=model)
 
-    def store(self, *, user: Any, question: str, answer: Answer, language: str) -> DoneEvent:
+    def store(
+        self, *, user: Any, question: str, answer: Answer, language: str, channel: str
+    ) -> DoneEvent:
         """Store the answer and audit the question; the ``done`` event."""
         sources = renumbered_sources(self.sources, answer.source_order)
         cited = [s for s in sources if s["number"] in answer.citations]
@@ -97,6 +99,7 @@ class AnswerRecord:
                     "question": question,
                     "document_ids": sorted({s["document_id"] for s in self.sources}),
                     "cited_document_ids": sorted({s["document_id"] for s in cited}),
+                    "channel": channel,
                 },
             )
         return DoneEvent(

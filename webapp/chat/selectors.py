@@ -18,9 +18,14 @@ from webapp.knowledge.selectors import document_list_visible_to
 TIER_LABELS = {"small": "Fast (small model)", "large": "Thorough (large model)"}
 
 
-def conversation_list_for(*, user: Any) -> QuerySet[Conversation]:
-    """The user's conversations, most recent first."""
-    return Conversation.objects.filter(user=user)
+def conversation_list_for(
+    *, user: Any, channels: Iterable[str] | None = None
+) -> QuerySet[Conversation]:
+    """The user's conversations, most recent first; only those of ``channels`` when given."""
+    conversations = Conversation.objects.filter(user=user)
+    if channels is not None:
+        conversations = conversations.filter(channel__in=list(channels))
+    return conversations
 
 
 def access_conversation(*, user: Any, conversation_id: int) -> Conversation:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "webapp.knowledge",
     "webapp.chat",
     "webapp.audit",
+    "webapp.evalsets",
     "webapp.web",
     "webapp.api",
     "webapp.sso",
@@ -55,7 +56,7 @@ MIDDLEWARE = [
         "XFrameOptionsMiddleware",
         "ContentSecurityPolicyMiddleware",
     )
-]
+] + ["webapp.web.password_gate.PasswordChangeGate"]
 
 ROOT_URLCONF = "webapp.config.urls"
 ASGI_APPLICATION = "webapp.config.asgi.application"
@@ -142,7 +143,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"quantizer": {"()": "webapp.config.log_filters.DropQuantizerChatter"}},
+    # StreamHandler writes to stderr: never into a command's output on stdout.
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["quantizer"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"httpx": {"level": "WARNING"}, "sentence_transformers": {"level": "WARNING"}},
 }

@@ -29,6 +29,6 @@ def security_header_settings(enclave: EnclaveSettings) -> dict[str, Any]:
         "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
         # Only sent on secure requests, so a plain-HTTP install is never pinned.
-        "SECURE_HSTS_SECONDS": HSTS_SECONDS if enclave.secure_cookies else 0,
+        "SECURE_HSTS_SECONDS": HSTS_SECONDS if enclave.sign_in.secure_cookies else 0,
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
     }

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webapp.core.engines import get_write_stores
 from webapp.core.permissions import payload_group_ids
+from webapp.knowledge.index_engines import get_write_stores
 from webapp.knowledge.models import Collection
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_apply_collection_groups

@@ -27,8 +27,8 @@ from django.db import connection
 
 from retrieval import Compactable
 from webapp.audit.services import audit_record
-from webapp.core.engines import get_write_stores
 from webapp.core.permissions import SYSTEM
+from webapp.knowledge.index_engines import get_write_stores
 
 __all__ = ["DOCUMENT_ERASED", "ErasureReport", "erasure_pass"]
 

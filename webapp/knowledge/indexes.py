@@ -1,7 +1,7 @@
 """Which vector index is active, which one is being built, and with which embedding model.
 
 The ``SearchIndex`` rows are the one pointer every process reads before it
-searches or indexes (``webapp.core.engines``): switching to a rebuilt index is
+searches or indexes (``webapp.knowledge.index_engines``): switching to a rebuilt index is
 one transaction here, and each process reopens its store and embedder when it
 sees the change.
 """
@@ -17,8 +17,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from retrieval import resolved_backend
 from retrieval.config import MINILM, PACKAGED_MODELS
 from webapp.config.settings import get_settings
+from webapp.core.engines import embedder_for, embedding_config_for
 from webapp.core.errors import ValidationError
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from worker.contracts import enqueue_build_index
@@ -58,9 +60,6 @@ def model_label(index: SearchIndex) -> str:
 def configured_backend(model_dir: str) -> str:
     """What will run the model: numpy for USE; the configured backend, or torch for a model
     onnx-int8 cannot run (see runnable_backend), for sentence-transformers models."""
-    from retrieval import resolved_backend
-    from webapp.core.engines import embedding_config_for
-
     return resolved_backend(embedding_config_for(model_dir))
 
 
@@ -117,7 +116,7 @@ def search_index_overview() -> dict[str, Any]:
 
 def _build_progress(index: SearchIndex) -> dict[str, Any]:
     now = timezone.now()
-    stalled_after_s = get_settings().stalled_after_s
+    stalled_after_s = get_settings().worker.stalled_after_s
     age = None if index.heartbeat_at is None else now - index.heartbeat_at
     done, total = index.documents_done, index.documents_total
     return {
@@ -146,7 +145,7 @@ def search_index_bootstrap(
     try:
         with transaction.atomic():
             return SearchIndex.objects.create(
-                name=get_settings().qdrant_collection,
+                name=get_settings().store.collection,
                 model_dir=model_dir,
                 backend=backend,
                 model_name=model_name,
@@ -192,7 +191,7 @@ def search_index_build_start(
     token = uuid.uuid4().hex
     with transaction.atomic():
         index = SearchIndex.objects.create(
-            name=f"{get_settings().qdrant_collection}_{uuid.uuid4().hex[:8]}",
+            name=f"{get_settings().store.collection}_{uuid.uuid4().hex[:8]}",
             model_dir=model_dir,
             backend=backend,
             model_name=model_name,
@@ -217,8 +216,6 @@ def search_index_build_for_model(
     model_dir: str, *, backend: str | None = None, actor: Any | None = None
 ) -> SearchIndex:
     """Load the model (it must load offline) and start building an index with it."""
-    from webapp.core.engines import embedder_for
-
     backend = backend or configured_backend(model_dir)
     embedder = embedder_for(model_dir, backend)
     return search_index_build_start(

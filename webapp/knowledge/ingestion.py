@@ -27,7 +27,8 @@ from django.utils import timezone
 from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from retrieval.parsing.titles import file_title
-from webapp.core.engines import IndexEngines, indexer_for, write_engines
+from webapp.core.engines import IndexEngines, indexer_for
+from webapp.knowledge.index_engines import write_engines
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Document,
@@ -211,7 +212,9 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
     """Index one document (or copy a twin's vectors); idempotent (twice = same points)."""
     from webapp.config.settings import get_settings
 
-    stalled = stalled_after_s if stalled_after_s is not None else get_settings().stalled_after_s
+    stalled = (
+        stalled_after_s if stalled_after_s is not None else get_settings().worker.stalled_after_s
+    )
     document = _claim(document_id, stalled_after_s=stalled)
     if document is None:
         logger.info("document %s: nothing to do (done, deleted or taken)", document_id)

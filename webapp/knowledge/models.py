@@ -123,9 +123,11 @@ class Document(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        """Progress of the current stage, 0–100."""
+        """Progress of the current stage, 0–100 (0 once failed: the work did not complete)."""
         if self.status == DocumentStatus.INDEXED:
             return 100
+        if self.status == DocumentStatus.FAILED:
+            return 0
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))

@@ -4,7 +4,7 @@ Searches keep using the active index and its model throughout. The build walks
 the documents in id order, a few per task so uploads queued meanwhile are not
 held up, and writes each into the new index with the new model; ingestion,
 deletion and permission changes reach both indexes while the build runs
-(``webapp.core.engines.write_engines``). Each step hands the task a token for
+(``webapp.knowledge.index_engines.write_engines``). Each step hands the task a token for
 the next one, so a duplicate message does nothing. When no document is left the switch
 is one transaction on the ``SearchIndex`` rows, and the old index is dropped.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,13 +23,8 @@ from django.utils import timezone
 
 from retrieval import DocumentMeta
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
-from webapp.core.engines import (
-    IndexEngines,
-    building_engines,
-    drop_index,
-    indexer_for,
-    point_active_alias,
-)
+from webapp.core.engines import IndexEngines, drop_index, indexer_for, point_active_alias
+from webapp.knowledge.index_engines import building_engines
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_build_index
@@ -40,6 +36,10 @@ DOCUMENTS_PER_STEP = 4
 # A document changed (new version, new groups) while it was built is built again, this often.
 MAX_ATTEMPTS = 3
 TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
+# Checks a complete build must pass before it is switched to; each returns False to
+# hold it. The admins' evaluation sets register theirs at start-up
+# (webapp/evalsets/apps.py: a held build waits for an admin's confirmation).
+SWITCH_CHECKS: list[Callable[..., bool]] = []
 
 
 def _claim(index_id: int, token: str) -> str | None:
@@ -110,7 +110,8 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
         .order_by("id")[:DOCUMENTS_PER_STEP]
     )
     if not documents:
-        search_index_switch(index=index, token=running)
+        if all(check(index=index) for check in SWITCH_CHECKS):
+            search_index_switch(index=index, token=running)
         return None
     for document in documents:
         try:
@@ -169,8 +170,11 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
 def search_indexes_requeue_stalled(*, stalled_after_s: int) -> list[int]:
     """Queue again a build whose step went silent (lost message, killed worker)."""
     stale = timezone.now() - timedelta(seconds=stalled_after_s)
-    builds = SearchIndex.objects.filter(state=SearchIndexState.BUILDING).filter(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    builds = (
+        SearchIndex.objects.filter(state=SearchIndexState.BUILDING)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        # Complete and held by an evaluation set (webapp/evalsets): waits for an admin.
+        .exclude(eval_check__state="held")
     )
     requeued = []
     for index in builds:

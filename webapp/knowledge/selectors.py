@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from webapp.core.errors import NotFoundError
 from webapp.core.permissions import payload_group_ids, user_allowed_group_ids, user_is_admin
-from webapp.knowledge.models import Collection, Document
+from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
 
 
 def collection_list_visible_to(*, user: Any) -> QuerySet[Collection]:
@@ -111,6 +111,17 @@ def document_list_visible_to(*, user: Any, collection_id: int | None = None) -> 
     if collection_id is not None:
         documents = documents.filter(collection_id=collection_id)
     return documents
+
+
+def document_status_counts(*, user: Any, collection_id: int) -> dict[str, int]:
+    """How many of a collection's readable documents are in progress, indexed, failed, in all."""
+    ids = document_list_visible_to(user=user, collection_id=collection_id).values("id")
+    return Document.objects.filter(id__in=ids).aggregate(
+        in_progress=Count("id", filter=Q(status__in=IN_PROGRESS_STATUSES)),
+        indexed=Count("id", filter=Q(status=DocumentStatus.INDEXED)),
+        failed=Count("id", filter=Q(status=DocumentStatus.FAILED)),
+        all=Count("id"),
+    )
 
 
 def access_document(*, user: Any, document_id: int) -> Document:

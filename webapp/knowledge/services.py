@@ -14,17 +14,18 @@ from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from retrieval.parsing.titles import MAX_TITLE_CHARS, display_text, file_title
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.chat.erasure import messages_erase_document
 from webapp.config.settings import get_settings
-from webapp.core.engines import get_write_stores
 from webapp.core.errors import ErrorCode, StorageFullError, ValidationError
 from webapp.core.permissions import actor_user, require_admin
 from webapp.knowledge.access import collection_groups_changed
 from webapp.knowledge.folders import open_folder_file
+from webapp.knowledge.index_engines import get_write_stores
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
     Collection,
@@ -49,7 +50,7 @@ def collection_create(
     require_admin(actor)
     name = name.strip()
     if not name:
-        raise ValidationError("A collection needs a name.")
+        raise ValidationError(gettext_noop("A collection needs a name."))
     if Collection.objects.filter(name=name).exists():
         raise ValidationError(f"A collection named {name!r} already exists.")
     collection = Collection.objects.create(name=name, description=description.strip())
@@ -87,7 +88,8 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
     Whatever goes wrong, no partial file stays behind; a full disk is a StorageFullError.
     """
     settings = get_settings()
-    limit = settings.max_upload_mb * 1024 * 1024
+    limit_mb = settings.ingestion.max_upload_mb
+    limit = limit_mb * 1024 * 1024
     target = settings.uploads_dir / uuid.uuid4().hex
     digest = hashlib.sha256()
     size = 0
@@ -97,7 +99,7 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
                 size += len(block)
                 if size > limit:
                     raise ValidationError(
-                        f"{filename} is larger than the {settings.max_upload_mb} MB limit "
+                        f"{filename} is larger than the {limit_mb} MB limit "
                         "(ENCLAVE_MAX_UPLOAD_MB).",
                         code=ErrorCode.TOO_LARGE,
                     )
@@ -258,6 +260,26 @@ def documents_reindex_all(*, actor: Any) -> list[int]:
 
 
 COLLECTION_DELETE = "collection.delete"  # audit kind (a plain string: no migration of the choices)
+COLLECTION_RENAME = "collection.rename"
+
+
+def collection_rename(*, collection: Collection, name: str, actor: Any) -> Collection:
+    """Give a collection another name (unique, not empty); its documents and readers stay."""
+    require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationError(gettext_noop("A collection needs a name."))
+    if Collection.objects.filter(name=name).exclude(id=collection.id).exists():
+        raise ValidationError(f"A collection named {name!r} already exists.")
+    old = collection.name
+    Collection.objects.filter(id=collection.id).update(name=name)
+    collection.name = name
+    audit_record(
+        kind=COLLECTION_RENAME,
+        actor=actor,
+        detail={"collection_id": collection.id, "name": name, "old_name": old},
+    )
+    return collection
 
 
 def collection_delete(*, collection: Collection, actor: Any) -> int:
@@ -305,6 +327,36 @@ def document_delete(*, document: Document, actor: Any) -> None:
         )
         document.delete()
     logger.info("document %s deleted (%s stored answers erased)", document.id, answers)
+
+
+DOCUMENT_RENAME = "document.rename"  # audit kind (a plain string: no migration of the choices)
+
+
+def document_rename(*, document: Document, title: str, actor: Any) -> Document:
+    """An administrator's title, kept from then on; the passages get it at a re-index, queued.
+
+    Refused while the document is being indexed: that run would write the old title back.
+    """
+    require_admin(actor)
+    title = display_text(title or "")[:MAX_TITLE_CHARS]
+    if not title:
+        raise ValidationError(gettext_noop("A document needs a title."))
+    if document.status in IN_PROGRESS_STATUSES:
+        raise ValidationError(
+            gettext_noop("The document is being indexed; rename it when it is done.")
+        )
+    old = document.title
+    with transaction.atomic():
+        fields = {"title": title, "title_source": TitleSource.ADMIN}
+        Document.objects.filter(id=document.id).update(**fields, **requeue_fields())
+        transaction.on_commit(lambda: enqueue_ingest(document.id))
+        audit_record(
+            kind=DOCUMENT_RENAME,
+            actor=actor,
+            detail={"document_id": document.id, "title": title, "old_title": old},
+        )
+    document.title, document.title_source = title, TitleSource.ADMIN
+    return document
 
 
 DOCUMENT_GROUPS = "document.groups"  # audit kind (a plain string: no migration of the choices)

@@ -126,7 +126,7 @@ def folder_sync(*, collection: Collection, folder: Path, actor: Any | None) -> S
 def folders_sync_configured() -> list[int]:
     """Sync each ENCLAVE_SYNC_FOLDERS entry (collection created, admin-only, if missing)."""
     queued: list[int] = []
-    for name, folder in get_settings().sync_folders.items():
+    for name, folder in get_settings().ingestion.sync_folders.items():
         collection = Collection.objects.filter(name=name).first()
         if collection is None:
             collection = Collection.objects.create(name=name)

@@ -34,15 +34,15 @@ def _key(username: str, address: str) -> tuple[str, str]:
 def login_is_locked(*, username: str, address: str) -> bool:
     """Whether this username may not try again from this address (or at all) for now."""
     settings = get_settings()
-    since = timezone.now() - timedelta(seconds=settings.login_lockout_s)
+    since = timezone.now() - timedelta(seconds=settings.sign_in.login_lockout_s)
     user, addr = _key(username, address)
     LoginFailure.objects.filter(created_at__lt=since).delete()
     counts = LoginFailure.objects.filter(username=user, created_at__gte=since).aggregate(
         account=Count("id"), here=Count("id", filter=Q(address=addr))
     )
     return (
-        counts["here"] >= settings.login_max_failures
-        or counts["account"] >= settings.login_max_failures_per_account
+        counts["here"] >= settings.sign_in.login_max_failures
+        or counts["account"] >= settings.sign_in.login_max_failures_per_account
     )
 
 

@@ -136,3 +136,41 @@ class TokenCreateForm(forms.Form):
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
         self.fields["scopes"].choices = ApiScope.choices
+
+
+class EvalSetUploadForm(forms.Form):
+    """A name and a CSV or JSONL file of questions (checked by the service)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    file = forms.FileField(
+        label=_("File (CSV or JSONL)"),
+        help_text=_(
+            "One question a row: question, answer, facts (separated by |), document (its title), "
+            "answerable, language. English or Portuguese column names; UTF-8."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson,.json,text/csv"}),
+    )
+
+
+class EvalRunForm(forms.Form):
+    """Which evaluation to run, and as whom (their permissions apply)."""
+
+    kind = forms.ChoiceField(
+        label=_("Evaluation"),
+        choices=[("retrieval", _("Retrieval (is the document found?)")),
+                 ("answers", _("Answers (is the answer right and cited?)"))],
+    )  # fmt: skip
+    run_as = forms.ModelChoiceField(
+        queryset=None,
+        label=_("Ask as"),
+        required=False,
+        empty_label=_("Me"),
+        help_text=_("The questions are searched with this user's permissions, as in the chat."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["run_as"].queryset = users  # type: ignore[attr-defined]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
-from webapp.core.errors import EnclaveError, ValidationError
+from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.core.json_body import JSONBodyError, json_body_loads
 from webapp.core.permissions import user_is_admin
 
-__all__ = ["admin_required", "json_error", "json_object", "parse_id_list"]
+__all__ = ["admin_required", "json_error", "json_object", "or_404", "parse_id_list"]
 
 MAX_IDS = 500
+
+T = TypeVar("T")
 
 
 def json_error(exc: EnclaveError) -> JsonResponse:
@@ -44,6 +46,14 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
+
+
+def or_404(access: Callable[..., T], **ids: Any) -> T:
+    """``access(**ids)`` with its ``NotFoundError`` as the page's 404 (existence not revealed)."""
+    try:
+        return access(**ids)
+    except NotFoundError:
+        raise Http404 from None
 
 
 def parse_id_list(raw: str) -> list[int]:

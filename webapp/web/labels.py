@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AUDIT_KIND_LABELS", "STATUS_LABELS", "audit_kind_label", "status_label"]
+__all__ = [
+    "AUDIT_KIND_LABELS",
+    "CHANNEL_LABELS",
+    "STATUS_LABELS",
+    "audit_kind_label",
+    "channel_label",
+    "status_label",
+]
 
 STATUS_LABELS = {
     "queued": _("Queued"),
@@ -25,15 +32,36 @@ AUDIT_KIND_LABELS = {
     "document.groups": _("Document groups changed"),
     "collection.create": _("Collection created"),
     "collection.groups": _("Collection groups changed"),
+    "collection.rename": _("Collection renamed"),
+    "collection.delete": _("Collection deleted"),
+    "document.rename": _("Document renamed"),
     "user.create": _("User created"),
     "user.groups": _("User groups changed"),
     "user.active": _("User activated or deactivated"),
+    "user.password": _("Password changed"),
+    "user.delete": _("User deleted"),
     "group.create": _("Group created"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
     "token.revoke_all": _("API tokens revoked (user deactivated)"),
     "document.erased": _("Deleted text erased from disk"),
+    "evalset.create": _("Evaluation set uploaded"),
+    "evalset.run": _("Evaluation run started"),
+    "index.switch_confirmed": _("Held index switched by an admin"),
 }
+
+# Where a conversation or a question came from (webapp.chat.models.Channel).
+CHANNEL_LABELS = {
+    "web": _("Web chat"),
+    "api": _("API"),
+    "v1": _("OpenAI API"),
+    "cli": _("Terminal"),
+}
+
+
+def channel_label(channel: str) -> str:
+    """A conversation's channel in the current language."""
+    return str(CHANNEL_LABELS.get(channel, channel))
 
 
 def status_label(status: str) -> str:

@@ -6,11 +6,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from webapp.web import (
+    views_account,
     views_auth,
     views_chat,
+    views_collections,
     views_console,
     views_conversations,
     views_documents,
+    views_evalsets,
     views_insights,
     views_system,
     views_tokens,
@@ -21,6 +24,14 @@ urlpatterns = [
     path("login/", views_auth.LoginView.as_view(), name="login"),
     path("oidc/", include("webapp.sso.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", views_account.account, name="account"),
+    path("account/password", views_account.account_password, name="account-password"),
+    path("account/tokens/create", views_account.account_token_create, name="account-token-create"),
+    path(
+        "account/tokens/<int:token_id>/revoke",
+        views_account.account_token_revoke,
+        name="account-token-revoke",
+    ),
     path("", views_chat.chat, name="chat"),
     path("c/<int:conversation_id>/", views_chat.conversation, name="conversation"),
     path("chat/ask", views_chat.chat_ask, name="chat-ask"),
@@ -80,6 +91,21 @@ urlpatterns = [
         name="console-collection-upload",
     ),
     path(
+        "console/collections/<int:collection_id>/rename",
+        views_collections.console_collection_rename,
+        name="console-collection-rename",
+    ),
+    path(
+        "console/collections/<int:collection_id>/delete",
+        views_collections.console_collection_delete,
+        name="console-collection-delete",
+    ),
+    path(
+        "console/documents/<int:document_id>/rename",
+        views_collections.console_document_rename,
+        name="console-document-rename",
+    ),
+    path(
         "console/documents/status",
         views_console.console_document_status,
         name="console-document-status",
@@ -107,6 +133,16 @@ urlpatterns = [
         views_users.console_user_active,
         name="console-user-active",
     ),
+    path(
+        "console/users/<int:user_id>/password",
+        views_users.console_user_password,
+        name="console-user-password",
+    ),
+    path(
+        "console/users/<int:user_id>/delete",
+        views_users.console_user_delete,
+        name="console-user-delete",
+    ),
     path("console/groups/new", views_users.console_group_create, name="console-group-create"),
     path("console/tokens/", views_tokens.console_tokens, name="console-tokens"),
     path("console/tokens/create", views_tokens.console_token_create, name="console-token-create"),
@@ -118,5 +154,26 @@ urlpatterns = [
     path("console/usage/", views_insights.console_usage, name="console-usage"),
     path("console/audit/", views_insights.console_audit, name="console-audit"),
     path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),
+    path("console/evaluation/", views_evalsets.console_evaluation, name="console-evaluation"),
+    path(
+        "console/evaluation/<int:eval_set_id>/",
+        views_evalsets.console_evaluation_set,
+        name="console-evaluation-set",
+    ),
+    path(
+        "console/evaluation/<int:eval_set_id>/run",
+        views_evalsets.console_evaluation_run,
+        name="console-evaluation-run",
+    ),
+    path(
+        "console/evaluation/runs/status",
+        views_evalsets.console_evaluation_run_status,
+        name="console-evaluation-run-status",
+    ),
+    path(
+        "console/evaluation/index-check/confirm",
+        views_evalsets.console_evaluation_confirm,
+        name="console-evaluation-confirm",
+    ),
     path("healthz", views_system.healthz, name="healthz"),
 ]

@@ -33,7 +33,7 @@ class LoginView(auth_views.LoginView):
         """Check the lockout before any password is tried."""
         username = request.POST.get("username", "")
         if login_is_locked(username=username, address=_address(request)):
-            minutes = max(1, get_settings().login_lockout_s // 60)
+            minutes = max(1, get_settings().sign_in.login_lockout_s // 60)
             return render(request, "web/login_locked.html", {"minutes": minutes}, status=429)
         return super().post(request, *args, **kwargs)
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.chat.models import Conversation, Message
+from webapp.chat.models import Channel, Conversation, Message
 from webapp.chat.selectors import (
     access_conversation,
     conversation_list_for,
@@ -21,11 +21,11 @@ from webapp.chat.selectors import (
     user_model_default,
 )
 from webapp.chat.services import conversation_ask, user_model_default_set
-from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
+from webapp.chat.sse import sse_stream
+from webapp.core.errors import EnclaveError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
-from webapp.web.http import json_error, json_object
-from webapp.web.sse import sse_stream
+from webapp.web.http import json_error, json_object, or_404
 
 SIDEBAR_CONVERSATIONS = 50
 MAX_QUESTION_CHARS = 4000
@@ -90,6 +90,7 @@ def _turn(message: Message) -> dict[str, Any]:
 
 
 def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
+    every_channel = request.GET.get("all") == "1"
     messages = (
         conversation_messages_for(user=request.user, conversation=conversation)
         if conversation is not None
@@ -104,7 +105,11 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
     context = {
         "nav": "chat",
         "conversation": conversation,
-        "conversations": conversation_list_for(user=request.user)[:SIDEBAR_CONVERSATIONS],
+        # API, /v1 and terminal conversations only when asked for (?all=1).
+        "conversations": conversation_list_for(
+            user=request.user, channels=None if every_channel else [Channel.WEB]
+        )[:SIDEBAR_CONVERSATIONS],
+        "every_channel": every_channel,
         # Meta.ordering does not apply to the selector's annotated (GROUP BY) query.
         "collections": list(collection_list_visible_to(user=request.user).order_by("name")),
         "turns": [_turn(m) for m in messages],
@@ -134,10 +139,7 @@ def chat(request: HttpRequest) -> HttpResponse:
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations; anyone else's is 404."""
-    try:
-        found = access_conversation(user=request.user, conversation_id=conversation_id)
-    except NotFoundError:
-        raise Http404 from None
+    found = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
     return _chat_page(request, conversation=found)
 
 
@@ -173,6 +175,7 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
         collection_ids=ask.collection_ids,
         model=ask.model or None,
         language=language,
+        channel=Channel.WEB,
     )
     response = StreamingHttpResponse(
         sse_stream(events, language=language), content_type="text/event-stream"

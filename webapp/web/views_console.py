@@ -20,6 +20,7 @@ from webapp.knowledge.selectors import (
     access_document,
     collection_list_visible_to,
     document_list_visible_to,
+    document_status_counts,
     document_status_snapshot,
 )
 from webapp.knowledge.services import (
@@ -35,6 +36,7 @@ from webapp.knowledge.services import (
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
 from webapp.web.http import admin_required, json_error, parse_id_list
 from webapp.web.labels import STATUS_LABELS
+from webapp.web.views_evalsets import index_check_context
 
 # The status filter of a collection's documents: name -> statuses shown.
 STATUS_FILTERS = {
@@ -84,6 +86,7 @@ def console(request: HttpRequest) -> HttpResponse:
         .order_by("name")
         .prefetch_related("allowed_groups"),
         "search_index": search_index_overview(),
+        "check": index_check_context(),
     }
     return render(request, "web/console.html", context, status=400 if form.errors else 200)
 
@@ -143,9 +146,7 @@ def _collection_page(
     status: int = 200,
 ) -> HttpResponse:
     every = document_list_visible_to(user=request.user, collection_id=collection.id)
-    counts = {
-        name: every.filter(status__in=statuses).count() for name, statuses in STATUS_FILTERS.items()
-    }
+    counts = document_status_counts(user=request.user, collection_id=collection.id)
     chosen = request.GET.get("status", "")
     if chosen not in STATUS_FILTERS:
         chosen = ""
@@ -160,7 +161,6 @@ def _collection_page(
         "collection_groups": list(collection_groups),
         "status_filter": chosen,
         "status_counts": counts,
-        "total_count": every.count(),
         "status_labels": {key: str(label) for key, label in STATUS_LABELS.items()},
         "model_choices": model_choices(),
         "model_default": collection_model_default(collection_id=collection.id),
@@ -248,14 +248,22 @@ def console_document_delete(request: HttpRequest, document_id: int) -> HttpRespo
 @admin_required
 @require_GET
 def console_document_status(request: HttpRequest) -> JsonResponse:
-    """``{"documents": [...]}`` for ``?ids=1,2,3``: status and progress, polled by the console."""
+    """``{"documents": [...]}`` for ``?ids=1,2,3``: status and progress, polled by the console.
+
+    With ``&collection=ID`` also ``"counts"``: the collection's status counters.
+    """
     try:
         ids = parse_id_list(request.GET.get("ids", ""))
+        collection_ids = parse_id_list(request.GET.get("collection", ""))
     except EnclaveError as exc:
         return json_error(exc)
-    return JsonResponse(
-        {"documents": document_status_snapshot(user=request.user, document_ids=ids)}
-    )
+    body: dict[str, object] = {
+        "documents": document_status_snapshot(user=request.user, document_ids=ids)
+    }
+    if collection_ids:
+        collection = _collection_or_404(request, collection_ids[0])
+        body["counts"] = document_status_counts(user=request.user, collection_id=collection.id)
+    return JsonResponse(body)
 
 
 @admin_required

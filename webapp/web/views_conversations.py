@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
-from webapp.web.http import json_error, json_object
+from webapp.web.http import json_error, json_object, or_404
 
 
 @login_required
@@ -37,10 +37,7 @@ def conversation_rename_view(request: HttpRequest, conversation_id: int) -> Http
 @require_POST
 def conversation_delete_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Delete one of the user's conversations, then start a new one."""
-    try:
-        conversation_delete(user=request.user, conversation_id=conversation_id)
-    except NotFoundError:
-        raise Http404 from None
+    or_404(conversation_delete, user=request.user, conversation_id=conversation_id)
     messages.success(request, _("Conversation deleted."))
     return redirect("chat")
 

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
-from webapp.core.errors import NotFoundError
 from webapp.knowledge.selectors import access_document
+from webapp.web.http import or_404
 
 PDF_MIME_TYPE = "application/pdf"
 
@@ -20,10 +20,7 @@ PDF_MIME_TYPE = "application/pdf"
 @require_GET
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     """The original file: inline for PDFs (so ``#page=N`` works), an attachment otherwise."""
-    try:
-        document = access_document(user=request.user, document_id=document_id)
-    except NotFoundError:
-        raise Http404 from None
+    document = or_404(access_document, user=request.user, document_id=document_id)
     path = Path(document.stored_path)
     if not path.is_file():
         raise Http404

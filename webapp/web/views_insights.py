@@ -78,12 +78,13 @@ def _event_row(event: AuditEvent, titles: dict[int, str]) -> dict[str, Any]:
     other = {
         k: v
         for k, v in detail.items()
-        if k not in {"question", "document_ids", "cited_document_ids"}
+        if k not in {"question", "document_ids", "cited_document_ids", "channel"}
     }
     return {
         "event": event,
         "label": audit_kind_label(event.kind),
         "question": detail.get("question", ""),
+        "channel": detail.get("channel", ""),
         "documents": documents,
         "detail": other,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.selectors import access_token, token_list_visible_to
 from webapp.accounts.services import token_create, token_revoke
-from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.core.errors import EnclaveError
 from webapp.web.forms import TokenCreateForm
-from webapp.web.http import admin_required
+from webapp.web.http import admin_required, or_404
 
 
 def _tokens_page(
@@ -64,10 +64,7 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def console_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke a token: its next request fails."""
-    try:
-        token = access_token(user=request.user, token_id=token_id)
-    except NotFoundError:
-        raise Http404 from None
+    token = or_404(access_token, user=request.user, token_id=token_id)
     token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token “%s” revoked.") % token.name)
     return redirect("console-tokens")

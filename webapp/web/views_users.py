@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,12 +14,16 @@ from webapp.accounts.user_selectors import access_user, group_list_with_counts, 
 from webapp.accounts.user_services import (
     group_create,
     user_create,
+    user_delete,
+    user_reset_password,
     user_set_active,
     user_set_groups,
 )
-from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.chat.selectors import conversation_list_for
+from webapp.core.errors import EnclaveError
 from webapp.web.forms import GroupCreateForm, UserCreateForm, UserGroupsForm
-from webapp.web.http import admin_required
+from webapp.web.forms_account import PasswordResetForm
+from webapp.web.http import admin_required, or_404
 
 
 def _users_page(
@@ -91,16 +95,13 @@ def console_group_create(request: HttpRequest) -> HttpResponse:
 
 
 def _user_or_404(request: HttpRequest, user_id: int) -> Any:
-    try:
-        return access_user(actor=request.user, user_id=user_id)
-    except NotFoundError:
-        raise Http404 from None
+    return or_404(access_user, actor=request.user, user_id=user_id)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def console_user(request: HttpRequest, user_id: int) -> HttpResponse:
-    """One user: their groups and administrator right."""
+    """One user: their groups and administrator right, password reset, deactivation."""
     person = _user_or_404(request, user_id)
     initial = {"groups": person.groups.all(), "admin": person.is_staff}
     form = UserGroupsForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -117,8 +118,27 @@ def console_user(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Groups of “%s” saved.") % person.username)
             return redirect("console-user", user_id=person.pk)
-    context = {"nav": "console", "section": "users", "person": person, "form": form}
-    return render(request, "web/console_user.html", context, status=400 if form.errors else 200)
+    return _user_page(request, person, form=form, status=400 if form.errors else 200)
+
+
+def _user_page(
+    request: HttpRequest,
+    person: Any,
+    *,
+    form: UserGroupsForm | None = None,
+    password_form: PasswordResetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    initial = {"groups": person.groups.all(), "admin": person.is_staff}
+    context = {
+        "nav": "console",
+        "section": "users",
+        "person": person,
+        "form": form or UserGroupsForm(initial=initial),
+        "password_form": password_form or PasswordResetForm(),
+        "is_self": person.pk == request.user.pk,
+    }
+    return render(request, "web/console_user.html", context, status=status)
 
 
 @admin_required
@@ -135,3 +155,48 @@ def console_user_active(request: HttpRequest, user_id: int) -> HttpResponse:
         done = _("“%s” reactivated.") if active else _("“%s” deactivated.")
         messages.success(request, done % person.username)
     return redirect("console-user", user_id=person.pk)
+
+
+@admin_required
+@require_POST
+def console_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Set another user's password; their browsers are signed out."""
+    person = _user_or_404(request, user_id)
+    form = PasswordResetForm(request.POST)
+    if form.is_valid():
+        try:
+            user_reset_password(
+                user=person,
+                password=form.cleaned_data["password"],
+                must_change=form.cleaned_data["must_change"],
+                actor=request.user,
+            )
+        except EnclaveError as exc:
+            form.add_error("password", _(exc.message))
+        else:
+            messages.success(request, _("Password of “%s” changed.") % person.username)
+            return redirect("console-user", user_id=person.pk)
+    return _user_page(request, person, password_form=form, status=400)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def console_user_delete(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Ask for confirmation (GET), then delete the user and their conversations (POST)."""
+    person = _user_or_404(request, user_id)
+    if request.method == "POST":
+        try:
+            user_delete(user=person, actor=request.user)
+        except EnclaveError as exc:
+            messages.error(request, _(exc.message))
+            return redirect("console-user", user_id=person.pk)
+        messages.success(request, _("User “%s” deleted.") % person.username)
+        return redirect("console-users")
+    context = {
+        "nav": "console",
+        "section": "users",
+        "person": person,
+        "conversations": conversation_list_for(user=person).count(),
+        "tokens": person.api_tokens.filter(revoked_at__isnull=True).count(),
+    }
+    return render(request, "web/console_user_delete.html", context)

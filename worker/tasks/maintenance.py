@@ -16,7 +16,7 @@ def reconcile_documents() -> int:
 
     Returns the documents requeued.
     """
-    stalled_after_s = get_settings().stalled_after_s
+    stalled_after_s = get_settings().worker.stalled_after_s
     search_indexes_requeue_stalled(stalled_after_s=stalled_after_s)
     collections_requeue_unapplied_groups(older_than_s=stalled_after_s)
     return len(documents_requeue_stalled(stalled_after_s=stalled_after_s))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +11,8 @@ import httpx
 import pytest
 
 from tests.standin.process import standin_stats, start_standin, stop
+from tests.support import chat
+from tests.support.chat import iter_sse
 from tests.support.server import ServeProcess, process_env, run_cli
 
 MAX_MODEL_LEN = 1024
@@ -95,35 +94,14 @@ class Served:
             return parse_sse(r.iter_text())
 
 
-def iter_sse(chunks: Iterator[str]) -> Iterator[tuple[str, dict]]:
-    """Parse ``event:``/``data:`` blocks as they arrive."""
-    buffer = ""
-    for chunk in chunks:
-        buffer += chunk
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
-            name = re.search(r"^event: (.*)$", block, re.M).group(1)
-            yield name, json.loads(re.search(r"^data: (.*)$", block, re.M).group(1))
-
-
 def parse_sse(chunks: Iterator[str]) -> list[tuple[str, dict]]:
     """All events of a finished stream."""
     return list(iter_sse(chunks))
 
 
 def login(url: str) -> httpx.Client:
-    """An httpx client with a session cookie and the CSRF header the chat page sends."""
-    client = httpx.Client(base_url=url, timeout=60, follow_redirects=True)
-    page = client.get("/login/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = client.post(
-        "/login/",
-        data={"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Referer": f"{url}/login/"},
-    )
-    assert response.status_code == 200 and "sessionid" in client.cookies, response.text[:500]
-    client.headers.update({"X-CSRFToken": client.cookies["csrftoken"], "Referer": f"{url}/"})
-    return client
+    """The test user's signed-in client (session cookie and CSRF header)."""
+    return chat.login(url, USER, PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -168,13 +146,3 @@ def served(tmp_path_factory) -> Iterator[Served]:
         for replica in replicas:
             if replica.process is not None:
                 stop(replica.process)
-
-
-def wait_for(predicate, timeout_s: float = 15.0) -> bool:
-    """Poll ``predicate`` until true or ``timeout_s`` passes (a no-hang bound, not a timing)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

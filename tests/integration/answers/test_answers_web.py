@@ -22,9 +22,9 @@ from tests.integration.answers.conftest import (
     USER,
     Served,
     iter_sse,
-    wait_for,
 )
 from tests.standin.openai_standin import tokenize
+from tests.support.polling import wait_for
 from tests.support.server import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

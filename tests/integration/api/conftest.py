@@ -2,7 +2,7 @@
 
 One server for the whole folder (starting one costs seconds): the handbook is
 ingested into ``HR`` (group hr) from the terminal before serve starts; alice
-is in hr, bob in eng, root is an admin. Tokens are made with ``enclave token
+is in hr, bob in eng, nia in no group, root is an admin. Tokens are made with ``enclave token
 create`` (root's) and then through the API itself.
 """
 
@@ -76,6 +76,7 @@ def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiSite]:
     _cli(["ingest", str(docs), "--collection", "HR", "--group", "hr"], env)
     _cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], env)
     _cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], env)
+    _cli(["user", "nia", "--password", "nia-pass-123"], env)
     _cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
     created = _cli(
         ["token", "create", "--user", "root", "--name", "tests", "--scope", "admin"], env
@@ -89,7 +90,9 @@ def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiSite]:
     try:
         site.tokens["alice"] = site.new_token(user="alice", scopes=["read", "ask"])[1]
         site.tokens["alice_read"] = site.new_token(user="alice", scopes=["read"])[1]
+        site.tokens["alice_ingest"] = site.new_token(user="alice", scopes=["ingest"])[1]
         site.tokens["bob"] = site.new_token(user="bob", scopes=["read", "ask", "ingest"])[1]
+        site.tokens["nia"] = site.new_token(user="nia", scopes=["read", "ask"])[1]
         with site.client("alice") as alice:
             hr = alice.get("/api/v1/collections").json()
             site.hr_collection_id = hr[0]["id"]

@@ -208,3 +208,42 @@ def test_unknown_ids_and_paths_are_json_404s(api_site):
         assert (too_big_id.status_code, too_big_id.json()["code"]) == (400, "invalid")
         unknown_group = root.post("/api/v1/collections", json={"name": "X", "groups": ["nobody"]})
         assert (unknown_group.status_code, unknown_group.json()["code"]) == (400, "invalid")
+
+
+def test_admin_renames_then_deletes_a_collection_and_search_forgets_it(api_site):
+    with api_site.client("root") as root:
+        root.post("/api/v1/collections", json={"name": "Kitchen", "groups": ["eng"]})
+        created = root.post("/api/v1/collections", json={"name": "Canteen", "groups": ["eng"]})
+        assert created.status_code == 201, created.text
+        url = f"/api/v1/collections/{created.json()['id']}"
+        text = root.post(
+            f"{url}/documents",
+            json={"filename": "canteen.md", "text": "# Canteen\n\nThe canteen serves soup daily."},
+        )
+        document_id = text.json()["document"]["id"]
+        assert wait_documents(root, [document_id])[document_id]["status"] == "indexed"
+
+        renamed = root.patch(url, json={"name": "  Cafeteria "})
+        taken = root.patch(url, json={"name": "Kitchen"})
+        with api_site.client("bob") as bob:
+            refused = bob.patch(url, json={"name": "Mine"})
+            found = poll_search(bob, "canteen serves soup", until=bool)
+
+        assert (renamed.status_code, renamed.json()["name"]) == (200, "Cafeteria")
+        assert renamed.json()["groups"] == ["eng"]
+        assert taken.status_code == 400
+        assert taken.json() == {
+            "code": "invalid",
+            "message": "A collection named 'Kitchen' already exists.",
+        }
+        assert refused.status_code == 403
+        assert found[0]["document_id"] == document_id
+
+        deleted = root.delete(url)
+        assert deleted.status_code == 200
+        assert deleted.json() == {"id": created.json()["id"], "documents_deleted": 1}
+        assert root.get(url).status_code == 404
+        assert root.get(f"/api/v1/documents/{document_id}").status_code == 404
+        with api_site.client("bob") as bob:
+            hits = bob.post("/api/v1/search", json={"query": "canteen serves soup"}).json()
+        assert all(p["document_id"] != document_id for p in hits["passages"])

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 from inference import Cluster, Endpoint, OpenAICompatibleChatModel, SourcePassage, answer_stream
 from tests.standin.process import standin_stats
+from tests.support.polling import wait_for
 
 LONG = (
     "The quarterly security review covers badges, laptops, visitor logs, door alarms, "
     "camera footage retention, incident reports, phishing drills and the key cabinet."
 )
 PASSAGES = [SourcePassage(1, LONG, "Security", 1)]
-
-
-def _wait_for(predicate, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_closing_the_answer_stream_cancels_the_upstream_request(standin) -> None:
@@ -33,7 +23,7 @@ def test_closing_the_answer_stream_cancels_the_upstream_request(standin) -> None
 
     # The space after a word waits for the next word (it may precede a citation marker).
     assert first.text + second.text == "The quarterly"
-    assert _wait_for(lambda: standin_stats(base_url)["streams_aborted"] == 1)
+    assert wait_for(lambda: standin_stats(base_url)["streams_aborted"] == 1)
     assert standin_stats(base_url) == {
         "chat_requests": 1,
         "streams_completed": 0,

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from inference import SourcePassage, build_messages
+from tests.support.prompts import OFFICE_HOURS_MESSAGES as MESSAGES
 
 langchain_openai = pytest.importorskip("langchain_openai")
 
-MESSAGES = build_messages(
-    question="When does the office open?",
-    passages=[SourcePassage(1, "The office opens at 9am. It closes at 6pm.", "Handbook", 1)],
-    history=[],
-    context_tokens=8192,
-    max_answer_tokens=256,
-)
 PAIRS = [(m["role"], m["content"]) for m in MESSAGES]
 
 

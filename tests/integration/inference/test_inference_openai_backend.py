@@ -15,7 +15,7 @@ from inference import (
     OpenAICompatibleChatModel,
     SourcePassage,
     answer_stream,
-    build_messages,
+    build_prompt,
     chat_model_from_config,
 )
 from tests.standin.openai_standin import prompt_tokens
@@ -67,13 +67,13 @@ def test_streams_the_standins_grounded_answer(standin) -> None:
     assert answer.text == EXPECTED
     assert (answer.citations, answer.invalid_citations, answer.grounded) == ((1,), (), True)
     assert (answer.model, answer.backend) == ("llama-test", "openai")
-    messages = build_messages(
+    messages = build_prompt(
         question=QUESTION,
         passages=PASSAGES,
         history=history,
         context_tokens=config.context_tokens,
         max_answer_tokens=config.max_answer_tokens,
-    )
+    ).messages
     assert answer.tokens_in == prompt_tokens(messages)
     assert answer.tokens_out == 13
     assert answer.first_token_ms is not None and answer.first_token_ms >= 20

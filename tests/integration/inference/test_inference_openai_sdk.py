@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import openai
 
-from inference import SourcePassage, build_messages
-
-MESSAGES = build_messages(
-    question="When does the office open?",
-    passages=[SourcePassage(1, "The office opens at 9am. It closes at 6pm.", "Handbook", 1)],
-    history=[],
-    context_tokens=8192,
-    max_answer_tokens=256,
-)
+from tests.support.prompts import OFFICE_HOURS_MESSAGES as MESSAGES
 
 
 def test_openai_sdk_streams_from_the_standin(standin) -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tests.support.embedding import CountingEmbedder
 from webapp.core import engines
+from webapp.knowledge import index_engines
 from webapp.knowledge.models import Collection, Document
 from webapp.knowledge.services import collection_create, document_create
 
@@ -55,7 +56,7 @@ def upload(admin: User) -> Callable[[Collection, Path], Document]:
 @pytest.fixture
 def counting(monkeypatch) -> CountingEmbedder:
     """The real embedder, counted, as the worker's indexer gets it."""
-    counter = CountingEmbedder(engines.get_embedder())
+    counter = CountingEmbedder(index_engines.get_embedder())
     real = engines.embedder_for
 
     def counted(model_dir: str, backend: str | None = None):

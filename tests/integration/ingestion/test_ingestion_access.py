@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from tests.support.documents import LEAVE_SENTENCE, make_handbook_pdf, wait_for_groups_applied
 from webapp.chat.services import search_passages
-from webapp.core import engines
 from webapp.core.errors import NotFoundError
+from webapp.knowledge import index_engines
 from webapp.knowledge.access import collection_groups_apply, collections_requeue_unapplied_groups
 from webapp.knowledge.models import Collection
 from webapp.knowledge.selectors import access_collection
@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def point_groups(document_id: int) -> set[tuple[int, ...]]:
     return {
-        p.meta.group_ids for page in engines.get_store().document_points(document_id) for p in page
+        p.meta.group_ids
+        for page in index_engines.get_store().document_points(document_id)
+        for p in page
     }
 
 
@@ -58,7 +60,7 @@ def test_group_change_reaches_the_points_through_the_worker_without_embedding(
     collection, document = indexed
     eng = engineer.groups.get()
     readers = Group.objects.get(name="readers")
-    ids_before = engines.get_store().point_ids(document_id=document.id)
+    ids_before = index_engines.get_store().point_ids(document_id=document.id)
     assert _finds(reader, collection) and not _finds(engineer, collection)
 
     with transaction.atomic():
@@ -78,7 +80,7 @@ def test_group_change_reaches_the_points_through_the_worker_without_embedding(
     assert point_groups(document.id) == {(0, eng.id)}
     assert not _finds(reader, collection)
     assert _finds(engineer, collection)
-    assert engines.get_store().point_ids(document_id=document.id) == ids_before
+    assert index_engines.get_store().point_ids(document_id=document.id) == ids_before
     assert counting.passages == 0
 
 

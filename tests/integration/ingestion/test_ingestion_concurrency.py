@@ -33,7 +33,7 @@ from retrieval import (
     open_store,
 )
 from retrieval.parsing import parse_file
-from webapp.core.engines import get_embedder, get_store
+from webapp.knowledge.index_engines import get_embedder, get_store
 
 # (model, backend): MiniLM on both of its backends, and the default USE (numpy, which
 # counts chunk tokens on its own MiniLM tokenizer).

@@ -17,7 +17,7 @@ from tests.support.documents import (
     make_security_docx,
 )
 from webapp.chat.services import search_passages
-from webapp.core.engines import get_store
+from webapp.knowledge.index_engines import get_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

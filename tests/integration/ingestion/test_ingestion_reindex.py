@@ -12,8 +12,8 @@ from django.db import transaction
 from tests.support.models import SECOND_MODEL_DIMENSION
 from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings, reset_settings_cache
-from webapp.core.engines import active_engines, building_engines, get_embedder
 from webapp.core.errors import ValidationError
+from webapp.knowledge.index_engines import active_engines, building_engines, get_embedder
 from webapp.knowledge.indexes import (
     search_index_bootstrap,
     search_index_build_start,
@@ -180,7 +180,7 @@ def test_a_backend_change_alone_builds_a_new_index(monkeypatch):
     monkeypatch.setenv("ENCLAVE_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
     reset_settings_cache()
     try:
-        assert get_settings().embedding_backend == "onnx-int8"
+        assert get_settings().embedding.backend == "onnx-int8"
         search_index_bootstrap(
             model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
         )

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, User
 from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE, make_handbook_pdf
 from webapp.chat.services import search_passages
 from webapp.config.settings import reset_settings_cache
-from webapp.core import engines
+from webapp.knowledge import index_engines
 from webapp.knowledge.models import Document
 from webapp.knowledge.services import collection_create, document_delete
 
@@ -59,8 +59,8 @@ def test_same_file_in_another_collection_reuses_its_vectors_and_outlives_the_ori
     chunks = first.chunk_count
     assert (second.status, second.vectors_reused_from) == ("indexed", first.id)
     assert (second.chunk_count, second.progress_done, second.progress_total) == (chunks,) * 3
-    assert second.embedding_key == first.embedding_key == engines.get_indexer().embedding_key
-    assert engines.get_store().count(document_id=second.id) == chunks
+    assert second.embedding_key == first.embedding_key == index_engines.get_indexer().embedding_key
+    assert index_engines.get_store().count(document_id=second.id) == chunks
     in_hr = _hits(reader, LEAVE_SENTENCE, hr)
     assert in_hr and _hits(analyst, LEAVE_SENTENCE, finance_docs) == in_hr
     assert {p.document_id for p in search_passages(user=analyst, query=LEAVE_SENTENCE)} == {
@@ -70,8 +70,8 @@ def test_same_file_in_another_collection_reuses_its_vectors_and_outlives_the_ori
 
     document_delete(document=Document.objects.get(id=first.id), actor=admin)
 
-    assert engines.get_store().count(document_id=first.id) == 0
-    assert engines.get_store().count(document_id=second.id) == chunks
+    assert index_engines.get_store().count(document_id=first.id) == 0
+    assert index_engines.get_store().count(document_id=second.id) == chunks
     assert _hits(analyst, PARKING_SENTENCE, finance_docs) == _hits(
         admin, PARKING_SENTENCE, finance_docs
     )
@@ -106,14 +106,14 @@ def test_source_with_missing_points_is_embedded_again(
 ):
     path = make_handbook_pdf(tmp_path / "handbook.pdf")
     first = wait_indexed([upload(make_collection("HR"), path).id]).popitem()[1]
-    engines.get_store().delete_document(first.id)  # the row still says indexed
+    index_engines.get_store().delete_document(first.id)  # the row still says indexed
     counting.reset()
 
     second = wait_indexed([upload(finance[0], path).id]).popitem()[1]
 
     assert (second.status, second.vectors_reused_from) == ("indexed", None)
     assert counting.reset() == second.chunk_count == first.chunk_count
-    assert engines.get_store().count(document_id=second.id) == second.chunk_count
+    assert index_engines.get_store().count(document_id=second.id) == second.chunk_count
     assert search_passages(user=finance[1], query=LEAVE_SENTENCE)[0].document_id == second.id
 
 

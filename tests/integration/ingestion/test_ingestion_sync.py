@@ -9,7 +9,7 @@ import pytest
 from tests.support.documents import make_security_docx
 from webapp.chat.services import search_passages
 from webapp.config.settings import reset_settings_cache
-from webapp.core.engines import get_store
+from webapp.knowledge.index_engines import get_store
 from webapp.knowledge.models import Document
 from webapp.knowledge.sync import folder_sync
 from worker.contracts import enqueue_sync_folders

@@ -29,7 +29,7 @@ from webapp.accounts.services import token_create
 from webapp.chat.events import SourcesEvent
 from webapp.chat.services import conversation_ask, search_passages
 from webapp.config.settings import reset_settings_cache
-from webapp.core.engines import get_store
+from webapp.knowledge.index_engines import get_store
 from webapp.knowledge.models import Document
 from webapp.knowledge.services import document_retry
 

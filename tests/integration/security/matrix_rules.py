@@ -111,6 +111,34 @@ RULES: dict[str, list[Probe]] = {
     "oidc/callback/": [P("get", "/oidc/callback/", everyone(404))],
     "logout/": [P("post", "/logout/", everyone(302)), P("get", "/logout/", everyone(405))],
     "": [P("get", "/", member_page())],
+    # --- web: the signed-in user's own account --------------------------------------
+    "account/": [P("get", "/account/", member_page())],
+    "account/password": [
+        P("get", "/account/password", member_page()),
+        # A wrong current password: the form again (400), nothing changed.
+        P(
+            "post",
+            "/account/password",
+            member_page(400),
+            form={
+                "current_password": "not-the-password",
+                "new_password": "a-long-pass-phrase-9",
+                "new_password_again": "a-long-pass-phrase-9",
+            },
+        ),
+    ],
+    "account/tokens/create": [
+        P(
+            "post",
+            "/account/tokens/create",
+            member_page(),  # the page again, showing the new secret once
+            form={"name": "mine", "scopes": ["read"]},
+        )
+    ],
+    # ann's token: only ann revokes it here (the console's page is the admins' way).
+    "account/tokens/<int:token_id>/revoke": [
+        P("post", "/account/tokens/{token}/revoke", annes(302))
+    ],
     "c/<int:conversation_id>/": [P("get", "/c/{conversation}/", annes(200))],
     "chat/ask": [
         P(
@@ -157,6 +185,16 @@ RULES: dict[str, list[Probe]] = {
     "console/collections/<int:collection_id>/upload": [
         P("post", "/console/collections/{collection}/upload", console(302), files=True)
     ],
+    "console/collections/<int:collection_id>/rename": [
+        P("post", "/console/collections/{collection}/rename", console(302), form={"name": "New"})
+    ],
+    "console/collections/<int:collection_id>/delete": [
+        P("get", "/console/collections/{collection}/delete", console()),
+        P("post", "/console/collections/{collection}/delete", console(302)),
+    ],
+    "console/documents/<int:document_id>/rename": [
+        P("post", "/console/documents/{document}/rename", console(302), form={"title": "New"})
+    ],
     "console/documents/status": [
         P("get", "/console/documents/status", console(), query={"ids": "{document}"})
     ],
@@ -185,6 +223,18 @@ RULES: dict[str, list[Probe]] = {
     "console/users/<int:user_id>/active": [
         P("post", "/console/users/{user}/active", console(302), form={"active": "1"})
     ],
+    "console/users/<int:user_id>/password": [
+        P(
+            "post",
+            "/console/users/{user}/password",
+            console(302),
+            form={"password": "a-long-pass-phrase-9", "must_change": "on"},
+        )
+    ],
+    "console/users/<int:user_id>/delete": [
+        P("get", "/console/users/{user}/delete", console()),
+        P("post", "/console/users/{user}/delete", console(302)),
+    ],
     "console/groups/new": [P("post", "/console/groups/new", console(302), form={"name": "C"})],
     "console/tokens/": [P("get", "/console/tokens/", console())],
     "console/tokens/create": [
@@ -201,6 +251,22 @@ RULES: dict[str, list[Probe]] = {
     "console/usage/": [P("get", "/console/usage/", console())],
     "console/audit/": [P("get", "/console/audit/", console())],
     "console/audit.csv": [P("get", "/console/audit.csv", console())],
+    "console/evaluation/": [
+        P("get", "/console/evaluation/", console()),
+        P("post", "/console/evaluation/", console(400), form={"name": "matrix"}),  # no file
+    ],
+    "console/evaluation/<int:eval_set_id>/": [
+        P("get", "/console/evaluation/{eval_set}/", console())
+    ],
+    "console/evaluation/<int:eval_set_id>/run": [
+        P("post", "/console/evaluation/{eval_set}/run", console(302), form={"kind": "retrieval"})
+    ],
+    "console/evaluation/runs/status": [
+        P("get", "/console/evaluation/runs/status", console(), query={"ids": "1"})
+    ],
+    "console/evaluation/index-check/confirm": [
+        P("post", "/console/evaluation/index-check/confirm", console(302))
+    ],
     # --- REST API -----------------------------------------------------------------
     "api/v1/collections": [
         P("get", "/api/v1/collections", api("read", ann=200, ben=200, nia=200, sam=200)),
@@ -212,7 +278,15 @@ RULES: dict[str, list[Probe]] = {
         ),
     ],
     "api/v1/collections/<int:collection_id>": [
-        P("get", "/api/v1/collections/{collection}", a_object("read", 200))
+        P("get", "/api/v1/collections/{collection}", a_object("read", 200)),
+        # ann reads A but is no admin: the service refuses (403); others do not see A.
+        P(
+            "patch",
+            "/api/v1/collections/{collection}",
+            a_object("admin", 200, ann=403),
+            json={"name": "Renamed"},
+        ),
+        P("delete", "/api/v1/collections/{collection}", a_object("admin", 200, ann=403)),
     ],
     "api/v1/collections/<int:collection_id>/groups": [
         P(

@@ -105,6 +105,7 @@ def _request(world: World, caller: str, probe: Probe) -> Any:
         "answer": world.answer.id,
         "token": world.token_rows["ann"].id,
         "user": world.users["ann"].id,
+        "eval_set": world.eval_set_id,
     }
     path = _fill(probe.path, ids)
     client = _client(world, caller, path)

@@ -23,6 +23,7 @@ from webapp.accounts.models import ApiToken
 from webapp.accounts.services import token_create
 from webapp.chat.models import Conversation, Message
 from webapp.core.permissions import SYSTEM
+from webapp.evalsets.models import EvalSet
 from webapp.knowledge.models import Collection, Document, DocumentStatus
 
 PASSWORD = "matrix-pass-123"
@@ -42,6 +43,7 @@ class World:
     answer: Message
     tokens: dict[str, str] = field(default_factory=dict)
     token_rows: dict[str, ApiToken] = field(default_factory=dict)
+    eval_set_id: int = 0
 
     def session(self, who: str) -> Client:
         """A browser signed in as ``who``."""
@@ -126,6 +128,8 @@ def build_world(folder: Path) -> World:
         grounded=True,
     )
     world = World(groups, users, collections, documents, conversation, answer)
+    # An evaluation set of sam's (the console's evaluation pages address it).
+    world.eval_set_id = EvalSet.objects.create(name="Matrix set", uploaded_by=users["sam"]).id
     for who, scopes in {
         "ann": ["read", "ask", "ingest"],
         "ben": ["read", "ask", "ingest"],

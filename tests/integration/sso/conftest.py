@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.environment import IN_CI, REQUIRE_SERVICES
+from tests.support.processes import terminate
 from webapp.config.settings import EnclaveSettings
 from webapp.sso.django_config import sso_django_settings
 
@@ -121,12 +122,7 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    terminate(process, timeout_s=10)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,59 @@ def test_status_endpoint_returns_exact_values(client_as, admin_user, hr_pdf, run
     ]
 
 
+def test_a_failed_document_shows_no_full_bar_and_only_it_offers_retry(
+    client_as, admin_user, hr_collection, hr_pdf, make_document
+):
+    failed = make_document(
+        hr_collection,
+        b"scanned",
+        filename="scan.pdf",
+        mime_type="application/pdf",
+        status=DocumentStatus.FAILED,
+        progress_done=3,  # parsed its three pages, then found no text
+        progress_total=3,
+        error_message="The PDF has no text layer.",
+    )
+
+    html = client_as(admin_user).get(f"/console/collections/{hr_collection.id}/").content.decode()
+    rows = {
+        doc_id: html.split(f'<tr data-document-id="{doc_id}"')[1].split("</tr>")[0]
+        for doc_id in (failed.id, hr_pdf.id)
+    }
+    status = client_as(admin_user).get(f"/console/documents/status?ids={failed.id}").json()
+
+    assert 'class="doc-progress" max="100" value="0"' in rows[failed.id]
+    assert 'value="100"' not in rows[failed.id]
+    assert '" hidden>0%</progress>' in rows[failed.id]
+    assert '">100%</progress>' in rows[hr_pdf.id]
+    assert 'class="inline-form doc-retry-form">' in rows[failed.id]
+    assert 'class="inline-form doc-retry-form" hidden>' in rows[hr_pdf.id]
+    assert status["documents"][0]["progress_percent"] == 0
+
+
+def test_status_endpoint_counts_the_collections_documents_by_status(
+    client_as, admin_user, hr_collection, hr_pdf, running, make_document
+):
+    make_document(
+        hr_collection, b"x", filename="x.pdf", mime_type="application/pdf", status="failed"
+    )
+    client = client_as(admin_user)
+
+    body = client.get(
+        f"/console/documents/status?ids={running.id}&collection={hr_collection.id}"
+    ).json()
+    running.status = DocumentStatus.INDEXED
+    running.save()
+    later = client.get(f"/console/documents/status?ids=&collection={hr_collection.id}").json()
+    html = client.get(f"/console/collections/{hr_collection.id}/?status=failed").content.decode()
+
+    assert body["counts"] == {"in_progress": 1, "indexed": 1, "failed": 1, "all": 3}
+    assert later["counts"] == {"in_progress": 0, "indexed": 2, "failed": 1, "all": 3}
+    assert '<span class="count" data-count="indexed">2</span>' in html
+    assert '<span class="count" data-count="all">3</span>' in html
+    assert client.get("/console/documents/status?ids=&collection=999999").status_code == 404
+
+
 def test_status_endpoint_rejects_malformed_ids(client_as, admin_user):
     response = client_as(admin_user).get("/console/documents/status?ids=1,two")
 

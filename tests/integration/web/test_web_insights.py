@@ -78,7 +78,8 @@ def test_documents_filter_by_status(client_as, admin_user, hr_collection, hr_pdf
     assert shown("?status=in_progress") == [running.id]
     assert sorted(shown("?status=nonsense")) == sorted([hr_pdf.id, failed.id, running.id])
     html = client.get(url + "?status=failed").content.decode()
-    assert 'href="?status=failed" aria-current="true">Failed <span class="count">1</span>' in html
+    failed_chip = 'href="?status=failed" aria-current="true">Failed <span class="count"'
+    assert failed_chip + ' data-count="failed">1</span>' in html
 
 
 # --- usage --------------------------------------------------------------------------
@@ -200,6 +201,16 @@ def test_audit_filters_by_kind_and_user(client_as, admin_user, events):
 
     assert [r["event"].kind for r in by_kind] == ["collection.groups"]
     assert [r["event"].actor_name for r in by_user] == ["maria"]
+
+
+def test_audit_kind_filter_lists_each_kind_once(client_as, admin_user, member, events):
+    for _ in range(3):  # the same kind again, at other times
+        audit_record(kind=AuditEvent.Kind.ASK, actor=member, detail={"question": "again"})
+    html = client_as(admin_user).get("/console/audit/").content.decode()
+
+    select = html.split('<select id="audit-kind" name="kind">')[1].split("</select>")[0]
+    values = [part.split('"')[0] for part in select.split('<option value="')[1:]]
+    assert values == ["", "ask", "collection.groups"]
 
 
 def test_audit_csv_export_is_filtered_and_spreadsheet_safe(client_as, admin_user, events, hr_pdf):

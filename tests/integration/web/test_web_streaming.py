@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterator
 
 from webapp.chat.events import DeltaEvent, DoneEvent, event_from_wire
+from webapp.chat.sse import sse_stream
 from webapp.core.errors import NotFoundError
 from webapp.web.citations import AnswerSegment, answer_segments
-from webapp.web.sse import sse_stream
 
 
 def _collect(events: Iterator) -> list[str]:

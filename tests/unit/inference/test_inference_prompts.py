@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference import ChatTurn, ContextOverflowError, SourcePassage, build_messages, build_prompt
+from inference import ChatTurn, ContextOverflowError, SourcePassage, build_prompt
 from inference.budget import count_message_tokens, estimate_tokens
 from inference.prompts import SYSTEM_PROMPT
 
@@ -27,13 +27,13 @@ def _size(messages: list[dict[str, str]]) -> int:
 
 
 def _messages(passages: list[SourcePassage], history: list[ChatTurn]) -> list[dict[str, str]]:
-    return build_messages(
+    return build_prompt(
         question=QUESTION,
         passages=passages,
         history=history,
         context_tokens=100_000,
         max_answer_tokens=500,
-    )
+    ).messages
 
 
 def test_messages_hold_system_history_and_numbered_passages() -> None:
@@ -119,7 +119,7 @@ def test_custom_counter_is_used() -> None:
 
 def test_question_that_cannot_fit_raises_context_overflow() -> None:
     with pytest.raises(ContextOverflowError) as excinfo:
-        build_messages(
+        build_prompt(
             question="why " * 2000,
             passages=PASSAGES,
             history=[],

@@ -69,7 +69,7 @@ def test_embedding_backend_is_chosen_by_one_variable_with_a_shared_model_cache(
     assert EnclaveSettings().embedding_config().cache_dir == clean_env / "shared-models"
 
     monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-fp16")
-    with pytest.raises(ValidationError, match="embedding_backend"):
+    with pytest.raises(ValidationError, match="embedding.backend"):
         EnclaveSettings()
 
 
@@ -116,7 +116,7 @@ def test_qdrant_edge_searches_on_one_thread_unless_told_otherwise(clean_env, mon
     assert EnclaveSettings().store_config().edge_search_threads == 4
 
     monkeypatch.setenv("ENCLAVE_EDGE_SEARCH_THREADS", "0")
-    with pytest.raises(ValidationError, match="edge_search_threads"):
+    with pytest.raises(ValidationError, match="store.edge_search_threads"):
         EnclaveSettings()
 
 
@@ -137,7 +137,7 @@ def test_toml_file_is_read_and_environment_wins(clean_env, monkeypatch):
     (clean_env / "enclave.toml").write_text("search_limit = 9\nport = 9000\n")
     monkeypatch.setenv("ENCLAVE_PORT", "9100")
     settings = EnclaveSettings()
-    assert settings.search_limit == 9
+    assert settings.search.limit == 9
     assert settings.port == 9100
 
 
@@ -145,3 +145,48 @@ def test_settings_are_frozen(clean_env):
     settings = EnclaveSettings()
     with pytest.raises(Exception, match="frozen"):
         settings.port = 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "path", "expected"),
+    [
+        ("ENCLAVE_SEARCH_DENSE_WEIGHT", "0.4", "search.dense_weight", 0.4),
+        ("ENCLAVE_TORCH_THREADS", "3", "embedding.torch_threads", 3),
+        ("ENCLAVE_MODELS_DIR", "/srv/models", "embedding.models_dir", Path("/srv/models")),
+        ("ENCLAVE_WORKER_CONCURRENCY", "2", "worker.concurrency", 2),
+        ("ENCLAVE_INGEST_OVERLAP", "false", "ingestion.overlap", False),
+        ("ENCLAVE_QDRANT_COLLECTION", "site_b", "store.collection", "site_b"),
+        (
+            "ENCLAVE_LLM_ENDPOINTS",
+            "http://gpu1:8000/v1|llama",
+            "llm.endpoints",
+            "http://gpu1:8000/v1|llama",
+        ),
+        ("ENCLAVE_LDAP_GROUP_MAP", '{"staff": "Staff"}', "ldap.group_map", {"staff": "Staff"}),
+        ("ENCLAVE_TRUSTED_PROXIES", '["10.0.0.0/8"]', "sign_in.trusted_proxies", ["10.0.0.0/8"]),
+    ],
+)
+def test_each_variable_keeps_its_name_and_lands_in_its_section(
+    clean_env, monkeypatch, variable, value, path, expected
+):
+    monkeypatch.setenv(variable, value)
+    section, name = path.split(".")
+    assert getattr(getattr(EnclaveSettings(), section), name) == expected
+
+
+def test_toml_takes_flat_names_and_section_tables_and_arguments_take_flat_names(clean_env):
+    (clean_env / "enclave.toml").write_text(
+        "search_dense_weight = 0.5\n[llm]\nmax_answer_tokens = 256\n[search]\nlimit = 4\n"
+    )
+    settings = EnclaveSettings(secure_cookies=True)
+    assert (settings.search.dense_weight, settings.search.limit) == (0.5, 4)
+    assert settings.llm.max_answer_tokens == 256
+    assert settings.sign_in.secure_cookies is True
+    assert settings.search_config().dense_weight == 0.5
+    assert settings.inference_config().max_answer_tokens == 256
+
+
+def test_a_bad_value_names_the_setting(clean_env, monkeypatch):
+    monkeypatch.setenv("ENCLAVE_TRUSTED_PROXIES", '["*"]')
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        EnclaveSettings()

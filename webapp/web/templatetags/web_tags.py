@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from webapp.core.permissions import user_is_admin
-from webapp.web.labels import audit_kind_label, status_label
+from webapp.web.labels import audit_kind_label, channel_label, status_label
 
 register = template.Library()
 
@@ -28,3 +28,9 @@ def document_status(status: str) -> str:
 def audit_kind(kind: str) -> str:
     """An audit event kind in the current language."""
     return audit_kind_label(kind)
+
+
+@register.filter
+def channel(value: str) -> str:
+    """A conversation's channel (web, api, v1, cli) in the current language."""
+    return channel_label(value)

@@ -98,18 +98,37 @@
 
   if (indexCard && indexCard.dataset.building) window.setTimeout(pollIndex, INDEX_POLL_MS);
 
-  // ---- live status of documents being ingested --------------------------
+  // ---- live status of documents being ingested, and the collection's counters --
+  // The counters ("In progress 3 · Indexed 8") count the whole collection, also
+  // documents added elsewhere (API, terminal, folder sync) or filtered out of the
+  // table: they are polled for as long as the page is open, fast while work runs.
+  const filter = document.getElementById("status-filter");
   const table = document.getElementById("documents-table");
-  if (!table) return;
+  if (!filter || !filter.dataset.statusUrl) return;
+  const statusUrl = filter.dataset.statusUrl;
+  const collectionId = filter.dataset.collectionId;
   const labels = JSON.parse(document.getElementById("status-labels").textContent || "{}");
   const FINAL = ["indexed", "failed"];
   const POLL_MS = 1000;
+  const IDLE_MS = 5000;
   const BACKOFF_MS = 5000;
 
+  function counter(name) {
+    return filter.querySelector('[data-count="' + name + '"]');
+  }
+
   function pendingIds() {
+    if (!table) return [];
     return Array.from(table.querySelectorAll("tr[data-document-id]"))
       .filter(function (row) { return !FINAL.includes(row.dataset.status); })
       .map(function (row) { return row.dataset.documentId; });
+  }
+
+  function updateCounts(counts) {
+    ["all", "in_progress", "indexed", "failed"].forEach(function (name) {
+      const element = counter(name);
+      if (element && counts[name] !== undefined) element.textContent = String(counts[name]);
+    });
   }
 
   function updateRow(doc) {
@@ -119,41 +138,51 @@
     const badge = row.querySelector(".doc-status");
     badge.className = "badge doc-status status-" + doc.status;
     badge.textContent = labels[doc.status] || doc.status;
+    const failed = doc.status === "failed";
     const progress = row.querySelector(".doc-progress");
     progress.value = doc.progress_percent;
     progress.textContent = doc.progress_percent + "%";
-    row.querySelector(".doc-progress-text").textContent = doc.progress_percent + "%";
+    progress.hidden = failed;  // a failed document's work did not complete: no bar
+    const progressText = row.querySelector(".doc-progress-text");
+    progressText.textContent = doc.progress_percent + "%";
+    progressText.hidden = failed;
+    row.querySelector(".doc-retry-form").hidden = !failed;  // retry is for failures only
     row.querySelector(".doc-chunks").textContent = String(doc.chunk_count);
     const error = row.querySelector(".doc-error");
     error.textContent = doc.error || "";
     error.hidden = !doc.error;
   }
 
+  function dropDeleted(ids, documents) {
+    // A row the server no longer returns was deleted elsewhere.
+    const seen = new Set(documents.map(function (doc) { return String(doc.id); }));
+    ids.forEach(function (id) {
+      if (seen.has(id)) return;
+      const row = table.querySelector('tr[data-document-id="' + id + '"]');
+      if (row) row.remove();
+    });
+  }
+
   async function poll() {
     const ids = pendingIds();
-    if (!ids.length) return;
     let delay = POLL_MS;
     try {
-      const response = await fetch(table.dataset.statusUrl + "?ids=" + ids.join(","), {
+      const query = "?ids=" + ids.join(",") + "&collection=" + collectionId;
+      const response = await fetch(statusUrl + query, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
       if (!response.ok) throw new Error(String(response.status));
       const body = await response.json();
-      const seen = new Set();
-      body.documents.forEach(function (doc) { seen.add(String(doc.id)); updateRow(doc); });
-      // A row the server no longer returns was deleted elsewhere.
-      ids.forEach(function (id) {
-        if (!seen.has(id)) {
-          const row = table.querySelector('tr[data-document-id="' + id + '"]');
-          if (row) row.remove();
-        }
-      });
+      updateCounts(body.counts);
+      body.documents.forEach(updateRow);
+      dropDeleted(ids, body.documents);
+      if (!pendingIds().length && !body.counts.in_progress) delay = IDLE_MS;
     } catch (error) {
       delay = BACKOFF_MS;
     }
     window.setTimeout(poll, delay);
   }
 
-  if (pendingIds().length) window.setTimeout(poll, POLL_MS);
+  window.setTimeout(poll, POLL_MS);
 })();

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
+from webapp.cli.eval_answers import answers_command
+from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
 __all__ = ["eval_group"]
 
-console = Console(highlight=False, soft_wrap=True)
 MODES = ("dense", "bm25", "hybrid", "hybrid+rerank")
 
 
@@ -125,7 +125,7 @@ def retrieval_command(
         cache.save()
     text = (
         f"Dataset `{dataset.name}`, embedding model `{embedding_identity(embedder)}`"
-        f"{', reranker ' + str(settings.search_rerank_model_dir) if reranker else ''}"
+        f"{', reranker ' + str(settings.search.rerank_model_dir) if reranker else ''}"
         f"{' (passage vectors from ' + str(embedding_cache) + ')' if cache else ''}.\n\n"
         + report.markdown()
     )
@@ -143,6 +143,8 @@ def _write(path: Path | None, text: str) -> None:
     console.print(f"Wrote {path}")
 
 
-from webapp.cli_eval_answers import answers_command  # noqa: E402  (enclave eval answers)
-
 eval_group.add_command(answers_command)
+
+from webapp.cli.eval_sets import sets_group  # noqa: E402  (enclave eval sets ...)
+
+eval_group.add_command(sets_group)

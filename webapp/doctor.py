@@ -46,15 +46,15 @@ def _broker() -> str:
 
 def _vector_store() -> str:
     from webapp import runtime
-    from webapp.core.engines import get_store
+    from webapp.knowledge.index_engines import get_store
 
     settings = get_settings()
     if settings.embedded and runtime.serve_is_running():
         return "Qdrant Edge is open in the running 'enclave serve' (owned by that process)"
     points = get_store().count()
     kind = (
-        "Qdrant server at " + str(settings.qdrant_url)
-        if settings.qdrant_url
+        "Qdrant server at " + str(settings.store.url)
+        if settings.store.url
         else "Qdrant Edge (embedded)"
     )
     return f"{kind}: {points} chunks"
@@ -89,7 +89,7 @@ def _search_index() -> str:
 
 def _embedding_model() -> str:
     from retrieval import embedding_identity
-    from webapp.core.engines import get_embedder
+    from webapp.knowledge.index_engines import get_embedder
 
     started = time.perf_counter()
     embedder = get_embedder()

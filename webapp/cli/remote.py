@@ -16,6 +16,7 @@ import httpx
 from django.utils import timezone
 
 from webapp.accounts.services import token_create, token_revoke
+from webapp.api.views_chat import CHANNEL_HEADER
 from webapp.chat.events import AnswerEvent, ErrorEvent, event_from_wire
 from webapp.core.permissions import SYSTEM
 
@@ -41,7 +42,8 @@ def remote_ask_events(
             "POST",
             f"{base_url}/api/v1/ask",
             json=body,
-            headers={"Authorization": f"Bearer {raw}"},
+            # The server records the conversation as the terminal's, not the API's.
+            headers={"Authorization": f"Bearer {raw}", CHANNEL_HEADER: "cli"},
             timeout=httpx.Timeout(120.0, connect=5.0),
         ) as response:
             if response.status_code != 200:

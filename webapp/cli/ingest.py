@@ -1,7 +1,7 @@
-"""Ingestion commands of ``enclave``: retry failed documents, sync a folder, re-index.
+"""Ingestion commands of ``enclave``: ingest files, retry failed documents, sync a folder, re-index.
 
-Also the file selection of ``enclave ingest PATH...`` (``ingest_selection``): the
-same folder rules as sync (webapp.knowledge.folders), every entry left out listed.
+``enclave ingest PATH...`` reads files and folders by the same folder rules as
+sync (webapp.knowledge.folders), every entry left out listed.
 
 Each command translates its arguments into one service call, then (unless
 ``--no-wait``) watches the documents finish with the same progress bar as
@@ -12,7 +12,6 @@ when no ``enclave serve`` owns the index, and in the server's worker otherwise.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from retrieval.parsing.titles import display_text
 from webapp import runtime
+from webapp.cli.installation import open_installation
+from webapp.cli.output import console
+from webapp.cli.progress import watch_build, watch_documents
 from webapp.config.settings import get_settings
 from webapp.core.permissions import SYSTEM
 from webapp.knowledge.folders import (
@@ -35,9 +36,17 @@ from webapp.knowledge.folders import (
     unsafe_reason,
 )
 
-__all__ = ["COMMANDS", "IngestSelection", "ingest_queue", "ingest_selection", "print_skipped"]
-
-console = Console(highlight=False, soft_wrap=True)
+__all__ = [
+    "COMMANDS",
+    "IngestSelection",
+    "ingest",
+    "ingest_queue",
+    "ingest_selection",
+    "print_skipped",
+    "reindex",
+    "retry",
+    "sync",
+]
 
 
 @dataclass
@@ -102,15 +111,6 @@ def print_skipped(skipped: list[SkippedEntry]) -> None:
         console.print(f"  [yellow]skipped[/yellow] {name}: {escape(entry.reason)}")
 
 
-def _collection(name: str) -> Any:
-    from webapp.knowledge.selectors import collection_get_by_name
-
-    collection = collection_get_by_name(name=name)
-    if collection is None:
-        raise click.ClickException(f"no such collection: {name}")
-    return collection
-
-
 @contextmanager
 def _worker_here(*, needed: bool) -> Iterator[None]:
     """Run the embedded worker in this process while inside, unless a server owns the index."""
@@ -132,9 +132,7 @@ def _watch_or_report(document_ids: list[int], *, wait: bool, what: str) -> None:
     if not wait:
         console.print(f"Queued {len(document_ids)} documents.")
         return
-    from webapp.cli import _watch
-
-    if _watch(document_ids):
+    if watch_documents(document_ids):
         sys.exit(1)
 
 
@@ -147,6 +145,33 @@ def _require_index_here() -> None:
 
 
 @click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--collection", "collection_name", required=True, help="Collection name.")
+@click.option("--group", "groups", multiple=True, help="Groups that may read a new collection.")
+@click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
+def ingest(
+    paths: tuple[Path, ...], collection_name: str, groups: tuple[str, ...], wait: bool
+) -> None:
+    """Queue files and folders for ingestion and show their progress."""
+    open_installation(create=True)
+    from webapp.cli import support
+
+    collection = support.collection_get_or_create(name=collection_name, group_names=groups)
+    selection = ingest_selection(paths)
+    documents = ingest_queue(collection=collection, selection=selection)
+    print_skipped(selection.skipped)
+    if not documents:
+        raise click.ClickException("no files to ingest")
+    if not wait:
+        console.print(f"Queued {len(documents)} documents in {collection.name!r}.")
+        return
+    with _worker_here(needed=True):
+        failed = watch_documents(documents)
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
 @click.option(
     "--failed", "only_failed", is_flag=True, required=True, help="Retry failed documents."
 )
@@ -154,13 +179,13 @@ def _require_index_here() -> None:
 @click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
 def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
     """Queue a collection's failed documents again and show their progress."""
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
     from django.db import transaction
 
+    from webapp.cli import support
     from webapp.knowledge.services import documents_retry_failed
 
-    collection = _collection(collection_name)
+    collection = support.collection_named(collection_name)
     with transaction.atomic():
         document_ids = documents_retry_failed(collection=collection, actor=SYSTEM)
     with _worker_here(needed=wait and bool(document_ids)):
@@ -175,12 +200,11 @@ def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
 def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool) -> None:
     """Make a collection follow a folder: index new and changed files, erase removed ones."""
     _require_index_here()
-    runtime.setup_django()
-    runtime.migrate()
-    from webapp import cli_support
+    open_installation(create=True)
+    from webapp.cli import support
     from webapp.knowledge.sync import folder_sync
 
-    collection = cli_support.collection_get_or_create(name=collection_name, group_names=groups)
+    collection = support.collection_get_or_create(name=collection_name, group_names=groups)
     with _worker_here(needed=True):
         report = folder_sync(collection=collection, folder=folder, actor=SYSTEM)
         console.print(
@@ -195,6 +219,7 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
 
 def _reindex(document_id: int | None, collection_name: str | None, everything: bool) -> list[int]:
     """Queue what was asked for through the same services as the admin console."""
+    from webapp.cli import support
     from webapp.knowledge.models import Document
     from webapp.knowledge.services import (
         collection_reindex,
@@ -205,7 +230,9 @@ def _reindex(document_id: int | None, collection_name: str | None, everything: b
     if everything:
         return documents_reindex_all(actor=SYSTEM)
     if collection_name is not None:
-        return collection_reindex(collection=_collection(collection_name), actor=SYSTEM)
+        return collection_reindex(
+            collection=support.collection_named(collection_name), actor=SYSTEM
+        )
     documents = Document.objects.filter(id=document_id)
     if not documents.exists():
         raise click.ClickException(f"no such document: {document_id}")
@@ -236,8 +263,7 @@ def reindex(
         raise click.UsageError("give one of DOCUMENT_ID, --collection NAME or --all")
     if model is not None and not everything:
         raise click.UsageError("--model builds a whole new index: use it with --all")
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
     if model is not None:
         _rebuild(model, wait=wait)
         return
@@ -281,40 +307,7 @@ def _rebuild(model: str, *, wait: bool) -> None:
     if not wait:
         return
     with _worker_here(needed=True):
-        _watch_build(index.id)
+        watch_build(index.id)
 
 
-def _watch_build(index_id: int) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from webapp.knowledge.indexes import model_label
-    from webapp.knowledge.models import SearchIndex, SearchIndexState
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-    )
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("documents", total=None, status=SearchIndexState.BUILDING)
-        while True:
-            index = SearchIndex.objects.get(id=index_id)
-            bar.update(
-                task,
-                total=index.documents_total or None,
-                completed=index.documents_done,
-                status=index.state,
-            )
-            if index.state != SearchIndexState.BUILDING:
-                break
-            time.sleep(0.5)
-    if index.state != SearchIndexState.ACTIVE:
-        raise click.ClickException(f"index {index.name} is {index.state}, not active")
-    console.print(
-        f"Index {index.name} with {model_label(index)} is active "
-        f"({index.documents_done} documents); the old index was removed."
-    )
-
-
-COMMANDS: list[click.Command] = [retry, sync, reindex]
+COMMANDS: list[click.Command] = [ingest, retry, sync, reindex]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 from webapp.accounts.services import group_ensure, user_get
 from webapp.accounts.services import user_upsert as user_upsert
 from webapp.core.permissions import SYSTEM
@@ -14,9 +16,11 @@ from webapp.knowledge.services import collection_create, document_create_from_pa
 __all__ = [
     "collection_get_or_create",
     "collection_ids",
+    "collection_named",
     "documents_progress",
     "documents_queue",
     "user_get",
+    "user_named",
     "user_upsert",
 ]
 
@@ -28,6 +32,26 @@ def collection_get_or_create(*, name: str, group_names: tuple[str, ...]) -> Coll
         return existing
     groups = group_ensure(names=group_names)
     return collection_create(name=name, group_ids=[g.id for g in groups], actor=SYSTEM)
+
+
+def user_named(username: str) -> Any:
+    """The user with this username (active or not); a command-line error when there is none."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    return user
+
+
+def collection_named(name: str) -> Collection:
+    """The named collection; a command-line error when there is none."""
+    from webapp.knowledge.selectors import collection_get_by_name
+
+    collection = collection_get_by_name(name=name)
+    if collection is None:
+        raise click.ClickException(f"no such collection: {name}")
+    return collection
 
 
 def collection_ids(names: tuple[str, ...]) -> list[int] | None:

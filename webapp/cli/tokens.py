@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from rich.console import Console
 
-from webapp import runtime
+from webapp.cli.installation import open_installation
+from webapp.cli.output import console
 from webapp.core.permissions import SYSTEM
 
-console = Console(highlight=False, soft_wrap=True)
+__all__ = ["token_command"]
 
 
 @click.group("token")
@@ -34,8 +34,7 @@ def token_create_command(
     username: str, name: str, scopes: str, expires_days: int | None, rate_limit: int | None
 ) -> None:
     """Create a token; its secret is printed once and never stored."""
-    runtime.setup_django()
-    runtime.migrate()
+    open_installation()
     from django.utils import timezone
 
     from webapp.accounts.services import token_create, user_get
@@ -67,7 +66,7 @@ def token_create_command(
 @click.option("--user", "username", default=None, help="Only this user's tokens.")
 def token_list_command(username: str | None) -> None:
     """List tokens (never their secrets)."""
-    runtime.setup_django()
+    open_installation()
     from webapp.accounts.models import ApiToken
 
     tokens = ApiToken.objects.select_related("user").order_by("id")
@@ -86,7 +85,7 @@ def token_list_command(username: str | None) -> None:
 @click.argument("token_id", type=int)
 def token_revoke_command(token_id: int) -> None:
     """Revoke a token: its next request fails."""
-    runtime.setup_django()
+    open_installation()
     from webapp.accounts.models import ApiToken
     from webapp.accounts.services import token_revoke
 

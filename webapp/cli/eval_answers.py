@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
+from webapp.cli.output import console
 from webapp.config.settings import EnclaveSettings, get_settings
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["answers_command"]
 
 logger = logging.getLogger(__name__)
-console = Console(highlight=False, soft_wrap=True)
 
 GROUP = 1  # every evaluation document is readable by this one group
 COLLECTION = 1
@@ -222,10 +221,10 @@ class _Asker:
         settings = self._settings
         started = time.perf_counter()
         found = self._searcher.search(
-            question.question, allowed_group_ids=[GROUP], limit=settings.search_limit
+            question.question, allowed_group_ids=[GROUP], limit=settings.search.limit
         )
         passages = relevant_passages(
-            found, config=settings.search_config(), min_score=settings.answer_min_score
+            found, config=settings.search_config(), min_score=settings.answer.min_score
         )
         sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
         try:
@@ -264,7 +263,7 @@ class _Asker:
 
         settings = self._settings
         route = self._router.route(question=question)
-        similarity = embedding_similarity(self._embedder) if settings.answer_support_check else None
+        similarity = embedding_similarity(self._embedder) if settings.answer.support_check else None
         *_, done = answer_stream(
             route.model,
             question=question,
@@ -272,7 +271,7 @@ class _Asker:
             fallbacks=route.fallbacks,
             last_resort=route.last_resort,
             similarity=similarity,
-            min_support=settings.answer_support_min_similarity,
+            min_support=settings.answer.support_min_similarity,
         )
         assert isinstance(done, AnswerDone)  # answer_stream always ends with it
         return done.answer

@@ -1,0 +1,42 @@
+"""``enclave user``: a password set in the terminal, and deleting a user, as a real process."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.support.server import process_env, run_cli
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _rows(home, sql: str) -> list[tuple]:
+    with sqlite3.connect(home / "enclave.sqlite3") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_a_user_is_deleted_from_the_terminal_with_their_tokens(tmp_path):
+    home = tmp_path / "home"
+    env = process_env(home)
+    made = run_cli(["user", "carla", "--password", "plum-orchard-1987", "--group", "hr"], env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    minted = run_cli(
+        ["token", "create", "--user", "carla", "--name", "script", "--scope", "ask"], env
+    )
+    assert minted.returncode == 0, minted.stdout + minted.stderr
+
+    refused = run_cli(["user", "carla", "--delete"], env | {"PYTHONIOENCODING": "utf-8"})
+    assert refused.returncode == 1  # no terminal to say yes: nothing happens
+    assert _rows(home, "SELECT username FROM auth_user WHERE username='carla'") == [("carla",)]
+
+    deleted = run_cli(["user", "carla", "--delete", "--yes"], env)
+
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert deleted.stdout.strip() == "User carla deleted (0 conversations, 1 API tokens)."
+    assert _rows(home, "SELECT username FROM auth_user WHERE username='carla'") == []
+    assert _rows(home, "SELECT count(*) FROM accounts_apitoken") == [(0,)]
+    [(detail,)] = _rows(home, "SELECT detail FROM audit_auditevent WHERE kind='user.delete'")
+    assert '"username": "carla"' in detail
+    missing = run_cli(["user", "nobody", "--delete", "--yes"], env)
+    assert missing.returncode == 1 and "No user named 'nobody'." in missing.stderr

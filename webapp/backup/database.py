@@ -1,0 +1,107 @@
+"""Copy the database into a backup and back: SQLite's online backup API, or pg_dump/pg_restore.
+
+SQLite's backup API copies a consistent database while ``enclave serve`` keeps
+writing (it restarts the copy when a write lands mid-way, and WAL readers never
+block). pg_dump reads one snapshot of a live PostgreSQL; both programs must be
+on PATH, of the server's major version or newer. The password goes to them in
+the environment (``PGPASSWORD``), never on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from django.db import connection, connections
+
+from webapp.backup.manifest import BackupError
+
+__all__ = ["SQLITE_FILE", "PG_FILE", "database_backup", "database_kind", "database_restore"]
+
+SQLITE_FILE = "database.sqlite3"
+PG_FILE = "database.pgdump"
+PAGES_PER_STEP = 1024
+LIBPQ_ENV = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "dbname": "PGDATABASE",
+}
+
+
+def database_kind() -> str:
+    """'sqlite' or 'postgresql' (the configured database)."""
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise BackupError(f"Backups support SQLite and PostgreSQL, not {vendor}.")
+    return vendor
+
+
+def database_backup(target: Path) -> str:
+    """Write the database into the folder ``target``; returns the file's name."""
+    if database_kind() == "sqlite":
+        source = sqlite3.connect(connection.settings_dict["NAME"])
+        copy = sqlite3.connect(target / SQLITE_FILE)
+        try:
+            with copy:
+                source.backup(copy, pages=PAGES_PER_STEP)
+        finally:
+            copy.close()
+            source.close()
+        return SQLITE_FILE
+    _run(
+        "pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target / PG_FILE}"
+    )
+    return PG_FILE
+
+
+def database_restore(source: Path, kind: str) -> None:
+    """Replace the configured database with the backup's (``kind`` is the manifest's)."""
+    if kind != database_kind():
+        raise BackupError(
+            f"The backup holds a {kind} database; this home is configured for "
+            f"{database_kind()} (ENCLAVE_DATABASE_URL)."
+        )
+    connections.close_all()
+    if kind == "sqlite":
+        name = Path(connection.settings_dict["NAME"])
+        for stale in (name, Path(f"{name}-wal"), Path(f"{name}-shm")):
+            stale.unlink(missing_ok=True)
+        shutil.copyfile(source / SQLITE_FILE, name)
+        return
+    # --clean --if-exists: a forced restore drops what the dump recreates.
+    _run(
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        "--single-transaction",
+        f"--dbname={connection.settings_dict['NAME']}",
+        str(source / PG_FILE),
+    )
+
+
+def _run(program: str, *args: str) -> None:
+    path = shutil.which(program)
+    if path is None:
+        raise BackupError(
+            f"{program} is not on PATH: install the PostgreSQL client programs "
+            "(the server's major version or newer)."
+        )
+    settings = connection.settings_dict
+    values = {
+        "host": settings.get("HOST") or "",
+        "port": str(settings.get("PORT") or ""),
+        "user": settings.get("USER") or "",
+        "password": settings.get("PASSWORD") or "",
+        "dbname": settings["NAME"],
+    }
+    env = {**os.environ, **{LIBPQ_ENV[k]: v for k, v in values.items() if v}}
+    done = subprocess.run([path, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{program} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
