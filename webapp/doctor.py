@@ -82,7 +82,7 @@ def _search_index() -> str:
     elif (active.model_dir, active.backend) != configured_model():
         line += (
             "; the configured model differs: the next 'enclave serve' rebuilds with it "
-            "(or run 'enclave reindex --all --model DIR')"
+            "(or run 'enclave reindex --all --model MODEL')"
         )
     return line
 

@@ -39,7 +39,7 @@ class Variant:
     dense: float = 1.0
     sparse: float = 1.0
     k: int = 2
-    uncovered: float = 0.1
+    uncovered: float = 0.0
 
     @property
     def label(self) -> str:
@@ -48,20 +48,17 @@ class Variant:
         label = f"{self.method} w={self.dense:g}/{self.sparse:g}"
         if self.method == "rrf":
             label = f"rrf k={self.k} w={self.dense:g}/{self.sparse:g}"
-        return label if self.uncovered == 0.1 else f"{label} uncovered={self.uncovered:g}"
+        return label if self.uncovered == 0.0 else f"{label} uncovered={self.uncovered:g}"
 
 
 VARIANTS = [
     Variant("dense"),
     Variant("bm25"),
-    *(Variant("rrf", 1.0, 1.0, k) for k in (2, 5, 10, 20, 60)),
-    *(Variant("rrf", 1.0, w, k) for k, w in itertools.product((2, 5, 10, 20), (1.5, 2.0))),
-    *(Variant("dbsf", 1.0, w) for w in (1.0, 1.5, 2.0, 3.0)),
-    *(Variant("minmax", a, round(1 - a, 2)) for a in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)),
-    *(
-        Variant("minmax", a, round(1 - a, 2), uncovered=u)
-        for a, u in itertools.product((0.3, 0.35, 0.4), (0.0, 0.03, 0.05, 0.2))
-    ),
+    *(Variant("coverage", a, round(1 - a, 2)) for a in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)),
+    *(Variant("coverage", 0.25, 0.75, uncovered=u) for u in (0.1, 0.2)),
+    *(Variant("minmax", a, round(1 - a, 2)) for a in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)),
+    *(Variant("rrf", 1.0, w, k) for k, w in itertools.product((2, 10, 60), (1.0, 1.5))),
+    *(Variant("dbsf", 1.0, w) for w in (1.0, 1.5, 2.0)),
 ]
 
 
@@ -110,7 +107,8 @@ def fused(question: Question, variant: Variant) -> list[FusedHit]:
         for h in question.hits
         if h[2] is not None
     ]
-    sparse = [ArmHit(f"{h[0]}#{h[1]}", h[5]) for h in question.hits if h[4] is not None]
+    # h[6]: the share of the question's terms the chunk holds (the "coverage" fusion).
+    sparse = [ArmHit(f"{h[0]}#{h[1]}", h[5], h[6]) for h in question.hits if h[4] is not None]
     if variant.method == "dense":
         return fuse(dense, [], method="rrf")
     if variant.method == "bm25":

@@ -52,11 +52,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path("var/eval"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", type=Path, default=Path("ops/bench/results"))
-    parser.add_argument("--fusion", default="minmax", help="gate: the fusion it is calibrated on")
-    parser.add_argument("--dense-weight", type=float, default=0.35)
-    parser.add_argument("--sparse-weight", type=float, default=0.65)
+    defaults = SearchConfig()
+    parser.add_argument(
+        "--fusion", default=defaults.fusion, help="gate: the fusion it is calibrated on"
+    )
+    parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
+    parser.add_argument("--sparse-weight", type=float, default=defaults.sparse_weight)
     parser.add_argument("--rrf-k", type=int, default=2)
-    parser.add_argument("--uncovered-weight", type=float, default=0.0)
+    parser.add_argument("--uncovered-weight", type=float, default=defaults.uncovered_dense_weight)
     return parser.parse_args(argv)
 
 

@@ -79,7 +79,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--backend",
         choices=("onnx-int8", "torch"),
         default="onnx-int8",
-        help="Enclave's embedding backend for (a) and its raw encode (b); default: the product's",
+        help="Enclave's embedding backend for (a) and its raw encode (b) when the model is a "
+        "sentence-transformers one (ENCLAVE_EMBEDDING_MODEL); default: the product's",
     )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--skip-langchain", action="store_true")
@@ -330,8 +331,8 @@ def _report(
         "chunks with 30-token overlap. Every model was loaded and warmed up before its timed "
         "pass. Ratio = pipeline chunks/s ÷ chunks/s of one raw `encode` call over that "
         "pipeline's own chunk texts, in this run, with that pipeline's own model runtime: "
-        f"Enclave's embedding backend ({args.backend}) for (a), sentence-transformers' torch "
-        "fp32 (what HuggingFaceEmbeddings runs) for LangChain.",
+        f"Enclave's embedding engine ({passes[0].raw_runtime}) for (a), sentence-transformers' "
+        "torch fp32 (what HuggingFaceEmbeddings runs) for LangChain.",
         _throughput_table(passes),
         _worker_table(run, args, sum(len(d.texts) for d in corpus)),
         *notes,
@@ -407,11 +408,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         warm = ["warm-up passage"] * args.batch_size
         run = run_worker_path(paths, warm_up=warm)
         print(f"(a) {run.indexed} documents, {run.chunks:,} chunks in {run.seconds:.1f} s")
-        from retrieval import Chunker, ChunkingConfig
+        from retrieval import Chunker, ChunkingConfig, embedding_identity
         from webapp.core.engines import close_engines
         from webapp.knowledge.index_engines import get_embedder
 
         embedder = get_embedder()
+        identity = embedding_identity(embedder)  # the engine (a) ran: ENCLAVE_EMBEDDING_MODEL
         titles = {path.resolve(): title for path, title in run.titles.items()}
         corpus, skipped = chunk_documents(
             paths,
@@ -422,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         model = _load_raw_model(args.threads)
         if args.backend == "torch":
             raw = _time_encode(model, texts, args.batch_size)
-        else:  # the same ONNX int8 engine (a) used, one call over every chunk
+        else:  # the same engine (a) used (ONNX int8, USE in numpy), one call over every chunk
             raw = _time_embedder(embedder, texts, args.batch_size)
         tokenizer = embedder.tokenizer
         close_engines()
@@ -436,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             run.seconds,
             len(texts),
             raw,
-            "sentence-transformers torch fp32" if args.backend == "torch" else "onnx-int8",
+            "sentence-transformers torch fp32" if args.backend == "torch" else identity,
         )
     ]
     if not args.skip_langchain:

@@ -173,16 +173,32 @@ def passage_from_payload(payload: Mapping[str, Any], hit: FusedHit) -> Passage:
 
 @dataclass(frozen=True)
 class Arm:
-    """One engine query of a search: nearest chunks by one named vector."""
+    """One engine query of a search: nearest chunks by one named vector.
+
+    ``with_terms``: the hits come with their stored BM25 vector, so each carries the
+    share of the query's terms it holds (``fusion="coverage"`` reads it).
+    """
 
     name: Literal["dense", "sparse"]
     vector: list[float] | SparseVector
     limit: int
+    with_terms: bool = False
 
     @property
     def using(self) -> str:
         """The stored vector this arm searches."""
         return DENSE_VECTOR if self.name == "dense" else SPARSE_VECTOR
+
+    def hit(self, point_id: Any, score: float, vectors: Any = None) -> ArmHit:
+        """The engine's hit as an ArmHit; with ``with_terms``, its share of the query's terms."""
+        if not self.with_terms or not isinstance(self.vector, SparseVector):
+            return ArmHit(str(point_id), float(score))
+        stored = vectors.get(SPARSE_VECTOR) if isinstance(vectors, Mapping) else None
+        terms = set(self.vector.indices)
+        if stored is None or not terms:
+            return ArmHit(str(point_id), float(score))
+        held = terms.intersection(int(i) for i in stored.indices)
+        return ArmHit(str(point_id), float(score), coverage=len(held) / len(terms))
 
 
 @dataclass(frozen=True)
@@ -224,7 +240,8 @@ def plan_search(
     if config.mode != "sparse":
         arms.append(Arm("dense", list(dense), depth))
     if config.mode != "dense" and has_terms:
-        arms.append(Arm("sparse", sparse, depth))
+        coverage = config.mode == "hybrid" and config.fusion == "coverage"
+        arms.append(Arm("sparse", sparse, depth, with_terms=coverage))
     scope = SearchScope(
         tuple(int(g) for g in allowed_group_ids),
         None if collection_ids is None else tuple(int(c) for c in collection_ids),

@@ -175,14 +175,17 @@ class EdgeStore(PlannedSearch, DocumentScroll):
                 query=qe.Query.Nearest(_vector(arm), using=arm.using),
                 filter=acl,
                 with_payload=False,
-                with_vector=False,
+                with_vector=[arm.using] if arm.with_terms else False,
             )
             for arm in arms
         ]
         results = self._call(
             "search", lambda: self._shard.query_batch(qe.QueryBatchRequest(requests))
         )
-        return [[ArmHit(str(hit.id), float(hit.score)) for hit in hits] for hits in results]
+        return [
+            [arm.hit(hit.id, hit.score, hit.vector) for hit in hits]
+            for arm, hits in zip(arms, results, strict=True)
+        ]
 
     def _payloads(self, point_ids: Sequence[str], scope: SearchScope) -> dict[str, Any]:
         """The chosen chunks' payloads, read under the scope filter again."""

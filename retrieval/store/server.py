@@ -177,7 +177,12 @@ class ServerStore(PlannedSearch, DocumentScroll):
         acl = _acl(scope)
         requests = [
             models.QueryRequest(
-                query=_vector(arm), using=arm.using, filter=acl, limit=arm.limit, with_payload=False
+                query=_vector(arm),
+                using=arm.using,
+                filter=acl,
+                limit=arm.limit,
+                with_payload=False,
+                with_vector=[arm.using] if arm.with_terms else False,
             )
             for arm in arms
         ]
@@ -185,7 +190,10 @@ class ServerStore(PlannedSearch, DocumentScroll):
             "search",
             lambda: self._client.query_batch_points(self._collection, requests=requests),
         )
-        return [[ArmHit(str(hit.id), float(hit.score)) for hit in r.points] for r in responses]
+        return [
+            [arm.hit(hit.id, hit.score, hit.vector) for hit in r.points]
+            for arm, r in zip(arms, responses, strict=True)
+        ]
 
     def _payloads(self, point_ids: Sequence[str], scope: SearchScope) -> dict[str, Any]:
         """The chosen chunks' payloads, read under the scope filter again."""

@@ -67,9 +67,8 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     assert [line.split()[0] for line in lines] == ["ok"] * 6
     assert "extractive" in doctor.stdout
     assert (
-        "search index     active enclave_chunks, built with all-MiniLM-L6-v2 (packaged), "
-        "onnx-int8 "
-        "(384 dims)" in doctor.stdout
+        "search index     active enclave_chunks, built with use-multilingual-v3 (packaged), "
+        "numpy (512 dims)" in doctor.stdout
     )
 
 

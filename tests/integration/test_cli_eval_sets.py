@@ -55,7 +55,7 @@ def test_add_list_run_and_history_from_the_terminal(tmp_path_factory, tmp_path):
     assert "│ 4 │ 0.75 │ 0.75 │ 0.75 │ 0.75 │" in _squeeze(as_hana.stdout)
     rows = [line for line in history.stdout.splitlines() if "│ done" in line]
     assert len(rows) == 2
-    index = "all-MiniLM-L6-v2 (packaged), onnx-int8"
+    index = "use-multilingual-v3 (packaged), numpy"
     assert ["boss" in rows[0], "hana" in rows[1]] == [True, True]
     assert [index in row for row in rows] == [True, True]
     assert rows[0].startswith("│ 20") and rows[0][2:18] <= rows[1][2:18]  # dated, in order

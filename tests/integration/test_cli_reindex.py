@@ -78,3 +78,43 @@ def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
     assert answered.returncode == 0, answered.stdout + answered.stderr
     assert "twenty-seven days" in answered.stdout
     assert not (home / "qdrant-edge").exists()
+
+
+# The handbook is English; the question Portuguese (the default model embeds both).
+PORTUGUESE_QUESTION = "Quantos dias de férias remuneradas os funcionários têm por ano?"
+
+
+def test_an_installation_indexed_with_minilm_moves_to_the_multilingual_default_at_start(
+    tmp_path_factory, tmp_path
+):
+    home = tmp_path_factory.mktemp("minilm-home")
+    handbook = make_handbook_pdf(tmp_path / "handbook.pdf")
+    # Indexed while all-MiniLM-L6-v2 was the configured (then the default) model.
+    before = process_env(home, ENCLAVE_EMBEDDING_MODEL="all-MiniLM-L6-v2")
+    ingested = run_cli(["ingest", str(handbook), "--collection", "HR"], before)
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+    asked_before = run_cli(["ask", PORTUGUESE_QUESTION, "--user", "admin"], before)
+    env = {k: v for k, v in before.items() if k != "ENCLAVE_EMBEDDING_MODEL"}
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    lines = []
+    try:
+        for _attempt in range(30):
+            doctor = run_cli(["doctor"], env)
+            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
+            if "active enclave_chunks_" in lines[-1]:
+                break
+        answered = run_cli(["ask", PORTUGUESE_QUESTION, "--user", "admin"], env)
+    finally:
+        serve.stop()
+
+    log = (home / "serve.log").read_text()
+    assert "with use-multilingual-v3 (packaged), numpy in the background" in log
+    assert "built with use-multilingual-v3 (packaged), numpy (512 dims)" in lines[-1]
+    assert "rebuild in progress" not in lines[-1]
+    # MiniLM could not match the Portuguese question to the English page; USE does.
+    assert "twenty-seven days" not in asked_before.stdout
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "twenty-seven days" in answered.stdout
+    assert "handbook, page 2" in answered.stdout
+    assert not (home / "qdrant-edge").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -26,6 +28,8 @@ from webapp.knowledge.services import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+PORTUGUESE_POLICY = Path(__file__).resolve().parents[1] / "fixtures" / "pt" / "ferias.md"
 
 
 @pytest.fixture
@@ -177,3 +181,30 @@ def test_a_document_restricted_below_its_collection_stays_restricted(
     assert wait_indexed([pdf.id])[pdf.id].status == "indexed"
     assert not bob_sees_it()
     assert search_passages(user=people["alice"], query=LEAVE_SENTENCE)[0].document_id == pdf.id
+
+
+def test_questions_find_answers_written_in_the_other_language(people, tmp_path, wait_indexed):
+    # The default embedding model puts English and Portuguese in one space; each
+    # question's answer is written only in the other language's document.
+    docs = collection_create(name="Bilingual", group_ids=[people["hr"].id], actor=people["admin"])
+    handbook, _ = _upload(docs, make_handbook_pdf(tmp_path / "handbook.pdf"), people["admin"])
+    ferias, _ = _upload(docs, PORTUGUESE_POLICY, people["admin"])
+    wait_indexed([handbook.id, ferias.id])
+
+    pt_sources, pt_done, _ = _ask(
+        people["alice"], "Onde fica o estacionamento de bicicletas no escritório?"
+    )
+    en_sources, en_done, _ = _ask(
+        people["alice"], "Into how many periods can an employee split their vacation?"
+    )
+
+    pt_cited = [s for s in pt_sources if s["number"] in pt_done["citations"]]
+    assert (pt_done["event"], pt_cited[0]["document_id"], pt_cited[0]["page"]) == (
+        "done",
+        handbook.id,
+        3,
+    )
+    assert "basement of the Lisbon office" in pt_done["text"]
+    en_cited = [s for s in en_sources if s["number"] in en_done["citations"]]
+    assert (en_done["event"], en_cited[0]["document_id"]) == ("done", ferias.id)
+    assert "até três períodos" in en_done["text"]

@@ -2,8 +2,9 @@
 
 The home holds an admin, an employee with an API token and an ingested
 handbook. After the upgrade a server started on it answers the employee with
-the same citation; with another embedding backend configured, the upgrade
-starts a background rebuild that the server finishes while answers go on.
+the same citation; the home was indexed with all-MiniLM-L6-v2, so with the
+multilingual default the upgrade starts a background rebuild that the server
+finishes while answers go on.
 The home is SQLite (a copied file) in both stages; only the broker follows
 stage 2's Redis.
 """
@@ -78,10 +79,10 @@ def test_the_first_admin_password_goes_to_a_file_only_the_service_user_reads(
     assert password not in log
 
 
-def test_upgrade_with_another_embedding_backend_rebuilds_the_index_in_the_background(
+def test_upgrade_of_a_minilm_home_rebuilds_the_index_with_the_default_model_in_the_background(
     tmp_path: Path,
 ) -> None:
-    home, env, tokens = _old_home(tmp_path, ENCLAVE_EMBEDDING_BACKEND="torch")
+    home, env, tokens = _old_home(tmp_path)
 
     done = run_cli(["upgrade"], env)
 
@@ -93,10 +94,10 @@ def test_upgrade_with_another_embedding_backend_rebuilds_the_index_in_the_backgr
         deadline = time.monotonic() + 300
         while True:
             status = console.get("/console/search-index/status").json()
-            if status["building"] is None and status["active"]["model"].endswith("torch"):
+            if status["building"] is None and status["active"]["model"].endswith("numpy"):
                 break
             assert time.monotonic() < deadline, status
             time.sleep(0.5)
         _ask(site)  # the server answers on the switched index (200)
     assert status["active"]["documents"] == 1
-    assert status["active"]["model"] == "all-MiniLM-L6-v2 (packaged), torch"
+    assert status["active"]["model"] == "use-multilingual-v3 (packaged), numpy"

@@ -246,9 +246,9 @@ def _reindex(document_id: int | None, collection_name: str | None, everything: b
 @click.option(
     "--model",
     default=None,
-    help="Build a new index with this embedding model (a local sentence-transformers "
-    "directory, or all-MiniLM-L6-v2 for the packaged one) and switch to it when complete; "
-    "needs --all.",
+    help="Build a new index with this embedding model (use-multilingual-v3 or "
+    "all-MiniLM-L6-v2, both packaged, or a local sentence-transformers directory) and "
+    "switch to it when complete; needs --all.",
 )
 @click.option("--wait/--no-wait", default=True, help="Show progress until the work is done.")
 def reindex(
@@ -281,13 +281,14 @@ def _rebuild(model: str, *, wait: bool) -> None:
     from webapp.core.errors import EnclaveError
     from webapp.knowledge.indexes import (
         configured_model,
+        is_packaged,
         model_key,
         model_label,
         search_index_build_for_model,
     )
 
     key = model_key(model)
-    if key and not Path(key).is_dir():
+    if not is_packaged(key) and not Path(key).is_dir():
         raise click.ClickException(f"no model directory at {model}")
     try:
         with transaction.atomic():
@@ -300,7 +301,7 @@ def _rebuild(model: str, *, wait: bool) -> None:
     )
     if key != configured_model()[0]:
         console.print(
-            f"Set ENCLAVE_EMBEDDING_MODEL_DIR={key or '(unset)'}: a start with another "
+            f"Set ENCLAVE_EMBEDDING_MODEL={key or 'all-MiniLM-L6-v2'}: a start with another "
             "configured model rebuilds the index with that one."
         )
     if not wait:

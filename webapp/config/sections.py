@@ -17,7 +17,8 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 
-from retrieval.config import RerankConfig, SearchConfig
+from retrieval.config import EmbeddingConfig, RerankConfig, SearchConfig
+from retrieval.fusion import FusionMethod
 
 __all__ = [
     "AnswerSettings",
@@ -108,12 +109,19 @@ class EmbeddingSettings(_Section):
     """Embedding."""
 
     env_prefix: ClassVar[str] = "embedding_"
+    model: str = Field(
+        EmbeddingConfig.model,
+        description="`use-multilingual-v3` (packaged Universal Sentence Encoder multilingual "
+        "v3, numpy, 512 dims; English and Portuguese, also across languages), "
+        "`all-MiniLM-L6-v2` (packaged, English, 384 dims) or a local sentence-transformers "
+        "directory; nothing is downloaded. Changing it rebuilds the index in the background "
+        "at the next `enclave serve` ([retrieval.md](retrieval.md#embedding-models), "
+        "[operations.md](operations.md#re-indexing-and-model-switches)).",
+    )
     model_dir: Path | None = Field(
         None,
-        description="A local sentence-transformers model directory (never a hub id); unset: "
-        "the packaged all-MiniLM-L6-v2. Changing it rebuilds the index in the background at "
-        "the next `enclave serve` "
-        "([operations.md](operations.md#re-indexing-and-model-switches)).",
+        description="A local sentence-transformers model directory (never a hub id); "
+        "replaces `ENCLAVE_EMBEDDING_MODEL` when set.",
     )
     batch_size: int = Field(32, description="Chunks per embedding batch.")
     models_dir: Path | None = Field(
@@ -126,14 +134,16 @@ class EmbeddingSettings(_Section):
     # about twice the CPU throughput; see ops/bench/results/embedding.md.
     backend: Literal["torch", "onnx-int8"] = Field(
         "onnx-int8",
-        description="`onnx-int8` (CPU: ONNX export with int8 weights run by onnxruntime) or "
-        "`torch` (fp32 as shipped); an index only accepts the model and backend that built it "
+        description="For sentence-transformers models (MiniLM, a directory): `onnx-int8` (CPU: "
+        "ONNX export with int8 weights run by onnxruntime) or `torch` (fp32 as shipped); "
+        "`use-multilingual-v3` always runs on numpy; an index only accepts the model and "
+        "backend that built it "
         "([operations.md](operations.md#embedding-backends-and-the-int8-export)).",
     )
     torch_threads: int | None = Field(
         None,
-        description="CPU threads for embedding and reranking; unset: the cores minus one "
-        "(room for the web process).",
+        description="CPU threads for embedding (torch, onnxruntime, or numpy's BLAS for USE) "
+        "and reranking; unset: the cores minus one (room for the web process).",
         json_schema_extra={"env": "ENCLAVE_TORCH_THREADS"},
     )
 
@@ -195,9 +205,10 @@ class SearchSettings(_Section):
 
     env_prefix: ClassVar[str] = "search_"
     limit: int = Field(6, description="Passages given to the answer.")
-    fusion: Literal["rrf", "dbsf", "minmax"] = Field(
+    fusion: FusionMethod = Field(
         SearchConfig.fusion,
-        description="How the dense and BM25 arms are fused, chosen across every evaluation set "
+        description="How the dense and BM25 arms are fused (`coverage`, `minmax`, `rrf` or "
+        "`dbsf`), chosen across every evaluation set with both packaged models "
         "([retrieval.md](retrieval.md)).",
     )
     dense_weight: float = Field(
@@ -221,16 +232,18 @@ class SearchSettings(_Section):
         SearchConfig.uncovered_rrf_k,
         description="The k of reciprocal rank fusion for such a query.",
     )
-    relevance_min_dense: float = Field(
+    relevance_min_dense: float | None = Field(
         SearchConfig.relevance_min_dense,
         description="Relevance gate: cosine similarity at which a passage counts as relevant "
-        'by meaning; none left means "not found"; calibrated for the packaged model '
+        'by meaning; none left means "not found"; unset: the value calibrated for the '
+        "embedding model (0.36 USE, 0.33 MiniLM and others), set: the same for every model "
         "([retrieval.md](retrieval.md#the-relevance-gate)).",
     )
-    relevance_min_coverage: float = Field(
+    relevance_min_coverage: float | None = Field(
         SearchConfig.relevance_min_coverage,
         description="Relevance gate: share of the question's BM25 terms at which a passage "
-        "found by BM25 counts as relevant by its words.",
+        "found by BM25 counts as relevant by its words; unset: calibrated per model (0.55 "
+        "for both packaged models).",
     )
     max_per_document: int = Field(
         SearchConfig.max_per_document, description="Passages one document may give an answer."

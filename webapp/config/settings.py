@@ -32,6 +32,7 @@ from pydantic_settings import (
 from inference.catalogue import build_catalogue
 from inference.config import InferenceConfig, parse_endpoints
 from retrieval.config import (
+    PACKAGED_MODELS,
     ChunkingConfig,
     EmbeddingConfig,
     ParsingConfig,
@@ -39,6 +40,7 @@ from retrieval.config import (
     SearchConfig,
     StoreConfig,
 )
+from retrieval.relevance import with_calibrated_gate
 from webapp.config.sections import (
     ENV_PREFIX,
     AnswerSettings,
@@ -213,10 +215,20 @@ class EnclaveSettings(BaseSettings):
 
     # --- slices handed to the libraries ---------------------------------
 
+    def embedding_model_source(self) -> str | Path:
+        """The configured model: a packaged model's name, or a local directory."""
+        if self.embedding.model_dir is not None:
+            return self.embedding.model_dir.expanduser().resolve()
+        if self.embedding.model in PACKAGED_MODELS:
+            return self.embedding.model
+        return Path(self.embedding.model).expanduser().resolve()
+
     def embedding_config(self) -> EmbeddingConfig:
         """Embedding slice for ``retrieval``."""
+        source = self.embedding_model_source()
         return EmbeddingConfig(
-            model_dir=self.embedding.model_dir,
+            model=source if isinstance(source, str) else EmbeddingConfig.model,
+            model_dir=source if isinstance(source, Path) else None,
             batch_size=self.embedding.batch_size,
             threads=self.effective_torch_threads(),
             backend=self.embedding.backend,
@@ -245,9 +257,17 @@ class EnclaveSettings(BaseSettings):
             max_parse_wall_s=float(self.ingestion.parse_timeout_s),
         )
 
-    def search_config(self) -> SearchConfig:
-        """Search slice for ``retrieval``."""
-        return SearchConfig(
+    def embedding_model_name(self) -> str:
+        """The configured model's name: a packaged one, or its directory's name."""
+        source = self.embedding_model_source()
+        return source if isinstance(source, str) else source.name
+
+    def search_config(self, *, model_name: str | None = None) -> SearchConfig:
+        """Search slice for ``retrieval``; gate thresholds left unset are ``model_name``'s.
+
+        ``model_name`` None is the configured embedding model.
+        """
+        config = SearchConfig(
             dense_weight=self.search.dense_weight,
             sparse_weight=self.search.sparse_weight,
             uncovered_dense_weight=self.search.uncovered_dense_weight,
@@ -260,6 +280,7 @@ class EnclaveSettings(BaseSettings):
             relevance_min_dense=self.search.relevance_min_dense,
             relevance_min_coverage=self.search.relevance_min_coverage,
         )
+        return with_calibrated_gate(config, model_name or self.embedding_model_name())
 
     def rerank_config(self) -> RerankConfig:
         """Reranking slice for ``retrieval``; off when no model directory is set."""

@@ -18,8 +18,11 @@ from pathlib import Path
 
 from inference import ChatModel, ModelRouter, router_from_config
 from retrieval import (
+    MINILM,
+    PACKAGED_MODELS,
     Embedder,
     EmbeddingBatcher,
+    EmbeddingConfig,
     Indexer,
     QueryBatcher,
     Searcher,
@@ -67,18 +70,28 @@ class IndexEngines:
         return self.spec.name
 
 
-def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
-    """The embedding model in ``model_dir`` ('' = packaged) run by ``backend``.
+def embedding_config_for(model_key: str, backend: str | None = None) -> EmbeddingConfig:
+    """The embedding slice for an index's model key (see ``indexes.model_key``).
 
-    ``backend`` None is the configured one; threads and batch size are the configured ones.
+    '' is the packaged all-MiniLM-L6-v2, a packaged name that model, anything else
+    a local directory. ``backend`` None (or numpy, which only USE runs on) is the
+    configured one; threads and batch size are the configured ones.
     """
     settings = get_settings()
-    config = dataclasses.replace(
-        settings.embedding_config(),
-        model_dir=Path(model_dir) if model_dir else None,
-        backend=backend or settings.embedding.backend,
+    if model_key == "" or model_key in PACKAGED_MODELS:
+        model, model_dir = model_key or MINILM, None
+    else:
+        model, model_dir = EmbeddingConfig.model, Path(model_key)
+    if backend not in ("torch", "onnx-int8"):
+        backend = settings.embedding.backend
+    return dataclasses.replace(
+        settings.embedding_config(), model=model, model_dir=model_dir, backend=backend
     )
-    return load_embedder(config)  # loaded once per config, then cached
+
+
+def embedder_for(model_dir: str, backend: str | None = None) -> Embedder:
+    """The embedding model of model key ``model_dir`` ('' = packaged MiniLM) run by ``backend``."""
+    return load_embedder(embedding_config_for(model_dir, backend))  # loaded once, then cached
 
 
 def engines_for(spec: IndexSpec) -> IndexEngines:
@@ -154,7 +167,7 @@ def searcher_for(engines: IndexEngines) -> Searcher:
     return Searcher(
         store=engines.store,
         embedder=query_embedder_for(engines.embedder),
-        config=settings.search_config(),
+        config=settings.search_config(model_name=engines.embedder.model_name),
         reranker=load_reranker(settings.rerank_config()),
     )
 

@@ -55,7 +55,7 @@ def _record_active() -> SearchIndex:
     Threads and processes racing here all load the same model (once per process)
     and the database keeps one row (``search_index_bootstrap``).
     """
-    configured = model_key(get_settings().embedding.model_dir)
+    configured = model_key(get_settings().embedding_model_source())
     embedder = embedder_for(configured)
     index = search_index_bootstrap(
         model_dir=configured,
@@ -69,6 +69,13 @@ def _record_active() -> SearchIndex:
 def active_engines() -> IndexEngines:
     """Store and embedder of the active index: what every search uses."""
     active, building = search_indexes_in_use()
+    if active is not None:
+        # The model may take seconds to load. A build may switch indexes (and drop
+        # this one) meanwhile: read the active index again before opening its store,
+        # or the dropped index's store would be opened (and its directory made) again.
+        spec = index_spec(active)
+        embedder_for(spec.model_dir, spec.backend)
+        active, building = search_indexes_in_use()
     recorded = active is None
     if active is None:
         active, building = _record_active(), search_index_building()

@@ -17,42 +17,55 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from retrieval import resolved_backend
+from retrieval.config import MINILM, PACKAGED_MODELS
 from webapp.config.settings import get_settings
-from webapp.core.engines import embedder_for
+from webapp.core.engines import embedder_for, embedding_config_for
 from webapp.core.errors import ValidationError
 from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
 from worker.contracts import enqueue_build_index
 
 logger = logging.getLogger(__name__)
 
-# How `enclave reindex --model` names the model packaged with Enclave.
-PACKAGED_MODEL_NAMES = ("all-MiniLM-L6-v2", "packaged")
 
+def model_key(model: Path | str) -> str:
+    """How an index records its model (``SearchIndex.model_dir``).
 
-def model_key(model_dir: Path | str | None) -> str:
-    """How an index records its model: the resolved directory, or '' for the packaged one."""
-    if model_dir is None or str(model_dir) in ("", *PACKAGED_MODEL_NAMES):
+    '' is the packaged all-MiniLM-L6-v2 (what indexes recorded before a second
+    packaged model existed); another packaged model is its name
+    (use-multilingual-v3); a local model is its resolved directory.
+    """
+    name = str(model)
+    if name in ("", MINILM):
         return ""
-    return str(Path(model_dir).expanduser().resolve())
+    if name in PACKAGED_MODELS:
+        return name
+    return str(Path(name).expanduser().resolve())
+
+
+def is_packaged(key: str) -> bool:
+    """Whether the model key names a model shipped in a package (no directory to check)."""
+    return key == "" or key in PACKAGED_MODELS
 
 
 def model_label(index: SearchIndex) -> str:
     """The model of an index as an admin reads it."""
-    model = index.model_dir or f"{index.model_name or 'all-MiniLM-L6-v2'} (packaged)"
+    if is_packaged(index.model_dir):
+        model = f"{index.model_dir or index.model_name or MINILM} (packaged)"
+    else:
+        model = index.model_dir
     return f"{model}, {index.backend}"
 
 
 def configured_backend(model_dir: str) -> str:
-    """The configured backend, or torch for a model onnx-int8 cannot run (see runnable_backend)."""
-    from retrieval import runnable_backend
-
-    backend = get_settings().embedding.backend
-    return runnable_backend(Path(model_dir) if model_dir else None, backend)
+    """What will run the model: numpy for USE; the configured backend, or torch for a model
+    onnx-int8 cannot run (see runnable_backend), for sentence-transformers models."""
+    return resolved_backend(embedding_config_for(model_dir))
 
 
 def configured_model() -> tuple[str, str]:
     """(model key, backend) the settings ask for: what a new index is built with."""
-    key = model_key(get_settings().embedding.model_dir)
+    key = model_key(get_settings().embedding_model_source())
     return key, configured_backend(key)
 
 

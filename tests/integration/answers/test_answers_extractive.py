@@ -45,6 +45,13 @@ Building blocks
 Each building block of the platform runs in its own container and restarts after a failure.
 """
 MARKER = re.compile(r"\[(\d+)\]")
+# The two statements holding every term of QUESTION, one per guide. Which comes first
+# is the embedding model's call: the default (USE multilingual) puts the container
+# sentence a little closer in meaning (cosine 0.46 against 0.41), MiniLM the reverse.
+ANSWER = "The platform is made of three building blocks: a gateway, a search service and a store."
+DISTRACTOR = (
+    "Each building block of the platform runs in its own container and restarts after a failure."
+)
 
 
 @dataclass
@@ -107,10 +114,7 @@ def test_the_web_answer_quotes_sentences_numbered_by_first_use_with_a_label(site
     page = site.client.get(f"/c/{done['conversation_id']}/", headers={"Accept-Language": "pt"})
 
     assert events[-1][0] == "done"
-    assert done["text"].startswith(
-        "The platform is made of three building blocks: a gateway, a search service and a "
-        "store. [1]"
-    )
+    assert {sentence for sentence, _ in _quotes(done["text"])} == {ANSWER, DISTRACTOR}
     _assert_numbered_by_first_use(done["text"], done["sources"])
     assert "".join(data["text"] for name, data in events if name == "delta") == done["text"]
     assert done["notice"] == {
@@ -153,9 +157,10 @@ def test_the_terminal_prints_the_quotes_the_label_and_the_sources_by_number(site
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     text = lines[0]
-    assert text.startswith("The platform is made of three building blocks")
+    assert {sentence for sentence, _ in _quotes(text)} == {ANSWER, DISTRACTOR}
     assert "(Extractive answer: quoted from the best-matching passages" in result.stdout
     sources = [line.strip() for line in lines[lines.index("Sources:") + 1 :]]
     numbers = sorted({int(n) for n in MARKER.findall(text)})
     assert [source.split("]")[0] + "]" for source in sources] == [f"[{n}]" for n in numbers]
-    assert sources[0] == "[1] Platform guide"  # the title is the document's own heading
+    # Titles are the documents' own headings.
+    assert sorted(source.split("] ")[1] for source in sources) == ["Operations", "Platform guide"]

@@ -1,4 +1,4 @@
-"""Several documents ingesting at once, on a busy CPU, on both embedding backends.
+"""Several documents ingesting at once, on a busy CPU, on every embedding engine.
 
 The chunker counts tokens from the parsing threads while the batcher encodes.
 Sharing the embedder's tokenizer reset its padding and truncation in the middle
@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import (
+    MINILM,
+    USE_MULTILINGUAL_V3,
     Chunker,
     ChunkingConfig,
     DocumentMeta,
@@ -33,7 +35,9 @@ from retrieval import (
 from retrieval.parsing import parse_file
 from webapp.knowledge.index_engines import get_embedder, get_store
 
-BACKENDS = ["torch", "onnx-int8"]
+# (model, backend): MiniLM on both of its backends, and the default USE (numpy, which
+# counts chunk tokens on its own MiniLM tokenizer).
+ENGINES = [(MINILM, "torch"), (MINILM, "onnx-int8"), (USE_MULTILINGUAL_V3, "numpy")]
 HOG_SECONDS = 300  # an upper bound: the hog is killed when the test ends
 
 
@@ -73,10 +77,15 @@ def expected_chunks(paths: list[Path], tokenizer: object) -> dict[str, int]:
     return {p.name: sum(1 for _ in chunker.chunk(parse_file(p).sections)) for p in paths}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=ENGINES, ids=lambda engine: "/".join(engine))
 def embedder(request: pytest.FixtureRequest):
     cache = Path(os.environ["ENCLAVE_MODELS_DIR"])
-    return load_embedder(EmbeddingConfig(threads=1, backend=request.param, cache_dir=cache))
+    model, backend = request.param
+    torch_or_onnx = backend if backend != "numpy" else EmbeddingConfig.backend
+    config = EmbeddingConfig(model=model, threads=1, backend=torch_or_onnx, cache_dir=cache)
+    embedder = load_embedder(config)
+    assert (embedder.model_name, embedder.backend) == (model, backend)
+    return embedder
 
 
 def test_counting_tokens_while_the_model_encodes_never_breaks_a_batch(embedder) -> None:

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from tests.support.models import SECOND_MODEL_DIMENSION
 from webapp.chat.services import search_passages
-from webapp.config.settings import get_settings
+from webapp.config.settings import get_settings, reset_settings_cache
 from webapp.core.errors import ValidationError
 from webapp.knowledge.index_engines import active_engines, building_engines, get_embedder
 from webapp.knowledge.indexes import (
@@ -98,7 +98,10 @@ def test_a_model_change_builds_a_new_index_and_switches_only_when_complete(
 
     token = search_index_build_step(index_id=build.id, token="first")
     # Mid-build: searches use the old index and the old model.
-    assert (active_engines().name, len(get_embedder().embed_query("q"))) == (old.name, 384)
+    assert (active_engines().name, len(get_embedder().embed_query("q"))) == (
+        old.name,
+        old.embedder.dimension,
+    )
     assert glacier.id in found(reader, GLACIER)
     lantern = upload(collection, write(tmp_path, "lantern.txt", LANTERN))
     wait_indexed([lantern.id])
@@ -153,18 +156,43 @@ def test_a_build_is_refused_for_the_active_model_and_while_another_model_builds(
 
 
 @pytest.mark.django_db
-def test_a_backend_change_alone_builds_a_new_index():
-    # An installation indexed with torch, started with another backend configured.
-    assert get_settings().embedding.backend == "onnx-int8"
+def test_an_installation_indexed_with_minilm_builds_an_index_with_the_default_model():
+    # Indexed before USE multilingual became the default: the packaged MiniLM, int8.
     search_index_bootstrap(
-        model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
+        model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="onnx-int8"
     )
 
     build = search_index_follow_settings()
 
-    assert build is not None and (build.model_dir, build.backend) == ("", "onnx-int8")
-    assert build.state == SearchIndexState.BUILDING
-    with pytest.raises(ValidationError, match="already built"):
-        search_index_build_start(
+    assert build is not None and build.state == SearchIndexState.BUILDING
+    assert (build.model_dir, build.model_name, build.backend, build.dimension) == (
+        "use-multilingual-v3",
+        "use-multilingual-v3",
+        "numpy",
+        512,
+    )
+    assert search_index_follow_settings() == build  # the next start finds it under way
+
+
+@pytest.mark.django_db
+def test_a_backend_change_alone_builds_a_new_index(monkeypatch):
+    # An installation indexed with torch, started with MiniLM on another backend.
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+    reset_settings_cache()
+    try:
+        assert get_settings().embedding.backend == "onnx-int8"
+        search_index_bootstrap(
             model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
         )
+
+        build = search_index_follow_settings()
+
+        assert build is not None and (build.model_dir, build.backend) == ("", "onnx-int8")
+        assert build.state == SearchIndexState.BUILDING
+        with pytest.raises(ValidationError, match="already built"):
+            search_index_build_start(
+                model_dir="", model_name="all-MiniLM-L6-v2", dimension=384, backend="torch"
+            )
+    finally:
+        monkeypatch.delenv("ENCLAVE_EMBEDDING_MODEL")
+        reset_settings_cache()

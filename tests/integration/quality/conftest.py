@@ -14,5 +14,5 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """all-MiniLM-L6-v2 from its PyPI package (English-only), loaded once."""
+    """The default engine (USE multilingual v3 from its PyPI package), loaded once."""
     return load_embedder(EmbeddingConfig(threads=2))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import (
+    MINILM,
     Embedder,
     EmbeddingConfig,
     SparseEncoder,
@@ -24,8 +25,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """all-MiniLM-L6-v2 from its PyPI package, loaded once for the session."""
+    """The default engine (USE multilingual v3 from its PyPI package), loaded once."""
     return load_embedder(EmbeddingConfig(threads=2))
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder() -> Embedder:
+    """all-MiniLM-L6-v2 from its PyPI package on torch (fp32), loaded once."""
+    return load_embedder(EmbeddingConfig(model=MINILM, threads=2))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from retrieval import (
+    MINILM,
     Embedder,
     EmbeddingConfig,
     IndexConfigurationError,
@@ -32,9 +33,9 @@ from tests.integration.retrieval.test_retrieval_pipeline import HR, LEAVE, handb
 EXPORT_SCRIPT = """
 import sys
 from pathlib import Path
-from retrieval.embedding import _packaged_model_dir
+from retrieval.embedding import packaged_minilm_dir
 from retrieval.embedding_onnx import ensure_onnx_int8_model, onnx_int8_dir
-source = _packaged_model_dir()
+source = packaged_minilm_dir()
 target = onnx_int8_dir(source, Path(sys.argv[1]), "all-MiniLM-L6-v2")
 print(ensure_onnx_int8_model(source, target))
 """
@@ -82,7 +83,9 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Export:
 def onnx_embedder(onnx_export: Export) -> Embedder:
     """all-MiniLM-L6-v2 run as ONNX int8 from the session's export."""
     return load_embedder(
-        EmbeddingConfig(backend="onnx-int8", cache_dir=onnx_export.cache_dir, threads=2)
+        EmbeddingConfig(
+            model=MINILM, backend="onnx-int8", cache_dir=onnx_export.cache_dir, threads=2
+        )
     )
 
 
@@ -109,8 +112,9 @@ def test_int8_model_loads_from_the_cache_and_reports_its_backend(
 
 
 def test_int8_vectors_agree_with_fp32_in_english_and_portuguese(
-    onnx_embedder: Embedder, embedder: Embedder
+    onnx_embedder: Embedder, minilm_embedder: Embedder
 ) -> None:
+    embedder = minilm_embedder
     int8 = np.asarray(onnx_embedder.embed_documents(SENTENCES))
     fp32 = np.asarray(embedder.embed_documents(SENTENCES))
     query = np.asarray(onnx_embedder.embed_query(SENTENCES[3]))
@@ -148,10 +152,11 @@ def test_search_through_the_pipeline_with_the_int8_backend(
 def test_an_index_refuses_a_process_embedding_with_another_backend(
     kind: str,
     tmp_path: Path,
-    embedder: Embedder,
+    minilm_embedder: Embedder,
     onnx_embedder: Embedder,
     sparse_encoder: SparseEncoder,
 ) -> None:
+    embedder = minilm_embedder
     config = StoreConfig(kind=kind, path=tmp_path / kind)  # type: ignore[arg-type]
     torch_id, int8_id = embedding_identity(embedder), embedding_identity(onnx_embedder)
     store = open_store(config, dimension=embedder.dimension, embedding=torch_id)
@@ -173,8 +178,12 @@ def test_an_index_refuses_a_process_embedding_with_another_backend(
 
 
 def test_an_index_from_before_backends_were_recorded_counts_as_torch(
-    tmp_path: Path, embedder: Embedder, onnx_embedder: Embedder, sparse_encoder: SparseEncoder
+    tmp_path: Path,
+    minilm_embedder: Embedder,
+    onnx_embedder: Embedder,
+    sparse_encoder: SparseEncoder,
 ) -> None:
+    embedder = minilm_embedder
     config = StoreConfig(kind="edge", path=tmp_path / "edge")
     unrecorded = open_store(config, dimension=embedder.dimension)
     Indexer(store=unrecorded, embedder=embedder, sparse=sparse_encoder).index_file(

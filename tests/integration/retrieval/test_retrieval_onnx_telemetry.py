@@ -42,7 +42,9 @@ class Session(real_session):
 ort.disable_telemetry_events = disable
 ort.InferenceSession = Session
 embedder = retrieval.load_embedder(
-    retrieval.EmbeddingConfig(backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1)
+    retrieval.EmbeddingConfig(
+        model="all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1
+    )
 )
 embedder.embed_query("annual leave")
 print(json.dumps({**state, "calls": calls}))
@@ -56,7 +58,9 @@ import retrieval
 
 try:
     retrieval.load_embedder(
-        retrieval.EmbeddingConfig(backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1)
+        retrieval.EmbeddingConfig(
+        model="all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=Path(sys.argv[1]), threads=1
+    )
     )
 except retrieval.EmbeddingModelError as exc:
     print(exc)

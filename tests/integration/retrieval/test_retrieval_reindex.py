@@ -102,7 +102,7 @@ def test_an_index_for_another_model_lives_beside_the_active_one_and_drops_alone(
 
     assert index_store_config(base, base.collection) == base
     assert new_config.collection == "enclave_chunks_new"
-    assert (second.dimension, embedder.dimension) == (SECOND_MODEL_DIMENSION, 384)
+    assert (second.dimension, embedder.dimension) == (SECOND_MODEL_DIMENSION, 512)
     assert old_hits == new_hits == still_old == [(1, LEAVE)]
     assert left == 0
 

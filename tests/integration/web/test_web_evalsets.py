@@ -138,7 +138,7 @@ def test_upload_run_as_two_users_and_read_the_history(site):
     assert [r.status for r in runs] == ["done", "done"]
     assert [r.metrics for r in runs] == [RETRIEVAL_HANA, RETRIEVAL_ADMIN]
     assert [r.run_as.username for r in runs] == ["hana", "boss"]
-    assert runs[0].index_model == "all-MiniLM-L6-v2 (packaged), onnx-int8"
+    assert runs[0].index_model == "use-multilingual-v3 (packaged), numpy"
     assert runs[0].finished_at <= runs[1].finished_at
     travel = runs[0].results[3]
     assert (travel["expected"], travel["readable"], travel["rank"]) == (

@@ -39,6 +39,45 @@ def test_minmax_is_a_convex_combination_of_scaled_scores() -> None:
     assert [h.point_id for h in fused] == ["c", "a", "b"]
 
 
+def test_coverage_divides_bm25_by_its_best_and_scales_by_the_arms_best_term_share() -> None:
+    # The handbook case: BM25 found two pages through one word each ("work", "time")
+    # with near-equal scores; the dense arm found the leave page first.
+    dense = [ArmHit("leave", 0.38), ArmHit("parking", 0.09), ArmHit("welcome", 0.07)]
+    sparse = [ArmHit("welcome", 1.18, coverage=1 / 3), ArmHit("leave", 1.14, coverage=1 / 3)]
+
+    fused = fuse(dense, sparse, method="coverage", dense_weight=0.25, sparse_weight=0.75)
+    minmax = fuse(dense, sparse, method="minmax", dense_weight=0.25, sparse_weight=0.75)
+
+    scores = {h.point_id: h.score for h in fused}
+    assert scores == pytest.approx(
+        {
+            "leave": 0.25 + 0.75 / 3 * 1.14 / 1.18,
+            "welcome": 0.75 / 3,
+            "parking": 0.25 * 0.02 / 0.31,
+        }
+    )
+    assert [h.point_id for h in fused] == ["leave", "welcome", "parking"]
+    assert [h.point_id for h in minmax][0] == "welcome"  # min-max: 1.0 against 0.0
+
+
+def test_coverage_lets_bm25_lead_when_its_best_chunk_holds_every_term() -> None:
+    dense = [ArmHit("x", 0.6), ArmHit("y", 0.5)]
+    sparse = [ArmHit("y", 8.0, coverage=1.0), ArmHit("x", 2.0, coverage=0.5)]
+
+    fused = fuse(dense, sparse, method="coverage", dense_weight=0.25, sparse_weight=0.75)
+
+    assert {h.point_id: h.score for h in fused} == pytest.approx({"y": 0.75, "x": 0.25 + 0.1875})
+    assert [h.point_id for h in fused] == ["y", "x"]
+
+
+def test_coverage_without_known_term_shares_scales_bm25_by_its_best_only() -> None:
+    fused = fuse(DENSE, SPARSE, method="coverage", dense_weight=0.5, sparse_weight=0.5)
+
+    assert {h.point_id: h.score for h in fused} == pytest.approx(
+        {"a": 0.5 + 0.5 * 4 / 12, "b": 0.5 * 0.5 / 0.7, "c": 0.5}
+    )
+
+
 def test_an_arm_with_weight_zero_only_breaks_ties() -> None:
     fused = fuse(DENSE, SPARSE, method="dbsf", dense_weight=1.0, sparse_weight=0.0)
 

@@ -20,6 +20,9 @@ def clean_env(monkeypatch, tmp_path):
         "SECRET_KEY",
         "CONFIG",
         "EMBEDDING_BACKEND",
+        "EMBEDDING_MODEL",
+        "EMBEDDING_MODEL_DIR",
+        "SEARCH_RELEVANCE_MIN_DENSE",
         "MODELS_DIR",
         "EDGE_SEARCH_THREADS",
     ):
@@ -68,6 +71,42 @@ def test_embedding_backend_is_chosen_by_one_variable_with_a_shared_model_cache(
     monkeypatch.setenv("ENCLAVE_EMBEDDING_BACKEND", "onnx-fp16")
     with pytest.raises(ValidationError, match="embedding.backend"):
         EnclaveSettings()
+
+
+def test_the_embedding_model_is_use_multilingual_unless_another_is_chosen(clean_env, monkeypatch):
+    default = EnclaveSettings()
+    assert (default.embedding_config().model, default.embedding_config().model_dir) == (
+        "use-multilingual-v3",
+        None,
+    )
+    assert default.embedding_model_name() == "use-multilingual-v3"
+
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+    minilm = EnclaveSettings().embedding_config()
+    assert (minilm.model, minilm.model_dir, minilm.backend) == (
+        "all-MiniLM-L6-v2",
+        None,
+        "onnx-int8",
+    )
+
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_MODEL", str(clean_env / "models" / "e5"))
+    assert EnclaveSettings().embedding_config().model_dir == clean_env / "models" / "e5"
+    assert EnclaveSettings().embedding_model_name() == "e5"
+
+    # The directory variable replaces whatever ENCLAVE_EMBEDDING_MODEL names.
+    monkeypatch.setenv("ENCLAVE_EMBEDDING_MODEL_DIR", str(clean_env / "models" / "bge"))
+    assert EnclaveSettings().embedding_config().model_dir == clean_env / "models" / "bge"
+
+
+def test_gate_thresholds_are_the_models_unless_set(clean_env, monkeypatch):
+    use = EnclaveSettings().search_config()
+    assert (use.relevance_min_dense, use.relevance_min_coverage) == (0.36, 0.55)
+    minilm = EnclaveSettings().search_config(model_name="all-MiniLM-L6-v2")
+    assert minilm.relevance_min_dense == 0.33
+
+    monkeypatch.setenv("ENCLAVE_SEARCH_RELEVANCE_MIN_DENSE", "0.5")
+    assert EnclaveSettings().search_config().relevance_min_dense == 0.5
+    assert EnclaveSettings().search_config(model_name="all-MiniLM-L6-v2").relevance_min_dense == 0.5
 
 
 def test_qdrant_edge_searches_on_one_thread_unless_told_otherwise(clean_env, monkeypatch):

