@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from inference.budget import estimate_tokens
 from inference.lexical import coverage_scores, statements, terms
 from inference.models import ChatTurn, SourcePassage, StreamStats
+from inference.rewrite import looks_like_follow_up, rewrite_heuristic
 from inference.scoring import Similarity, answer_scores
 
 __all__ = ["ExtractiveChatModel"]
@@ -28,6 +29,9 @@ _WORD_PIECE = re.compile(r"\S+\s*|\s+")
 # Sentences scored in meaning per answer (the best by words first): bounds the
 # embedding work to a fraction of a second on a CPU.
 MAX_CANDIDATES = 32
+# How much a follow-up's standalone query (the conversation's context) weighs in the
+# score of a quote, against the question as the user wrote it.
+_CONTEXT_WEIGHT = 0.35
 # Two quotes sharing this share of their terms say the same thing: keep the first.
 _DUPLICATE_OVERLAP = 0.8
 
@@ -47,7 +51,10 @@ class ExtractiveChatModel:
     backend = "extractive"
     # Capabilities (see ``inference.base.ChatModel``).
     generative = False
-    wants_standalone_query = True
+    # The user's own words choose the quotes; a follow-up's standalone query (built
+    # here from ``history``) only weighs in: "Who approves leave requests?" after a
+    # question on leave days must quote who approves, not the days again.
+    wants_standalone_query = False
 
     def __init__(
         self,
@@ -92,12 +99,23 @@ class ExtractiveChatModel:
         best = sorted(range(len(found)), key=lambda i: (-lexical[i], i))[:MAX_CANDIDATES]
         return [found[i] for i in sorted(best)]
 
-    def select(self, question: str, passages: Sequence[SourcePassage]) -> list[Candidate]:
+    def select(
+        self, question: str, passages: Sequence[SourcePassage], history: Sequence[ChatTurn] = ()
+    ) -> list[Candidate]:
         """The quotes, best first: the best sentence and those close enough to it."""
         candidates = self.candidates(question, passages)
         if not candidates:
             return []
-        scores = answer_scores(question, [c.sentence for c in candidates], self._similarity)
+        sentences = [c.sentence for c in candidates]
+        scores = answer_scores(question, sentences, self._similarity)
+        if looks_like_follow_up(question, history):
+            context = answer_scores(
+                rewrite_heuristic(question, history), sentences, self._similarity
+            )
+            scores = [
+                (1 - _CONTEXT_WEIGHT) * own + _CONTEXT_WEIGHT * other
+                for own, other in zip(scores, context, strict=True)
+            ]
         ranked = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
         best = scores[ranked[0]]
         if best <= 0:
@@ -110,11 +128,13 @@ class ExtractiveChatModel:
                 chosen.append(candidates[index])
         return chosen
 
-    def compose(self, question: str, passages: Sequence[SourcePassage]) -> str:
+    def compose(
+        self, question: str, passages: Sequence[SourcePassage], history: Sequence[ChatTurn] = ()
+    ) -> str:
         """The whole extractive answer: each quote followed by its passage's marker."""
         return " ".join(
             f"{candidate.sentence} [{candidate.passage_number}]"
-            for candidate in self.select(question, passages)
+            for candidate in self.select(question, passages, history)
         )
 
     def stream(
@@ -125,7 +145,7 @@ class ExtractiveChatModel:
         history: Sequence[ChatTurn] = (),
     ) -> Generator[str, None, StreamStats]:
         """Yield the extractive answer word by word."""
-        text = self.compose(question, passages)
+        text = self.compose(question, passages, history)
         logger.info("extractive answer: %s passages, %s chars", len(passages), len(text))
         yield from _WORD_PIECE.findall(text)
         tokens_in = estimate_tokens(question) + sum(estimate_tokens(p.text) for p in passages)

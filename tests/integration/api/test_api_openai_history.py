@@ -87,8 +87,8 @@ def test_follow_up_is_answered_in_the_context_the_client_sends(client, staff):
         model=MODEL, messages=[{"role": "user", "content": FOLLOW_UP}]
     )
     assert alone.model_extra["enclave"]["rewritten_query"] == ""
-    assert _cited_documents(alone.model_extra["enclave"])[0] == staff["training"]
-    assert alone.choices[0].message.content.startswith("Part-time staff receive four training")
+    assert staff["training"] in _cited_documents(alone.model_extra["enclave"])
+    assert "four training days" in alone.choices[0].message.content
 
 
 def test_streamed_follow_up_uses_the_history(client, staff):
@@ -115,8 +115,8 @@ def test_system_messages_are_not_conversation(client, staff):
         ],
     )
     extra = completion.model_extra["enclave"]
-    assert extra["rewritten_query"] == ""
-    assert _cited_documents(extra)[0] == staff["training"]
+    assert extra["rewritten_query"] == ""  # the system message was not taken as a turn
+    assert staff["training"] in _cited_documents(extra)
     assert "forty" not in completion.choices[0].message.content
 
 
@@ -131,4 +131,5 @@ def test_langchain_chat_openai_carries_the_history(api_site, staff):
     streamed = "".join(chunk.content for chunk in llm.stream(history))
     assert "one day a week" in streamed
     alone = llm.invoke([HumanMessage(FOLLOW_UP)]).content
-    assert alone.startswith("Part-time staff receive four training")
+    assert "four training days" in alone  # without the history the training days count too
+    assert "four training days" not in answer.content

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference import AnswerDone, ExtractiveChatModel, SourcePassage, answer_stream
+from inference import AnswerDone, ChatTurn, ExtractiveChatModel, SourcePassage, answer_stream
 from inference.lexical import is_statement, statements
 
 EN_PASSAGES = [
@@ -130,3 +130,33 @@ def test_passages_without_any_statement_give_the_not_found_answer() -> None:
 
     assert answer.abstained is True and answer.citations == ()
     assert answer.text.startswith("I could not find this in the documents")
+
+
+LEAVE = SourcePassage(
+    1,
+    "Every full-time employee is entitled to twenty-seven days of paid annual leave per "
+    "calendar year. Leave requests are approved by your manager in the HR portal. "
+    "Part-time staff receive the same days in proportion to their hours.",
+    "Handbook",
+    2,
+)
+LEAVE_HISTORY = [
+    ChatTurn("user", "How many days of paid annual leave do employees get?"),
+    ChatTurn("assistant", "Twenty-seven days per calendar year [1]."),
+]
+
+
+def test_a_follow_up_is_quoted_for_what_it_asks_not_for_the_question_before() -> None:
+    model = ExtractiveChatModel(sentences=1)
+
+    text = model.compose("Who approves leave requests?", [LEAVE], LEAVE_HISTORY)
+
+    assert text == "Leave requests are approved by your manager in the HR portal. [1]"
+
+
+def test_a_follow_up_without_words_of_its_own_is_quoted_in_the_conversations_context() -> None:
+    model = ExtractiveChatModel(sentences=1)
+
+    text = model.compose("And for part-time staff?", [LEAVE], LEAVE_HISTORY)
+
+    assert text == ("Part-time staff receive the same days in proportion to their hours. [1]")

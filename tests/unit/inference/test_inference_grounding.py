@@ -146,9 +146,14 @@ def test_when_every_model_is_down_the_passages_answer_with_a_notice() -> None:
     asked: list[str] = []
 
     class Recording(ExtractiveChatModel):
-        def compose(self, question: str, passages: Sequence[SourcePassage]) -> str:
+        def compose(
+            self,
+            question: str,
+            passages: Sequence[SourcePassage],
+            history: Sequence[ChatTurn] = (),
+        ) -> str:
             asked.append(question)
-            return super().compose(question, passages)
+            return super().compose(question, passages, history)
 
     events = list(
         answer_stream(
@@ -167,4 +172,6 @@ def test_when_every_model_is_down_the_passages_answer_with_a_notice() -> None:
         "model_unavailable",
         "extractive",
     )
-    assert asked == ["How often are badges renewed?"]  # quoting wants the standalone query
+    # Quoting reads the user's own words (a conversation's context weighs in through
+    # the history, tests/unit/inference/test_inference_extractive.py).
+    assert asked == ["and how often are they renewed?"]
