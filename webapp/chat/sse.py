@@ -34,7 +34,30 @@ logger = logging.getLogger(__name__)
 # let only a handful of the open answers move at once and queue the rest, first token
 # included; this pool lets every open stream move.
 ANSWER_THREADS = 128
-_answer_pool = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="enclave-answer")
+
+
+def _new_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="enclave-answer")
+
+
+_answer_pool = _new_pool()
+
+
+def _live_pool() -> ThreadPoolExecutor:
+    """The answer pool, made again when every one of its threads has died.
+
+    A pool counts its idle threads and starts no new one while it believes some
+    wait; if they are gone, a submitted answer waits for ever. Seen once in the test
+    process after about 800 tests (no answer thread left, the stream hung); cheap to
+    check, so checked at every answer.
+    """
+    global _answer_pool
+    threads = list(_answer_pool._threads)  # noqa: SLF001 (no public view of the threads)
+    if threads and not any(thread.is_alive() for thread in threads):
+        logger.warning("answer threads had all stopped; starting a new pool")
+        _answer_pool = _new_pool()
+    return _answer_pool
+
 
 T = TypeVar("T")
 
@@ -124,7 +147,7 @@ async def event_batches(
     details) otherwise.
     """
     relay: _Relay[T] = _Relay(asyncio.get_running_loop(), language)
-    running = asyncio.get_running_loop().run_in_executor(_answer_pool, relay.run, events)
+    running = asyncio.get_running_loop().run_in_executor(_live_pool(), relay.run, events)
     try:
         ended = False
         while not ended:

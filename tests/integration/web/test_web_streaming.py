@@ -81,3 +81,19 @@ def test_answer_segments_turn_cited_markers_into_chips_only():
         AnswerSegment(number=2, source=two),
         AnswerSegment(text="."),
     ]
+
+
+def test_a_pool_whose_threads_all_stopped_is_replaced_and_the_answer_still_streams():
+    from webapp.chat import sse
+
+    old = sse._answer_pool
+    old.submit(lambda: None).result()  # at least one thread started
+    old.shutdown(wait=True)  # ... and every one of them stopped
+    done = DoneEvent(
+        conversation_id=1, message_id=2, text="ok", citations=[], sources=[], grounded=False
+    )
+
+    blocks = _collect(iter([DeltaEvent(text="ok"), done]))
+
+    assert blocks[0] == 'event: delta\ndata: {"text": "ok"}\n\n'
+    assert sse._answer_pool is not old
