@@ -110,6 +110,11 @@ def engines_for(spec: IndexSpec) -> IndexEngines:
     )
 
 
+def store_is_open(name: str) -> bool:
+    """Whether this process has the store of index ``name`` open."""
+    return _stores.peek(name) is not None
+
+
 def close_unused(keep: set[str]) -> None:
     """Close the open stores of every index not named in ``keep``."""
     for name in [n for n in _stores.built() if n not in keep]:

@@ -19,6 +19,7 @@ from webapp.core.engines import (
     indexer_for,
     point_active_alias,
     searcher_for,
+    store_is_open,
 )
 from webapp.knowledge.indexes import (
     model_key,
@@ -69,10 +70,11 @@ def _record_active() -> SearchIndex:
 def active_engines() -> IndexEngines:
     """Store and embedder of the active index: what every search uses."""
     active, building = search_indexes_in_use()
-    if active is not None:
+    if active is not None and not store_is_open(active.name):
         # The model may take seconds to load. A build may switch indexes (and drop
         # this one) meanwhile: read the active index again before opening its store,
         # or the dropped index's store would be opened (and its directory made) again.
+        # An open store needs neither (every search after the first).
         spec = index_spec(active)
         embedder_for(spec.model_dir, spec.backend)
         active, building = search_indexes_in_use()
