@@ -57,7 +57,7 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
     server = uvicorn.Server(config)
     announce = threading.Thread(
         target=_announce,
-        args=(server, url, password if saved is not None else None, saved),
+        args=(server, url, password, saved),
         name="announce",
         daemon=True,
     )
