@@ -23,11 +23,18 @@ def enclave_home() -> Path:
     return Path(os.environ["ENCLAVE_HOME"])
 
 
+# Integration tests that touch neither the database nor the broker (the vector store,
+# the embedder, the model servers): stage 2 would only run them a second time.
+ENGINE_ONLY_DIRS = frozenset({"retrieval", "inference", "quality"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests under integration/ and e2e/ run again in stage 2 (Redis, PostgreSQL)."""
+    """Tests under integration/ and e2e/ that use the database or broker run again in stage 2."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
-            item.add_marker(pytest.mark.integration)
+            below = parts[parts.index("integration") + 1]
+            engine_only = below in ENGINE_ONLY_DIRS
+            item.add_marker(pytest.mark.engines if engine_only else pytest.mark.integration)
         elif "e2e" in parts:
             item.add_marker(pytest.mark.e2e)

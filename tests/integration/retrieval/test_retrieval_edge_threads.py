@@ -61,7 +61,6 @@ def _search_threads(path: Path, threads: int) -> tuple[int, int]:
     return int(before), int(after)
 
 
-@pytest.mark.integration
 def test_the_search_pool_has_the_configured_threads_at_create_and_at_load(tmp_path):
     shard = tmp_path / "edge"
 
