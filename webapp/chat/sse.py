@@ -1,10 +1,11 @@
 """Server-sent events: the synchronous answer generator, bridged to an async response body.
 
-Each answer runs on one pool thread from its first event to its last, and hands its
+Each answer runs on a thread of its own from its first event to its last, and hands its
 events to the event loop through a queue. The response body takes whatever has
 arrived since its last write, so a model that streams faster than the client reads
 (an instant stand-in, a burst of buffered tokens) costs one write per burst instead
-of one write and two thread switches per token, and nothing waits on a timer.
+of one write and two thread switches per token, and nothing polls (a timer only
+looks at the queue again after seconds without an event).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
-from django.db import close_old_connections
+from django.db import connections
 
 from webapp.chat.events import AnswerEvent, ErrorEvent, event_data
 from webapp.chat.wording import error_event
@@ -30,33 +30,15 @@ __all__ = ["event_batches", "sse_data", "sse_encode", "sse_stream"]
 logger = logging.getLogger(__name__)
 
 # An answer blocks its thread while the model server writes the next tokens, so each
-# open stream holds a thread. The event loop's default pool (cores + 4 threads) would
-# let only a handful of the open answers move at once and queue the rest, first token
-# included; this pool lets every open stream move.
-ANSWER_THREADS = 128
+# open stream holds a thread: a thread of its own, started for the stream and ended
+# with it. Starting one costs tens of microseconds, nothing next to an answer; a
+# shared pool would add its own bookkeeping between a stream and its thread (the full
+# test suite once left a stream queued on a pool whose only thread waited on another
+# queue, and the answer never started).
+ANSWER_THREAD_NAME = "enclave-answer"
 
-
-def _new_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="enclave-answer")
-
-
-_answer_pool = _new_pool()
-
-
-def _live_pool() -> ThreadPoolExecutor:
-    """The answer pool, made again when every one of its threads has died.
-
-    A pool counts its idle threads and starts no new one while it believes some
-    wait; if they are gone, a submitted answer waits for ever. Seen once in the test
-    process after about 800 tests (no answer thread left, the stream hung); cheap to
-    check, so checked at every answer.
-    """
-    global _answer_pool
-    threads = list(_answer_pool._threads)  # noqa: SLF001 (no public view of the threads)
-    if threads and not any(thread.is_alive() for thread in threads):
-        logger.warning("answer threads had all stopped; starting a new pool")
-        _answer_pool = _new_pool()
-    return _answer_pool
+# Seconds after which a stream waiting for its next event looks at its queue again.
+RECHECK_S = 5.0
 
 
 T = TypeVar("T")
@@ -73,7 +55,7 @@ def sse_encode(event: AnswerEvent) -> str:
 
 
 class _Relay(Generic[T]):
-    """Runs a sync event generator on a pool thread and queues its events for the loop.
+    """Runs a sync event generator on its own thread and queues its events for the loop.
 
     The loop is woken only when its reader waits on an empty queue, so a burst of
     events costs one wake-up. ``cancelled`` (set when the reader left) makes the
@@ -106,7 +88,7 @@ class _Relay(Generic[T]):
         finally:
             with suppress(Exception):
                 getattr(events, "close", lambda: None)()
-            close_old_connections()
+            connections.close_all()  # this thread's own; it ends here
             self._put(None)
 
     def _put(self, event: T | ErrorEvent | None) -> None:
@@ -129,7 +111,14 @@ class _Relay(Generic[T]):
                     self._events.clear()
                     return batch, self._ended
                 waiter = self._waiter = self._loop.create_future()
-            await waiter
+            # The thread wakes the waiter; the timer only re-checks the queue, so a wake-up
+            # that never came (none has been seen since streams have their own threads)
+            # delays an answer by seconds instead of holding it for ever.
+            recheck = self._loop.call_later(RECHECK_S, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                recheck.cancel()
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -147,14 +136,13 @@ async def event_batches(
     details) otherwise.
     """
     relay: _Relay[T] = _Relay(asyncio.get_running_loop(), language)
-    running = asyncio.get_running_loop().run_in_executor(_live_pool(), relay.run, events)
+    threading.Thread(target=relay.run, args=(events,), name=ANSWER_THREAD_NAME, daemon=True).start()
     try:
         ended = False
         while not ended:
             batch, ended = await relay.take()
             if batch:
                 yield batch
-        await running
     finally:
         relay.cancelled = True
 

@@ -148,8 +148,8 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
     """Stream the answer to a question as server-sent events (sources, delta..., done | error).
 
     A sync view on purpose: it runs on the request's thread with the middleware chain,
-    where the session and user are already at hand; the answer itself streams from the
-    answer pool through an async body.
+    where the session and user are already at hand; the answer itself streams from a
+    thread of its own through an async body.
     """
     user = request.user
     if not user.is_authenticated:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 
 from webapp.chat.events import DeltaEvent, DoneEvent, event_from_wire
@@ -83,17 +84,61 @@ def test_answer_segments_turn_cited_markers_into_chips_only():
     ]
 
 
-def test_a_pool_whose_threads_all_stopped_is_replaced_and_the_answer_still_streams():
-    from webapp.chat import sse
+def test_each_answer_runs_on_a_thread_of_its_own_that_ends_with_the_stream():
+    from webapp.chat.sse import ANSWER_THREAD_NAME
 
-    old = sse._answer_pool
-    old.submit(lambda: None).result()  # at least one thread started
-    old.shutdown(wait=True)  # ... and every one of them stopped
+    threads = []
     done = DoneEvent(
         conversation_id=1, message_id=2, text="ok", citations=[], sources=[], grounded=False
     )
 
-    blocks = _collect(iter([DeltaEvent(text="ok"), done]))
+    def events() -> Iterator:
+        threads.append(threading.current_thread())
+        yield DeltaEvent(text="ok")
+        yield done
 
-    assert blocks[0] == 'event: delta\ndata: {"text": "ok"}\n\n'
-    assert sse._answer_pool is not old
+    first = _collect(events())
+    second = _collect(events())
+
+    assert first[0] == second[0] == 'event: delta\ndata: {"text": "ok"}\n\n'
+    assert [thread.name for thread in threads] == [ANSWER_THREAD_NAME] * 2
+    assert threads[0] is not threads[1]
+    assert threading.main_thread() not in threads
+    for thread in threads:
+        thread.join(timeout=60)  # the stream has ended; the thread is finishing its last line
+        assert not thread.is_alive()
+
+
+def test_a_stream_whose_wake_up_is_lost_still_ends(monkeypatch):
+    from webapp.chat import sse
+
+    relays = []
+    original_init = sse._Relay.__init__
+
+    def remember(relay, *args, **kwargs):
+        original_init(relay, *args, **kwargs)
+        relays.append(relay)
+
+    def put_without_waking(relay, event):
+        with relay._lock:
+            if event is None:
+                relay._ended = True
+            else:
+                relay._events.append(event)
+
+    monkeypatch.setattr(sse._Relay, "__init__", remember)
+    monkeypatch.setattr(sse._Relay, "_put", put_without_waking)
+    monkeypatch.setattr(sse, "RECHECK_S", 0.05)
+    done = DoneEvent(
+        conversation_id=1, message_id=2, text="ok", citations=[], sources=[], grounded=False
+    )
+
+    def events() -> Iterator:
+        while relays[0]._waiter is None:  # the reader waits on an empty queue first
+            threading.Event().wait(0.01)
+        yield DeltaEvent(text="ok")
+        yield done
+
+    blocks = _collect(events())
+
+    assert "".join(blocks).count("event: ") == 2
