@@ -16,8 +16,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 COUNT_SEARCH_THREADS = textwrap.dedent(
     """
     import os, sys, time
