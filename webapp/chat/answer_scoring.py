@@ -20,12 +20,24 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from inference import AnswerDone
 from webapp.chat.answer_sets import EvalQuestion
+from webapp.chat.events import renumbered_sources
 
-__all__ = ["QuestionResult", "Summary", "normalise", "score", "summarise", "token_f1"]
+__all__ = [
+    "QuestionResult",
+    "Summary",
+    "normalise",
+    "score",
+    "score_answer",
+    "score_failure",
+    "summarise",
+    "token_f1",
+]
 
 _MARKER = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\]")
 _ARTICLES = frozenset({"a", "an", "the", "o", "os", "as", "um", "uma", "uns", "umas"})
@@ -116,6 +128,43 @@ def score(
         notice=notice,
         cited_documents=tuple(dict.fromkeys(doc for doc, _ in cited)),
     )
+
+
+def score_answer(
+    question: EvalQuestion,
+    answer: AnswerDone,
+    sources: Sequence[dict[str, Any]],
+    *,
+    document_name: Callable[[int], str],
+    latency_ms: float,
+) -> QuestionResult:
+    """Score a finished answer; ``sources`` as the answer was given them (numbered)."""
+    cited = [
+        (document_name(s["document_id"]), s["text"])
+        for s in renumbered_sources(sources, answer.source_order)
+        if s["number"] in answer.citations
+    ]
+    return score(
+        question,
+        text=answer.text,
+        abstained=answer.abstained,
+        cited=cited,
+        sentences=(
+            answer.sentences("cited"),
+            answer.sentences("attributed"),
+            answer.sentences("unsupported"),
+        ),
+        latency_ms=latency_ms,
+        notice=answer.notice,
+    )
+
+
+def score_failure(question: EvalQuestion, *, code: str, latency_ms: float) -> QuestionResult:
+    """Score a question whose answer failed (``code`` is kept as its notice)."""
+    return score(
+        question, text="", abstained=False, cited=[], sentences=(0, 0, 0),
+        latency_ms=latency_ms, notice=code,
+    )  # fmt: skip
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

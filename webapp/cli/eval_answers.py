@@ -215,8 +215,8 @@ class _Asker:
         """Search, gate, answer and score one question."""
         from inference.errors import InferenceError
         from retrieval import relevant_passages
-        from webapp.chat.answer_scoring import score
-        from webapp.chat.events import passage_as_source, renumbered_sources
+        from webapp.chat.answer_scoring import score_answer, score_failure
+        from webapp.chat.events import passage_as_source
 
         settings = self._settings
         started = time.perf_counter()
@@ -232,27 +232,13 @@ class _Asker:
         except InferenceError as exc:
             logger.warning("question %s failed: %s", question.id, exc.code)
             elapsed = (time.perf_counter() - started) * 1000
-            return score(
-                question, text="", abstained=False, cited=[], sentences=(0, 0, 0),
-                latency_ms=elapsed, notice=exc.code,
-            )  # fmt: skip
-        cited = [
-            (self._names.get(s["document_id"], ""), s["text"])
-            for s in renumbered_sources(sources, answer.source_order)
-            if s["number"] in answer.citations
-        ]
-        return score(
+            return score_failure(question, code=exc.code, latency_ms=elapsed)
+        return score_answer(
             question,
-            text=answer.text,
-            abstained=answer.abstained,
-            cited=cited,
-            sentences=(
-                answer.sentences("cited"),
-                answer.sentences("attributed"),
-                answer.sentences("unsupported"),
-            ),
+            answer,
+            sources,
+            document_name=lambda document_id: self._names.get(document_id, ""),
             latency_ms=(time.perf_counter() - started) * 1000,
-            notice=answer.notice,
         )
 
     def _answer(self, question: str, sources: list[Source]) -> Answer:

@@ -22,9 +22,9 @@ from inference.errors import InferenceError
 from retrieval import Passage, Searcher, relevant_passages
 from retrieval.errors import RetrievalError
 from retrieval.evaluation import ModeResult, documents_ranked, ndcg_at_k, rank_of_relevant
-from webapp.chat.answer_scoring import QuestionResult, score, summarise
+from webapp.chat.answer_scoring import QuestionResult, score_answer, score_failure, summarise
 from webapp.chat.answer_sets import EvalQuestion
-from webapp.chat.events import passage_as_source, renumbered_sources, source_passage
+from webapp.chat.events import passage_as_source, source_passage
 from webapp.chat.grounding import embedding_similarity
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router
@@ -174,28 +174,8 @@ def _answer_one(item: EvalItem, context: _Context) -> QuestionResult:
         answer = _answer(item.question, sources)
     except (InferenceError, RetrievalError) as exc:
         logger.warning("evaluation question %s failed: %s", item.position, exc.code)
-        return score(
-            question, text="", abstained=False, cited=[], sentences=(0, 0, 0),
-            latency_ms=_ms_since(started), notice=exc.code,
-        )  # fmt: skip
-    cited = [
-        (str(s["document_id"]), s["text"])
-        for s in renumbered_sources(sources, answer.source_order)
-        if s["number"] in answer.citations
-    ]
-    return score(
-        question,
-        text=answer.text,
-        abstained=answer.abstained,
-        cited=cited,
-        sentences=(
-            answer.sentences("cited"),
-            answer.sentences("attributed"),
-            answer.sentences("unsupported"),
-        ),
-        latency_ms=_ms_since(started),
-        notice=answer.notice,
-    )
+        return score_failure(question, code=exc.code, latency_ms=_ms_since(started))
+    return score_answer(question, answer, sources, document_name=str, latency_ms=_ms_since(started))
 
 
 def _answer(question: str, sources: list[Any]) -> Any:
