@@ -164,3 +164,16 @@ def test_another_users_export_is_404(client_as, member, conversations):
 
     assert response.status_code == 404
     assert "Twenty questions" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_search_and_export_speak_portuguese(client_as, member, conversations):
+    client = client_as(member)
+
+    found = client.get("/chat/search", {"q": "vinte"}, HTTP_ACCEPT_LANGUAGE="pt")
+    export = client.get(
+        f"/c/{conversations['travel'].id}/export.md", HTTP_ACCEPT_LANGUAGE="pt"
+    ).content.decode()
+
+    assert "Nenhuma das suas conversas contém estas palavras." in found.content.decode()
+    assert "exportada do Enclave." in export and "## Pergunta\n\nWho approves travel?" in export

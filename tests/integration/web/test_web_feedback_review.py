@@ -191,3 +191,15 @@ def test_the_console_nav_links_to_the_feedback_page(client_as, admin_user):
     html = client_as(admin_user).get("/console/feedback/").content.decode()
 
     assert '<a href="/console/feedback/" aria-current="page">Feedback</a>' in html
+
+
+@pytest.mark.django_db
+def test_the_page_speaks_portuguese(client_as, admin_user, answers):
+    client = client_as(admin_user)
+
+    html = client.get("/console/feedback/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
+
+    assert "<h1>Avaliações</h1>" in html
+    assert '<option value="abstained">Não encontrado nos documentos</option>' in html
+    assert '<span class="tag review-tag" data-kind="weak">Pouco sustentada</span>' in html
+    assert '<span class="tag review-tag" data-kind="thumbs_down">Pouco útil</span>' in html
