@@ -47,7 +47,8 @@ def messages_as_readable_by(*, user: Any, messages: Iterable[Message]) -> list[M
     text (an extractive answer quotes its passages; a model's may paraphrase
     them) and that document's citations keep only their number. The rows are not
     changed: reading is restored when access is. The web conversation page, its
-    citation panel and the REST API's conversation endpoints all read through here.
+    citation panel, the REST API's conversation endpoints, the conversation search
+    and the Markdown export all read through here.
     """
     messages = list(messages)
     drew_on = {m.id: message_document_ids(m) for m in messages}
