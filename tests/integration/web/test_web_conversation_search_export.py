@@ -119,7 +119,10 @@ def test_the_sidebar_searches_and_the_conversation_offers_its_export(
     html = client_as(member).get(f"/c/{conversations['leave'].id}/").content.decode()
 
     assert '<form method="get" action="/chat/search"' in html
-    assert f'href="/c/{conversations["leave"].id}/export.md" download>Export (Markdown)</a>' in html
+    assert f'href="/c/{conversations["leave"].id}/export.md" download' in html
+    assert (
+        'title="Export (Markdown)">Export<span class="export-format"> (Markdown)</span></a>' in html
+    )
 
 
 @pytest.mark.django_db
