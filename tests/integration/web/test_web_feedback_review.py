@@ -203,3 +203,34 @@ def test_the_page_speaks_portuguese(client_as, admin_user, answers):
     assert '<option value="abstained">Não encontrado nos documentos</option>' in html
     assert '<span class="tag review-tag" data-kind="weak">Pouco sustentada</span>' in html
     assert '<span class="tag review-tag" data-kind="thumbs_down">Pouco útil</span>' in html
+
+
+@pytest.mark.django_db
+def test_the_page_reads_in_the_same_queries_for_one_answer_or_a_full_page(
+    client_as, admin_user, member, answers, hr_pdf
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(admin_user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/console/feedback/", {"kind": "thumbs_down"}).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for _ in range(30):
+        Feedback.objects.create(
+            message=Message.objects.create(
+                conversation=answers["good"].conversation,
+                role="assistant",
+                text="More [1].",
+                citations=[{"number": 1, "document_id": hr_pdf.id, "title": "t"}],
+            ),
+            user=member,
+            helpful=False,
+        )
+
+    # The signed-in user, the count, the page, the documents, the collections (5 here).
+    assert one == queries() and one <= 5
