@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext
 
 from webapp.chat.models import Conversation, Feedback, Message, ModelDefault
@@ -16,6 +16,8 @@ from webapp.core.errors import NotFoundError
 from webapp.knowledge.selectors import document_list_visible_to
 
 TIER_LABELS = {"small": "Fast (small model)", "large": "Thorough (large model)"}
+SEARCH_LIMIT = 50
+SNIPPET_BEFORE, SNIPPET_AFTER = 60, 120
 
 
 def conversation_list_for(
@@ -45,7 +47,8 @@ def messages_as_readable_by(*, user: Any, messages: Iterable[Message]) -> list[M
     text (an extractive answer quotes its passages; a model's may paraphrase
     them) and that document's citations keep only their number. The rows are not
     changed: reading is restored when access is. The web conversation page, its
-    citation panel and the REST API's conversation endpoints all read through here.
+    citation panel, the REST API's conversation endpoints, the conversation search
+    and the Markdown export all read through here.
     """
     messages = list(messages)
     drew_on = {m.id: message_document_ids(m) for m in messages}
@@ -77,6 +80,62 @@ def _withhold(message: Message, document_ids: set[int]) -> None:
 def conversation_messages_for(*, user: Any, conversation: Conversation) -> list[Message]:
     """The conversation's messages, oldest first, as ``user`` may see them now."""
     return messages_as_readable_by(user=user, messages=conversation.messages.all())
+
+
+@dataclass(frozen=True)
+class ConversationHit:
+    """A conversation found by a search, with where the words occur in its messages."""
+
+    conversation: Conversation
+    # Text around the first match in a message ("" when only the title matched).
+    snippet: str = ""
+
+
+def conversation_search_for(
+    *, user: Any, query: str, limit: int = SEARCH_LIMIT
+) -> list[ConversationHit]:
+    """The user's conversations whose title or messages contain ``query``, most recent first.
+
+    Case-insensitive (on SQLite, for ASCII letters only: its LIKE folds no others).
+    Messages are matched as the user may read them now, so an answer withheld
+    because it drew on a document they can no longer read is never found by its text.
+    """
+    words = " ".join(query.split())
+    if not words:
+        return []
+    mentioned = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=words)
+    found = list(
+        conversation_list_for(user=user).filter(Q(title__icontains=words) | Exists(mentioned))[
+            :limit
+        ]
+    )
+    matches = Message.objects.filter(
+        conversation__in=[c.id for c in found], text__icontains=words
+    ).order_by("id")
+    snippets: dict[int, str] = {}
+    for message in messages_as_readable_by(user=user, messages=matches):
+        if message.conversation_id not in snippets:
+            snippet = _snippet(message.text, words)
+            if snippet:
+                snippets[message.conversation_id] = snippet
+    folded = words.lower()
+    return [
+        ConversationHit(conversation=c, snippet=snippets.get(c.id, ""))
+        for c in found
+        if c.id in snippets or folded in c.title.lower()
+    ]
+
+
+def _snippet(text: str, words: str) -> str:
+    """The text around the first occurrence of ``words`` ("" when it does not occur)."""
+    flat = " ".join(text.split())
+    at = flat.lower().find(words.lower())
+    if at < 0:
+        return ""
+    start, end = max(0, at - SNIPPET_BEFORE), at + len(words) + SNIPPET_AFTER
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(flat) else ""
+    return prefix + flat[start:end] + suffix
 
 
 def feedback_by_message(*, user: Any, message_ids: list[int]) -> dict[int, dict[str, Any]]:

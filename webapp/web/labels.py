@@ -1,4 +1,4 @@
-"""Translated labels for values stored in English (document statuses, audit kinds)."""
+"""Translated labels for values stored in English (statuses, audit kinds, review kinds)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 __all__ = [
     "AUDIT_KIND_LABELS",
     "CHANNEL_LABELS",
+    "REVIEW_KIND_LABELS",
     "STATUS_LABELS",
     "audit_kind_label",
     "channel_label",
+    "review_kind_label",
     "status_label",
 ]
 
@@ -57,6 +59,19 @@ CHANNEL_LABELS = {
     "v1": _("OpenAI API"),
     "cli": _("Terminal"),
 }
+
+
+# Kinds of answer on the console's Feedback page (webapp.chat.review_selectors).
+REVIEW_KIND_LABELS = {
+    "thumbs_down": _("Thumbs down"),
+    "abstained": _("Not found in the documents"),
+    "weak": _("Weakly supported"),
+}
+
+
+def review_kind_label(kind: str) -> str:
+    """A kind of answer to review in the current language."""
+    return str(REVIEW_KIND_LABELS.get(kind, kind))
 
 
 def channel_label(channel: str) -> str:

@@ -14,6 +14,7 @@ from webapp.web import (
     views_conversations,
     views_documents,
     views_evalsets,
+    views_feedback,
     views_insights,
     views_system,
     views_tokens,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", views_chat.chat, name="chat"),
     path("c/<int:conversation_id>/", views_chat.conversation, name="conversation"),
     path("chat/ask", views_chat.chat_ask, name="chat-ask"),
+    path("chat/search", views_conversations.conversation_search, name="chat-search"),
     path("chat/model", views_chat.chat_model, name="chat-model"),
     path(
         "c/<int:conversation_id>/rename",
@@ -45,6 +47,11 @@ urlpatterns = [
         "c/<int:conversation_id>/delete",
         views_conversations.conversation_delete_view,
         name="conversation-delete",
+    ),
+    path(
+        "c/<int:conversation_id>/export.md",
+        views_conversations.conversation_export,
+        name="conversation-export",
     ),
     path(
         "chat/answers/<int:message_id>/feedback",
@@ -153,6 +160,7 @@ urlpatterns = [
     ),
     path("console/usage/", views_insights.console_usage, name="console-usage"),
     path("console/audit/", views_insights.console_audit, name="console-audit"),
+    path("console/feedback/", views_feedback.console_feedback, name="console-feedback"),
     path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),
     path("console/evaluation/", views_evalsets.console_evaluation, name="console-evaluation"),
     path(

@@ -1,17 +1,21 @@
-"""Renaming and deleting conversations, and feedback on answers."""
+"""Renaming, deleting, searching and exporting conversations, and feedback on answers."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from webapp.chat.export import conversation_export_filename, conversation_markdown
+from webapp.chat.selectors import access_conversation, conversation_search_for
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.web.http import json_error, json_object, or_404
+
+MAX_SEARCH_CHARS = 200
 
 
 @login_required
@@ -66,3 +70,26 @@ def feedback_view(request: HttpRequest, message_id: int) -> JsonResponse:
     return JsonResponse(
         {"message_id": message_id, "helpful": feedback.helpful, "comment": feedback.comment}
     )
+
+
+@login_required
+@require_GET
+def conversation_search(request: HttpRequest) -> HttpResponse:
+    """The user's own conversations whose title or messages contain ``?q=``."""
+    query = " ".join(request.GET.get("q", "").split())[:MAX_SEARCH_CHARS]
+    hits = conversation_search_for(user=request.user, query=query) if query else []
+    return render(request, "web/chat_search.html", {"nav": "chat", "query": query, "hits": hits})
+
+
+@login_required
+@require_GET
+def conversation_export(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One of the user's conversations as a Markdown download; anyone else's is 404."""
+    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
+    response = HttpResponse(
+        conversation_markdown(user=request.user, conversation=conversation),
+        content_type="text/markdown; charset=utf-8",
+    )
+    filename = conversation_export_filename(conversation)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -149,6 +149,9 @@ RULES: dict[str, list[Probe]] = {
         ),
     ],
     "chat/model": [P("post", "/chat/model", member_page(), json={"model": ""})],
+    # Search lists only the caller's own conversations: a 200 for anyone signed in.
+    "chat/search": [P("get", "/chat/search", member_page(), query={"q": "figure"})],
+    "c/<int:conversation_id>/export.md": [P("get", "/c/{conversation}/export.md", annes(200))],
     "c/<int:conversation_id>/rename": [
         P("post", "/c/{conversation}/rename", annes(302), form={"title": "Renamed"})
     ],
@@ -250,6 +253,7 @@ RULES: dict[str, list[Probe]] = {
     ],
     "console/usage/": [P("get", "/console/usage/", console())],
     "console/audit/": [P("get", "/console/audit/", console())],
+    "console/feedback/": [P("get", "/console/feedback/", console())],
     "console/audit.csv": [P("get", "/console/audit.csv", console())],
     "console/evaluation/": [
         P("get", "/console/evaluation/", console()),

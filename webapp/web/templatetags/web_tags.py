@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from webapp.core.permissions import user_is_admin
-from webapp.web.labels import audit_kind_label, channel_label, status_label
+from webapp.web.labels import audit_kind_label, channel_label, review_kind_label, status_label
 
 register = template.Library()
 
@@ -34,3 +34,9 @@ def audit_kind(kind: str) -> str:
 def channel(value: str) -> str:
     """A conversation's channel (web, api, v1, cli) in the current language."""
     return channel_label(value)
+
+
+@register.filter
+def review_kind(kind: str) -> str:
+    """A kind of answer to review (thumbs_down, abstained, weak) in the current language."""
+    return review_kind_label(kind)
