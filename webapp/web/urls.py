@@ -15,6 +15,7 @@ from webapp.web import (
     views_documents,
     views_evalsets,
     views_insights,
+    views_metrics,
     views_system,
     views_tokens,
     views_users,
@@ -176,4 +177,5 @@ urlpatterns = [
         name="console-evaluation-confirm",
     ),
     path("healthz", views_system.healthz, name="healthz"),
+    path("metrics", views_metrics.metrics, name="metrics"),
 ]
