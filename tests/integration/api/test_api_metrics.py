@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 METRICS_TOKEN = "scrape-token-0123456789"
 MODEL = "standin-llm"
 QUESTION = "How many days of paid annual leave do employees get?"
+OFF_TOPIC = "Which volcano erupted on Iceland's Reykjanes peninsula in 2021?"
 DASHBOARD = Path(__file__).resolve().parents[3] / "ops" / "grafana" / "enclave.json"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -64,7 +65,9 @@ def metrics_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsSi
     try:
         made = run_cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
         assert made.returncode == 0, made.stderr
-        created = run_cli(["token", "create", "--user", "root", "--scope", "admin"], env)
+        created = run_cli(
+            ["token", "create", "--user", "root", "--name", "scraper", "--scope", "admin"], env
+        )
         assert created.returncode == 0, created.stderr
         serve.start()
         yield MetricsSite(
@@ -96,50 +99,87 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def test_the_users_path_moves_each_figure_by_what_happened(metrics_site, tmp_path):
-    site = metrics_site
-    make_handbook_pdf(tmp_path / "handbook.pdf")
-    before = scrape(site)
-    with site.client() as root:
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much one series grew between two scrapes."""
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+@dataclass
+class Ingested:
+    """The handbook (indexed) and a broken PDF (failed), uploaded through the API."""
+
+    handbook: dict
+    broken: dict
+    before: Samples
+    after: Samples
+
+
+@pytest.fixture(scope="module")
+def ingested(metrics_site, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    pdf = make_handbook_pdf(tmp_path_factory.mktemp("metrics-docs") / "handbook.pdf")
+    before = scrape(metrics_site)
+    with metrics_site.client() as root:
         collection = root.post("/api/v1/collections", json={"name": "HR", "groups": []})
         assert collection.status_code == 201, collection.text
         upload = f"/api/v1/collections/{collection.json()['id']}/documents"
-        handbook = root.post(upload, files={"file": ("handbook.pdf", _read(tmp_path))})
+        handbook = root.post(upload, files={"file": ("handbook.pdf", pdf.read_bytes())})
         broken = root.post(upload, files={"file": ("broken.pdf", b"%PDF-1.7\nnot a pdf")})
         assert (handbook.status_code, broken.status_code) == (201, 201), broken.text
-        rows = wait_documents(root, [handbook.json()["id"], broken.json()["id"]])
-        answer = root.post("/api/v1/ask", json={"question": QUESTION})
-    assert answer.status_code == 200, answer.text
-    indexed, failed = rows[handbook.json()["id"]], rows[broken.json()["id"]]
-    assert (indexed["status"], failed["status"]) == ("indexed", "failed")
-    assert (answer.json()["abstained"], answer.json()["model"]) == (False, MODEL)
-    after = scrape(site)
+        ids = [handbook.json()["document"]["id"], broken.json()["document"]["id"]]
+        rows = wait_documents(root, ids)
+    return Ingested(rows[ids[0]], rows[ids[1]], before, scrape(metrics_site))
 
-    def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("enclave_questions_total", channel="api") == 1
-    assert moved("enclave_questions_total", channel="web") == 0
-    assert moved("enclave_answers_abstained_total", channel="api") == 0
-    ask = {"route": "api/v1/ask", "method": "POST"}
-    assert moved("enclave_http_requests_total", **ask, status="200") == 1
-    assert moved("enclave_http_request_duration_seconds_count", **ask) == 1
+def test_uploads_move_the_ingestion_figures(metrics_site, ingested):
+    before, after = ingested.before, ingested.after
+
+    assert (ingested.handbook["status"], ingested.broken["status"]) == ("indexed", "failed")
+    chunks = ingested.handbook["chunk_count"]
+    assert moved(before, after, "enclave_chunks_indexed_total") == chunks > 0
+    reason = ingested.broken["error_code"]
+    assert moved(before, after, "enclave_ingestion_failures_total", reason=reason) == 1
+    states = {"indexed": 1, "failed": 1, "queued": 0, "parsing": 0, "embedding": 0}
+    assert {s: value(after, "enclave_documents", state=s) for s in states} == states
     uploads = {"route": "api/v1/collections/<int:collection_id>/documents", "method": "POST"}
-    assert moved("enclave_http_requests_total", **uploads, status="201") == 2
-    assert moved("enclave_retrieval_duration_seconds_count") == 1
-    replica = {"model": MODEL, "replica": site.replica}
-    assert moved("enclave_llm_first_token_seconds_count", **replica) == 1
-    assert moved("enclave_llm_tokens_per_second_count", **replica) == 1
-    assert value(after, "enclave_llm_replica_up", **replica) == 1
-    assert moved("enclave_chunks_indexed_total") == indexed["chunk_count"] > 0
-    assert moved("enclave_ingestion_failures_total", reason=failed["error_code"]) == 1
-    assert value(after, "enclave_documents", state="indexed") == 1
-    assert value(after, "enclave_documents", state="failed") == 1
-    assert value(after, "enclave_documents", state="queued") == 0
-    # Multiprocess mode: the values came from the shared directory's files.
-    assert list(site.multiproc_dir.glob("*.db"))
-    # Every series the Grafana dashboard asks for exists on this live server.
-    exported = {name for name, _ in after}
+    assert moved(before, after, "enclave_http_requests_total", **uploads, status="201") == 2
+    # Multiprocess mode: the worker thread's figures came through the shared directory.
+    assert list(metrics_site.multiproc_dir.glob("*.db"))
+
+
+def test_a_question_moves_the_answer_figures(metrics_site, ingested):
+    replica = {"model": MODEL, "replica": metrics_site.replica}
+    ask = {"route": "api/v1/ask", "method": "POST"}
+    with metrics_site.client() as root:
+        before = scrape(metrics_site)
+        answer = root.post("/api/v1/ask", json={"question": QUESTION})
+        answered = scrape(metrics_site)
+        unanswerable = root.post("/api/v1/ask", json={"question": OFF_TOPIC})
+        abstained = scrape(metrics_site)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["abstained"], answer.json()["model"]) == (False, MODEL)
+    assert unanswerable.json()["abstained"] is True
+
+    assert moved(before, answered, "enclave_questions_total", channel="api") == 1
+    assert moved(before, answered, "enclave_questions_total", channel="web") == 0
+    assert moved(before, answered, "enclave_answers_abstained_total", channel="api") == 0
+    assert moved(before, answered, "enclave_http_requests_total", **ask, status="200") == 1
+    assert moved(before, answered, "enclave_http_request_duration_seconds_count", **ask) == 1
+    assert moved(before, answered, "enclave_retrieval_duration_seconds_count") == 1
+    assert moved(before, answered, "enclave_llm_first_token_seconds_count", **replica) == 1
+    assert moved(before, answered, "enclave_llm_tokens_per_second_count", **replica) == 1
+    assert value(answered, "enclave_llm_replica_up", **replica) == 1
+    # An abstention is counted, and asks no model.
+    assert moved(answered, abstained, "enclave_questions_total", channel="api") == 1
+    assert moved(answered, abstained, "enclave_answers_abstained_total", channel="api") == 1
+    assert moved(answered, abstained, "enclave_llm_first_token_seconds_count", **replica) == 0
+
+
+def test_every_dashboard_query_names_a_series_of_the_live_server(metrics_site, ingested):
+    # Series with labels exist once used: an answer and an abstention make them.
+    with metrics_site.client() as root:
+        for question in (QUESTION, OFF_TOPIC):
+            assert root.post("/api/v1/ask", json={"question": question}).status_code == 200
+    exported = {name for name, _ in scrape(metrics_site)}
     for panel in json.loads(DASHBOARD.read_text())["panels"]:
         for target in panel["targets"]:
             for name in re.findall(r"\benclave_[a-z0-9_]+", target["expr"]):
@@ -169,7 +209,3 @@ def test_a_server_without_metrics_settings_answers_404(api_site):
 
     assert (response.status_code, plain.status_code) == (404, 404)
     assert "enclave_" not in response.text + plain.text
-
-
-def _read(folder: Path) -> bytes:
-    return (folder / "handbook.pdf").read_bytes()
