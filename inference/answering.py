@@ -241,6 +241,7 @@ def _answer(
         support=support,
         source_order=order,
         notice=notice,
+        replica=stats.replica,
     )
     _log(answer, len(passages))
     return answer

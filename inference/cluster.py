@@ -370,4 +370,5 @@ class _Attempt:
             model=usage.model or self.endpoint.model,
             tokens_in=usage.tokens_in,
             tokens_out=usage.tokens_out,
+            replica=self.endpoint.base_url,
         )

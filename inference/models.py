@@ -67,6 +67,8 @@ class Answer:
     # No passage was relevant: the text says so, in the question's language.
     abstained: bool = False
     notice: Notice = ""
+    # The server that generated it (a replica's base URL); "" for an in-process backend.
+    replica: str = ""
 
     def sentences(self, status: str) -> int:
         """How many sentences are ``cited``, ``attributed`` or ``unsupported``."""
@@ -87,3 +89,5 @@ class StreamStats:
     model: str
     tokens_in: int | None = None
     tokens_out: int | None = None
+    # The replica that answered (its base URL), for per-replica metrics; "" in-process.
+    replica: str = ""

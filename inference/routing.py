@@ -18,7 +18,7 @@ from inference.backends.extractive import ExtractiveChatModel
 from inference.backends.openai_compatible import OpenAICompatibleChatModel
 from inference.base import ChatModel, Completer
 from inference.catalogue import TIERS, ModelSpec
-from inference.cluster import Cluster
+from inference.cluster import Cluster, ReplicaStatus
 from inference.config import InferenceConfig
 from inference.errors import UnknownModelError
 
@@ -112,6 +112,15 @@ class ModelRouter:
                 "backend": entry.model.backend,
             }
             for name, entry in self._entries.items()
+        ]
+
+    def replica_status(self) -> list[ReplicaStatus]:
+        """Every replica of every served model, as its latest health check and calls left it."""
+        return [
+            status
+            for entry in self._entries.values()
+            if isinstance(entry.model, OpenAICompatibleChatModel)
+            for status in entry.model.cluster.status()
         ]
 
     def _first_of_tier(self, tier: str) -> str | None:

@@ -100,6 +100,7 @@ class OpenAICompatibleChatModel:
                 if stats.tokens_out is not None
                 else estimate_tokens("".join(pieces))
             ),
+            replica=stats.replica,
         )
 
     def _prompt(

@@ -25,6 +25,7 @@ from webapp.accounts.models import ApiScope, ApiToken
 from webapp.api.answers import answer_collect
 from webapp.api.serializers import MAX_QUESTION_CHARS
 from webapp.api.views_knowledge import visible_collection_ids
+from webapp.chat.models import Channel
 from webapp.chat.selectors import access_conversation
 from webapp.chat.services import conversation_ask, passage_as_source, search_passages
 from webapp.core.errors import EnclaveError
@@ -97,6 +98,7 @@ def _ask(
         question=question,
         conversation_id=conversation_id,
         collection_ids=collections,
+        channel=Channel.MCP,
     )
     return answer_collect(events)
 

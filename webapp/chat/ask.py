@@ -55,6 +55,13 @@ from webapp.chat.wording import error_event, language_for
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
+from webapp.core.metrics import (
+    ANSWERS_ABSTAINED,
+    FIRST_TOKEN_SECONDS,
+    QUESTIONS,
+    RETRIEVAL_SECONDS,
+    TOKENS_PER_SECOND,
+)
 from webapp.knowledge.index_engines import get_embedder, get_searcher
 from webapp.knowledge.selectors import search_scope_for
 
@@ -72,12 +79,13 @@ def search_passages(
     scope = search_scope_for(user=user, collection_ids=collection_ids)
     if not scope.group_ids:
         return []
-    return get_searcher().search(
-        query,
-        allowed_group_ids=scope.group_ids,
-        collection_ids=scope.collection_ids,
-        limit=limit or get_settings().search.limit,
-    )
+    with RETRIEVAL_SECONDS.time():
+        return get_searcher().search(
+            query,
+            allowed_group_ids=scope.group_ids,
+            collection_ids=scope.collection_ids,
+            limit=limit or get_settings().search.limit,
+        )
 
 
 @dataclass
@@ -122,7 +130,7 @@ def conversation_ask(
     the conversation ``conversation_id`` names or, for a new one, ``history`` (what
     an API client sent). Follow-ups are rewritten into a standalone query for
     retrieval; passages under the relevance floor are not given to the model.
-    ``channel`` (web, api, v1, cli) is recorded on a new conversation and on the
+    ``channel`` (web, api, v1, cli, mcp) is recorded on a new conversation and on the
     question's audit event.
     """
     question = question.strip()
@@ -130,6 +138,7 @@ def conversation_ask(
     if not question:
         yield error_event("invalid", language)
         return
+    QUESTIONS.labels(channel).inc()
     # Counted until its prompt is ready (or it ends): records meanwhile wait for it.
     with PREPARING.start() as preparation:
         try:
@@ -270,6 +279,7 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
     finally:
         close_old_connections()
     asked.pending.store()  # (a no-op after the first delta) the question comes before the answer
+    _observe(answer, asked.channel)
     yield record.store(
         user=asked.user,
         question=asked.text,
@@ -277,6 +287,17 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         language=asked.language,
         channel=asked.channel,
     )
+
+
+def _observe(answer: Answer, channel: str) -> None:
+    """The answer's abstention and its model's speed, per replica ("in-process" for local ones)."""
+    if answer.abstained:
+        ANSWERS_ABSTAINED.labels(channel).inc()
+    replica = answer.replica or "in-process"
+    if answer.first_token_ms is not None:
+        FIRST_TOKEN_SECONDS.labels(answer.model, replica).observe(answer.first_token_ms / 1000)
+    if answer.tokens_per_s is not None:
+        TOKENS_PER_SECOND.labels(answer.model, replica).observe(answer.tokens_per_s)
 
 
 def _answer(

@@ -25,7 +25,7 @@ FEEDBACK_COMMENT_LENGTH = 2000
 
 
 def conversation_start(*, user: Any, title: str = "", channel: str = Channel.WEB) -> Conversation:
-    """A new, empty conversation, started in ``channel`` (web, api, v1, cli)."""
+    """A new, empty conversation, started in ``channel`` (web, api, v1, cli, mcp)."""
     if channel not in Channel.values:
         raise ValidationError(f"Unknown channel {channel!r}.")
     return Conversation.objects.create(

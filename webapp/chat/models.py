@@ -7,12 +7,13 @@ from django.db import models
 
 
 class Channel(models.TextChoices):
-    """Where a conversation was started: the web chat, the REST API, ``/v1``, or ``enclave ask``."""
+    """Where a conversation was started: web chat, REST API, ``/v1``, ``enclave ask`` or MCP."""
 
     WEB = "web", "Web chat"
     API = "api", "REST API"
     V1 = "v1", "OpenAI-compatible API"
     CLI = "cli", "Terminal"
+    MCP = "mcp", "MCP"
 
 
 class Conversation(models.Model):

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     f"webapp.config.middleware.{name}"
     for name in (
+        # First: it times the whole stack and sees every status, WhiteNoise's included.
+        "RequestMetricsMiddleware",
         "SecurityMiddleware",
         "WhiteNoiseMiddleware",
         "SessionMiddleware",

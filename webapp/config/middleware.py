@@ -10,14 +10,18 @@ whole stack runs in one switch on the request's thread, and a sync view with it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.http import HttpRequest, HttpResponse
 from django.middleware import clickjacking, common, csrf, locale, security
 from whitenoise import middleware as whitenoise
+
+from webapp.core.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -27,6 +31,7 @@ __all__ = [
     "CsrfViewMiddleware",
     "LocaleMiddleware",
     "MessageMiddleware",
+    "RequestMetricsMiddleware",
     "SecurityMiddleware",
     "SessionMiddleware",
     "WhiteNoiseMiddleware",
@@ -85,3 +90,37 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
+
+
+# Methods a label may name; anything else is counted as "other" (a bounded label set).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every response by its URL name, method and status (first in the stack)."""
+
+    async_capable = False
+    sync_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        method = request.method if request.method in _METHODS else "other"
+        route = route_label(request)
+        HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        HTTP_REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - started)
+        return response
+
+
+def route_label(request: HttpRequest) -> str:
+    """The resolved URL name (or pattern) of a request; never its path, which is unbounded."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.view_name if match.url_name else str(match.route)
+    # WhiteNoise answers static files before URL resolution.
+    if request.path.startswith(settings.STATIC_URL or "/static/"):
+        return "static"
+    return "unmatched"

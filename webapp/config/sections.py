@@ -26,6 +26,7 @@ __all__ = [
     "IngestionSettings",
     "LdapSettings",
     "LlmSettings",
+    "MetricsSettings",
     "OidcSettings",
     "SearchSettings",
     "SignInSettings",
@@ -370,12 +371,55 @@ class SignInSettings(_Section):
     @classmethod
     def _proxy_addresses(cls, value: list[str]) -> list[str]:
         # An address or a network each; "*" (trust everyone) would reopen the spoofing.
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"not an IP address or network: {entry!r}") from None
-        return [entry.strip() for entry in value]
+        return _networks(value)
+
+
+def _networks(value: list[str]) -> list[str]:
+    """``value`` stripped, each entry an IP address or network (ValueError otherwise)."""
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {entry!r}") from None
+    return [entry.strip() for entry in value]
+
+
+class MetricsSettings(_Section):
+    """Metrics.
+
+    The Prometheus endpoint `/metrics`: off (404) until a token or client addresses
+    are set ([operations.md](operations.md#metrics)).
+    """
+
+    env_prefix: ClassVar[str] = "metrics_"
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token a scraper must send (`Authorization: Bearer …`, at least "
+        "16 characters); set, `/metrics` answers 401 without it.",
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='Client addresses or networks that may scrape, e.g. `["10.0.5.0/24"]`; '
+        "others get 404. With a token as well, both must match.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short token is guessable: refuse to start rather than expose the figures.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("the metrics token needs at least 16 characters")
+        return value
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _client_networks(cls, value: list[str]) -> list[str]:
+        return _networks(value)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether ``/metrics`` answers at all (a token or client networks are set)."""
+        return self.token is not None or bool(self.allowed_networks)
 
 
 class OidcSettings(_Section):

@@ -48,6 +48,7 @@ from webapp.config.sections import (
     IngestionSettings,
     LdapSettings,
     LlmSettings,
+    MetricsSettings,
     OidcSettings,
     SearchSettings,
     SignInSettings,
@@ -122,6 +123,7 @@ class EnclaveSettings(BaseSettings):
     sign_in: SignInSettings = SignInSettings()
     oidc: OidcSettings = OidcSettings()
     ldap: LdapSettings = LdapSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     def __init__(self, **values: Any) -> None:
         # Flat names (search_dense_weight=...) as well as sections (search={...}).

@@ -28,6 +28,7 @@ from retrieval import DocumentMeta, Indexer, IndexResult, Progress
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from retrieval.parsing.titles import file_title
 from webapp.core.engines import IndexEngines, indexer_for
+from webapp.core.metrics import CHUNKS_INDEXED, INGESTION_FAILURES
 from webapp.knowledge.index_engines import write_engines
 from webapp.knowledge.models import (
     IN_PROGRESS_STATUSES,
@@ -91,12 +92,14 @@ def _report(document_id: int, version: int) -> Callable[[Progress], None]:
 def _fail(document_id: int, *, version: int, code: str, message: str) -> None:
     # Only this version: a newer one queued meanwhile (folder sync) must still run.
     rows = Document.objects.filter(id=document_id, version=version)
-    rows.exclude(status=DocumentStatus.DELETING).update(
+    failed = rows.exclude(status=DocumentStatus.DELETING).update(
         status=DocumentStatus.FAILED,
         error_code=code,
         error_message=message,
         heartbeat_at=timezone.now(),
     )
+    if failed:
+        INGESTION_FAILURES.labels(code).inc()
 
 
 def _apply_current_groups(
@@ -281,6 +284,7 @@ def document_ingest(*, document_id: int, stalled_after_s: int | None = None) -> 
         )
         return
     _apply_current_groups(document, written=meta.group_ids, targets=targets)
+    CHUNKS_INDEXED.inc(result.chunk_count)
     logger.info(
         "document %s indexed: %s chunks in %.1f s (%s)",
         document.id,

@@ -58,6 +58,7 @@ CHANNEL_LABELS = {
     "api": _("API"),
     "v1": _("OpenAI API"),
     "cli": _("Terminal"),
+    "mcp": _("MCP"),
 }
 
 

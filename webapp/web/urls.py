@@ -16,6 +16,7 @@ from webapp.web import (
     views_evalsets,
     views_feedback,
     views_insights,
+    views_metrics,
     views_system,
     views_tokens,
     views_users,
@@ -184,4 +185,5 @@ urlpatterns = [
         name="console-evaluation-confirm",
     ),
     path("healthz", views_system.healthz, name="healthz"),
+    path("metrics", views_metrics.metrics, name="metrics"),
 ]

@@ -88,6 +88,8 @@ def test_failing_replica_is_ejected_and_the_other_answers(standin, fail_mode: st
     answers = [_ask(model) for _ in range(5)]
 
     assert [(answer.text, answer.model) for answer in answers] == [(EXPECTED, "good")] * 5
+    # The answer names the replica that wrote it (the per-replica metrics' label).
+    assert {answer.replica for answer in answers} == {good_url}
     bad, good = model.cluster.status()
     assert (bad.up, good.up) == (False, True)
     assert bad.last_error.startswith("HTTP 5")

@@ -84,6 +84,10 @@ def test_a_model_whose_replicas_are_all_down_falls_back_to_another(two_models) -
 
     assert route.name == "small-llm"
     assert (answer.model, answer.text) == ("large-llm", "Badges are renewed every two years. [1]")
+    # Every model's replicas, as /metrics reports them: the killed one is out of the rotation.
+    status = {(s.model, s.up) for s in router.replica_status()}
+    assert status == {("small-llm", False), ("large-llm", True)}
+    assert answer.replica == next(s.base_url for s in router.replica_status() if s.up)
 
 
 def test_the_model_rewrites_a_follow_up_into_a_standalone_query(two_models) -> None:

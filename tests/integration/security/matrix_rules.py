@@ -164,6 +164,8 @@ RULES: dict[str, list[Probe]] = {
         P("get", "/documents/{document}/download", web(ann=200, ben=404, nia=404, sam=200))
     ],
     "healthz": [P("get", "/healthz", everyone(200))],
+    # Off unless ENCLAVE_METRICS_TOKEN or _ALLOWED_NETWORKS is set (the matrix runs without).
+    "metrics": [P("get", "/metrics", everyone(404))],
     # Django's admin (users and groups): staff only, by Django's own rule.
     "django-admin/": [P("get", "/django-admin/", web(ann=302, ben=302, nia=302, sam=200))],
     # --- web: the admin console ---------------------------------------------------

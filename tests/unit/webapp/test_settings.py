@@ -190,3 +190,28 @@ def test_a_bad_value_names_the_setting(clean_env, monkeypatch):
     monkeypatch.setenv("ENCLAVE_TRUSTED_PROXIES", '["*"]')
     with pytest.raises(ValidationError, match="not an IP address or network"):
         EnclaveSettings()
+
+
+def test_metrics_are_off_until_a_token_or_networks_are_set(clean_env, monkeypatch):
+    assert EnclaveSettings().metrics.enabled is False
+    monkeypatch.setenv("ENCLAVE_METRICS_ALLOWED_NETWORKS", '["10.0.5.0/24"]')
+    assert EnclaveSettings().metrics.allowed_networks == ["10.0.5.0/24"]
+    assert EnclaveSettings().metrics.enabled is True
+    monkeypatch.delenv("ENCLAVE_METRICS_ALLOWED_NETWORKS")
+    monkeypatch.setenv("ENCLAVE_METRICS_TOKEN", "x" * 16)
+    assert EnclaveSettings().metrics.enabled is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ENCLAVE_METRICS_TOKEN", "x" * 15, "at least 16 characters"),
+        ("ENCLAVE_METRICS_ALLOWED_NETWORKS", '["everyone"]', "not an IP address or network"),
+    ],
+)
+def test_a_guessable_token_or_a_bad_network_stops_the_start(
+    clean_env, monkeypatch, variable, value, message
+):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=message):
+        EnclaveSettings()

@@ -32,7 +32,7 @@ def audit_kind(kind: str) -> str:
 
 @register.filter
 def channel(value: str) -> str:
-    """A conversation's channel (web, api, v1, cli) in the current language."""
+    """A conversation's channel (web, api, v1, cli, mcp) in the current language."""
     return channel_label(value)
 
 
