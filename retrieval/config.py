@@ -101,7 +101,8 @@ class ParsingConfig:
     ocr_command: str = "tesseract"
     ocr_languages: str = "eng+por"
     # Pages one document may need OCR for; more fail the document (a limit, like the above).
-    ocr_max_pages: int = 200
+    # A full page takes 2-7 s on one core, so 100 fit in max_parse_wall_s.
+    ocr_max_pages: int = 100
     # Resolution pages are rendered at, and the most pixels one page or image may have.
     ocr_dpi: int = 300
     ocr_max_pixels: int = 60_000_000

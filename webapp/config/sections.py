@@ -206,10 +206,11 @@ class IngestionSettings(_Section):
         "(Debian: `tesseract-ocr-eng`, `tesseract-ocr-por`, ...).",
     )
     ocr_max_pages: int = Field(
-        200,
+        100,
         ge=1,
-        description="Pages of one document that may need OCR (about 1–3 s each); a document "
-        "with more fails. Raise `ENCLAVE_PARSE_TIMEOUT_S` with it.",
+        description="Pages of one document that may need OCR (a full page of text takes "
+        "2–7 s on one core); a document with more fails. Raise `ENCLAVE_PARSE_TIMEOUT_S` "
+        "with it.",
     )
     sync_folders: dict[str, Path] = Field(
         default_factory=dict,
