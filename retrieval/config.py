@@ -95,6 +95,19 @@ class ParsingConfig:
     max_parse_cpu_s: int = 300
     # Seconds spent waiting for the parser (not for the embedder) per document.
     max_parse_wall_s: float = 600.0
+    # OCR (Tesseract) for PDF pages without a text layer and for images; used when
+    # ``ocr`` is on and ``ocr_command`` is found (retrieval/parsing/ocr.py).
+    ocr: bool = True
+    ocr_command: str = "tesseract"
+    ocr_languages: str = "eng+por"
+    # Pages one document may need OCR for; more fail the document (a limit, like the above).
+    # A full page takes 2-7 s on one core, so 100 fit in max_parse_wall_s.
+    ocr_max_pages: int = 100
+    # Resolution pages are rendered at, and the most pixels one page or image may have.
+    ocr_dpi: int = 300
+    ocr_max_pixels: int = 60_000_000
+    # Seconds Tesseract may take on one page.
+    ocr_page_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)

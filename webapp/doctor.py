@@ -131,6 +131,22 @@ def _llm() -> str:
     return "; ".join(lines)
 
 
+def _ocr() -> str:
+    from retrieval.parsing.ocr import ocr_status
+
+    settings = get_settings()
+    status = ocr_status(settings.parsing_config())
+    if status.available:
+        return (
+            f"{status.version} at {status.command}, languages "
+            f"{settings.ingestion.ocr_languages}: scanned PDFs and images are read"
+        )
+    line = f"{status.reason}: scanned PDFs and images fail with that reason"
+    if settings.ingestion.ocr:  # asked for explicitly, so its absence is a fault
+        raise RuntimeError(line)
+    return line
+
+
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("database", _database),
     ("broker", _broker),
@@ -138,6 +154,7 @@ CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("embedding model", _embedding_model),
     ("vector store", _vector_store),
     ("llm", _llm),
+    ("ocr", _ocr),
 )
 
 

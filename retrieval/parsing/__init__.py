@@ -51,7 +51,8 @@ def parse_file(
     if fmt in ZIP_FORMATS:
         check_zip(path, config, label=ZIP_FORMATS[fmt][0])
     started = time.perf_counter()
-    parsed = _parser(fmt)(path)
+    parser = _parser(fmt)
+    parsed = parser(path, config) if fmt in _TAKE_CONFIG else parser(path)
     logger.info("parsed format=%s bytes=%s seconds=%.3f", fmt, size, time.perf_counter() - started)
     title = choose_title((parsed.title, *parsed.other_titles), filename=filename or path.name)
     return ParsedDocument(title=title, sections=parsed.sections)
@@ -86,10 +87,13 @@ _PARSERS: dict[Format, tuple[str, str]] = {
     "html": ("retrieval.parsing.html", "parse_html"),
     "markdown": ("retrieval.parsing.markdown", "parse_markdown"),
     "text": ("retrieval.parsing.text", "parse_text"),
+    "image": ("retrieval.parsing.image", "parse_image"),
 }
+# Parsers that read ParsingConfig (the OCR settings) besides the path.
+_TAKE_CONFIG: frozenset[Format] = frozenset({"pdf", "image"})
 
 
-def _parser(fmt: Format) -> Callable[[Path], ParsedDocument]:
+def _parser(fmt: Format) -> Callable[..., ParsedDocument]:
     module, name = _PARSERS[fmt]
-    parser: Callable[[Path], ParsedDocument] = getattr(importlib.import_module(module), name)
+    parser: Callable[..., ParsedDocument] = getattr(importlib.import_module(module), name)
     return parser

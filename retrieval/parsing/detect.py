@@ -16,7 +16,7 @@ from retrieval.errors import (
 
 logger = logging.getLogger(__name__)
 
-Format = Literal["pdf", "docx", "pptx", "xlsx", "csv", "eml", "html", "markdown", "text"]
+Format = Literal["pdf", "docx", "pptx", "xlsx", "csv", "eml", "html", "markdown", "text", "image"]
 
 EXTENSIONS: dict[str, Format] = {
     ".pdf": "pdf",
@@ -33,6 +33,11 @@ EXTENSIONS: dict[str, Format] = {
     ".markdown": "markdown",
     ".txt": "text",
     ".text": "text",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 
 MIME_TYPES: dict[str, Format] = {
@@ -47,6 +52,9 @@ MIME_TYPES: dict[str, Format] = {
     "text/markdown": "markdown",
     "text/x-markdown": "markdown",
     "text/plain": "text",
+    "image/png": "image",
+    "image/jpeg": "image",
+    "image/tiff": "image",
 }
 
 # What each format is called in messages to administrators ("The PDF took longer...").
@@ -60,6 +68,7 @@ FORMAT_LABELS: dict[Format, str] = {
     "html": "web page",
     "markdown": "Markdown file",
     "text": "text file",
+    "image": "image",
 }
 
 # Binary Office formats from before 2007, and what to save them as instead.
@@ -78,6 +87,8 @@ ZIP_FORMATS: dict[str, tuple[str, str]] = {
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
+# PNG, JPEG, TIFF (little- and big-endian): the images OCR reads.
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 # Password-protected Office files are OLE containers holding an "EncryptionInfo" stream.
 _OLE_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _HEAD_BYTES = 4096
@@ -130,6 +141,10 @@ def check_magic(path: Path, fmt: Format) -> None:
     head = _read_head(path)
     if fmt == "pdf" and b"%PDF" not in head[:1024]:
         raise ParseError("The PDF is damaged and could not be read: not a PDF file.")
+    if fmt == "image" and not head.startswith(_IMAGE_MAGIC):
+        raise ParseError(
+            "The image is damaged and could not be read: not a PNG, JPEG or TIFF file."
+        )
     if fmt in ZIP_FORMATS and not head.startswith(_ZIP_MAGIC):
         label, legacy = ZIP_FORMATS[fmt]
         if head.startswith(_OLE_MAGIC):

@@ -4,8 +4,10 @@ pypdf reads first; ruled tables come out as one line per row (see pdf_tables).
 PDFium (pdf_pdfium) reads what pypdf cannot before anything is called damaged
 or empty: a file pypdf cannot open (a safety limit such as "Reached maximum
 array element count", or damage it does not repair), a page it cannot read,
-and a file in which it finds no text at all. Failures say what happened: a
-password, no text layer (scanned), or damage, with each reader's reason.
+and a page on which it finds (next to) no text. A page PDFium finds no text on
+either is read by OCR when it is a scan (pdf_scans). Failures say what
+happened: a password, no text layer (scanned) and no OCR, or damage, with each
+reader's reason.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 from pypdf.generic import ArrayObject, IndirectObject
 
-from retrieval.errors import EmptyDocumentError, EncryptedDocumentError, ParseError
+from retrieval.config import ParsingConfig
+from retrieval.errors import EncryptedDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
 from retrieval.parsing.pdf_pdfium import ENCRYPTED, PdfiumReader
+from retrieval.parsing.pdf_scans import ScannedPages, negligible
 from retrieval.parsing.pdf_tables import PdfTableReader, RulingCounter
 
 logger = logging.getLogger(__name__)
 
 _DAMAGED = "The PDF is damaged and could not be read: {reason}"
-_EMPTY = "The PDF has no extractable text (scanned?)."
 
 
 class _NotOpened(Exception):
@@ -37,13 +40,17 @@ class _NotOpened(Exception):
         self.reason = reason
 
 
-def parse_pdf(path: Path) -> ParsedDocument:
+def parse_pdf(
+    path: Path,
+    config: ParsingConfig = ParsingConfig(),  # noqa: B008 - frozen, safe as a default
+) -> ParsedDocument:
     """Open a PDF and return its title and a lazy per-page section stream."""
+    scans = ScannedPages(config)
     try:
         reader = _open(path)
     except _NotOpened as failure:
-        return _parse_with_pdfium(path, pypdf_reason=failure.reason)
-    return ParsedDocument(title=_title(reader), sections=_Pages(path, reader).sections())
+        return _parse_with_pdfium(path, scans, pypdf_reason=failure.reason)
+    return ParsedDocument(title=_title(reader), sections=_Pages(path, reader, scans).sections())
 
 
 def _open(path: Path) -> PdfReader:
@@ -78,27 +85,30 @@ def _decrypt_with_empty_password(reader: PdfReader) -> None:
         raise EncryptedDocumentError(ENCRYPTED)
 
 
-def _parse_with_pdfium(path: Path, *, pypdf_reason: str) -> ParsedDocument:
+def _parse_with_pdfium(path: Path, scans: ScannedPages, *, pypdf_reason: str) -> ParsedDocument:
     try:
         pdfium = PdfiumReader(path)
     except ParseError as exc:
         raise ParseError(_DAMAGED.format(reason=f"{pypdf_reason} PDFium: {exc.message}")) from exc
     logger.info("pdf read with pdfium: pypdf could not open it (%s)", pypdf_reason)
-    return ParsedDocument(title=pdfium.title(), sections=_pdfium_pages(pdfium))
+    return ParsedDocument(title=pdfium.title(), sections=_pdfium_pages(pdfium, scans))
 
 
-def _pdfium_pages(pdfium: PdfiumReader) -> Iterator[Section]:
+def _pdfium_pages(pdfium: PdfiumReader, scans: ScannedPages) -> Iterator[Section]:
     found_text = False
     try:
         for index in range(pdfium.page_count):
             text = _clean(_pdfium_text(pdfium, index))
+            if negligible(text):
+                text = _clean(scans.text(pdfium, index)) or text
             if text:
                 found_text = True
                 yield Section(text=text, page=index + 1, heading="")
+        scans.log_unread(pdfium.page_count)
     finally:
         pdfium.close()
     if not found_text:
-        raise EmptyDocumentError(_EMPTY)
+        raise scans.empty_error()
 
 
 def _pdfium_text(pdfium: PdfiumReader, index: int) -> str:
@@ -120,13 +130,15 @@ def _title(reader: PdfReader) -> str | None:
 
 
 class _Pages:
-    """pypdf's pages, with PDFium opened on first need for a page pypdf cannot read."""
+    """pypdf's pages; PDFium opened on first need: a page pypdf cannot read or finds no text on."""
 
-    def __init__(self, path: Path, reader: PdfReader) -> None:
+    def __init__(self, path: Path, reader: PdfReader, scans: ScannedPages) -> None:
         self._path = path
         self._reader = reader
+        self._scans = scans
         self._tables = PdfTableReader(path)
         self._pdfium: PdfiumReader | None = None
+        self._pdfium_failed = False
 
     def sections(self) -> Iterator[Section]:
         """One section per page that has text; raises EmptyDocumentError when none has."""
@@ -134,12 +146,15 @@ class _Pages:
         try:
             for number, page in enumerate(self._reader.pages, start=1):
                 text = _clean(self._page_text(number, page))
+                if negligible(text):
+                    text = self._without_text_layer(number) or text
                 if text:
                     found_text = True
                     yield Section(text=text, page=number, heading="")
+            self._scans.log_unread(len(self._reader.pages))
             if not found_text:
-                # pypdf may miss a text layer PDFium decodes (odd font encodings).
-                yield from self._all_with_pdfium()
+                logger.info("pdf has no text layer pages=%s", len(self._reader.pages))
+                raise self._scans.empty_error()
         finally:
             self._tables.close()
             if self._pdfium is not None:
@@ -165,20 +180,20 @@ class _Pages:
         logger.info("pdf page %s read with pdfium (%s)", number, pypdf_reason)
         return text
 
-    def _all_with_pdfium(self) -> Iterator[Section]:
+    def _without_text_layer(self, number: int) -> str:
+        """PDFium's text of a page pypdf found (next to) none on, else its OCR text, else ""."""
+        if self._pdfium_failed:
+            return ""
         try:
             pdfium = self._open_pdfium()
         except (ParseError, EncryptedDocumentError):
-            pdfium = None
-        found_text = False
-        for index in range(pdfium.page_count if pdfium is not None else 0):
-            text = _clean(_pdfium_text(pdfium, index))  # type: ignore[arg-type]
-            if text:
-                found_text = True
-                yield Section(text=text, page=index + 1, heading="")
-        if not found_text:
-            logger.info("pdf has no text layer pages=%s", len(self._reader.pages))
-            raise EmptyDocumentError(_EMPTY)
+            self._pdfium_failed = True
+            return ""
+        # pypdf may miss a text layer PDFium decodes (odd font encodings).
+        text = _clean(_pdfium_text(pdfium, number - 1))
+        if not negligible(text):
+            return text
+        return _clean(self._scans.text(pdfium, number - 1)) or text
 
     def _open_pdfium(self) -> PdfiumReader:
         if self._pdfium is None:

@@ -9,6 +9,7 @@ goes through one process-wide lock (in-process parsing runs several threads).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,34 @@ class PdfiumReader:
             finally:
                 page.close()
         return text
+
+    def page_has_images(self, index: int) -> bool:
+        """Whether page ``index`` draws an image (a scan does; a blank or vector page does not)."""
+        import pypdfium2.raw as pdfium_c
+
+        with _LOCK:
+            page = self._document[index]
+            try:
+                images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
+                return next(images, None) is not None
+            finally:
+                page.close()
+
+    def page_image(self, index: int, *, dpi: int, max_pixels: int) -> tuple[Any, int]:
+        """Page ``index`` as a grayscale PIL image, and its dpi (lowered to fit ``max_pixels``)."""
+        with _LOCK:
+            page = self._document[index]
+            try:
+                width, height = page.get_size()  # in points, 72 to the inch
+                scale = min(dpi / 72, math.sqrt(max_pixels / max(width * height, 1.0)))
+                bitmap = page.render(scale=scale, grayscale=True)
+                try:
+                    image = bitmap.to_pil().convert("L")  # a copy: the bitmap's memory goes
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+        return image, round(scale * 72)
 
     def close(self) -> None:
         """Release PDFium's memory for this document."""

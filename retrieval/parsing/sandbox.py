@@ -329,7 +329,10 @@ def _server_environment() -> dict[str, str]:
     return keep
 
 
-_KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TZ", "VIRTUAL_ENV"})
+# TESSDATA_PREFIX: where Tesseract finds language data installed outside its default.
+_KEPT_VARIABLES = frozenset(
+    {"PATH", "HOME", "LANG", "TMPDIR", "TZ", "VIRTUAL_ENV", "TESSDATA_PREFIX"}
+)
 _SERVER = _ParserServer()
 atexit.register(_SERVER.stop)
 

@@ -15,7 +15,9 @@ parses, and streams JSON lines back:
 When a child exits this server reaps it and writes its fate on the same
 socket, ``{"exit": {"code"|"signal": n, "cpu_s": s, "max_rss_mb": m}}``, so the
 caller can tell a CPU or memory limit from a crash. A ``{"kill": pid}`` request
-kills a child that is still running (a caller's wall-clock limit). The server
+kills a child that is still running (a caller's wall-clock limit). Each child
+leads a process group of its own, and a kill or a reap kills that whole group:
+programs a parser runs (Tesseract for OCR) end with their child. The server
 exits when the control socket closes (its parent is gone).
 """
 
@@ -48,7 +50,9 @@ _PARSER_MODULES = (
     "retrieval.parsing.mail",
     "retrieval.parsing.markdown",
     "retrieval.parsing.text",
+    "retrieval.parsing.image",
     "openpyxl",
+    "PIL.Image",
 )
 
 
@@ -90,7 +94,7 @@ def serve(control: socket.socket) -> None:
         if "kill" in request:
             pid = int(request["kill"])
             if pid in children:  # never a pid this server did not fork and reap yet
-                os.kill(pid, signal.SIGKILL)
+                _kill_group(pid)
             continue
         answer = socket.socket(fileno=fds[0])
         pid = os.fork()
@@ -99,9 +103,18 @@ def serve(control: socket.socket) -> None:
             for other in children.values():  # other documents' answers are not ours
                 other.close()
             _child(answer, request)  # never returns
+        # The child does this too; whichever runs first, a kill finds the group.
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
         children[pid] = answer
     for pid in children:
-        os.kill(pid, signal.SIGKILL)
+        _kill_group(pid)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill child ``pid`` and whatever it started (its process group has its pid)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -115,6 +128,7 @@ def _reap(children: dict[int, socket.socket]) -> None:
         answer = children.pop(pid, None)
         if answer is None:
             continue
+        _kill_group(pid)  # a program the child left running (it died mid-OCR)
         fate: dict[str, Any] = {
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "max_rss_mb": round(usage.ru_maxrss / 1024),  # kilobytes on Linux
@@ -131,6 +145,7 @@ def _reap(children: dict[int, socket.socket]) -> None:
 def _child(answer: socket.socket, request: dict[str, Any]) -> None:
     code = EXIT_OK
     try:
+        os.setpgid(0, 0)
         _limit(request["limits"])
         answer.sendall(encode({"pid": os.getpid()}))
         _parse_into(answer, request)

@@ -64,7 +64,8 @@ def test_ingest_then_ask_from_the_terminal(cli_env, tmp_path):
     doctor = run_cli(["doctor"], cli_env)
     assert doctor.returncode == 0, doctor.stdout
     lines = doctor.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 6
+    assert [line.split()[0] for line in lines] == ["ok"] * 7
+    assert [line.split()[1] for line in lines][-1] == "ocr"
     assert "extractive" in doctor.stdout
     assert (
         "search index     active enclave_chunks, built with use-multilingual-v3 (packaged), "

@@ -190,6 +190,29 @@ class IngestionSettings(_Section):
     parse_timeout_s: int = Field(
         600, ge=1, description="Seconds to wait for one document's parser before failing it."
     )
+    ocr: bool | None = Field(
+        None,
+        description="Read PDF pages without a text layer (scans) and images (PNG, JPEG, TIFF) "
+        "with Tesseract ([ingestion.md](ingestion.md#ocr)); unset: on when "
+        "`ENCLAVE_OCR_COMMAND` is found; false: such documents fail with a reason.",
+    )
+    ocr_command: str = Field(
+        "tesseract",
+        description="The Tesseract program, a name on `PATH` or a path (Debian: `tesseract-ocr`).",
+    )
+    ocr_languages: str = Field(
+        "eng+por",
+        pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$",
+        description="Tesseract's languages, joined by `+`; each needs its data installed "
+        "(Debian: `tesseract-ocr-eng`, `tesseract-ocr-por`, ...).",
+    )
+    ocr_max_pages: int = Field(
+        100,
+        ge=1,
+        description="Pages of one document that may need OCR (a full page of text takes "
+        "2–7 s on one core); a document with more fails. Raise `ENCLAVE_PARSE_TIMEOUT_S` "
+        "with it.",
+    )
     sync_folders: dict[str, Path] = Field(
         default_factory=dict,
         description='`{"COLLECTION": "/folder"}`: folders kept in sync by the periodic task '

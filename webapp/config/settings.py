@@ -257,6 +257,10 @@ class EnclaveSettings(BaseSettings):
             max_parse_memory_bytes=self.ingestion.parse_max_memory_mb * 1024 * 1024,
             max_parse_cpu_s=self.ingestion.parse_max_cpu_s,
             max_parse_wall_s=float(self.ingestion.parse_timeout_s),
+            ocr=self.ingestion.ocr is not False,
+            ocr_command=self.ingestion.ocr_command,
+            ocr_languages=self.ingestion.ocr_languages,
+            ocr_max_pages=self.ingestion.ocr_max_pages,
         )
 
     def embedding_model_name(self) -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from retrieval import supported_extensions
 from webapp.chat.selectors import collection_model_default, model_choices
 from webapp.chat.services import collection_model_default_set
 from webapp.core.errors import EnclaveError, NotFoundError
@@ -164,6 +165,8 @@ def _collection_page(
         "status_labels": {key: str(label) for key, label in STATUS_LABELS.items()},
         "model_choices": model_choices(),
         "model_default": collection_model_default(collection_id=collection.id),
+        # The file picker offers what the parsers read (images too: OCR).
+        "upload_accept": ",".join(sorted(supported_extensions())),
     }
     return render(request, "web/console_collection.html", context, status=status)
 
