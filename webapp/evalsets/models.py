@@ -90,6 +90,9 @@ class EvalRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written at the start and after each question: a running run without one for long
+    # lost its worker (see eval_runs_fail_stalled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     questions_done = models.IntegerField(default=0)
     questions_total = models.IntegerField(default=0)
     metrics = models.JSONField(default=dict)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from retrieval import Searcher
@@ -20,7 +22,7 @@ from webapp.knowledge.indexes import model_label, search_index_active
 from webapp.knowledge.models import SearchIndex
 from worker.contracts import enqueue_eval_run
 
-__all__ = ["eval_run_execute", "eval_run_start", "eval_set_create"]
+__all__ = ["eval_run_execute", "eval_run_start", "eval_runs_fail_stalled", "eval_set_create"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +105,9 @@ def eval_run_execute(
     Without ``searcher`` the run asks the active index, as every chat question does;
     the index re-check passes the searcher and row of the index it compares.
     """
+    now = timezone.now()
     claimed = EvalRun.objects.filter(id=run_id, status=EvalRunStatus.QUEUED).update(
-        status=EvalRunStatus.RUNNING, started_at=timezone.now()
+        status=EvalRunStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     if not claimed:
         logger.info("evaluation run %s is not queued; nothing to do", run_id)
@@ -122,7 +125,7 @@ def _execute(run: EvalRun, searcher: Searcher) -> EvalRun:
     items = list(run.eval_set.items.all())
 
     def progress(done: int) -> None:
-        EvalRun.objects.filter(id=run.id).update(questions_done=done)
+        EvalRun.objects.filter(id=run.id).update(questions_done=done, heartbeat_at=timezone.now())
 
     if run.run_as is None or not run.run_as.is_active:
         return _finish(run, error="The user the run asks as is gone or deactivated.")
@@ -133,6 +136,31 @@ def _execute(run: EvalRun, searcher: Searcher) -> EvalRun:
         return _finish(run, error="The run failed; the server log has the reason.")
     run.metrics, run.results = metrics, results
     return _finish(run, error="")
+
+
+STALLED_RUN_MESSAGE = "The run stopped: its worker went away. Start it again."
+
+
+def eval_runs_fail_stalled(*, stalled_after_s: int) -> list[int]:
+    """End the runs marked running that gave no sign of life for ``stalled_after_s``.
+
+    A worker killed mid-run (a restart, out of memory) leaves its run "running" for
+    ever otherwise; a run is not retried by itself, as a run that kills its worker
+    would then kill the next one too. Returns the ids of the runs ended.
+    """
+    stale = timezone.now() - timedelta(seconds=stalled_after_s)
+    stalled = EvalRun.objects.filter(status=EvalRunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+    )
+    ids = list(stalled.values_list("id", flat=True))
+    if ids:
+        EvalRun.objects.filter(id__in=ids, status=EvalRunStatus.RUNNING).update(
+            status=EvalRunStatus.FAILED,
+            error_message=STALLED_RUN_MESSAGE,
+            finished_at=timezone.now(),
+        )
+        logger.warning("evaluation runs %s had stalled; marked failed", ids)
+    return ids
 
 
 def _finish(run: EvalRun, *, error: str) -> EvalRun:
