@@ -34,7 +34,7 @@ def test_sync_follows_additions_changes_renames_and_deletions(
     (folder / "sub" / "menu.md").write_text(f"# Canteen\n\n{MENU}\n")
     make_security_docx(folder / "security.docx")
     (folder / ".hidden.txt").write_text("ignored")
-    (folder / "photo.jpg").write_bytes(b"\xff\xd8 not text")
+    (folder / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")  # not a supported type
     collection = make_collection("Share")
 
     first = folder_sync(collection=collection, folder=folder, actor=admin)
