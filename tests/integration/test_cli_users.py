@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -11,8 +12,15 @@ from tests.support.server import process_env, run_cli
 pytestmark = pytest.mark.timeout(300)
 
 
-def _rows(home, sql: str) -> list[tuple]:
-    with sqlite3.connect(home / "enclave.sqlite3") as db:
+def _rows(env: dict[str, str], sql: str) -> list[tuple]:
+    """``sql`` on the process's own database: PostgreSQL in stage 2, SQLite otherwise."""
+    url = env.get("ENCLAVE_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as db:
+            return [tuple(row) for row in db.execute(sql).fetchall()]
+    with sqlite3.connect(f"{env['ENCLAVE_HOME']}/enclave.sqlite3") as db:
         return db.execute(sql).fetchall()
 
 
@@ -28,15 +36,16 @@ def test_a_user_is_deleted_from_the_terminal_with_their_tokens(tmp_path):
 
     refused = run_cli(["user", "carla", "--delete"], env | {"PYTHONIOENCODING": "utf-8"})
     assert refused.returncode == 1  # no terminal to say yes: nothing happens
-    assert _rows(home, "SELECT username FROM auth_user WHERE username='carla'") == [("carla",)]
+    assert _rows(env, "SELECT username FROM auth_user WHERE username='carla'") == [("carla",)]
 
     deleted = run_cli(["user", "carla", "--delete", "--yes"], env)
 
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert deleted.stdout.strip() == "User carla deleted (0 conversations, 1 API tokens)."
-    assert _rows(home, "SELECT username FROM auth_user WHERE username='carla'") == []
-    assert _rows(home, "SELECT count(*) FROM accounts_apitoken") == [(0,)]
-    [(detail,)] = _rows(home, "SELECT detail FROM audit_auditevent WHERE kind='user.delete'")
-    assert '"username": "carla"' in detail
+    assert _rows(env, "SELECT username FROM auth_user WHERE username='carla'") == []
+    assert _rows(env, "SELECT count(*) FROM accounts_apitoken") == [(0,)]
+    [(detail,)] = _rows(env, "SELECT detail FROM audit_auditevent WHERE kind='user.delete'")
+    # jsonb comes back as a dict from PostgreSQL, as text from SQLite.
+    assert (detail if isinstance(detail, dict) else json.loads(detail))["username"] == "carla"
     missing = run_cli(["user", "nobody", "--delete", "--yes"], env)
     assert missing.returncode == 1 and "No user named 'nobody'." in missing.stderr
