@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "CITATION_MARKER",
     "CitationRenumbering",
     "check_citations",
     "parse_citations",
@@ -19,9 +20,10 @@ __all__ = [
     "source_order",
 ]
 
-# One to three digits keeps bracketed years like "[2024]" out of the way.
-_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
-_MARKER_WITH_SPACE = re.compile(r"[ \t]*" + _MARKER.pattern)
+# A citation marker: [1], [1, 2]; group 1 holds the numbers. One to three digits keeps
+# bracketed years like "[2024]" out of the way. Every reader of answers uses this one.
+CITATION_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
+_MARKER_WITH_SPACE = re.compile(r"[ \t]*" + CITATION_MARKER.pattern)
 # What may still grow into a marker: "[", "[1", "[1, 2" ...
 _MARKER_PREFIX = re.compile(r"\[[\d,\s]{0,24}")
 _TRAILING_SPACE = re.compile(r"[ \t]*$")
@@ -34,7 +36,7 @@ def _numbers(group: str) -> list[int]:
 def parse_citations(text: str) -> list[int]:
     """Return the cited passage numbers in order of first appearance, without repeats."""
     seen: dict[int, None] = {}
-    for match in _MARKER.finditer(text):
+    for match in CITATION_MARKER.finditer(text):
         for number in _numbers(match.group(1)):
             seen.setdefault(number, None)
     return list(seen)
@@ -95,7 +97,7 @@ class CitationRenumbering:
             before = self._pending[:start]
             spaces = before[len(before.rstrip(" \t")) :]
             text = before[: len(before) - len(spaces)]
-            match = _MARKER.match(self._pending, start)
+            match = CITATION_MARKER.match(self._pending, start)
             if match is not None:
                 out.append(self._text(text))
                 out.append(self._marker(spaces or self._orphan_space, _numbers(match.group(1))))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference import AnswerDone
+from inference.citations import CITATION_MARKER
 from webapp.chat.answer_sets import EvalQuestion
 from webapp.chat.events import renumbered_sources
 
@@ -39,14 +40,13 @@ __all__ = [
     "token_f1",
 ]
 
-_MARKER = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\]")
 _ARTICLES = frozenset({"a", "an", "the", "o", "os", "as", "um", "uma", "uns", "umas"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def normalise(text: str) -> str:
     """Lowercase, accents and punctuation off, no citation markers or articles."""
-    folded = unicodedata.normalize("NFKD", _MARKER.sub(" ", text).lower())
+    folded = unicodedata.normalize("NFKD", CITATION_MARKER.sub(" ", text).lower())
     plain = "".join(char for char in folded if not unicodedata.combining(char))
     return " ".join(word for word in _WORD.findall(plain) if word not in _ARTICLES)
 

@@ -16,13 +16,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from inference.citations import CITATION_MARKER
 from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import conversation_messages_for
 
 __all__ = ["conversation_export_filename", "conversation_markdown"]
-
-# Same marker shapes as inference.citations: [1], [2][3], [1, 2]; one to three digits.
-_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
 
 
 def conversation_markdown(*, user: Any, conversation: Conversation) -> str:
@@ -74,7 +72,7 @@ def _answer_text(message: Message, footnotes: list[str]) -> str:
             refs.append(f"[^{labels[number]}]")
         return "".join(refs)
 
-    return _MARKER.sub(replace, message.text.strip())
+    return CITATION_MARKER.sub(replace, message.text.strip())
 
 
 def _source_line(source: dict[str, Any]) -> str:

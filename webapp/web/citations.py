@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from inference.citations import CITATION_MARKER
+
 __all__ = ["AnswerSegment", "answer_segments"]
 
 # Same marker shapes as inference.citations: [1], [2][3], [1, 2]; one to three digits.
-_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def answer_segments(text: str, citations: Iterable[dict[str, Any]]) -> list[Answ
     sources = {int(s["number"]): s for s in citations if "number" in s}
     segments: list[AnswerSegment] = []
     position = 0
-    for match in _MARKER.finditer(text):
+    for match in CITATION_MARKER.finditer(text):
         numbers = [int(part) for part in match.group(1).split(",")]
         if not all(number in sources for number in numbers):
             continue
