@@ -17,13 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ask, login
+from tests.support.browser import DESKTOP, ask, login, shoot
 from tests.support.server import ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
 LOCALES = {"en": "en-US", "pt": "pt-BR"}
 ADMIN_NEW_PASSWORD = "quiet-harbour-lantern-71"
 WORDS = {
@@ -49,16 +47,6 @@ def server(env, tmp_path_factory):
     serve.start()
     yield serve
     serve.stop()
-
-
-def _shoot(page, artifacts, name):
-    """The page at desktop and phone widths."""
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def _page(browser, language):
@@ -95,7 +83,7 @@ def test_the_generated_admin_password_is_replaced_at_first_sign_in(server, env, 
     assert page.locator("#password-required").is_visible()
     page.goto(f"{server.url}/console/")  # every other page leads back here
     assert page.url.endswith("/account/password")
-    _shoot(page, artifacts, "account-forced-change-en")
+    shoot(page, artifacts, "account-forced-change-en")
 
     _change_password(page, generated, ADMIN_NEW_PASSWORD)
 
@@ -119,7 +107,7 @@ def test_an_admin_resets_a_password_and_the_user_must_change_it(
         page.locator(f'tr[data-username="{name}"] a').first.click()
     page.fill("#id_password", "temporary-pass-phrase-5")
     assert page.locator("#id_must_change").is_checked()
-    _shoot(page, artifacts, f"console-user-password-{language}")
+    shoot(page, artifacts, f"console-user-password-{language}")
     with page.expect_navigation():
         page.locator("#user-password-form button[type=submit]").click()
     assert page.locator(".flash-success").count() == 1
@@ -128,7 +116,7 @@ def test_an_admin_resets_a_password_and_the_user_must_change_it(
     context, page = _page(browser, language)
     _sign_in_to_password_page(page, server.url, name, "temporary-pass-phrase-5")
     assert WORDS[language]["required"] in page.locator("#password-required").inner_text()
-    _shoot(page, artifacts, f"account-forced-change-{language}")
+    shoot(page, artifacts, f"account-forced-change-{language}")
     _change_password(page, "temporary-pass-phrase-5", "my-own-pass-phrase-23")
     assert page.url.endswith("/account/")
     context.close()
@@ -154,7 +142,7 @@ def test_an_employee_makes_a_read_and_ask_token_and_revokes_it(
     with page.expect_navigation():
         page.locator("#own-token-create-form button[type=submit]").click()
     secret = page.locator("#token-secret").inner_text().strip()
-    _shoot(page, artifacts, f"account-token-created-{language}")
+    shoot(page, artifacts, f"account-token-created-{language}")
 
     request = urllib.request.Request(
         f"{server.url}/api/v1/collections", headers={"Authorization": f"Bearer {secret}"}
@@ -187,7 +175,7 @@ def test_an_admin_deletes_a_user_after_confirming(server, env, browser, artifact
     with page.expect_navigation():
         page.click("#user-delete-link")
     assert page.locator("#user-delete-effects li").count() == 4
-    _shoot(page, artifacts, f"console-user-delete-{language}")
+    shoot(page, artifacts, f"console-user-delete-{language}")
     button = page.locator("#user-delete-form button[type=submit]")
     assert button.inner_text().strip() == WORDS[language]["delete"]
     with page.expect_navigation():
@@ -230,7 +218,7 @@ def test_api_conversations_stay_out_of_the_sidebar_until_asked_for(
     assert (
         page.locator('#conversation-list li[data-channel="api"] .channel-tag').inner_text() == "API"
     )
-    _shoot(page, artifacts, f"chat-sidebar-channels-{language}")
+    shoot(page, artifacts, f"chat-sidebar-channels-{language}")
     context.close()
 
     context, page = _page(browser, language)
@@ -240,7 +228,7 @@ def test_api_conversations_stay_out_of_the_sidebar_until_asked_for(
         "#audit-table .channel-tag", "els => els.map(e => e.dataset.channel)"
     )
     assert shown == ["web", "api"]
-    _shoot(page, artifacts, f"console-audit-channels-{language}")
+    shoot(page, artifacts, f"console-audit-channels-{language}")
     context.close()
 
 
@@ -280,7 +268,7 @@ def test_an_admin_renames_a_document_and_a_collection_then_deletes_it(
     row = page.locator("tr[data-document-id]").first
     row.locator(".doc-rename summary").click()
     row.locator(".doc-rename-form input[name=title]").fill("Canteen hours")
-    _shoot(page, artifacts, f"console-document-rename-{language}")
+    shoot(page, artifacts, f"console-document-rename-{language}")
     with page.expect_navigation():
         row.locator(".doc-rename-form button[type=submit]").click()
     page.wait_for_function(
@@ -300,7 +288,7 @@ def test_an_admin_renames_a_document_and_a_collection_then_deletes_it(
     with page.expect_navigation():
         page.click("#collection-delete-link")
     assert page.locator("#collection-delete-effects li").count() == 3
-    _shoot(page, artifacts, f"console-collection-delete-{language}")
+    shoot(page, artifacts, f"console-collection-delete-{language}")
     with page.expect_navigation():
         page.locator("#collection-delete-form button[type=submit]").click()
     assert page.url.endswith("/console/")

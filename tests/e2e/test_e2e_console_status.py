@@ -13,13 +13,12 @@ import re
 
 import pytest
 
+from tests.support.browser import DESKTOP, shoot
 from tests.support.documents import make_pdf
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
 NOTES = 4  # text documents that index fine, beside one scanned PDF that fails
 LANGUAGES = {
     "en": {"locale": "en-US", "retry": "Retry", "failed": "Failed"},
@@ -46,16 +45,6 @@ def _login(page, url):
     page.fill("#id_password", ADMIN_PASSWORD)
     page.press("#id_password", "Enter")
     page.wait_for_url(re.compile(r"/(c/\d+/)?$"))
-
-
-def _shoot(page, artifacts, name):
-    """The page at desktop and phone widths."""
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def _counts(page) -> dict[str, str]:
@@ -126,7 +115,7 @@ def test_counters_follow_ingestion_live_and_only_failures_offer_retry(
     assert retry_buttons.count() == 1
     assert retry_buttons.first.inner_text().strip() == words["retry"]
     assert scan.locator("button.doc-retry").is_visible()
-    _shoot(page, artifacts, f"console-collection-failed-{language}")
+    shoot(page, artifacts, f"console-collection-failed-{language}")
 
     # Retry: the row is queued (no retry offered meanwhile), then fails again live.
     with page.expect_navigation():
@@ -162,5 +151,5 @@ def test_audit_kind_filter_lists_each_kind_once(server, browser, artifacts, lang
         page.click("#audit-filter button[type=submit]")
     assert "kind=collection.create" in page.url
     assert page.locator("tr[data-kind]").count() == 2
-    _shoot(page, artifacts, f"console-audit-kinds-{language}")
+    shoot(page, artifacts, f"console-audit-kinds-{language}")
     context.close()

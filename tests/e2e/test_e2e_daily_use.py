@@ -13,14 +13,12 @@ import re
 import pytest
 
 from tests.standin.process import start_standin, stop
-from tests.support.browser import ask, login
+from tests.support.browser import DESKTOP, ask, login, shoot
 from tests.support.documents import make_handbook_pdf
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
 EMPLOYEE, EMPLOYEE_PASSWORD = "maria", "maria-passphrase-42"
 LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
 XSS_TEXT = (
@@ -48,17 +46,6 @@ def server(tmp_path_factory):
 def shared() -> dict:
     """What one test leaves for the next (the collection's URL)."""
     return {}
-
-
-def _shoot(page, artifacts, name):
-    """The page at desktop and phone widths."""
-    page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def test_admin_uploads_and_watches_progress_reach_indexed(
@@ -95,9 +82,9 @@ def test_admin_uploads_and_watches_progress_reach_indexed(
     page.click("#status-filter >> text=Failed")
     assert page.locator("tr[data-document-id]").count() == 0
     page.click("#status-filter >> text=All")
-    _shoot(page, artifacts, "console-collection")
+    shoot(page, artifacts, "console-collection")
     page.goto(f"{server.url}/console/")
-    _shoot(page, artifacts, "console")
+    shoot(page, artifacts, "console")
     context.close()
 
 
@@ -174,7 +161,7 @@ def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, a
     assert page.locator(".message.assistant img, .message.assistant script").count() == 0
     assert page.evaluate("window.__xss") is None
 
-    _shoot(page, artifacts, "chat")
+    shoot(page, artifacts, "chat")
     context.close()
 
 
@@ -259,7 +246,7 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
         ("/console/audit/", "console-audit"),
     ]:
         admin_page.goto(f"{server.url}{path}")
-        _shoot(admin_page, artifacts, name)
+        shoot(admin_page, artifacts, name)
     audit = admin_page.locator("#audit-table")
     assert audit.locator("tr[data-kind=ask]").count() >= 1
     assert audit.locator("tr[data-kind='collection.groups']").count() == 1
@@ -281,5 +268,5 @@ def test_language_switch_to_portuguese(server, browser, artifacts):
     assert page.locator("#ask-button").inner_text() == "Perguntar"
     page.goto(f"{server.url}/")
     assert page.locator("#question").get_attribute("placeholder") == "Faça uma pergunta…"
-    _shoot(page, artifacts, "chat-pt")
+    shoot(page, artifacts, "chat-pt")
     context.close()

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ask, login
+from tests.support.browser import DESKTOP, ask, login, shoot
 from tests.support.documents import make_handbook_pdf
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
 LOCALES = {"en": "en-US", "pt": "pt-BR"}
 PASSWORD = "handbook-reader-pass-8"
 LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
@@ -56,15 +54,6 @@ def server(tmp_path_factory):
     serve.stop()
 
 
-def _shoot(page, artifacts, name):
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
 @pytest.mark.parametrize("language", ["en", "pt"])
 def test_a_thumbs_down_and_an_unanswered_question_reach_the_feedback_page(
     server, browser, artifacts, language
@@ -91,12 +80,12 @@ def test_a_thumbs_down_and_an_unanswered_question_reach_the_feedback_page(
     hits = page.locator("#search-hits li")
     assert hits.count() == 1
     assert "twenty-seven days" in hits.first.locator(".search-snippet").inner_text()
-    _shoot(page, artifacts, f"chat-search-{language}")
+    shoot(page, artifacts, f"chat-search-{language}")
 
     # The conversation downloads as Markdown, the handbook cited in a footnote.
     page.goto(conversation_url)
     assert WORDS[language]["export"] in page.locator("#export-link").inner_text()
-    _shoot(page, artifacts, f"chat-export-{language}")
+    shoot(page, artifacts, f"chat-export-{language}")
     with page.expect_download() as download:
         page.click("#export-link")
     markdown = Path(download.value.path()).read_text(encoding="utf-8")
@@ -123,5 +112,5 @@ def test_a_thumbs_down_and_an_unanswered_question_reach_the_feedback_page(
     assert OFF_TOPIC in rows.first.inner_text()
     assert rows.first.locator(".review-tag").inner_text() == WORDS[language]["abstained"]
     assert page.locator("#feedback-table", has_text=comment).count() == 0
-    _shoot(page, artifacts, f"console-feedback-{language}")
+    shoot(page, artifacts, f"console-feedback-{language}")
     context.close()

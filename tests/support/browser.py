@@ -1,9 +1,25 @@
-"""What a person does in the browser tests: sign in, ask a question and wait for the answer."""
+"""What a person does in the browser tests: sign in, ask a question and wait for the answer;
+and the screenshots each step leaves, at desktop and phone widths."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def shoot(page: Any, artifacts: Path, name: str) -> None:
+    """The page at desktop and phone widths, as ``NAME-desktop.png`` and ``NAME-phone.png``."""
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
 
 
 def login(page: Any, url: str, username: str, password: str) -> None:
