@@ -26,10 +26,15 @@ from prometheus_client import (  # noqa: E402 (after the directory exists)
     Counter,
     Histogram,
     Metric,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.registry import Collector  # noqa: E402
+
+# ``*_created`` timestamps are noise on a dashboard and absent in multiprocess mode:
+# leave them out so that one process and many scrape alike.
+disable_created_metrics()
 
 __all__ = [
     "ANSWERS_ABSTAINED",
