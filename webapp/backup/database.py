@@ -5,6 +5,14 @@ writing (it restarts the copy when a write lands mid-way, and WAL readers never
 block). pg_dump reads one snapshot of a live PostgreSQL; both programs must be
 on PATH, of the server's major version or newer. The password goes to them in
 the environment (``PGPASSWORD``), never on the command line.
+
+A SQLite backup also restores into PostgreSQL: the way an installation moves off
+the embedded defaults. The backup's file is opened as a second database,
+migrated to this version, and its rows copied with Django's serializers
+(``dumpdata``/``loaddata``, JSON lines, read one line at a time): primary keys
+are kept, so ids in URLs, tokens and the index stay valid, and loaddata moves
+PostgreSQL's sequences past them. Content types and permissions are this
+database's own (references to them travel by natural key).
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
+from django.core.management import call_command
 from django.db import connection, connections
 
 from webapp.backup.manifest import BackupError
@@ -24,6 +34,9 @@ __all__ = ["SQLITE_FILE", "PG_FILE", "database_backup", "database_kind", "databa
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 PAGES_PER_STEP = 1024
+SOURCE_ALIAS = "enclave_backup_source"
+# Made again by this database's migrations; the rows pointing at them carry natural keys.
+NOT_COPIED = ("contenttypes", "auth.permission")
 LIBPQ_ENV = {
     "host": "PGHOST",
     "port": "PGPORT",
@@ -61,10 +74,14 @@ def database_backup(target: Path) -> str:
 
 def database_restore(source: Path, kind: str) -> None:
     """Replace the configured database with the backup's (``kind`` is the manifest's)."""
+    if (kind, database_kind()) == ("sqlite", "postgresql"):
+        _sqlite_into_postgresql(source / SQLITE_FILE)
+        return
     if kind != database_kind():
         raise BackupError(
             f"The backup holds a {kind} database; this home is configured for "
-            f"{database_kind()} (ENCLAVE_DATABASE_URL)."
+            f"{database_kind()} (ENCLAVE_DATABASE_URL). A SQLite backup restores into "
+            "PostgreSQL too; a PostgreSQL backup only into PostgreSQL."
         )
     connections.close_all()
     if kind == "sqlite":
@@ -84,6 +101,38 @@ def database_restore(source: Path, kind: str) -> None:
         f"--dbname={connection.settings_dict['NAME']}",
         str(source / PG_FILE),
     )
+
+
+def _sqlite_into_postgresql(backup_file: Path) -> None:
+    """Copy every row of a SQLite backup into the configured (PostgreSQL) database."""
+    with tempfile.TemporaryDirectory(prefix="enclave-restore-") as scratch:
+        copy = Path(scratch) / SQLITE_FILE  # migrated here, the backup stays as it was
+        shutil.copyfile(backup_file, copy)
+        connections.databases[SOURCE_ALIAS] = {
+            **connections.databases["default"],
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(copy),
+            "OPTIONS": {},
+        }
+        rows = Path(scratch) / "rows.jsonl"
+        try:
+            call_command("migrate", database=SOURCE_ALIAS, interactive=False, verbosity=0)
+            call_command(
+                "dumpdata",
+                database=SOURCE_ALIAS,
+                natural_foreign=True,
+                exclude=list(NOT_COPIED),
+                format="jsonl",
+                output=str(rows),
+                verbosity=0,
+            )
+        finally:
+            connections[SOURCE_ALIAS].close()
+            del connections[SOURCE_ALIAS]
+            del connections.databases[SOURCE_ALIAS]
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0)  # a forced restore: start empty
+        call_command("loaddata", str(rows), verbosity=0)
 
 
 def _run(program: str, *args: str) -> None:

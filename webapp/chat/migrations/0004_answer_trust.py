@@ -6,7 +6,8 @@ from django.db import migrations, models
 def extractive_notice(apps, schema_editor):
     """Answers quoted before the notice existed get it (their backend said so)."""
     Message = apps.get_model("chat", "Message")
-    Message.objects.filter(role="assistant", backend="extractive").exclude(text="").update(
+    messages = Message.objects.using(schema_editor.connection.alias)  # the database migrated
+    messages.filter(role="assistant", backend="extractive").exclude(text="").update(
         notice="extractive"
     )
 

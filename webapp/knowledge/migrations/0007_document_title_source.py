@@ -6,9 +6,10 @@ from django.db import migrations, models
 def _mark_given_titles(apps, schema_editor):
     """Titles that are not their file's stem were given by an administrator: keep them."""
     Document = apps.get_model("knowledge", "Document")
-    for document in Document.objects.only("id", "title", "filename").iterator():
+    documents = Document.objects.using(schema_editor.connection.alias)  # the database migrated
+    for document in documents.only("id", "title", "filename").iterator():
         if document.title != PurePath(document.filename).stem:
-            Document.objects.filter(id=document.id).update(title_source="admin")
+            documents.filter(id=document.id).update(title_source="admin")
 
 
 class Migration(migrations.Migration):
