@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.file_servers import webdav_server
+from tests.support.file_servers import smbd_server, webdav_server
 from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings, reset_settings_cache
 from webapp.knowledge.models import Document
 from webapp.knowledge.sources import SourceAuthError, SourceCredentials
 from webapp.knowledge.sources.base import ESCAPE
+from webapp.knowledge.sources.smb import SmbSource
 from webapp.knowledge.sources.webdav import WebDavSource
 from webapp.knowledge.sync import source_sync
 from worker.contracts import enqueue_sync_folders
@@ -211,3 +212,44 @@ def test_configured_webdav_source_is_synced_by_the_periodic_task(
     assert {row.status for row in rows.values()} == {"indexed"}
     assert _texts(admin, MENU)[0][1] == MENU
     _no_credentials_anywhere(caplog)
+
+
+def test_smb_share_is_followed(
+    tmp_path, admin, reader, make_collection, wait_indexed, live_worker, caplog
+):
+    share = _share(tmp_path)
+    with smbd_server(share, tmp_path / "samba", password=PASSWORD) as server:
+        source = SmbSource(server.url, credentials=SourceCredentials(server.user, PASSWORD))
+        bad = SmbSource(server.url, credentials=SourceCredentials(server.user, WRONG))
+        try:
+            _follows_the_share(
+                share,
+                source,
+                bad,
+                make_collection("Shared drive"),
+                admin,
+                reader,
+                wait_indexed,
+                caplog,
+            )
+        finally:
+            source.close()
+            bad.close()
+
+
+def test_smb_links_out_of_the_share_are_not_read(
+    tmp_path, admin, reader, make_collection, wait_indexed, live_worker
+):
+    share = _share(tmp_path)
+    (share / "vault.txt").symlink_to(tmp_path / "outside.txt")
+    (share / "up").symlink_to(tmp_path, target_is_directory=True)
+    with smbd_server(share, tmp_path / "samba", password=PASSWORD) as server:
+        source = SmbSource(server.url, credentials=SourceCredentials(server.user, PASSWORD))
+        try:
+            report = source_sync(collection=make_collection("Links"), source=source, actor=admin)
+        finally:
+            source.close()
+    wait_indexed(report.queued)
+    names = sorted(Document.objects.values_list("filename", flat=True))
+    assert names == ["menu.md", "visitors.txt"]
+    assert all(text != SECRET for _, text in _texts(reader, SECRET))
