@@ -153,6 +153,7 @@ class EmbeddingSettings(_Section):
 class SyncSourceSettings(BaseModel):
     """One remote source of ENCLAVE_SYNC_SOURCES: a WebDAV or SMB URL and whom to sign in as."""
 
+    # A password written inline is refused (EnclaveSettings' errors do not repeat the input).
     model_config = ConfigDict(frozen=True, extra="forbid")
     reference_name: ClassVar[str] = "source"
     url: str = Field(pattern=r"^(https?|smb)://[^/@]+/", description="WebDAV or SMB folder URL.")
