@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.file_servers import smbd_server, webdav_server
+from tests.support.server import process_env, run_cli
 from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings, reset_settings_cache
 from webapp.knowledge.models import Document
@@ -253,3 +254,28 @@ def test_smb_links_out_of_the_share_are_not_read(
     names = sorted(Document.objects.values_list("filename", flat=True))
     assert names == ["menu.md", "visitors.txt"]
     assert all(text != SECRET for _, text in _texts(reader, SECRET))
+
+
+@pytest.mark.timeout(600)
+def test_enclave_sync_reads_a_webdav_url(tmp_path_factory, tmp_path):
+    share = _share(tmp_path)
+    env = process_env(tmp_path_factory.mktemp("connector-home"), DAV_PASSWORD=PASSWORD)
+    wrong = tmp_path / "wrong-password"
+    wrong.write_text(WRONG)
+    with webdav_server(share, user="svc", password=PASSWORD) as server:
+        args = ["sync", server.url, "--collection", "Nextcloud", "--user", "svc"]
+        synced = run_cli([*args, "--password-env", "DAV_PASSWORD"], env)
+        assert synced.returncode == 0, synced.stdout + synced.stderr
+        summary = "2 added, 0 changed, 0 renamed, 0 deleted, 0 unchanged, 0 duplicates, 0 skipped."
+        assert summary in synced.stdout
+        assert "2 indexed, 0 failed." in synced.stdout
+        (share / "visitors.txt").unlink()
+        refused = run_cli([*args, "--password-file", str(wrong)], env)
+        followed = run_cli([*args, "--password-env", "DAV_PASSWORD"], env)
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    # The refused pass deleted nothing: the removal is seen by the next one.
+    assert "0 added, 0 changed, 0 renamed, 1 deleted, 1 unchanged" in followed.stdout
+    assert refused.returncode == 1
+    assert f"Error: {server.url}: the server refused the credentials (HTTP 401)" in refused.stderr
+    for output in (synced.stdout + synced.stderr, refused.stdout + refused.stderr):
+        assert PASSWORD not in output and WRONG not in output
