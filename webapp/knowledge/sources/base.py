@@ -25,6 +25,7 @@ folder for deleted files.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,6 @@ def public_url(url: str) -> str:
 
 def read_password(*, password_file: Path | None, password_env: str | None, label: str) -> str:
     """The password from a file (first line) or an environment variable; errors name neither."""
-    import os
-
     if password_file is not None:
         try:
             return password_file.read_text(encoding="utf-8").splitlines()[0]
