@@ -274,7 +274,8 @@ class Reconciler:
                 search_indexes_requeue_stalled(stalled_after_s=self.stalled_after_s)
                 collections_requeue_unapplied_groups(older_than_s=self.stalled_after_s)
                 erasure_pass()  # deleted documents' text leaves the index files
-                if settings.ingestion.sync_folders and time.monotonic() >= next_sync:
+                syncing = settings.ingestion.sync_folders or settings.ingestion.sync_sources
+                if syncing and time.monotonic() >= next_sync:
                     enqueue_sync_folders()
                     next_sync = time.monotonic() + settings.ingestion.sync_interval_s
             except Exception:  # keep checking; a database hiccup must not end the loop

@@ -38,7 +38,7 @@ def _beat_schedule(settings: EnclaveSettings) -> dict[str, dict[str, object]]:
             "schedule": float(settings.worker.reconcile_interval_s),
         }
     }
-    if settings.ingestion.sync_folders:
+    if settings.ingestion.sync_folders or settings.ingestion.sync_sources:
         schedule["sync-folders"] = {
             "task": SYNC_FOLDERS,
             "schedule": float(settings.ingestion.sync_interval_s),

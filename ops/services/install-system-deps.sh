@@ -15,9 +15,10 @@ set -euo pipefail
 # cmake, ninja-build and g++: `make llama-server` builds llama.cpp's server for the llm tests;
 # stress-ng: CI runs stage 2 beside a CPU hog (Makefile, CPU_HOG);
 # tesseract-ocr with its English and Portuguese data: OCR of scanned PDFs and images
-# (retrieval/parsing/ocr.py) and its tests.
+# (retrieval/parsing/ocr.py) and its tests; samba: the SMB connector tests start their own smbd.
 PACKAGES=(chromium redis-server postgresql fonts-dejavu-core slapd ldap-utils libldap2-dev libsasl2-dev gettext
-          iproute2 strace cmake ninja-build g++ stress-ng tesseract-ocr tesseract-ocr-eng tesseract-ocr-por)
+          iproute2 strace cmake ninja-build g++ stress-ng tesseract-ocr tesseract-ocr-eng tesseract-ocr-por
+          samba)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -1,4 +1,4 @@
-"""Ingestion commands of ``enclave``: ingest files, retry failed documents, sync a folder, re-index.
+"""Ingestion commands of ``enclave``: ingest files, retry failed documents, sync a source, re-index.
 
 ``enclave ingest PATH...`` reads files and folders by the same folder rules as
 sync (webapp.knowledge.folders), every entry left out listed.
@@ -193,20 +193,40 @@ def retry(only_failed: bool, collection_name: str, wait: bool) -> None:
 
 
 @click.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("location")
 @click.option("--collection", "collection_name", required=True, help="Collection name.")
 @click.option("--group", "groups", multiple=True, help="Groups that may read a new collection.")
+@click.option("--user", help="Account on the WebDAV or SMB server (a URL LOCATION).")
+@click.option(
+    "--password-file", type=click.Path(dir_okay=False, path_type=Path), help="Its password."
+)
+@click.option("--password-env", help="Variable holding its password (instead of a file).")
 @click.option("--wait/--no-wait", default=True, help="Show progress until every file is done.")
-def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool) -> None:
-    """Make a collection follow a folder: index new and changed files, erase removed ones."""
+def sync(
+    location: str,
+    collection_name: str,
+    groups: tuple[str, ...],
+    user: str | None,
+    password_file: Path | None,
+    password_env: str | None,
+    wait: bool,
+) -> None:
+    """Make a collection follow a folder, a WebDAV URL or an smb:// share (index, erase)."""
+    remote = "://" in location
+    if not remote and not Path(location).is_dir():
+        raise click.ClickException(f"not a folder: {location}")
     _require_index_here()
     open_installation(create=True)
     from webapp.cli import support
-    from webapp.knowledge.sync import folder_sync
 
     collection = support.collection_get_or_create(name=collection_name, group_names=groups)
     with _worker_here(needed=True):
-        report = folder_sync(collection=collection, folder=folder, actor=SYSTEM)
+        if remote:
+            report = _sync_remote(location, collection, user, password_file, password_env)
+        else:
+            from webapp.knowledge.sync import folder_sync
+
+            report = folder_sync(collection=collection, folder=Path(location), actor=SYSTEM)
         console.print(
             f"{len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.renamed)} renamed, {len(report.deleted)} deleted, "
@@ -215,6 +235,36 @@ def sync(folder: Path, collection_name: str, groups: tuple[str, ...], wait: bool
         )
         print_skipped(report.skipped)
         _watch_or_report(report.queued, wait=wait, what="index")
+
+
+def _sync_remote(
+    url: str,
+    collection: Any,
+    user: str | None,
+    password_file: Path | None,
+    password_env: str | None,
+) -> Any:
+    """One pass over a WebDAV or SMB source; its errors name the URL, never the password."""
+    from pydantic import ValidationError
+
+    from webapp.config.sections import SyncSourceSettings
+    from webapp.knowledge.sources import SourceError
+    from webapp.knowledge.sources.configured import source_open
+    from webapp.knowledge.sync import source_sync
+
+    if user is None:
+        raise click.ClickException("a URL needs --user and --password-file or --password-env")
+    try:
+        spec = SyncSourceSettings(
+            url=url, user=user, password_file=password_file, password_env=password_env
+        )
+    except ValidationError as exc:
+        raise click.ClickException(exc.errors()[0]["msg"]) from None
+    try:
+        with source_open(spec) as source:
+            return source_sync(collection=collection, source=source, actor=SYSTEM)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _reindex(document_id: int | None, collection_name: str | None, everything: bool) -> list[int]:

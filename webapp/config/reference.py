@@ -87,6 +87,8 @@ def _type_words(annotation: Any) -> str:
         return f"JSON list of {_type_words(args[0])}s"
     if origin is dict:
         return f"JSON object of {_type_words(args[1])}s"
+    if hasattr(annotation, "reference_name"):  # a nested model names itself
+        return str(annotation.reference_name)
     names = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
     return names.get(annotation, "secret" if annotation is SecretStr else str(annotation))
 

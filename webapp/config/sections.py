@@ -14,7 +14,7 @@ import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from retrieval.config import EmbeddingConfig, RerankConfig, SearchConfig
@@ -31,6 +31,7 @@ __all__ = [
     "SearchSettings",
     "SignInSettings",
     "StoreSettings",
+    "SyncSourceSettings",
     "WorkerSettings",
     "env_name",
 ]
@@ -149,6 +150,25 @@ class EmbeddingSettings(_Section):
     )
 
 
+class SyncSourceSettings(BaseModel):
+    """One remote source of ENCLAVE_SYNC_SOURCES: a WebDAV or SMB URL and whom to sign in as."""
+
+    # A password written inline is refused (EnclaveSettings' errors do not repeat the input).
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reference_name: ClassVar[str] = "source"
+    url: str = Field(pattern=r"^(https?|smb)://[^/@]+/", description="WebDAV or SMB folder URL.")
+    user: str
+    # The password itself never sits in the configuration: a file (first line) or a variable.
+    password_file: Path | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> SyncSourceSettings:
+        if (self.password_file is None) == (self.password_env is None):
+            raise ValueError("give exactly one of password_file and password_env")
+        return self
+
+
 class IngestionSettings(_Section):
     """Ingestion.
 
@@ -217,6 +237,14 @@ class IngestionSettings(_Section):
         default_factory=dict,
         description='`{"COLLECTION": "/folder"}`: folders kept in sync by the periodic task '
         "([operations.md](operations.md#folder-sync)).",
+    )
+    sync_sources: dict[str, SyncSourceSettings] = Field(
+        default_factory=dict,
+        description='`{"COLLECTION": {"url": "https://dav.example.com/Policies", "user": "svc", '
+        '"password_file": "/etc/enclave/dav-password"}}`: WebDAV (`https://`) and SMB '
+        "(`smb://server/share/folder`) folders kept in sync like `ENCLAVE_SYNC_FOLDERS`; the "
+        "password comes from `password_file` or the variable named by `password_env` "
+        "([connectors.md](connectors.md)).",
     )
     sync_interval_s: int = Field(300, description="Seconds between folder sync passes.")
 

@@ -78,7 +78,10 @@ class EnclaveSettings(BaseSettings):
     need no server at all.
     """
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    # A misconfigured secret (a password inline, a bad URL with one in it) is not echoed back.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     home: Path = Field(
         default_factory=lambda: default_home(),

@@ -1,4 +1,4 @@
-"""Periodic folder sync: thin, idempotent (a second pass over unchanged folders does nothing)."""
+"""Periodic sync of folders and remote sources: thin and idempotent (unchanged: nothing done)."""
 
 from __future__ import annotations
 
@@ -9,5 +9,5 @@ from worker.contracts import SYNC_FOLDERS
 
 @app.task(name=SYNC_FOLDERS, acks_late=True)
 def sync_folders() -> int:
-    """Sync every folder of ENCLAVE_SYNC_FOLDERS; returns the documents queued."""
+    """Sync ENCLAVE_SYNC_FOLDERS and ENCLAVE_SYNC_SOURCES; returns the documents queued."""
     return len(folders_sync_configured())
