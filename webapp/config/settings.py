@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, create_model
 from pydantic.fields import FieldInfo
@@ -111,6 +111,12 @@ class EnclaveSettings(BaseSettings):
         None,
         description="PostgreSQL, e.g. `postgresql://enclave:pw@db:5432/enclave`; "
         "SQLite under home when unset.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines on stderr: `text` for a terminal, `json` (one object per line "
+        "with time, level, logger, message, request_id) for a log collector "
+        "([operations.md](operations.md#terminal-output-and-logs)).",
     )
 
     worker: WorkerSettings = WorkerSettings()
