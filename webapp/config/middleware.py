@@ -136,7 +136,7 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class RequestMetricsMiddleware:
-    """Counts and times every response by its URL name, method and status (first in the stack)."""
+    """Counts and times every response by its URL name, method and status (near the top)."""
 
     async_capable = False
     sync_capable = True

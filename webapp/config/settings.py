@@ -53,6 +53,7 @@ from webapp.config.sections import (
     SearchSettings,
     SignInSettings,
     StoreSettings,
+    UsageSettings,
     WorkerSettings,
     env_name,
 )
@@ -130,6 +131,7 @@ class EnclaveSettings(BaseSettings):
     oidc: OidcSettings = OidcSettings()
     ldap: LdapSettings = LdapSettings()
     metrics: MetricsSettings = MetricsSettings()
+    usage: UsageSettings = UsageSettings()
 
     def __init__(self, **values: Any) -> None:
         # Flat names (search_dense_weight=...) as well as sections (search={...}).
