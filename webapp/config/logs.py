@@ -37,13 +37,15 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("enclave_request_id", default=No
 # line or a header (no spaces, quotes, newlines).
 _WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
-# A LogRecord's own attributes; any other attribute came from ``extra=`` (a context field).
+# A LogRecord's own attributes; any other attribute came from ``extra=`` (a context field),
+# but for uvicorn's ``color_message`` (the message again, with terminal colour codes).
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
     "request_id",
     "request_tag",
     "taskName",
+    "color_message",
 }
 
 
