@@ -61,6 +61,7 @@ class _Generated:
     raw: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
     first_token_ms: float | None = None
+    model_ms: float | None = None
 
 
 def answer_stream(
@@ -128,6 +129,7 @@ def _generate(
         key = "standalone_query" if candidate.wants_standalone_query else "question"
         numbers = [p.number for p in passages]
         run = _Generated(candidate, CitationRenumbering(numbers), StreamStats(candidate.name))
+        began = time.monotonic()
         stream = candidate.stream(question=asked[key], passages=passages, history=history)
         try:
             while True:
@@ -139,6 +141,7 @@ def _generate(
                     run.shown.append(shown)
                     yield AnswerDelta(shown)
         except StopIteration as stop:
+            run.model_ms = round((time.monotonic() - began) * 1000, 1)
             if isinstance(stop.value, StreamStats):
                 run.stats = stop.value
         except ModelUnavailableError:
@@ -242,6 +245,7 @@ def _answer(
         source_order=order,
         notice=notice,
         replica=stats.replica,
+        model_ms=generated.model_ms,
     )
     _log(answer, len(passages))
     return answer

@@ -23,7 +23,7 @@ from inference.backends.openai_wire import (
     ReplicaFailure,
     stream_completion,
 )
-from inference.config import Endpoint, InferenceConfig
+from inference.config import Endpoint, InferenceConfig, RequestHeaders
 from inference.errors import ModelUnavailableError, UpstreamError
 from inference.models import StreamStats
 
@@ -80,8 +80,13 @@ class Cluster:
         health_interval_s: float = 0.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        request_headers: RequestHeaders | None = None,
     ) -> None:
-        """``health_interval_s`` > 0 starts a thread checking every replica that often."""
+        """``health_interval_s`` > 0 starts a thread checking every replica that often.
+
+        ``request_headers`` is called at each chat or tokenize request for headers to
+        add (the caller's request id); health checks send none.
+        """
         if not endpoints:
             raise ValueError("a cluster needs at least one endpoint")
         self.replicas = tuple(Replica(endpoint) for endpoint in endpoints)
@@ -89,6 +94,7 @@ class Cluster:
         self._request_timeout_s = request_timeout_s
         self._cooloff_s = cooloff_s
         self._clock = clock
+        self._request_headers = request_headers
         self._lock = threading.Lock()
         timeout = httpx.Timeout(
             connect=connect_timeout_s,
@@ -126,6 +132,7 @@ class Cluster:
             request_timeout_s=config.request_timeout_s,
             cooloff_s=config.replica_cooloff_s,
             health_interval_s=config.health_interval_s,
+            request_headers=config.request_headers,
         )
 
     def status(self) -> list[ReplicaStatus]:
@@ -210,7 +217,7 @@ class Cluster:
             candidates = sorted((r for r in self.replicas if r.is_up(now)), key=Replica.load)
         for replica in candidates:
             root = replica.endpoint.base_url.removesuffix("/v1")
-            headers = {}
+            headers = self._extra_headers()
             if replica.endpoint.api_key:
                 headers["Authorization"] = f"Bearer {replica.endpoint.api_key}"
             try:
@@ -224,6 +231,9 @@ class Cluster:
             except (httpx.HTTPError, ValueError) as exc:
                 logger.debug("%s %s on %s failed: %r", method, path, root, exc)
         return None
+
+    def _extra_headers(self) -> dict[str, str]:
+        return dict(self._request_headers()) if self._request_headers is not None else {}
 
     def _acquire(self, tried: set[int]) -> Replica | None:
         now = self._clock()
@@ -265,6 +275,7 @@ class Cluster:
                 usage = yield from attempt.run(
                     self._client,
                     payload,
+                    headers=self._extra_headers(),
                     first_token_deadline=min(
                         attempt.start + self._first_token_timeout_s, total_deadline
                     ),
@@ -315,6 +326,7 @@ class _Attempt:
         client: httpx.Client,
         payload: dict[str, Any],
         *,
+        headers: dict[str, str],
         first_token_deadline: float,
         total_deadline: float,
         clock: Callable[[], float],
@@ -325,6 +337,7 @@ class _Attempt:
             client,
             self.endpoint,
             payload,
+            extra_headers=headers,
             first_token_deadline=first_token_deadline,
             total_deadline=total_deadline,
             clock=clock,

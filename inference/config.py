@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from inference.catalogue import ModelSpec
+
+# Headers for one outgoing request to a model server (asked for at each request).
+RequestHeaders = Callable[[], Mapping[str, str]]
 
 
 def normalize_base_url(url: str) -> str:
@@ -68,6 +72,9 @@ class InferenceConfig:
     default_model: str = ""
     rewrite_follow_ups: bool = True
     hard_question_words: int = 40
+    # Called at each request to a model server for headers to add, e.g. the caller's
+    # request id (``X-Request-ID``) so the server's log lines can be matched with its own.
+    request_headers: RequestHeaders | None = None
 
     def catalogue(self) -> tuple[ModelSpec, ...]:
         """The models to serve: ``models`` when given, else ``endpoints`` grouped by model."""

@@ -69,6 +69,9 @@ class Answer:
     notice: Notice = ""
     # The server that generated it (a replica's base URL); "" for an in-process backend.
     replica: str = ""
+    # Time the model spent on the answer, from the request to its last token (what a
+    # GPU-hour price counts); None when no model was asked (an abstention).
+    model_ms: float | None = None
 
     def sentences(self, status: str) -> int:
         """How many sentences are ``cited``, ``attributed`` or ``unsupported``."""

@@ -7,7 +7,10 @@ import os
 from celery import Celery
 
 from webapp.config.settings import EnclaveSettings, get_settings
-from worker import broker
+from worker import (
+    broker,
+    request_ids,  # noqa: F401  (connects the signals that carry request ids)
+)
 from worker.contracts import RECONCILE_DOCUMENTS, SYNC_FOLDERS
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.config.django_settings")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,9 +128,13 @@ def stream_completion(
     first_token_deadline: float,
     total_deadline: float,
     clock: Callable[[], float],
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Generator[str, None, CompletionUsage]:
-    """Stream one completion; raise ReplicaFailure for failures another replica may not have."""
-    headers = {"Accept": "text/event-stream"}
+    """Stream one completion; raise ReplicaFailure for failures another replica may not have.
+
+    ``extra_headers`` are added to the request (the caller's ``X-Request-ID``).
+    """
+    headers = {**(extra_headers or {}), "Accept": "text/event-stream"}
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
     body = {**SAMPLING_DEFAULTS, **payload, "model": endpoint.model, "stream": True}

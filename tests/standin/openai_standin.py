@@ -11,7 +11,8 @@ As small models do, it can also cite nothing (``--cite none``), cite the wrong p
 A query-rewrite request (system prompt starting "Rewrite the user's follow-up") is
 answered with "<previous question without ?> (<follow-up>)".
 
-Test hooks beyond vLLM's API: ``GET /standin/stats`` counts connections accepted
+Test hooks beyond vLLM's API: ``GET /standin/request-ids`` lists each chat request's
+``X-Request-ID`` header; ``GET /standin/stats`` counts connections accepted
 (its own included), chat requests, finished and aborted streams (the client went away
 mid-stream) and 400s; ``POST
 /standin/config`` changes ``fail_mode``, ``delay_ms``, ``bad_citation``, ``cite`` or
@@ -121,6 +122,8 @@ class StandinServer(ThreadingHTTPServer):
         self.stats = dict.fromkeys(_STATS, 0)
         # Prompt-injection tests: every chat request's messages, and the echo switch.
         self.prompts: list[list[dict[str, Any]]] = []
+        # Every chat request's X-Request-ID header (None when absent), oldest first.
+        self.request_ids: list[str | None] = []
         self.echo = False
 
     def count(self, name: str) -> None:
@@ -198,6 +201,9 @@ class Handler(BaseHTTPRequestHandler):
             # Every chat request's messages so far, oldest first: what Enclave showed a model.
             with self.server.lock:
                 self._send_json(200, {"prompts": list(self.server.prompts)})
+        elif self.path == "/standin/request-ids":
+            with self.server.lock:
+                self._send_json(200, {"request_ids": list(self.server.request_ids)})
         elif self.path == "/standin/stats":
             with self.server.lock:
                 self._send_json(200, dict(self.server.stats))
@@ -257,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any]) -> None:
         options = self.server.options
         self.server.count("chat_requests")
+        with self.server.lock:
+            self.server.request_ids.append(self.headers.get("X-Request-ID"))
         if options.fail_mode == "drop-once":
             options.fail_mode = "none"
             self.close_connection = True

@@ -106,3 +106,11 @@ def standin_prompts(base_url: str) -> list[list[dict[str, Any]]]:
 def standin_echo(base_url: str, echo: bool) -> None:
     """Make the stand-in answer with everything it was shown (or stop doing so)."""
     _post(base_url, "/standin/echo", {"echo": echo})
+
+
+def standin_request_ids(base_url: str) -> list[str | None]:
+    """Each chat request's ``X-Request-ID`` header so far, oldest first (None: not sent)."""
+    root = base_url.removesuffix("/").removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/standin/request-ids", timeout=5) as response:
+        ids: list[str | None] = json.loads(response.read())["request_ids"]
+    return ids

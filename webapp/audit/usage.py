@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, OuterRef, Subquery
@@ -15,7 +15,7 @@ from django.utils import timezone
 from webapp.chat.models import Feedback, Message
 from webapp.knowledge.models import Document
 
-__all__ = ["DailyFigures", "UsageSummary", "percentile", "usage_summary"]
+__all__ = ["DailyFigures", "UsageSummary", "percentile", "period_start", "usage_summary"]
 
 TOP = 10
 
@@ -125,12 +125,18 @@ def _cited(since: Any) -> list[tuple[int, str, int]]:
     return [(d, current.get(d, titles[d]), n) for d, n in top]
 
 
+def period_start(days: int) -> datetime:
+    """The start of the period of the last ``days`` days, today included (local midnight)."""
+    today = timezone.localdate()
+    return timezone.make_aware(
+        datetime.combine(today - timedelta(days=days - 1), datetime.min.time())
+    )
+
+
 def usage_summary(*, days: int = 30) -> UsageSummary:
     """Questions per day, answer latency p50/p95, thumbs, unanswered questions, top documents."""
     today = timezone.localdate()
-    since = timezone.make_aware(
-        timezone.datetime.combine(today - timedelta(days=days - 1), timezone.datetime.min.time())
-    )
+    since = period_start(days)
     latencies = list(
         Message.objects.filter(
             role=Message.Role.ASSISTANT, created_at__gte=since, total_ms__isnull=False

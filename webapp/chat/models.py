@@ -61,6 +61,19 @@ class Message(models.Model):
     first_token_ms = models.FloatField(null=True, blank=True)
     total_ms = models.FloatField(null=True, blank=True)
     tokens_per_s = models.FloatField(null=True, blank=True)
+    # The model's own time on the answer (what a GPU-hour price counts); None: not asked.
+    model_ms = models.FloatField(null=True, blank=True)
+    # The collection of the best passage: whose questions an answer's cost counts for.
+    # No database constraint: a collection deleted while an answer is recorded must not
+    # fail the answer (Django still clears the field when the collection is deleted).
+    collection = models.ForeignKey(
+        "knowledge.Collection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
     # The standalone query retrieval used when the question was a follow-up.
     rewritten_query = models.TextField(blank=True)
     # Citations to passages that were not given, removed from ``text``.

@@ -73,6 +73,7 @@ class AnswerRecord:
             "retrieval_ms": self.retrieval_ms,
             "rewritten_query": self.rewritten_query,
             "route_reason": self.route_reason[:200],
+            "collection_id": self.sources[0]["collection_id"] if self.sources else None,
         }
 
     def store_failure(self, *, code: str, model: str, text: str = "") -> None:
@@ -157,4 +158,5 @@ def _answer_fields(answer: Answer, cited: list[Source]) -> dict[str, Any]:
         "tokens_per_s": answer.tokens_per_s,
         "first_token_ms": answer.first_token_ms,
         "total_ms": answer.total_ms,
+        "model_ms": answer.model_ms,
     }

@@ -11,6 +11,7 @@ looks at the queue again after seconds without an event).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import threading
@@ -136,7 +137,12 @@ async def event_batches(
     details) otherwise.
     """
     relay: _Relay[T] = _Relay(asyncio.get_running_loop(), language)
-    threading.Thread(target=relay.run, args=(events,), name=ANSWER_THREAD_NAME, daemon=True).start()
+    # The thread runs in a copy of the request's context: its log lines and model calls
+    # carry the request's id (webapp/config/logs.py), as the request's own code does.
+    context = contextvars.copy_context()
+    threading.Thread(
+        target=context.run, args=(relay.run, events), name=ANSWER_THREAD_NAME, daemon=True
+    ).start()
     try:
         ended = False
         while not ended:

@@ -51,6 +51,8 @@ def serve(host: str | None, port: int | None, worker: bool | None) -> None:
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # JSON logs: uvicorn's lines go to the root handler, in its format, not uvicorn's own.
+        **({"log_config": None} if settings.log_format == "json" else {}),
         timeout_graceful_shutdown=5,
         **runtime.uvicorn_proxy_options(),
     )

@@ -45,7 +45,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     f"webapp.config.middleware.{name}"
     for name in (
-        # First: it times the whole stack and sees every status, WhiteNoise's included.
+        # First: every log line of the request, the stack's own included, carries its id.
+        "RequestIdMiddleware",
+        # It times the whole stack and sees every status, WhiteNoise's included.
         "RequestMetricsMiddleware",
         "SecurityMiddleware",
         "WhiteNoiseMiddleware",
@@ -144,14 +146,20 @@ globals().update(security_header_settings(ENCLAVE))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"quantizer": {"()": "webapp.config.log_filters.DropQuantizerChatter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(request_tag)s%(message)s"},
+        "json": {"()": "webapp.config.logs.JsonFormatter"},
+    },
+    "filters": {
+        "quantizer": {"()": "webapp.config.log_filters.DropQuantizerChatter"},
+        "request_id": {"()": "webapp.config.logs.RequestIdFilter"},
+    },
     # StreamHandler writes to stderr: never into a command's output on stdout.
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["quantizer"],
+            "formatter": ENCLAVE.log_format,
+            "filters": ["quantizer", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},

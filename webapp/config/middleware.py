@@ -11,16 +11,22 @@ whole stack runs in one switch on the request's thread, and a sync view with it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware import clickjacking, common, csrf, locale, security
 from whitenoise import middleware as whitenoise
 
+from webapp.config.logs import (
+    REQUEST_ID,
+    REQUEST_ID_HEADER,
+    accepted_request_id,
+    bound_request_id,
+)
 from webapp.core.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "CsrfViewMiddleware",
     "LocaleMiddleware",
     "MessageMiddleware",
+    "RequestIdMiddleware",
     "RequestMetricsMiddleware",
     "SecurityMiddleware",
     "SessionMiddleware",
@@ -92,12 +99,44 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class RequestIdMiddleware:
+    """Gives each request an id: the client's ``X-Request-ID`` when well-formed, else a new one.
+
+    The id is the current request id (``webapp/config/logs.py``) while the request
+    runs, so its log lines, the tasks it sends and its model calls carry it, and it
+    goes back in the response's ``X-Request-ID``. A streamed body runs after this
+    returns (an answer): it sets the id again where it is read.
+    """
+
+    async_capable = False
+    sync_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
+        with bound_request_id(request_id):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        if isinstance(response, StreamingHttpResponse) and response.is_async:
+            response.streaming_content = _bound_stream(response.streaming_content, request_id)
+        return response
+
+
+async def _bound_stream(content: AsyncIterator[bytes], request_id: str) -> AsyncIterator[bytes]:
+    """``content`` read with ``request_id`` current (the reading task's context is its own)."""
+    REQUEST_ID.set(request_id)
+    async for part in content:
+        yield part
+
+
 # Methods a label may name; anything else is counted as "other" (a bounded label set).
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestMetricsMiddleware:
-    """Counts and times every response by its URL name, method and status (first in the stack)."""
+    """Counts and times every response by its URL name, method and status (near the top)."""
 
     async_capable = False
     sync_capable = True

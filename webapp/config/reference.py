@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from webapp.config.settings import CONFIG_FILE_VARIABLE, ENV_PREFIX, EnclaveSettings
@@ -89,6 +89,8 @@ def _type_words(annotation: Any) -> str:
         return f"JSON object of {_type_words(args[1])}s"
     if hasattr(annotation, "reference_name"):  # a nested model names itself
         return str(annotation.reference_name)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"  # its keys are in the description
     names = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
     return names.get(annotation, "secret" if annotation is SecretStr else str(annotation))
 

@@ -11,6 +11,7 @@ relative to ``docs/``).
 from __future__ import annotations
 
 import ipaddress
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -27,11 +28,13 @@ __all__ = [
     "LdapSettings",
     "LlmSettings",
     "MetricsSettings",
+    "ModelPrice",
     "OidcSettings",
     "SearchSettings",
     "SignInSettings",
     "StoreSettings",
     "SyncSourceSettings",
+    "UsageSettings",
     "WorkerSettings",
     "env_name",
 ]
@@ -471,6 +474,38 @@ class MetricsSettings(_Section):
     def enabled(self) -> bool:
         """Whether ``/metrics`` answers at all (a token or client networks are set)."""
         return self.token is not None or bool(self.allowed_networks)
+
+
+class ModelPrice(BaseModel):
+    """What one model's answers cost: per 1,000 tokens and per hour of model time (added up)."""
+
+    # A misspelt key ("prompt_per_1K") fails at start instead of pricing nothing.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    prompt_per_1k: Decimal = Field(Decimal(0), ge=0)
+    completion_per_1k: Decimal = Field(Decimal(0), ge=0)
+    gpu_hour: Decimal = Field(Decimal(0), ge=0)
+
+
+class UsageSettings(_Section):
+    """Usage costs.
+
+    What answers cost on the console's usage page, per group, collection and model
+    ([operations.md](operations.md#usage-and-cost)).
+    """
+
+    env_prefix: ClassVar[str] = "usage_"
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="Price per model name (as answers name it): "
+        '`{"llama-3.1-8b": {"prompt_per_1k": 0.0004, "completion_per_1k": 0.0012}, '
+        '"llama-3.1-70b": {"gpu_hour": 2.5}}`; per 1,000 prompt tokens, per 1,000 '
+        "completion tokens and per hour of the model's time on answers (its GPUs "
+        "together), added up. In `enclave.toml`: a table per model under `[usage.prices]`. "
+        "A model without a price is shown without a cost.",
+    )
+    currency: str = Field(
+        "", max_length=8, description="Written beside costs, e.g. `EUR`; empty: none."
+    )
 
 
 class OidcSettings(_Section):

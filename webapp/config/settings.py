@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, create_model
 from pydantic.fields import FieldInfo
@@ -53,6 +53,7 @@ from webapp.config.sections import (
     SearchSettings,
     SignInSettings,
     StoreSettings,
+    UsageSettings,
     WorkerSettings,
     env_name,
 )
@@ -115,6 +116,12 @@ class EnclaveSettings(BaseSettings):
         description="PostgreSQL, e.g. `postgresql://enclave:pw@db:5432/enclave`; "
         "SQLite under home when unset.",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines on stderr: `text` for a terminal, `json` (one object per line "
+        "with time, level, logger, message, request_id) for a log collector "
+        "([operations.md](operations.md#terminal-output-and-logs)).",
+    )
 
     worker: WorkerSettings = WorkerSettings()
     store: StoreSettings = StoreSettings()
@@ -127,6 +134,7 @@ class EnclaveSettings(BaseSettings):
     oidc: OidcSettings = OidcSettings()
     ldap: LdapSettings = LdapSettings()
     metrics: MetricsSettings = MetricsSettings()
+    usage: UsageSettings = UsageSettings()
 
     def __init__(self, **values: Any) -> None:
         # Flat names (search_dense_weight=...) as well as sections (search={...}).

@@ -35,6 +35,7 @@ from retrieval import (
 )
 from retrieval.once import KeyedOnce
 from retrieval.store.base import AliasableStore
+from webapp.config.logs import request_id_headers
 from webapp.config.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -179,8 +180,12 @@ def searcher_for(engines: IndexEngines) -> Searcher:
 
 @cache
 def get_chat_router() -> ModelRouter:
-    """The model catalogue and routing rule: vLLM models, or the extractive backend."""
-    return router_from_config(get_settings().inference_config())
+    """The model catalogue and routing rule: vLLM models, or the extractive backend.
+
+    Each call to a model server carries the current request id (``X-Request-ID``).
+    """
+    config = get_settings().inference_config()
+    return router_from_config(dataclasses.replace(config, request_headers=request_id_headers))
 
 
 def get_chat_model() -> ChatModel:

@@ -160,6 +160,11 @@ urlpatterns = [
         name="console-token-revoke",
     ),
     path("console/usage/", views_insights.console_usage, name="console-usage"),
+    path(
+        "console/usage/costs.csv",
+        views_insights.console_usage_costs_csv,
+        name="console-usage-costs-csv",
+    ),
     path("console/audit/", views_insights.console_audit, name="console-audit"),
     path("console/feedback/", views_feedback.console_feedback, name="console-feedback"),
     path("console/audit.csv", views_insights.console_audit_csv, name="console-audit-csv"),

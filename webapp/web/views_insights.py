@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from webapp.audit.costs import UsageCosts, costs_csv, usage_costs
 from webapp.audit.exports import audit_csv_lines
 from webapp.audit.models import AuditEvent
 from webapp.audit.selectors import audit_event_list_for, audit_kinds_in_use, document_titles
-from webapp.audit.usage import usage_summary
+from webapp.audit.usage import period_start, usage_summary
+from webapp.config.settings import get_settings
 from webapp.web.charts import Series, bar_chart, line_chart
 from webapp.web.http import admin_required
 from webapp.web.labels import audit_kind_label
@@ -23,17 +25,27 @@ PERIODS = (7, 30, 90)
 AUDIT_PAGE_SIZE = 50
 
 
-@admin_required
-@require_GET
-def console_usage(request: HttpRequest) -> HttpResponse:
-    """Questions per day, latency p50/p95, thumbs ratio, unanswered questions, cited documents."""
+def _period(request: HttpRequest) -> int:
+    """The period asked for (``?days=``), one of ``PERIODS``; 30 days otherwise."""
     try:
         days = int(request.GET.get("days", "30"))
     except ValueError:
-        days = 30
-    if days not in PERIODS:
-        days = 30
+        return 30
+    return days if days in PERIODS else 30
+
+
+def _costs(days: int) -> UsageCosts:
+    usage = get_settings().usage
+    return usage_costs(since=period_start(days), prices=usage.prices, currency=usage.currency)
+
+
+@admin_required
+@require_GET
+def console_usage(request: HttpRequest) -> HttpResponse:
+    """Questions per day, latency p50/p95, thumbs, unanswered, cited documents, costs."""
+    days = _period(request)
     summary = usage_summary(days=days)
+    costs = _costs(days)
     labels = [d.day.strftime("%m-%d") for d in summary.daily]
     questions_chart = bar_chart(
         _("Questions per day"), labels, [d.questions for d in summary.daily]
@@ -59,8 +71,26 @@ def console_usage(request: HttpRequest) -> HttpResponse:
         "helpful_percent": (
             round(100 * summary.helpful_ratio) if summary.helpful_ratio is not None else None
         ),
+        "costs": costs,
+        # (heading, table id, rows, the name of the row of answers with none)
+        "cost_tables": [
+            (_("Group"), "costs-by-group", costs.by_group, _("No group")),
+            (_("Collection"), "costs-by-collection", costs.by_collection, _("No collection")),
+            (_("Model"), "costs-by-model", costs.by_model, "—"),
+        ],
     }
     return render(request, "web/console_usage.html", context)
+
+
+@admin_required
+@require_GET
+def console_usage_costs_csv(request: HttpRequest) -> HttpResponse:
+    """Tokens, model time and cost per group, collection and model for the period, as CSV."""
+    days = _period(request)
+    response = HttpResponse(costs_csv(_costs(days)), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="enclave-costs-{days}d-{stamp}.csv"'
+    return response
 
 
 def _seconds(ms: float | None) -> float | None:

@@ -22,8 +22,10 @@ from tests.integration.answers.conftest import (
     USER,
     Served,
     iter_sse,
+    parse_sse,
 )
 from tests.standin.openai_standin import tokenize
+from tests.standin.process import standin_request_ids
 from tests.support.polling import wait_for
 from tests.support.server import run_cli
 
@@ -104,6 +106,20 @@ def test_answer_streams_through_the_web_app_with_valid_citations(served: Served)
         ("assistant", expected),
     ]
     served.conversation_id = done["conversation_id"]
+
+
+def test_the_answer_thread_calls_the_model_with_the_request_s_id(served: Served) -> None:
+    """Under the ASGI server, the answer's own thread logs and calls with the request's id."""
+    body = {"question": LEAVE_QUESTION}
+    headers = {"X-Request-ID": "live-ask-5e1"}
+    with served.client.stream("POST", "/chat/ask", json=body, headers=headers) as response:
+        events = parse_sse(response.iter_text())
+    assert events[-1][0] == "done" and response.headers["X-Request-ID"] == "live-ask-5e1"
+
+    sent = [ids[-1] for ids in (standin_request_ids(r.base_url) for r in served.replicas) if ids]
+    assert "live-ask-5e1" in sent
+    log = served.serve.log_path.read_text()
+    assert re.search(r"INFO inference\.answering \[live-ask-5e1\] answer done: ", log)
 
 
 def test_the_chat_names_its_model_and_keeps_the_users_default(served: Served) -> None:

@@ -254,6 +254,7 @@ RULES: dict[str, list[Probe]] = {
         P("post", "/console/tokens/{token}/revoke", console(302))
     ],
     "console/usage/": [P("get", "/console/usage/", console())],
+    "console/usage/costs.csv": [P("get", "/console/usage/costs.csv", console())],
     "console/audit/": [P("get", "/console/audit/", console())],
     "console/feedback/": [P("get", "/console/feedback/", console())],
     "console/audit.csv": [P("get", "/console/audit.csv", console())],

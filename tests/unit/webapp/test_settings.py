@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ def clean_env(monkeypatch, tmp_path):
         "SEARCH_RELEVANCE_MIN_DENSE",
         "MODELS_DIR",
         "EDGE_SEARCH_THREADS",
+        "USAGE_PRICES",
+        "USAGE_CURRENCY",
     ):
         monkeypatch.delenv(f"ENCLAVE_{name}", raising=False)
     monkeypatch.setenv("ENCLAVE_HOME", str(tmp_path / "home"))
@@ -214,4 +217,30 @@ def test_a_guessable_token_or_a_bad_network_stops_the_start(
 ):
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValidationError, match=message):
+        EnclaveSettings()
+
+
+def test_model_prices_come_from_json_or_a_toml_table_and_a_misspelt_key_fails(
+    clean_env, monkeypatch
+):
+    (clean_env / "enclave.toml").write_text(
+        '[usage]\ncurrency = "EUR"\n[usage.prices."llama-3.1-8b"]\n'
+        "prompt_per_1k = 0.0004\ncompletion_per_1k = 0.0012\n"
+    )
+    from_toml = EnclaveSettings().usage
+    monkeypatch.setenv("ENCLAVE_USAGE_PRICES", '{"llama-3.1-70b": {"gpu_hour": "2.50"}}')
+    from_env = EnclaveSettings().usage
+    monkeypatch.setenv("ENCLAVE_USAGE_PRICES", '{"llama-3.1-70b": {"gpu_hours": 2.5}}')
+
+    assert from_toml.currency == "EUR"
+    small = from_toml.prices["llama-3.1-8b"]
+    assert (small.prompt_per_1k, small.completion_per_1k, small.gpu_hour) == (
+        Decimal("0.0004"),
+        Decimal("0.0012"),
+        Decimal(0),
+    )
+    # The environment adds to the file's table, model by model.
+    assert sorted(from_env.prices) == ["llama-3.1-70b", "llama-3.1-8b"]
+    assert from_env.prices["llama-3.1-70b"].gpu_hour == Decimal("2.50")
+    with pytest.raises(ValidationError, match="gpu_hours"):
         EnclaveSettings()
