@@ -5,7 +5,9 @@ in each arm, the share of the question's terms it holds). ``fusion`` re-fuses
 them with retrieval.fusion for every variant and scores documents; ``gate``
 applies retrieval.relevance to the top passages of the chosen fusion and
 reports, per set, the share of answerable questions answered and of
-unanswerable ones abstained on. No search runs again: what differs between
+unanswerable ones abstained on, then what a separate (lower) cosine floor for a
+chunk in another language than the question's would do to each set
+(``CROSS_LANGUAGE_VARIANTS``). No search runs again: what differs between
 variants is the fusion alone, exactly as the store would compute it.
 """
 
@@ -18,6 +20,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from retrieval.config import SearchConfig
 from retrieval.evaluation import ndcg_at_k, recall_at_k
@@ -73,7 +77,9 @@ class Question:
     covered: bool
     trusted: bool  # the detected language is one the model covers: the gate reads the cosine
     relevant: dict[str, int]
-    hits: list[list]  # [doc, chunk, dense_rank, dense_score, sparse_rank, sparse_score, coverage]
+    # [doc, chunk, dense_rank, dense_score, sparse_rank, sparse_score, coverage, chunk language]
+    hits: list[list]
+    detected: str | None = None  # the language the searcher detected for the question
 
 
 def load_runs(directory: Path) -> dict[str, list[Question]]:
@@ -92,6 +98,7 @@ def load_runs(directory: Path) -> dict[str, list[Question]]:
                 r["covered"] and r["detected"] is not None,
                 r["relevant"],
                 r["hits"],
+                r["detected"],
             )
             for r in rows
         ]
@@ -153,6 +160,7 @@ def passages(question: Question, variant: Variant) -> list[Passage]:
                 dense_rank=row[2], sparse_rank=row[4],
                 dense_score=row[3] if question.trusted else None,
                 sparse_score=row[5], term_coverage=row[6],
+                language=row[7] if len(row) > 7 else None,
             )
         )  # fmt: skip
     return out
@@ -209,22 +217,10 @@ def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> No
     )
     found = {n: [passages(q, variant) for q in qs] for n, qs in sets.items()}
     tune = [n for n, qs in sets.items() if qs and qs[0].role == "tune"]
-    best: tuple[tuple[float, float], float, float] | None = None
-    for dense, coverage in itertools.product(
-        [x / 100 for x in range(15, 81)], [x / 20 for x in range(6, 21)] + [1.01]
-    ):
-        config = dataclasses.replace(
-            SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
-        )
-        rates = {n: _rate(found[n], n, config) for n in tune}
-        answered = [r for n, r in rates.items() if "unanswerable" not in n]
-        abstained = min(r for n, r in rates.items() if "unanswerable" in n)
-        # Abstain on 90% of every unanswerable dev set first, then answer as much as possible.
-        key = (min(0.0, abstained - 0.90), sum(answered) / len(answered))
-        if best is None or key > best[0]:
-            best = (key, dense, coverage)
-    assert best is not None
-    _, dense, coverage = best
+    if args.thresholds:  # measure given thresholds instead of calibrating them
+        dense, coverage = (float(x) for x in args.thresholds.split(","))
+    else:
+        dense, coverage = _calibrate({n: found[n] for n in tune})
     config = dataclasses.replace(
         SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
     )
@@ -241,10 +237,92 @@ def _gate_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> No
         hit = [top for q, top in zip(qs, found[name], strict=True) if _found(q, top)]
         when = "–" if "unanswerable" in name else f"{_rate(hit, name, config):.3f} ({len(hit)})"
         lines.append(f"| {name} | {split} | {len(qs)} | {kind} {rate:.3f} | {when} |")
+    lines += ["", *_cross_language_table(sets, found, dense, coverage)]
     print("\n".join(lines))
     out = args.results / f"gate-{args.model}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
+
+
+def _calibrate(found: dict[str, list[list[Passage]]]) -> tuple[float, float]:
+    """Min dense and min coverage chosen on the dev sets (``found``) through ``is_relevant``."""
+    best: tuple[tuple[float, float], float, float] | None = None
+    for dense, coverage in itertools.product(
+        [x / 100 for x in range(15, 81)], [x / 20 for x in range(6, 21)] + [1.01]
+    ):
+        config = dataclasses.replace(
+            SearchConfig(), relevance_min_dense=dense, relevance_min_coverage=coverage
+        )
+        rates = {n: _rate(top, n, config) for n, top in found.items()}
+        answered = [r for n, r in rates.items() if "unanswerable" not in n]
+        abstained = min(r for n, r in rates.items() if "unanswerable" in n)
+        # Abstain on 90% of every unanswerable dev set first, then answer as much as possible.
+        key = (min(0.0, abstained - 0.90), sum(answered) / len(answered))
+        if best is None or key > best[0]:
+            best = (key, dense, coverage)
+    assert best is not None
+    return best[1], best[2]
+
+
+# What a separate cosine floor for a chunk in another language than the question's
+# would do (the gate has one floor for every chunk): (label, cross-language floor,
+# or a lower floor with a least margin), the margin being the top dense cosine minus
+# the 20th (a peak, not a crowd of near ones). None: the same-language floor.
+CROSS_LANGUAGE_VARIANTS: list[tuple[str, float | None, float, float]] = [
+    *((f"cross-language >= {x:.2f}", x, 2.0, 0.0) for x in (0.26, 0.28, 0.30, 0.32, 0.34, 0.40)),
+    ("cross-language >= 0.28 when top - 20th >= 0.11", None, 0.28, 0.11),
+]
+MARGIN_RANK = 20
+
+
+def _cross_language_table(
+    sets: dict[str, list[Question]],
+    found: dict[str, list[list[Passage]]],
+    dense: float,
+    coverage: float,
+) -> list[str]:
+    """Per set, the rate with one cosine floor and with each CROSS_LANGUAGE_VARIANTS rule."""
+    labels = [f"one floor {dense:.2f}"] + [v[0] for v in CROSS_LANGUAGE_VARIANTS]
+    lines = [
+        f"Cross-language floors (what-if; same-language floor {dense:.2f}, coverage "
+        f"{coverage:.2f}): answered / abstained",
+        "",
+        "| set | split | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 2) + "|",
+    ]
+    for name, qs in sorted(sets.items(), key=lambda item: (item[1][0].role, item[0])):
+        split = "dev" if qs[0].role == "tune" else "test"
+        rows = [_features(q, top) for q, top in zip(qs, found[name], strict=True)]
+        same, cross, share, margin = (np.array(c) for c in zip(*rows, strict=True))
+        kept = (same >= dense) | (share >= coverage)
+        rules = [kept | (cross >= dense)] + [
+            kept
+            | (cross >= (dense if floor is None else floor))
+            | ((cross >= low) & (margin >= least))
+            for _, floor, low, least in CROSS_LANGUAGE_VARIANTS
+        ]
+        unanswerable = "unanswerable" in name
+        cells = [f"{1 - r.mean() if unanswerable else r.mean():.3f}" for r in rules]
+        lines.append(f"| {name} | {split} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _features(question: Question, top: Sequence[Passage]) -> tuple[float, float, float, float]:
+    """Best same-language cosine, cross-language cosine, term share (-1: none); dense margin."""
+    same, cross, share = -1.0, -1.0, -1.0
+    for p in top:
+        if p.dense_score is not None:
+            other = p.language is not None and question.detected not in (None, p.language)
+            if other:
+                cross = max(cross, p.dense_score)
+            else:
+                same = max(same, p.dense_score)
+        if p.sparse_rank is not None and p.term_coverage is not None:
+            share = max(share, p.term_coverage)
+    ranked = sorted((h[2], h[3]) for h in question.hits if h[2] is not None and h[3] is not None)
+    cosines = [score for _, score in ranked[:MARGIN_RANK]]
+    margin = cosines[0] - cosines[-1] if cosines and question.trusted else -1.0
+    return same, cross, share, margin
 
 
 def _found(question: Question, top: Sequence[Passage]) -> bool:

@@ -14,7 +14,11 @@ each question set is then asked over its corpus. ``tune`` sets choose defaults,
 
 Unanswerable questions over each corpus: the off-topic questions we wrote
 (ops/bench/datasets/unanswerable/) plus other data sets' questions
-(``foreign_questions``), split dev/test by question.
+(``foreign_questions``), split dev/test by question, and by language into two
+sets: those in the corpus's language and the cross-language ones (a Portuguese
+question over English texts, an English one over Portuguese texts), so the gate
+is calibrated on abstaining in both, not on a mix where same-language questions
+hide the cross-language misses.
 """
 
 from __future__ import annotations
@@ -26,12 +30,28 @@ from pathlib import Path
 
 from retrieval.eval_data import EvalSet, load_beir, load_pira, load_question_set, load_squad
 
-__all__ = ["CORPORA", "DATASETS", "QuestionSet", "corpus_set", "foreign_questions", "question_sets"]
+__all__ = [
+    "CORPORA",
+    "CORPUS_LANGUAGES",
+    "DATASETS",
+    "QuestionSet",
+    "corpus_set",
+    "foreign_questions",
+    "question_sets",
+]
 
 DATASETS = Path(__file__).parent / "datasets"
 ENTERPRISE = DATASETS / "enterprise" / "questions.jsonl"
 OFF_TOPIC = DATASETS / "unanswerable" / "off_topic.jsonl"
 CORPORA = ("scifact", "faquad", "pira-en", "pira-pt", "enterprise")
+# The language the texts of each corpus are written in.
+CORPUS_LANGUAGES = {
+    "scifact": "en",
+    "faquad": "pt",
+    "pira-en": "en",
+    "pira-pt": "pt",
+    "enterprise": "en",
+}
 # Foreign questions taken per corpus and split (kept small: they only test abstention).
 FOREIGN_PER_SOURCE = 40
 SCIFACT_DOCS = 1500
@@ -121,21 +141,27 @@ def _enterprise(root: Path, split: str) -> EvalSet:
     )
 
 
-def foreign_questions(corpus: str, root: Path, split: str) -> EvalSet:
+def foreign_questions(
+    corpus: str, root: Path, split: str, *, cross_language: bool = False
+) -> EvalSet:
     """Unanswerable over ``corpus``: our off-topic questions plus other sets' questions.
 
     Other sets' questions are taken from the corpora least related to this one
     (``FOREIGN_PER_SOURCE`` each, chosen by a hash of the id, so the pick is
-    stable); ``split`` (dev or test) picks which half of them.
+    stable); ``split`` (dev or test) picks which half of them. Only the questions
+    in the corpus's language, or with ``cross_language`` only those in the other.
     """
+    wanted = CORPUS_LANGUAGES[corpus]
     queries: dict[str, str] = {}
     languages: dict[str, str] = {}
     for row in (json.loads(line) for line in OFF_TOPIC.read_text().splitlines() if line.strip()):
-        if row["split"] == split:
+        if row["split"] == split and (row["language"] != wanted) == cross_language:
             queries[f"off:{row['id']}"] = row["question"]
             languages[f"off:{row['id']}"] = row["language"]
     for source in _FOREIGN[corpus]:
         for qid, (text, language) in _pick(source, root, split).items():
+            if (language != wanted) != cross_language:
+                continue
             queries[f"{source}:{qid}"] = text
             languages[f"{source}:{qid}"] = language
     return EvalSet(
@@ -144,7 +170,7 @@ def foreign_questions(corpus: str, root: Path, split: str) -> EvalSet:
         qrels={q: {} for q in queries},
         split=split,
         languages=languages,
-        name=f"unanswerable over {corpus}",
+        name=f"unanswerable {'cross-language ' if cross_language else ''}over {corpus}",
     )
 
 
@@ -152,8 +178,8 @@ def foreign_questions(corpus: str, root: Path, split: str) -> EvalSet:
 _FOREIGN = {
     "scifact": ("faquad", "enterprise"),
     "faquad": ("scifact", "pira", "enterprise"),
-    "pira-en": ("faquad", "enterprise"),
-    "pira-pt": ("faquad", "enterprise"),
+    "pira-en": ("faquad", "scifact", "enterprise"),
+    "pira-pt": ("faquad", "scifact", "enterprise"),
     "enterprise": ("scifact", "faquad", "pira"),
 }
 

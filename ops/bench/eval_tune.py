@@ -4,6 +4,7 @@
     python -m ops.bench.eval_tune collect [--model minilm] [--corpora ...]
     python -m ops.bench.eval_tune fusion  [--model minilm]  # ops/bench/results/fusion-<model>.md
     python -m ops.bench.eval_tune gate    [--model minilm]  # ops/bench/results/gate-<model>.md
+    python -m ops.bench.eval_tune gate    --thresholds 0.36,0.55  # measure, not calibrate
 
 ``index`` puts each corpus (ops/bench/eval_sets.py) once through the real
 Indexer into a Qdrant Edge directory under ``--work/<model>/<corpus>``; passage
@@ -11,7 +12,8 @@ vectors are cached in ``--work/<model>/embeddings.npz``, so a rerun or another
 chunking of the same texts embeds nothing twice. ``collect`` asks every question
 set over its corpus through the real Searcher, both arms with
 ``candidates`` chunks each, and keeps each chunk's arm ranks, raw scores and the
-share of the question's BM25 terms it contains (one JSON line per question).
+share of the question's BM25 terms it contains and the language detected for
+the chunk (one JSON line per question).
 ``fusion`` and ``gate`` then replay those arms through retrieval.fusion and
 retrieval.relevance for every variant, without searching again.
 Data: ``--eval-root`` (default ../shared/eval, or ENCLAVE_EVAL_DATA).
@@ -20,6 +22,7 @@ Data: ``--eval-root`` (default ../shared/eval, or ENCLAVE_EVAL_DATA).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -60,6 +63,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sparse-weight", type=float, default=defaults.sparse_weight)
     parser.add_argument("--rrf-k", type=int, default=2)
     parser.add_argument("--uncovered-weight", type=float, default=defaults.uncovered_dense_weight)
+    parser.add_argument(
+        "--thresholds",
+        default="",
+        help="gate: measure DENSE,COVERAGE (e.g. 0.36,0.55) instead of calibrating them",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,14 +122,12 @@ def collect(args: argparse.Namespace) -> None:
         store = EdgeStore(target / "edge", dimension=embedder.dimension)
         searcher = Searcher(store=store, embedder=embedder, sparse=sparse)
         sets = [(s.name, s.role, s.data) for s in question_sets(corpus, args.eval_root)]
-        for split, role in (("dev", "tune"), ("test", "report")):
-            sets.append(
-                (
-                    f"{corpus} unanswerable {split}",
-                    role,
-                    foreign_questions(corpus, args.eval_root, split),
-                )
-            )
+        for (split, role), cross in itertools.product(
+            (("dev", "tune"), ("test", "report")), (False, True)
+        ):
+            kind = "unanswerable cross-language" if cross else "unanswerable"
+            data = foreign_questions(corpus, args.eval_root, split, cross_language=cross)
+            sets.append((f"{corpus} {kind} {split}", role, data))
         out = args.work / args.model / "runs" / corpus
         out.mkdir(parents=True, exist_ok=True)
         for name, role, data in sets:
@@ -166,6 +172,7 @@ def _record(
             p.sparse_rank,
             p.sparse_score,
             round(p.term_coverage or 0.0, 4),
+            p.language,
         ]
         for p in run.passages
     ]
