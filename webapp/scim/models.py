@@ -15,6 +15,10 @@ class ScimUser(models.Model):
     )
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
     display_name = models.CharField(max_length=255, blank=True)
+    email_type = models.CharField(max_length=255, blank=True)  # "work", "home", ...
+    email_primary = models.BooleanField(null=True)
+    # False once the provider removed ``active``: shown as absent, the account stays active.
+    active_stated = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 

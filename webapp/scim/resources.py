@@ -11,22 +11,19 @@ from scim2_models import (
     AuthenticationScheme,
     Bulk,
     ChangePassword,
-    Email,
     ETag,
     Filter,
-    Group,
-    GroupMember,
     GroupMembership,
     Meta,
-    Name,
     Patch,
+    ScimPolicy,
     ScimProvider,
     ServiceProviderConfig,
     Sort,
-    User,
 )
 
 from webapp.scim.models import ScimGroup, ScimUser
+from webapp.scim.schema import Email, Group, GroupMember, Name, User
 from webapp.scim.services import UserFields
 
 __all__ = [
@@ -61,7 +58,13 @@ CONFIG = ServiceProviderConfig(
 
 def provider() -> ScimProvider:
     """Users and Groups of the core schemas, with the capabilities above."""
-    return ScimProvider(models=[User, Group], config=CONFIG)
+    return ScimProvider(
+        models=[User, Group],
+        config=CONFIG,
+        # Identity providers send more than Enclave keeps (a password, phone numbers):
+        # dropped, not refused, so provisioning does not stop at the first extra attribute.
+        policy=ScimPolicy(unknown=ScimPolicy.Unknown.ignore),
+    )
 
 
 def _version(resource: Any) -> str:
@@ -82,8 +85,17 @@ def user_resource(user: Any) -> User:
         user_name=user.username,
         name=name,
         display_name=(link.display_name if link else "") or None,
-        active=user.is_active,
-        emails=[Email(value=user.email, primary=True)] if user.email else None,
+        # None once the provider removed the attribute (the account stays as it was).
+        active=None if link and not link.active_stated and user.is_active else user.is_active,
+        emails=[
+            Email(
+                value=user.email,
+                type=(link.email_type if link else "") or None,
+                primary=link.email_primary if link else None,
+            )
+        ]
+        if user.email
+        else None,
         groups=[
             GroupMembership(value=str(g.pk), ref=f"Groups/{g.pk}", display=g.name)
             for g in sorted(user.groups.all(), key=lambda g: g.pk)
@@ -111,7 +123,7 @@ def group_resource(group: DjangoGroup) -> Group:
         external_id=(link.external_id if link else "") or None,
         display_name=group.name,
         members=[
-            GroupMember(value=str(u.pk), ref=f"Users/{u.pk}", type="User", display=u.username)
+            GroupMember(value=str(u.pk), ref=f"Users/{u.pk}")
             for u in sorted(group.user_set.all(), key=lambda u: u.pk)
         ]
         or None,
@@ -125,23 +137,25 @@ def group_resource(group: DjangoGroup) -> Group:
     return resource
 
 
-def _primary_email(resource: User) -> str:
+def _primary_email(resource: User) -> Email:
     emails = resource.emails or []
-    chosen = next((e for e in emails if e.primary), emails[0] if emails else None)
-    return str(chosen.value) if chosen and chosen.value else ""
+    return next((e for e in emails if e.primary), emails[0] if emails else Email())
 
 
 def user_fields_of(resource: User) -> UserFields:
     """The attributes Enclave keeps of a SCIM User (the password is ignored: sign-in is SSO)."""
     name = resource.name or Name()
+    email = _primary_email(resource)
     return UserFields(
         username=resource.user_name or "",
-        email=_primary_email(resource),
+        email=str(email.value or ""),
+        email_type=email.type or "",
+        email_primary=email.primary,
         first_name=name.given_name or "",
         last_name=name.family_name or "",
         display_name=resource.display_name or "",
         external_id=resource.external_id or "",
-        active=resource.active is not False,
+        active=resource.active,
     )
 
 
@@ -149,7 +163,7 @@ def member_ids_of(resource: Group) -> list[int]:
     """The user ids of a SCIM Group's members; ValueError for a member that is not a user id."""
     ids = []
     for member in resource.members or []:
-        if member.type not in (None, "User") or not (member.value or "").isdigit():
+        if not (member.value or "").isdigit():
             raise ValueError(f"Members must be users: {member.value!r} is not a user's id.")
         ids.append(int(member.value or 0))
     return ids

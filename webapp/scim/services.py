@@ -66,11 +66,13 @@ class UserFields:
 
     username: str
     email: str = ""
+    email_type: str = ""
+    email_primary: bool | None = None
     first_name: str = ""
     last_name: str = ""
     display_name: str = ""
     external_id: str = ""
-    active: bool = True
+    active: bool | None = True  # None: the provider states nothing; the account is active
 
 
 def _require_not_staff(user: Any) -> None:
@@ -104,13 +106,16 @@ def _store_user(user: Any, fields: UserFields) -> None:
     user.email = fields.email.strip()[:254]
     user.first_name = fields.first_name.strip()[:150]
     user.last_name = fields.last_name.strip()[:150]
-    user.is_active = fields.active
+    user.is_active = fields.active is not False
     user.save()  # a deactivation revokes the user's tokens (webapp.accounts.signals)
     ScimUser.objects.update_or_create(
         user=user,
         defaults={
             "external_id": fields.external_id[:255],
             "display_name": fields.display_name[:255],
+            "email_type": fields.email_type[:255],
+            "email_primary": fields.email_primary,
+            "active_stated": fields.active is not None,
         },
     )
 
@@ -121,7 +126,8 @@ def scim_user_create(*, fields: UserFields, actor: Any) -> Any:
     require_admin(actor)
     user = get_user_model()(username=_check_username(fields.username))
     user.set_unusable_password()
-    _store_user(user, UserFields(**{**fields.__dict__, "username": user.username}))
+    active = True if fields.active is None else fields.active  # a new account is active
+    _store_user(user, UserFields(**{**fields.__dict__, "username": user.username, "active": active}))
     detail = {"user_id": user.pk, "username": user.username, "admin": False, "group_ids": []}
     audit_record(kind=USER_CREATE, actor=actor, detail={**detail, "via": VIA})
     return user
@@ -140,11 +146,11 @@ def scim_user_update(*, user: Any, fields: UserFields, actor: Any) -> None:
         actor=actor,
         detail={"user_id": user.pk, "username": username, "via": VIA},
     )
-    if was_active != fields.active:
+    if was_active != user.is_active:
         audit_record(
             kind=USER_ACTIVE,
             actor=actor,
-            detail={"user_id": user.pk, "active": fields.active, "via": VIA},
+            detail={"user_id": user.pk, "active": user.is_active, "via": VIA},
         )
 
 

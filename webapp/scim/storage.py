@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as DjangoGroup
@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from scim2_models import (
     ForbiddenException,
-    Group,
     InvalidValueException,
     NotFoundException,
     Resource,
@@ -28,7 +27,6 @@ from scim2_models import (
     ScimFilter,
     SearchRequest,
     UniquenessException,
-    User,
 )
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
@@ -36,6 +34,7 @@ from scim2_server.storage import ScimStorage, SearchPage
 from webapp.core.errors import EnclaveError, PermissionDeniedError
 from webapp.scim import services
 from webapp.scim.resources import group_resource, member_ids_of, user_fields_of, user_resource
+from webapp.scim.schema import Group, User
 
 __all__ = ["DjangoStorage"]
 
@@ -149,11 +148,11 @@ class DjangoStorage(ScimStorage):
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         """A new user (no password) or group."""
         with _scim_errors():
-            if isinstance(resource, User):
-                fields = user_fields_of(resource)
+            if resource_type.name == "User":
+                fields = user_fields_of(cast(User, resource))
                 user = services.scim_user_create(fields=fields, actor=self.actor)
                 return user_resource(self._user(str(user.pk)))
-            assert isinstance(resource, Group)
+            resource = cast(Group, resource)
             group = services.scim_group_create(
                 name=resource.display_name or "",
                 external_id=resource.external_id or "",
@@ -171,13 +170,12 @@ class DjangoStorage(ScimStorage):
     ) -> Resource[Any]:
         """PUT and PATCH: ``resource`` is the whole new state, the request already applied."""
         with _scim_errors():
-            if isinstance(resource, User):
+            if resource_type.name == "User":
                 user = self._user(resource.id)
-                services.scim_user_update(
-                    user=user, fields=user_fields_of(resource), actor=self.actor
-                )
+                fields = user_fields_of(cast(User, resource))
+                services.scim_user_update(user=user, fields=fields, actor=self.actor)
                 return user_resource(self._user(resource.id))
-            assert isinstance(resource, Group)
+            resource = cast(Group, resource)
             group = self._group(resource.id)
             services.scim_group_update(
                 group=group,
