@@ -19,5 +19,5 @@ urlpatterns = [
     path(f"{SCIM}Groups", scim_endpoint),
     path(f"{SCIM}Groups/<str:resource_id>", scim_endpoint),
     # /Me, /Bulk, /.search and unknown paths: scim2-server answers them (404, 501).
-    re_path(r"^scim/v2(?:/(?s:.*))?$", scim_endpoint),
+    re_path(r"^scim/v2(?:/[\s\S]*)?$", scim_endpoint),
 ]
