@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils.translation import gettext_noop
 
 from webapp.accounts.user_services import (
     GROUP_CREATE,
@@ -77,9 +76,7 @@ class UserFields:
 
 def _require_not_staff(user: Any) -> None:
     if user.is_staff:
-        raise PermissionDeniedError(
-            gettext_noop("Administrator accounts are managed in the console, not through SCIM.")
-        )
+        raise PermissionDeniedError("Administrator accounts are managed in the console, not SCIM.")
 
 
 def _check_username(username: str, *, exclude_id: int | None = None) -> str:
