@@ -60,11 +60,11 @@ class User(Resource[Any]):
 
 
 class GroupMember(ComplexAttribute):
-    """A member of a group: a user's id (groups do not nest); ``type`` and ``display`` are ignored."""
+    """A member: a user's id (groups do not nest); ``type`` and ``display`` are ignored."""
 
     value: Annotated[str | None, Mutability.immutable, CaseExact.true] = None
     ref: Annotated[
-        Reference["User"] | None,  # type: ignore[type-arg]  # users only: no nested groups
+        Reference["User"] | None,  # noqa: UP037  # a resource type name: users only, no nested groups
         Mutability.immutable,
     ] = Field(None, serialization_alias="$ref", validation_alias="$ref")
 

@@ -124,7 +124,9 @@ def scim_user_create(*, fields: UserFields, actor: Any) -> Any:
     user = get_user_model()(username=_check_username(fields.username))
     user.set_unusable_password()
     active = True if fields.active is None else fields.active  # a new account is active
-    _store_user(user, UserFields(**{**fields.__dict__, "username": user.username, "active": active}))
+    _store_user(
+        user, UserFields(**{**fields.__dict__, "username": user.username, "active": active})
+    )
     detail = {"user_id": user.pk, "username": user.username, "admin": False, "group_ids": []}
     audit_record(kind=USER_CREATE, actor=actor, detail={**detail, "via": VIA})
     return user
@@ -193,7 +195,9 @@ def scim_group_create(
     group = Group.objects.create(name=_check_group_name(name))
     ScimGroup.objects.create(group=group, external_id=external_id[:255])
     audit_record(
-        kind=GROUP_CREATE, actor=actor, detail={"group_id": group.id, "name": group.name, "via": VIA}
+        kind=GROUP_CREATE,
+        actor=actor,
+        detail={"group_id": group.id, "name": group.name, "via": VIA},
     )
     members = _members(member_ids)
     group.user_set.set(members)
@@ -211,7 +215,9 @@ def scim_group_update(
     group.save(update_fields=["name"])
     ScimGroup.objects.update_or_create(group=group, defaults={"external_id": external_id[:255]})
     audit_record(
-        kind=GROUP_UPDATE, actor=actor, detail={"group_id": group.id, "name": group.name, "via": VIA}
+        kind=GROUP_UPDATE,
+        actor=actor,
+        detail={"group_id": group.id, "name": group.name, "via": VIA},
     )
     before = set(group.user_set.values_list("pk", flat=True))
     members = _members(member_ids)

@@ -70,7 +70,9 @@ def test_reactivation_does_not_bring_old_tokens_back(scim):
 
 
 def _passages(api: Client) -> list[int]:
-    reply = api.post("/api/v1/search", data={"query": LEAVE_SENTENCE}, content_type="application/json")
+    reply = api.post(
+        "/api/v1/search", data={"query": LEAVE_SENTENCE}, content_type="application/json"
+    )
     assert reply.status_code == 200, reply.content
     return [p["document_id"] for p in reply.json()["passages"]]
 
@@ -92,7 +94,10 @@ def test_group_membership_through_scim_decides_what_a_search_finds(scim, wait_in
     path = make_handbook_pdf(tmp_path / "handbook.pdf")
     with transaction.atomic(), path.open("rb") as handle:
         document, _ = document_create(
-            collection=collection, filename=path.name, content=handle, title="Staff Handbook",
+            collection=collection,
+            filename=path.name,
+            content=handle,
+            title="Staff Handbook",
             actor=admin,
         )
     assert wait_indexed([document.id])[document.id].status == "indexed"

@@ -170,7 +170,10 @@ def test_only_a_token_with_the_scim_scope_gets_in(scim_admin):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(scim_admin)
     assert browser.get("/scim/v2/Users").status_code == 401
-    assert browser.post("/scim/v2/Users", data="{}", content_type="application/json").status_code == 401
+    assert (
+        browser.post("/scim/v2/Users", data="{}", content_type="application/json").status_code
+        == 401
+    )
 
 
 def test_the_scim_scope_is_for_staff_users_only(db):

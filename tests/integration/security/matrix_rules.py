@@ -23,7 +23,10 @@ SCOPE_TOKENS = ("scope:read", "scope:ask", "scope:ingest", "scope:admin", "scope
 CALLERS = ("anonymous", *PEOPLE, *SCOPE_TOKENS)
 # Scopes of the people's own tokens (the admin scope is for staff only).
 PERSON_SCOPES = {"ann": {"read", "ask", "ingest"}, "ben": {"read", "ask", "ingest"}}
-PERSON_SCOPES |= {"nia": {"read", "ask", "ingest"}, "sam": {"read", "ask", "ingest", "admin", "scim"}}
+PERSON_SCOPES |= {
+    "nia": {"read", "ask", "ingest"},
+    "sam": {"read", "ask", "ingest", "admin", "scim"},
+}
 
 
 @dataclass(frozen=True)
