@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from functools import cache
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -30,13 +32,16 @@ from scim2_server.service import ScimService
 
 from webapp.accounts.models import ApiScope, ApiToken
 from webapp.accounts.services import token_authenticate
+from webapp.api.throttling import TokenRateThrottle
 from webapp.core.errors import NotFoundError
+from webapp.core.permissions import user_is_admin
 from webapp.scim.resources import provider
 from webapp.scim.storage import DjangoStorage
 
 __all__ = ["PREFIX", "scim_endpoint"]
 
 PREFIX = "/scim/v2"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 logger = logging.getLogger(__name__)
 
 
@@ -56,7 +61,19 @@ def _token(request: ScimRequest) -> ApiToken:
         raise UnauthorizedException(detail="The token is invalid, expired or revoked.") from None
     if not token.has_scope(ApiScope.SCIM):
         raise ForbiddenException(detail="This token lacks the 'scim' scope.")
+    if not user_is_admin(token.user):  # the scope was given to a staff user since demoted
+        raise ForbiddenException(detail="SCIM needs the token of a staff user.")
     return token
+
+
+def _rate_limited(token: ApiToken) -> ScimResponse | None:
+    """429 with Retry-After over the token's rate limit, as on the REST API."""
+    throttle = TokenRateThrottle()
+    if throttle.allow_request(SimpleNamespace(auth=token), None):  # type: ignore[arg-type]
+        return None
+    body = {"schemas": [ERROR_SCHEMA], "status": "429", "detail": "Too many requests."}
+    retry_after = str(math.ceil(throttle.wait()))
+    return ScimResponse(HTTPStatus.TOO_MANY_REQUESTS, body, {"Retry-After": retry_after})
 
 
 def _scim_request(request: HttpRequest) -> ScimRequest:
@@ -79,10 +96,12 @@ def _serve(request: HttpRequest) -> tuple[ScimRequest | None, ScimResponse]:
     scim_request = None
     try:
         scim_request = _scim_request(request)
-        if service.match(scim_request).operation is Operation.service_provider_config:
-            actor = None  # RFC 7644 §4: the capabilities are public; they name no one
-        else:
-            actor = _token(scim_request).user
+        actor = None  # RFC 7644 §4: the capabilities are public; they name no one
+        if service.match(scim_request).operation is not Operation.service_provider_config:
+            token = _token(scim_request)
+            if limited := _rate_limited(token):
+                return scim_request, limited
+            actor = token.user
         scim_request.subject = actor
         return scim_request, ScimHandler(service, DjangoStorage(actor)).handle(scim_request)
     except SCIMException as exc:

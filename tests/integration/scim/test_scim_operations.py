@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client
 
 from tests.integration.scim.conftest import PASSWORD, ScimClient, make_token
+from webapp.accounts.models import ApiToken
+from webapp.accounts.services import token_create
 from webapp.audit.models import AuditEvent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -182,3 +185,23 @@ def test_the_scim_scope_is_for_staff_users_only(db):
     employee = User.objects.create_user("emp", password=PASSWORD)
     with pytest.raises(ValidationError, match="scim scope is only for staff"):
         make_token(employee, ["scim"])
+
+
+def test_a_demoted_users_token_and_the_rate_limit(scim_admin):
+    cache.clear()  # token ids come back after a rolled-back test; their counts must not
+    token = token_create(
+        user=scim_admin, name="idp", scopes=["scim"], actor=scim_admin, rate_limit_per_minute=2
+    )[1]
+    idp = ScimClient(token)
+    assert [idp.call("get", "Groups").status_code for _ in range(2)] == [200, 200]
+    over = idp.call("get", "Groups")
+    assert over.status_code == 429 and int(over["Retry-After"]) >= 1
+    assert over.json()["schemas"] == [ERROR_SCHEMA]
+
+    scim_admin.is_staff = False
+    scim_admin.save(update_fields=["is_staff"])
+    demoted = ScimClient(make_token(scim_admin, ["read"]))  # a fresh limit; the scope is missing
+    assert demoted.call("get", "Users").status_code == 403
+    ApiToken.objects.filter(name="idp").update(rate_limit_per_minute=600)
+    refused = ScimClient(token).call("get", "Users")
+    assert refused.status_code == 403 and "staff user" in refused.json()["detail"]
