@@ -14,6 +14,7 @@ class ApiScope(models.TextChoices):
     ASK = "ask", "Ask questions, conversations and feedback"
     INGEST = "ingest", "Upload, delete and re-index documents"
     ADMIN = "admin", "Manage collections (staff users only)"
+    SCIM = "scim", "Provision users and groups through SCIM (staff users only)"
 
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 600

@@ -82,8 +82,9 @@ def token_create(
     unknown = [s for s in chosen if s not in ApiScope.values]
     if not chosen or unknown:
         raise ValidationError(f"Scopes must be some of {', '.join(ApiScope.values)}.")
-    if ApiScope.ADMIN in chosen and not user.is_staff:
-        raise ValidationError("The admin scope is only for staff users.")
+    for staff_only in (ApiScope.ADMIN, ApiScope.SCIM):
+        if staff_only in chosen and not user.is_staff:
+            raise ValidationError(f"The {staff_only} scope is only for staff users.")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError("A token needs a name of at most 100 characters.")

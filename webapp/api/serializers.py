@@ -360,7 +360,9 @@ class TokenSerializer(serializers.Serializer):
 class TokenCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiScope.choices), allow_empty=False, max_length=4
+        child=serializers.ChoiceField(choices=ApiScope.choices),
+        allow_empty=False,
+        max_length=len(ApiScope.values),
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     rate_limit_per_minute = StrictIntegerField(min_value=1, max_value=1_000_000, required=False)

@@ -26,7 +26,7 @@ def token_command() -> None:
     "scopes",
     default="read,ask",
     show_default=True,
-    help="Comma-separated: read, ask, ingest, admin.",
+    help="Comma-separated: read, ask, ingest, admin, scim.",
 )
 @click.option("--expires-days", type=click.IntRange(min=1), default=None, help="Expiry in days.")
 @click.option("--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per minute.")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "webapp.web",
     "webapp.api",
     "webapp.sso",
+    "webapp.scim",
     "mozilla_django_oidc",
 ]
 

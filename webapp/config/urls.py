@@ -7,6 +7,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("webapp.web.urls")),
     path("", include("webapp.api.urls")),
+    path("", include("webapp.scim.urls")),
 ]
 
 # Unhandled errors: a 503 with {code, message} when the database is out of reach.

@@ -16,6 +16,7 @@ SCOPE_LABELS = {
     ApiScope.ASK: _("ask: questions, conversations and feedback"),
     ApiScope.INGEST: _("ingest: upload, delete and re-index documents"),
     ApiScope.ADMIN: _("admin: manage collections"),
+    ApiScope.SCIM: _("scim: provision users and groups"),
 }
 POLICY_HINT = _("At least 8 characters, not a common password, not like the username.")
 

@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PEOPLE = ("ann", "ben", "nia", "sam")
-SCOPE_TOKENS = ("scope:read", "scope:ask", "scope:ingest", "scope:admin")
+SCOPE_TOKENS = ("scope:read", "scope:ask", "scope:ingest", "scope:admin", "scope:scim")
 CALLERS = ("anonymous", *PEOPLE, *SCOPE_TOKENS)
 # Scopes of the people's own tokens (the admin scope is for staff only).
 PERSON_SCOPES = {"ann": {"read", "ask", "ingest"}, "ben": {"read", "ask", "ingest"}}
-PERSON_SCOPES |= {"nia": {"read", "ask", "ingest"}, "sam": {"read", "ask", "ingest", "admin"}}
+PERSON_SCOPES |= {
+    "nia": {"read", "ask", "ingest"},
+    "sam": {"read", "ask", "ingest", "admin", "scim"},
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,24 @@ def annes_api(scope: str, ok: int) -> dict[str, int]:
 ASK = {"question": "Which figure?", "stream": False}
 TEXT_DOCUMENT = {"filename": "matrix.md", "text": "# Matrix\n\nA short note."}
 COMPLETION = {"model": "enclave", "messages": [{"role": "user", "content": "Which figure?"}]}
+
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SCIM_DEACTIVATE = {
+    "schemas": [SCIM_PATCH],
+    "Operations": [{"op": "replace", "path": "active", "value": False}],
+}
+SCIM_RENAME = {
+    "schemas": [SCIM_PATCH],
+    "Operations": [{"op": "replace", "path": "displayName", "value": "A2"}],
+}
+
+
+def scim(ok: int) -> dict[str, int]:
+    """A SCIM route: ``ok`` for tokens with the scim scope (or admin), 403 for other tokens."""
+    return api("scim", ann=403, ben=403, nia=403, sam=ok)
+
 
 P = Probe
 RULES: dict[str, list[Probe]] = {
@@ -370,6 +391,7 @@ RULES: dict[str, list[Probe]] = {
                 **api(None, ann=201, ben=201, nia=201, sam=201),
                 "scope:ask": 403,
                 "scope:ingest": 403,
+                "scope:scim": 403,
             },
             json={"name": "minted", "scopes": ["read"]},
         ),
@@ -384,6 +406,7 @@ RULES: dict[str, list[Probe]] = {
                 "scope:read": 403,
                 "scope:ask": 403,
                 "scope:ingest": 403,
+                "scope:scim": 403,
             },
         )
     ],
@@ -406,4 +429,40 @@ RULES: dict[str, list[Probe]] = {
     ],
     # Anything else under the API's prefixes: a JSON 404 for everyone.
     "^(?:api/v1|v1)(?:/(?s:.*))?$": [P("get", "/api/v1/no-such-endpoint", everyone(404))],
+    # --- SCIM provisioning (a token with the scim scope; admin implies it) -------------
+    "scim/v2/ServiceProviderConfig": [
+        # Public by RFC 7644 §4: the capabilities name no one.
+        P("get", "/scim/v2/ServiceProviderConfig", everyone(200))
+    ],
+    "scim/v2/ResourceTypes": [P("get", "/scim/v2/ResourceTypes", scim(200))],
+    "scim/v2/ResourceTypes/<str:name>": [P("get", "/scim/v2/ResourceTypes/User", scim(200))],
+    "scim/v2/Schemas": [P("get", "/scim/v2/Schemas", scim(200))],
+    "scim/v2/Schemas/<str:schema>": [
+        P("get", f"/scim/v2/Schemas/{SCIM_USER}", scim(200)),
+    ],
+    "scim/v2/Users": [
+        P("get", "/scim/v2/Users", scim(200)),
+        P("post", "/scim/v2/Users", scim(201), json={"schemas": [SCIM_USER], "userName": "zoe"}),
+    ],
+    "scim/v2/Users/<str:resource_id>": [
+        P("get", "/scim/v2/Users/{user}", scim(200)),
+        P("patch", "/scim/v2/Users/{user}", scim(204), json=SCIM_DEACTIVATE),
+        P("delete", "/scim/v2/Users/{user}", scim(204)),
+        # Staff accounts are read-only through SCIM.
+        P("delete", "/scim/v2/Users/{staff}", scim(403)),
+    ],
+    "scim/v2/Groups": [
+        P("get", "/scim/v2/Groups", scim(200)),
+        P("post", "/scim/v2/Groups", scim(201), json={"schemas": [SCIM_GROUP], "displayName": "C"}),
+    ],
+    "scim/v2/Groups/<str:resource_id>": [
+        P("get", "/scim/v2/Groups/{group}", scim(200)),
+        P("patch", "/scim/v2/Groups/{group}", scim(204), json=SCIM_RENAME),
+        P("delete", "/scim/v2/Groups/{group}", scim(204)),
+    ],
+    # /Me, /Bulk and unknown paths: scim2-server's answers (501 not implemented, 404).
+    "^scim/v2(?:/[\\s\\S]*)?$": [
+        P("get", "/scim/v2/Me", scim(501)),
+        P("get", "/scim/v2/Nothing", scim(404)),
+    ],
 }

@@ -78,7 +78,7 @@ class _InlineCode(HTMLParser):
 
 
 def _client(world: World, caller: str, path: str) -> Client:
-    api = path.startswith(("/api/", "/v1/"))
+    api = path.startswith(("/api/", "/v1/", "/scim/"))
     if caller == "anonymous":
         return Client()
     if caller in SCOPE_TOKENS or api:
@@ -105,6 +105,8 @@ def _request(world: World, caller: str, probe: Probe) -> Any:
         "answer": world.answer.id,
         "token": world.token_rows["ann"].id,
         "user": world.users["ann"].id,
+        "staff": world.users["sam"].id,
+        "group": world.groups["A"].id,
         "eval_set": world.eval_set_id,
     }
     path = _fill(probe.path, ids)

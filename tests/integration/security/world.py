@@ -27,7 +27,7 @@ from webapp.evalsets.models import EvalSet
 from webapp.knowledge.models import Collection, Document, DocumentStatus
 
 PASSWORD = "matrix-pass-123"
-SCOPES = ("read", "ask", "ingest", "admin")
+SCOPES = ("read", "ask", "ingest", "admin", "scim")
 A_SECRET = "The A-only figure is 987654."
 
 
