@@ -1,12 +1,15 @@
 """Ruled tables in PDF pages, kept as text rows: one line per row, cells joined by " | ".
 
 pypdf's plain text puts every table cell on its own line, so a row's values end
-up scattered. pdfplumber finds tables from their ruling lines and reads them
-cell by cell, but it parses a page about five times slower than pypdf and
-interleaves the lines of two-column prose. So pypdf stays the reader, and a
-page goes to pdfplumber only when pypdf saw enough ruling lines on it
-(``RulingCounter``) and pdfplumber then finds a table there. Tables drawn
-without lines (aligned by whitespace only) stay as pypdf reads them.
+up scattered. pdfplumber's table finder reads ruled tables cell by cell, but it
+has pdfminer interpret the whole page (about 70 ms a page, five times pypdf)
+and interleaves the lines of two-column prose. So pypdf stays the reader, and a
+page is searched for tables only when pypdf saw enough ruling lines on it
+(``RulingCounter``). The search runs pdfplumber's table geometry on the ruling
+lines and characters PDFium reads (pdf_tables_pdfium, about ten times faster);
+a page that reading cannot take, or fails on, goes to pdfplumber itself. Either
+way the text is put together here the same way. Tables drawn without lines
+(aligned by whitespace only) stay as pypdf reads them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from retrieval.errors import EncryptedDocumentError, ParseError
+from retrieval.parsing.pdf_pdfium import PdfiumReader
 
 __all__ = ["CELL_SEPARATOR", "MIN_RULINGS", "PdfTableReader", "RulingCounter"]
 
@@ -47,73 +53,159 @@ class RulingCounter:
         return self.count >= MIN_RULINGS
 
 
-class PdfTableReader:
-    """Page text with ruled tables as rows; opens the file with pdfplumber on first need."""
+Cells = list[tuple[float, float, float, float]]  # x0, top, x1, bottom; top-left origin
+Chars = list[dict[str, Any]]  # pdfplumber's char dicts
+PageTables = tuple[list[Cells], Chars, float]  # each table's cells, the chars, the page bottom
 
-    def __init__(self, path: Path) -> None:
+
+class PdfTableReader:
+    """Page text with ruled tables as rows; opens PDFium, and pdfplumber if needed, on first use."""
+
+    def __init__(self, path: Path, *, fast: bool = True) -> None:
         self._path = path
+        self._fast = fast  # False: pdfplumber reads every page (to compare the two)
+        self._pdfium: PdfiumReader | None = None
         self._pdf: Any = None
-        self._failed = False
+        self._pdfium_failed = False
+        self._pdfplumber_failed = False
 
     def page_text(self, index: int) -> str | None:
         """The 0-based page's text with its tables as rows; None when it has no ruled table."""
-        pdf = self._open()
+        found = self.page_tables(index)
+        return None if found is None else _text_with_tables(*found)
+
+    def page_rows(self, index: int) -> list[list[list[str]]]:
+        """Each ruled table of the 0-based page as rows of cell texts, top to bottom."""
+        found = self.page_tables(index)
+        if found is None:
+            return []
+        groups, chars, _ = found
+        return [_table_rows(cells, chars) for cells in groups]
+
+    def page_tables(self, index: int) -> PageTables | None:
+        """The page's tables as cells, its characters and bottom; None when it has no table."""
+        # Imported on first need: it pulls in pdfplumber, which most PDFs never use.
+        from retrieval.parsing.pdf_tables_pdfium import Unsupported
+
+        pdfium = self._open_pdfium() if self._fast else None
+        if pdfium is not None:
+            try:
+                return pdfium.read_page(index, _pdfium_tables)
+            except Unsupported as reason:
+                logger.debug("pdf tables page=%s read by pdfplumber: %s", index + 1, reason)
+            except Exception:  # PDFium or an odd path; pdfplumber still has a go
+                logger.info("pdfium table reading failed page=%s", index + 1, exc_info=True)
+        return self._pdfplumber_tables(index)
+
+    def close(self) -> None:
+        """Close the files this reader opened."""
+        if self._pdfium is not None:
+            self._pdfium.close()
+            self._pdfium = None
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+
+    def _open_pdfium(self) -> PdfiumReader | None:
+        if self._pdfium is None and not self._pdfium_failed:
+            try:
+                self._pdfium = PdfiumReader(self._path)
+            except (ParseError, EncryptedDocumentError):
+                logger.info("pdfium could not open the pdf for tables", exc_info=True)
+                self._pdfium_failed = True
+        return self._pdfium
+
+    def _pdfplumber_tables(self, index: int) -> PageTables | None:
+        pdf = self._open_pdfplumber()
         if pdf is None:
             return None
         try:
             page = pdf.pages[index]
             try:
-                return _text_with_tables(page)
+                tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
+                if not tables:
+                    return None
+                return [table.cells for table in tables], page.chars, float(page.bbox[3])
             finally:
                 page.close()  # drop the page's parsed objects: memory stays per page
         except Exception:  # pdfplumber/pdfminer raise many types; pypdf's text stands
             logger.info("pdf table extraction failed page=%s", index + 1, exc_info=True)
             return None
 
-    def close(self) -> None:
-        """Close the pdfplumber file, if it was opened."""
-        if self._pdf is not None:
-            self._pdf.close()
-            self._pdf = None
-
-    def _open(self) -> Any:
-        if self._pdf is None and not self._failed:
+    def _open_pdfplumber(self) -> Any:
+        if self._pdf is None and not self._pdfplumber_failed:
             try:
                 import pdfplumber
 
                 self._pdf = pdfplumber.open(self._path)
             except Exception:
                 logger.info("pdfplumber could not open the pdf", exc_info=True)
-                self._failed = True
+                self._pdfplumber_failed = True
         return self._pdf
 
 
-def _text_with_tables(page: Any) -> str | None:
-    tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
-    if not tables:
+def _pdfium_tables(page: Any) -> PageTables | None:
+    from retrieval.parsing.pdf_tables_pdfium import page_tables
+
+    found = page_tables(page)
+    if found is None:
         return None
-    boxes = [table.bbox for table in tables]
-    prose = page.filter(lambda obj: not any(_inside(obj, box) for box in boxes))
+    groups, chars = found
+    return groups, chars, float(page.get_height())
+
+
+def _text_with_tables(groups: list[Cells], chars: Chars, page_bottom: float) -> str:
+    boxes = [_bbox(cells) for cells in groups]
+    prose = [char for char in chars if not any(_inside(char, box) for box in boxes)]
+    middles = [(char["top"] + char["bottom"]) / 2 for char in prose]
     parts: list[str] = []
     top = 0.0
-    for table in tables:
-        _, table_top, _, table_bottom = table.bbox
+    for cells, (_, table_top, _, table_bottom) in zip(groups, boxes, strict=True):
         # Text above the table, then text beside it, then the table's rows.
-        parts.append(_band_text(prose, top, table_top))
-        parts.append(_band_text(prose, table_top, table_bottom))
-        parts.append(_rows_text(table.extract(**_WORD_GAP)))
+        parts.append(_band_text(prose, middles, top, table_top))
+        parts.append(_band_text(prose, middles, table_top, table_bottom))
+        parts.append(_rows_text(_table_rows(cells, chars)))
         top = max(top, table_bottom)
-    parts.append(_band_text(prose, top, float(page.bbox[3]) + 1))
+    parts.append(_band_text(prose, middles, top, page_bottom + 1))
     return "\n".join(part for part in parts if part)
 
 
-def _band_text(page: Any, top: float, bottom: float) -> str:
+def _table_rows(cells: Cells, chars: Chars) -> list[list[str | None]]:
+    """pdfplumber's ``Table.extract``, shown only the characters inside the table."""
+    from pdfplumber.table import Table
+
+    box = _bbox(cells)
+    # Table.extract tests every character of the page against every row.
+    inside = _CharsOf([char for char in chars if _inside(char, box)])
+    rows: list[list[str | None]] = Table(inside, cells).extract(**_WORD_GAP)  # type: ignore[arg-type]
+    return rows
+
+
+class _CharsOf:
+    """Stands in for the pdfplumber page whose ``chars`` a ``Table`` reads."""
+
+    def __init__(self, chars: Chars) -> None:
+        self.chars = chars
+
+
+def _band_text(chars: Chars, middles: list[float], top: float, bottom: float) -> str:
     # By each character's middle, so a line touching two bands is read once.
     if bottom - top < 1:
         return ""
-    band = page.filter(lambda obj: top <= (obj["top"] + obj["bottom"]) / 2 < bottom)
-    text: str = band.extract_text(**_WORD_GAP) or ""
+    from pdfplumber.utils import extract_text
+
+    band = [char for char, middle in zip(chars, middles, strict=True) if top <= middle < bottom]
+    text: str = extract_text(band, **_WORD_GAP) if band else ""
     return text.strip()
+
+
+def _bbox(cells: Cells) -> tuple[float, float, float, float]:
+    return (
+        min(cell[0] for cell in cells),
+        min(cell[1] for cell in cells),
+        max(cell[2] for cell in cells),
+        max(cell[3] for cell in cells),
+    )
 
 
 def _rows_text(rows: Sequence[Sequence[str | None]]) -> str:
