@@ -78,7 +78,7 @@ class PdfiumReader:
         return text
 
     def read_page(self, index: int, read: Callable[[Any], T]) -> T:
-        """``read(page)`` on page ``index`` (0-based) under PDFium's lock; the page is closed after."""
+        """``read(page)`` on page ``index`` (0-based) under PDFium's lock; closes the page after."""
         with _LOCK:
             page = self._document[index]
             try:

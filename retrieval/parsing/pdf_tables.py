@@ -53,7 +53,8 @@ class RulingCounter:
         return self.count >= MIN_RULINGS
 
 
-Cells = list[tuple[float, float, float, float]]  # x0, top, x1, bottom; top-left origin
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom; top-left origin
+Cells = list[Box]
 Chars = list[dict[str, Any]]  # pdfplumber's char dicts
 PageTables = tuple[list[Cells], Chars, float]  # each table's cells, the chars, the page bottom
 
@@ -80,7 +81,11 @@ class PdfTableReader:
         if found is None:
             return []
         groups, chars, _ = found
-        return [_table_rows(cells, chars) for cells in groups]
+        _, _, inside = _split(chars, [_bbox(cells) for cells in groups])
+        return [
+            _table_rows(cells, table_chars)
+            for cells, table_chars in zip(groups, inside, strict=True)
+        ]
 
     def page_tables(self, index: int) -> PageTables | None:
         """The page's tables as cells, its characters and bottom; None when it has no table."""
@@ -156,28 +161,46 @@ def _pdfium_tables(page: Any) -> PageTables | None:
 
 def _text_with_tables(groups: list[Cells], chars: Chars, page_bottom: float) -> str:
     boxes = [_bbox(cells) for cells in groups]
-    prose = [char for char in chars if not any(_inside(char, box) for box in boxes)]
-    middles = [(char["top"] + char["bottom"]) / 2 for char in prose]
+    prose, middles, inside = _split(chars, boxes)
     parts: list[str] = []
     top = 0.0
-    for cells, (_, table_top, _, table_bottom) in zip(groups, boxes, strict=True):
+    for cells, table_chars, (_, table_top, _, table_bottom) in zip(
+        groups, inside, boxes, strict=True
+    ):
         # Text above the table, then text beside it, then the table's rows.
         parts.append(_band_text(prose, middles, top, table_top))
         parts.append(_band_text(prose, middles, table_top, table_bottom))
-        parts.append(_rows_text(_table_rows(cells, chars)))
+        parts.append(_rows_text(_table_rows(cells, table_chars)))
         top = max(top, table_bottom)
     parts.append(_band_text(prose, middles, top, page_bottom + 1))
     return "\n".join(part for part in parts if part)
 
 
+def _split(chars: Chars, boxes: list[Box]) -> tuple[Chars, list[float], list[Chars]]:
+    """The characters outside every table (prose) with their vertical middles, and each table's."""
+    prose: Chars = []
+    middles: list[float] = []
+    inside: list[Chars] = [[] for _ in boxes]
+    for char in chars:
+        # By the character's middle, as pdfplumber assigns characters to cells.
+        x, y = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        found = False
+        for number, (x0, top, x1, bottom) in enumerate(boxes):
+            if x0 <= x <= x1 and top <= y <= bottom:
+                inside[number].append(char)
+                found = True
+        if not found:
+            prose.append(char)
+            middles.append(y)
+    return prose, middles, inside
+
+
 def _table_rows(cells: Cells, chars: Chars) -> list[list[str | None]]:
-    """pdfplumber's ``Table.extract``, shown only the characters inside the table."""
+    """pdfplumber's ``Table.extract`` on ``chars``: those inside the table are enough."""
     from pdfplumber.table import Table
 
-    box = _bbox(cells)
-    # Table.extract tests every character of the page against every row.
-    inside = _CharsOf([char for char in chars if _inside(char, box)])
-    rows: list[list[str | None]] = Table(inside, cells).extract(**_WORD_GAP)  # type: ignore[arg-type]
+    # Table.extract tests every character it is given against every row and cell.
+    rows: list[list[str | None]] = Table(_CharsOf(chars), cells).extract(**_WORD_GAP)  # type: ignore[arg-type]
     return rows
 
 
@@ -199,7 +222,7 @@ def _band_text(chars: Chars, middles: list[float], top: float, bottom: float) ->
     return text.strip()
 
 
-def _bbox(cells: Cells) -> tuple[float, float, float, float]:
+def _bbox(cells: Cells) -> Box:
     return (
         min(cell[0] for cell in cells),
         min(cell[1] for cell in cells),
@@ -217,10 +240,3 @@ def _rows_text(rows: Sequence[Sequence[str | None]]) -> str:
         if any(cells):
             lines.append(CELL_SEPARATOR.join(cells))
     return "\n".join(lines)
-
-
-def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
-    x0, top, x1, bottom = box
-    middle_x = (obj["x0"] + obj["x1"]) / 2
-    middle_y = (obj["top"] + obj["bottom"]) / 2
-    return x0 <= middle_x <= x1 and top <= middle_y <= bottom

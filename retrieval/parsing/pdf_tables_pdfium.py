@@ -222,9 +222,12 @@ def _page_chars(textpage: Any, height: float) -> list[dict[str, Any]]:
         # PDFium's loose box also covers a glyph drawn past its advance (an "f"); pdfminer's
         # box ends at the advance, which is what tells two words set without a space apart.
         advance = obj.advance(code)
-        if advance and c.FPDFText_GetCharOrigin(raw, index, origin_x, origin_y):
-            if 0 < advance <= x1 - origin_x.value + 0.01:
-                x0, x1 = origin_x.value, origin_x.value + advance
+        if (
+            advance
+            and c.FPDFText_GetCharOrigin(raw, index, origin_x, origin_y)
+            and 0 < advance <= x1 - origin_x.value + 0.01
+        ):
+            x0, x1 = origin_x.value, origin_x.value + advance
         top, bottom = height - box.top, height - box.bottom
         chars.append(
             {
