@@ -15,6 +15,7 @@ way the text is put together here the same way. Tables drawn without lines
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from retrieval.errors import EncryptedDocumentError, ParseError
 from retrieval.parsing.pdf_pdfium import PdfiumReader
 
-__all__ = ["CELL_SEPARATOR", "MIN_RULINGS", "PdfTableReader", "RulingCounter"]
+__all__ = ["CELL_SEPARATOR", "MIN_RULINGS", "PdfTableReader", "RulingCounter", "count_rulings"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ CELL_SEPARATOR = " | "
 # the smallest ruled table (2 x 2 cells) takes 6 lines; page borders take 1-4.
 MIN_RULINGS = 6
 _RULING_OPERATORS = (b"re", b"l")
+# The same operators found as tokens in a content stream, without interpreting it.
+_RULING_TOKEN = re.compile(rb"(?<![^\s\]\)>])(?:re|l)(?![^\s\[\(</%])")
 # Characters closer than this fraction of their font size join one word. pdfplumber's
 # fixed 3 points glued tightly set words ("StrategicPlan") in agency reports whose
 # PDFs carry no space characters; pypdf had read them apart.
@@ -57,6 +60,15 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom; top-left origin
 Cells = list[Box]
 Chars = list[dict[str, Any]]  # pdfplumber's char dicts
 PageTables = tuple[list[Cells], Chars, float]  # each table's cells, the chars, the page bottom
+
+
+def count_rulings(content: bytes) -> int:
+    """The line and rectangle operators in a decoded content stream: RulingCounter's count, cheaply.
+
+    A tokenizing scan, no interpretation, so about twenty times faster than pypdf's text
+    pass; a form XObject's lines are not seen (RulingCounter, run with the text, sees them).
+    """
+    return len(_RULING_TOKEN.findall(content))
 
 
 class PdfTableReader:

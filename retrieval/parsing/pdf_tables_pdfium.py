@@ -16,6 +16,7 @@ pdfplumber: a rotated or offset page box, prose on both sides of a table.
 from __future__ import annotations
 
 import ctypes
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -206,32 +207,31 @@ def _page_chars(textpage: Any, height: float) -> list[dict[str, Any]]:
     box = c.FS_RECTF()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     objects: dict[int | None, _TextObject] = {}
-    chars = []
+    chars: list[dict[str, Any]] = []
+    last_box = None
     for index in range(c.FPDFText_CountChars(raw)):
         if c.FPDFText_IsGenerated(raw, index) or not c.FPDFText_GetLooseCharBox(raw, index, box):
             continue
         code = c.FPDFText_GetUnicode(raw, index)
         if code == _PDFIUM_HYPHEN and c.FPDFText_IsHyphen(raw, index):
             code = ord("-")  # a hyphen that ends a line, marked as such by PDFium
+        text = chr(code) if 0 < code < 0x110000 else "\ufffd"
+        loose = (box.left, box.right, height - box.top, height - box.bottom)
+        if loose == last_box:  # PDFium splits a ligature ("fi") into pieces with one box
+            chars[-1].update(text=chars[-1]["text"] + text, x0=loose[0], x1=loose[1])
+            continue
+        last_box = loose
         pointer = c.FPDFText_GetTextObject(raw, index)
         key = ctypes.c_void_p.from_buffer(pointer).value
         obj = objects.get(key)
         if obj is None:
             obj = objects[key] = _TextObject(c, raw, index, pointer)
-        x0, x1 = box.left, box.right
-        # PDFium's loose box also covers a glyph drawn past its advance (an "f"); pdfminer's
-        # box ends at the advance, which is what tells two words set without a space apart.
-        advance = obj.advance(code)
-        if (
-            advance
-            and c.FPDFText_GetCharOrigin(raw, index, origin_x, origin_y)
-            and 0 < advance <= x1 - origin_x.value + 0.01
-        ):
-            x0, x1 = origin_x.value, origin_x.value + advance
-        top, bottom = height - box.top, height - box.bottom
+        x0, x1, top, bottom = loose
+        if obj.unturned and c.FPDFText_GetCharOrigin(raw, index, origin_x, origin_y):
+            x0, x1, top, bottom = obj.box(code, origin_x.value, origin_y.value, loose, height)
         chars.append(
             {
-                "text": chr(code) if 0 < code < 0x110000 else "\ufffd",
+                "text": text,
                 "x0": x0,
                 "x1": x1,
                 "top": top,
@@ -250,17 +250,51 @@ class _TextObject:
     def __init__(self, c: Any, raw: Any, index: int, pointer: Any) -> None:
         self._c = c
         self._font = c.FPDFTextObj_GetFont(pointer)
-        self.size: float = c.FPDFText_GetFontSize(raw, index)
-        self.upright = not c.FPDFText_GetCharAngle(raw, index)
+        font_size = c.FPDFText_GetFontSize(raw, index)  # in text space
+        matrix = c.FS_MATRIX()
+        descent = ctypes.c_float()
+        if not c.FPDFText_GetMatrix(raw, index, matrix):
+            raise Unsupported("unreadable text matrix")
+        # As pdfminer has it: size is the glyph box's height on the page; upright text
+        # runs left to right, head up.
+        self.size: float = font_size * math.hypot(matrix.c, matrix.d)
+        self.upright = matrix.a * matrix.d > 0 and matrix.b * matrix.c <= 0
+        # Glyph metrics are in text space; only an unturned matrix maps them simply.
+        self.unturned = bool(
+            self._font
+            and matrix.b == 0
+            and matrix.c == 0
+            and matrix.a > 0
+            and matrix.d > 0
+            and c.FPDFFont_GetDescent(self._font, font_size, descent)
+        )
+        self._scale = matrix.a
+        self._descent = descent.value * matrix.d
+        self._height = font_size * matrix.d
+        self._font_size = font_size
         self._advances: dict[int, float] = {}
         self._width = ctypes.c_float()
 
-    def advance(self, code: int) -> float:
-        """The character's advance in points (0 when unknown); only for upright text."""
-        if not self.upright or not self._font:
-            return 0.0
+    def box(
+        self, code: int, x: float, y: float, loose: Box, page_height: float
+    ) -> tuple[float, float, float, float]:
+        """pdfminer's box of an unturned glyph at origin (x, y): x0, x1, top, bottom.
+
+        PDFium's loose box runs from the font's descent to its ascent and also covers a
+        glyph drawn past its advance (an "f"); pdfminer's runs from the descent up one font
+        size and ends at the advance. The advance tells apart two words set without a
+        space between them; the height decides which characters share a line.
+        """
+        bottom = page_height - (y + self._descent)
+        top = bottom - self._height
+        advance = self._advance(code)
+        if 0 < advance <= loose[1] - x + 0.01:
+            return x, x + advance, top, bottom
+        return loose[0], loose[1], top, bottom
+
+    def _advance(self, code: int) -> float:
         advance = self._advances.get(code)
         if advance is None:
-            found = self._c.FPDFFont_GetGlyphWidth(self._font, code, self.size, self._width)
-            advance = self._advances[code] = self._width.value if found else 0.0
+            found = self._c.FPDFFont_GetGlyphWidth(self._font, code, self._font_size, self._width)
+            advance = self._advances[code] = self._width.value * self._scale if found else 0.0
         return advance
