@@ -1,16 +1,18 @@
 """Ruled tables read with PDFium: pdfplumber's table geometry on PDFium's paths and text.
 
 pdfplumber has pdfminer interpret the whole page and wraps every character in a
-dict, about 70 ms a page; a report with a small table on most pages spent most
-of its parse time there. This reads the same ruling lines from PDFium's path
-objects (segments as pdfminer sees them: straight pieces between end points, in
-pdfplumber's top-left coordinates), hands them to pdfplumber's own table
-functions with its default tolerances, so the cells are the ones pdfplumber
-finds, and reads each cell's text from PDFium's text page, which also inserts
-the spaces that PDFs without space characters leave out.
+dict, about 70 ms a page on a quiet machine; a report with a small table on most
+pages spent most of its parse time there. This reads the same ruling lines from
+PDFium's path objects (segments as pdfminer keeps them: straight pieces between
+end points, in pdfplumber's top-left coordinates) and hands them to pdfplumber's
+own table functions with its default tolerances, so the cells are the ones
+pdfplumber finds. The characters come from PDFium's text page, each with the box
+pdfminer gives it (from the descent up one font size, as wide as its advance),
+so pdfplumber's text code puts the same words on the same lines; PDFium's own
+inserted spaces and line breaks are left out, as pdfminer has none.
 
-What this cannot reproduce exactly raises ``Unsupported`` and the page goes to
-pdfplumber: a rotated or offset page box, prose on both sides of a table.
+A page this cannot reproduce raises ``Unsupported`` and goes to pdfplumber: a
+turned or offset page box, an unreadable path or text matrix.
 """
 
 from __future__ import annotations
