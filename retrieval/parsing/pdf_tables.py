@@ -4,12 +4,15 @@ pypdf's plain text puts every table cell on its own line, so a row's values end
 up scattered. pdfplumber's table finder reads ruled tables cell by cell, but it
 has pdfminer interpret the whole page (about 70 ms a page, five times pypdf)
 and interleaves the lines of two-column prose. So pypdf stays the reader, and a
-page is searched for tables only when pypdf saw enough ruling lines on it
-(``RulingCounter``). The search runs pdfplumber's table geometry on the ruling
-lines and characters PDFium reads (pdf_tables_pdfium, about ten times faster);
-a page that reading cannot take, or fails on, goes to pdfplumber itself. Either
-way the text is put together here the same way. Tables drawn without lines
-(aligned by whitespace only) stay as pypdf reads them.
+page is searched for tables only when it draws enough ruling lines: counted in
+its content stream before pypdf reads it (``count_rulings``; a table page skips
+pypdf's text pass, whose text it would replace), else by ``RulingCounter``
+during that pass. The search runs pdfplumber's table geometry on the ruling
+lines and characters PDFium reads (pdf_tables_pdfium, about three times faster
+than pdfplumber); a page that reading cannot take, or fails on, goes to
+pdfplumber itself. Either way the text is put together here the same way.
+Tables drawn without lines (aligned by whitespace only) stay as pypdf reads
+them.
 """
 
 from __future__ import annotations
