@@ -137,6 +137,40 @@ def test_regenerating_after_losing_access_no_longer_finds_the_document(handbook_
     ]
 
 
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(600)
+def test_the_rest_api_regenerates_and_edits_through_replace(handbook_reader):
+    from webapp.accounts.services import token_create
+
+    maria_user = handbook_reader["maria"]
+    _token, secret = token_create(user=maria_user, name="ask", scopes=["ask"], actor=maria_user)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    first = api.post("/api/v1/ask", {"question": LEAVE_QUESTION}, content_type="application/json")
+    conversation_id = first.json()["conversation_id"]
+    url = f"/api/v1/conversations/{conversation_id}"
+
+    edited = api.post(
+        url,
+        {"question": PARKING_QUESTION, "replace": first.json()["message_id"]},
+        content_type="application/json",
+    )
+    stale = api.post(
+        url,
+        {"question": PARKING_QUESTION, "replace": first.json()["message_id"]},
+        content_type="application/json",
+    )
+
+    assert edited.status_code == 200, edited.content
+    assert "Bicycle parking is available in the basement" in edited.json()["answer"]
+    assert _turns(conversation_id) == [
+        ("user", PARKING_QUESTION),
+        ("assistant", edited.json()["answer"]),
+    ]
+    assert stale.status_code == 404  # the replaced answer is gone
+    assert len(_turns(conversation_id)) == 2
+
+
 @pytest.fixture
 def leave_chat(member) -> dict:
     """Maria's conversation: two questions and their answers."""
