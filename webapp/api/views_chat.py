@@ -60,6 +60,7 @@ def _answer(request: Request, data: dict[str, Any], conversation_id: int | None)
         conversation_id=conversation_id,
         collection_ids=collection_ids,
         channel=Channel.CLI if terminal else Channel.API,
+        replaces=data.get("replace"),
     )
     if data["stream"]:
         return event_stream_response(events)

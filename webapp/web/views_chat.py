@@ -191,6 +191,7 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
         model=ask.model or None,
         language=language,
         channel=Channel.WEB,
+        replaces=ask.replace,
     )
     response = StreamingHttpResponse(
         sse_stream(_with_marks(events), language=language), content_type="text/event-stream"

@@ -77,6 +77,7 @@ def test_regenerate_replaces_the_answer_and_the_cited_sentence_is_marked(
     # Audited like any question: both asks are in the audit log.
     asks = AuditEvent.objects.filter(kind=AuditEvent.Kind.ASK).order_by("id")
     assert [e.detail["message_id"] for e in asks] == [first["message_id"], again["message_id"]]
+    assert [e.detail.get("replaces") for e in asks] == [None, first["message_id"]]
     # The cited passage's sentence that backs the answer is marked, live and when stored.
     cited = next(s for s in again["sources"] if s["number"] == again["citations"][0])
     [[start, end]] = cited["marks"]
