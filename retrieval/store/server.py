@@ -223,10 +223,16 @@ class ServerStore(PlannedSearch, DocumentScroll):
     def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
         """One document's records, a page at a time (payload and vectors when ``with_data``)."""
         selector = models.Filter(must=[_match("document_id", document_id)])
+        return self._pages("scroll", selector, limit=limit, with_data=with_data)
+
+    def _pages(
+        self, what: str, selector: models.Filter | None, *, limit: int, with_data: bool
+    ) -> Iterator[list[Any]]:
+        """The records under ``selector`` (None: every one), a non-empty page at a time."""
         offset: Any = None
         while True:
             records, offset = self._call(
-                "scroll",
+                what,
                 partial(
                     self._client.scroll,
                     self._collection,
@@ -244,26 +250,11 @@ class ServerStore(PlannedSearch, DocumentScroll):
 
     def snapshot(self, target: Path) -> int:
         """Copy every point into a new Edge shard at ``target``; the count (``snapshots``)."""
-
-        def pages() -> Iterator[list[qe.Point]]:
-            offset: Any = None
-            while True:
-                records, offset = self._call(
-                    "snapshot",
-                    partial(
-                        self._client.scroll,
-                        self._collection,
-                        limit=SNAPSHOT_PAGE,
-                        offset=offset,
-                        with_payload=True,
-                        with_vectors=True,
-                    ),
-                )
-                yield [qe.Point(str(r.id), _edge_vectors(r.vector), r.payload) for r in records]
-                if offset is None:
-                    return
-
-        copied = write_shard(target, self._dimension, pages())
+        pages = (
+            [qe.Point(str(r.id), _edge_vectors(r.vector), r.payload) for r in records]
+            for records in self._pages("snapshot", None, limit=SNAPSHOT_PAGE, with_data=True)
+        )
+        copied = write_shard(target, self._dimension, pages)
         logger.info("qdrant snapshot collection=%s points=%s", self._collection, copied)
         return copied
 
