@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from webapp.cli.eval_options import embedding_cache_option, eval_root_option
 from webapp.cli.output import console
 from webapp.config.settings import EnclaveSettings, get_settings
 
@@ -64,20 +64,10 @@ COLLECTION = 1
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="More questions (JSONL) asked over the same documents, e.g. off-topic ones.",
 )
-@click.option(
-    "--eval-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("ENCLAVE_EVAL_DATA", "../shared/eval"),
-    help="Where a question set's documents are (env ENCLAVE_EVAL_DATA).",
-)
+@eval_root_option
 @click.option("--per-question", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option(
-    "--embedding-cache",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A .npz file of passage vectors reused between runs.",
-)
+@embedding_cache_option
 def answers_command(
     dataset: Path,
     split: str,
