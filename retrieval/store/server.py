@@ -21,6 +21,7 @@ from retrieval.store.base import (
     SPARSE_VECTOR,
     Arm,
     DocumentScroll,
+    GroupsByFilter,
     IndexedChunk,
     PlannedSearch,
     SearchScope,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 SNAPSHOT_PAGE = 512
 
 
-class ServerStore(PlannedSearch, DocumentScroll):
+class ServerStore(PlannedSearch, DocumentScroll, GroupsByFilter):
     """VectorStore on one Qdrant collection; ``url`` for a server, ``path`` for local mode."""
 
     def __init__(
@@ -153,21 +154,13 @@ class ServerStore(PlannedSearch, DocumentScroll):
             ),
         )
 
-    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read one document."""
-        self._set_groups(_match("document_id", document_id), group_ids)
-
-    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read every document of a collection."""
-        self._set_groups(_match("collection_id", collection_id), group_ids)
-
-    def _set_groups(self, condition: models.FieldCondition, group_ids: Sequence[int]) -> None:
+    def _set_groups(self, field: str, value: int, group_ids: Sequence[int]) -> None:
         self._call(
             "set groups",
             lambda: self._client.set_payload(
                 self._collection,
                 payload={"group_ids": [int(g) for g in group_ids]},
-                points=models.Filter(must=[condition]),
+                points=models.Filter(must=[_match(field, value)]),
                 wait=True,
             ),
         )
