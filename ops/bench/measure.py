@@ -14,27 +14,30 @@ _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB (VmHWM, else getrusage)."""
+def _status_mib(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (e.g. ``VmRSS``) in MiB; None when unreadable."""
     try:
         for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process in MiB (VmHWM, else getrusage)."""
+    peak = _status_mib("VmHWM")
+    if peak is not None:
+        return peak
     # ru_maxrss is KiB on Linux; it cannot be reset.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def current_rss_mib() -> float:
     """Resident memory of this process now, in MiB (0.0 when /proc is unavailable)."""
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    current = _status_mib("VmRSS")
+    return 0.0 if current is None else current
 
 
 def reset_peak_rss() -> bool:

@@ -18,6 +18,8 @@ __all__ = [
     "SPARSE_VECTOR",
     "AliasableStore",
     "Arm",
+    "DocumentScroll",
+    "GroupsByFilter",
     "IndexedChunk",
     "OptimizableStore",
     "PlannedSearch",
@@ -338,6 +340,22 @@ class DocumentScroll:
                 indexed_chunk_from_record(r.id, r.payload or {}, named_vectors(r.vector))
                 for r in page
             ]
+
+
+class GroupsByFilter:
+    """The two group changes of ``VectorStore`` on top of an adapter's ``_set_groups``."""
+
+    def _set_groups(self, field: str, value: int, group_ids: Sequence[int]) -> None:
+        """Set ``group_ids`` in the payload of every point whose ``field`` is ``value``."""
+        raise NotImplementedError
+
+    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read one document."""
+        self._set_groups("document_id", document_id, group_ids)
+
+    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups allowed to read every document of a collection."""
+        self._set_groups("collection_id", collection_id, group_ids)
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from retrieval.store.base import (
     SPARSE_VECTOR,
     Arm,
     DocumentScroll,
+    GroupsByFilter,
     IndexedChunk,
     PlannedSearch,
     SearchScope,
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class EdgeStore(PlannedSearch, DocumentScroll):
+class EdgeStore(PlannedSearch, DocumentScroll, GroupsByFilter):
     """VectorStore on an EdgeShard directory; one process may open it at a time.
 
     EdgeShard is safe to query and update from several threads. HNSW is only
@@ -152,17 +153,9 @@ class EdgeStore(PlannedSearch, DocumentScroll):
             update=True,
         )
 
-    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read one document."""
-        self._set_groups(_match("document_id", document_id), group_ids)
-
-    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read every document of a collection."""
-        self._set_groups(_match("collection_id", collection_id), group_ids)
-
-    def _set_groups(self, condition: Any, group_ids: Sequence[int]) -> None:
+    def _set_groups(self, field: str, value: int, group_ids: Sequence[int]) -> None:
         operation = qe.UpdateOperation.set_payload_by_filter(
-            qe.Filter(must=[condition]), {"group_ids": [int(g) for g in group_ids]}
+            qe.Filter(must=[_match(field, value)]), {"group_ids": [int(g) for g in group_ids]}
         )
         self._call("set groups", lambda: self._shard.update(operation), update=True)
 

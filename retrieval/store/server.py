@@ -21,6 +21,7 @@ from retrieval.store.base import (
     SPARSE_VECTOR,
     Arm,
     DocumentScroll,
+    GroupsByFilter,
     IndexedChunk,
     PlannedSearch,
     SearchScope,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 SNAPSHOT_PAGE = 512
 
 
-class ServerStore(PlannedSearch, DocumentScroll):
+class ServerStore(PlannedSearch, DocumentScroll, GroupsByFilter):
     """VectorStore on one Qdrant collection; ``url`` for a server, ``path`` for local mode."""
 
     def __init__(
@@ -153,21 +154,13 @@ class ServerStore(PlannedSearch, DocumentScroll):
             ),
         )
 
-    def set_document_groups(self, document_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read one document."""
-        self._set_groups(_match("document_id", document_id), group_ids)
-
-    def set_collection_groups(self, collection_id: int, group_ids: Sequence[int]) -> None:
-        """Replace the groups allowed to read every document of a collection."""
-        self._set_groups(_match("collection_id", collection_id), group_ids)
-
-    def _set_groups(self, condition: models.FieldCondition, group_ids: Sequence[int]) -> None:
+    def _set_groups(self, field: str, value: int, group_ids: Sequence[int]) -> None:
         self._call(
             "set groups",
             lambda: self._client.set_payload(
                 self._collection,
                 payload={"group_ids": [int(g) for g in group_ids]},
-                points=models.Filter(must=[condition]),
+                points=models.Filter(must=[_match(field, value)]),
                 wait=True,
             ),
         )
@@ -223,10 +216,16 @@ class ServerStore(PlannedSearch, DocumentScroll):
     def _scroll(self, document_id: int, limit: int, *, with_data: bool) -> Iterator[list[Any]]:
         """One document's records, a page at a time (payload and vectors when ``with_data``)."""
         selector = models.Filter(must=[_match("document_id", document_id)])
+        return self._pages("scroll", selector, limit=limit, with_data=with_data)
+
+    def _pages(
+        self, what: str, selector: models.Filter | None, *, limit: int, with_data: bool
+    ) -> Iterator[list[Any]]:
+        """The records under ``selector`` (None: every one), a non-empty page at a time."""
         offset: Any = None
         while True:
             records, offset = self._call(
-                "scroll",
+                what,
                 partial(
                     self._client.scroll,
                     self._collection,
@@ -244,26 +243,11 @@ class ServerStore(PlannedSearch, DocumentScroll):
 
     def snapshot(self, target: Path) -> int:
         """Copy every point into a new Edge shard at ``target``; the count (``snapshots``)."""
-
-        def pages() -> Iterator[list[qe.Point]]:
-            offset: Any = None
-            while True:
-                records, offset = self._call(
-                    "snapshot",
-                    partial(
-                        self._client.scroll,
-                        self._collection,
-                        limit=SNAPSHOT_PAGE,
-                        offset=offset,
-                        with_payload=True,
-                        with_vectors=True,
-                    ),
-                )
-                yield [qe.Point(str(r.id), _edge_vectors(r.vector), r.payload) for r in records]
-                if offset is None:
-                    return
-
-        copied = write_shard(target, self._dimension, pages())
+        pages = (
+            [qe.Point(str(r.id), _edge_vectors(r.vector), r.payload) for r in records]
+            for records in self._pages("snapshot", None, limit=SNAPSHOT_PAGE, with_data=True)
+        )
+        copied = write_shard(target, self._dimension, pages)
         logger.info("qdrant snapshot collection=%s points=%s", self._collection, copied)
         return copied
 

@@ -72,6 +72,14 @@ def visible_collection_ids(user: Any, ids: list[int] | None) -> list[int] | None
     return list(dict.fromkeys(ids))
 
 
+def _collection_response(
+    user: Any, collection_id: int, *, code: int = status.HTTP_200_OK
+) -> Response:
+    """One collection as ``user`` reads it now (read again after a change to show its result)."""
+    collection = access_collection(user=user, collection_id=collection_id)
+    return Response(s.CollectionSerializer(collection).data, status=code)
+
+
 class CollectionListView(APIView):
     required_scopes = {"GET": ApiScope.READ, "POST": ApiScope.ADMIN}
 
@@ -98,8 +106,7 @@ class CollectionListView(APIView):
                 group_ids=group_ids_for(data["groups"]),
                 actor=request.user,
             )
-        collection = access_collection(user=request.user, collection_id=collection.id)
-        return Response(s.CollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
+        return _collection_response(request.user, collection.id, code=status.HTTP_201_CREATED)
 
 
 class CollectionDetailView(APIView):
@@ -109,8 +116,7 @@ class CollectionDetailView(APIView):
     @extend_schema(operation_id="collections_get", responses=s.CollectionSerializer)
     def get(self, request: Request, collection_id: int) -> Response:
         """One collection."""
-        collection = access_collection(user=request.user, collection_id=collection_id)
-        return Response(s.CollectionSerializer(collection).data)
+        return _collection_response(request.user, collection_id)
 
     @extend_schema(
         operation_id="collections_rename",
@@ -122,8 +128,7 @@ class CollectionDetailView(APIView):
         collection = access_collection(user=request.user, collection_id=collection_id)
         data = validated(s.CollectionRenameSerializer, request.data)
         collection_rename(collection=collection, name=data["name"], actor=request.user)
-        collection = access_collection(user=request.user, collection_id=collection_id)
-        return Response(s.CollectionSerializer(collection).data)
+        return _collection_response(request.user, collection_id)
 
     @extend_schema(
         operation_id="collections_delete", responses={200: s.CollectionDeletedSerializer}
@@ -151,8 +156,7 @@ class CollectionGroupsView(APIView):
         collection_set_groups(
             collection=collection, group_ids=group_ids_for(data["groups"]), actor=request.user
         )
-        collection = access_collection(user=request.user, collection_id=collection_id)
-        return Response(s.CollectionSerializer(collection).data)
+        return _collection_response(request.user, collection_id)
 
 
 class CollectionDocumentsView(APIView):

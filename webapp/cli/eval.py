@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from webapp.cli.eval_answers import answers_command
+from webapp.cli.eval_options import embedding_cache_option, eval_root_option
 from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
@@ -49,13 +50,7 @@ def eval_group() -> None:
 )
 @click.option("--language", default=None, help="Pirá: question language (en, pt).")
 @click.option("--corpus", default=None, help="Pirá: document language (en, pt = translation).")
-@click.option(
-    "--eval-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("../shared/eval"),
-    show_default=True,
-    help="Where a question set's documents live.",
-)
+@eval_root_option
 @click.option("--limit-docs", type=int, default=None, help="BEIR: index at most N documents.")
 @click.option("--limit-queries", type=int, default=None, help="BEIR: ask only the first N.")
 @click.option(
@@ -68,12 +63,7 @@ def eval_group() -> None:
     help="Write one JSON line per query: id, language, rank of the relevant document "
     "and top document ids per mode.",
 )
-@click.option(
-    "--embedding-cache",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A .npz file of passage vectors reused between runs (queries are always encoded).",
-)
+@embedding_cache_option
 def retrieval_command(
     dataset: Path,
     split: str,

@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,15 +25,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from webapp.cli.eval_options import embedding_cache_option, eval_root_option
 from webapp.cli.output import console
 from webapp.config.settings import EnclaveSettings, get_settings
 
 if TYPE_CHECKING:
-    from inference import Answer, ModelRouter
+    from inference import ModelRouter
     from retrieval import Embedder, Indexer, Searcher
     from webapp.chat.answer_scoring import QuestionResult
     from webapp.chat.answer_sets import AnswerSet, EvalQuestion
-    from webapp.chat.events import Source
 
 __all__ = ["answers_command"]
 
@@ -65,20 +64,10 @@ COLLECTION = 1
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="More questions (JSONL) asked over the same documents, e.g. off-topic ones.",
 )
-@click.option(
-    "--eval-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("ENCLAVE_EVAL_DATA", "../shared/eval"),
-    help="Where a question set's documents are (env ENCLAVE_EVAL_DATA).",
-)
+@eval_root_option
 @click.option("--per-question", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option(
-    "--embedding-cache",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A .npz file of passage vectors reused between runs.",
-)
+@embedding_cache_option
 def answers_command(
     dataset: Path,
     split: str,
@@ -214,21 +203,23 @@ class _Asker:
     def ask(self, question: EvalQuestion) -> QuestionResult:
         """Search, gate, answer and score one question."""
         from inference.errors import InferenceError
-        from retrieval import relevant_passages
         from webapp.chat.answer_scoring import score_answer, score_failure
-        from webapp.chat.events import passage_as_source
+        from webapp.evalsets.answering import answer_like_chat, gated_sources
 
         settings = self._settings
         started = time.perf_counter()
         found = self._searcher.search(
             question.question, allowed_group_ids=[GROUP], limit=settings.search.limit
         )
-        passages = relevant_passages(
-            found, config=settings.search_config(), min_score=settings.answer.min_score
-        )
-        sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
+        sources = gated_sources(found, settings)
         try:
-            answer = self._answer(question.question, sources)
+            answer = answer_like_chat(
+                question.question,
+                sources,
+                router=self._router,
+                embedder=self._embedder,
+                settings=settings,
+            )
         except InferenceError as exc:
             logger.warning("question %s failed: %s", question.id, exc.code)
             elapsed = (time.perf_counter() - started) * 1000
@@ -240,27 +231,6 @@ class _Asker:
             document_name=lambda document_id: self._names.get(document_id, ""),
             latency_ms=(time.perf_counter() - started) * 1000,
         )
-
-    def _answer(self, question: str, sources: list[Source]) -> Answer:
-        """``answer_stream`` as the chat calls it, run to its end."""
-        from inference import AnswerDone, answer_stream
-        from webapp.chat.events import source_passage
-        from webapp.chat.grounding import embedding_similarity
-
-        settings = self._settings
-        route = self._router.route(question=question)
-        similarity = embedding_similarity(self._embedder) if settings.answer.support_check else None
-        *_, done = answer_stream(
-            route.model,
-            question=question,
-            passages=[source_passage(s) for s in sources],
-            fallbacks=route.fallbacks,
-            last_resort=route.last_resort,
-            similarity=similarity,
-            min_support=settings.answer.support_min_similarity,
-        )
-        assert isinstance(done, AnswerDone)  # answer_stream always ends with it
-        return done.answer
 
 
 def _report(

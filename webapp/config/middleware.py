@@ -41,6 +41,7 @@ __all__ = [
     "RequestMetricsMiddleware",
     "SecurityMiddleware",
     "SessionMiddleware",
+    "SyncMiddleware",
     "WhiteNoiseMiddleware",
     "XFrameOptionsMiddleware",
 ]
@@ -83,14 +84,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class ContentSecurityPolicyMiddleware:
-    """``Content-Security-Policy`` on every response that does not carry its own."""
+class SyncMiddleware:
+    """A middleware that runs synchronously only (Django adapts it once, at load)."""
 
     async_capable = False
     sync_capable = True
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+
+class ContentSecurityPolicyMiddleware(SyncMiddleware):
+    """``Content-Security-Policy`` on every response that does not carry its own."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -99,7 +104,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncMiddleware):
     """Gives each request an id: the client's ``X-Request-ID`` when well-formed, else a new one.
 
     The id is the current request id (``webapp/config/logs.py``) while the request
@@ -107,12 +112,6 @@ class RequestIdMiddleware:
     goes back in the response's ``X-Request-ID``. A streamed body runs after this
     returns (an answer): it sets the id again where it is read.
     """
-
-    async_capable = False
-    sync_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
@@ -135,14 +134,8 @@ async def _bound_stream(content: AsyncIterator[bytes], request_id: str) -> Async
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(SyncMiddleware):
     """Counts and times every response by its URL name, method and status (near the top)."""
-
-    async_capable = False
-    sync_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()

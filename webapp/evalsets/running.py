@@ -17,17 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from inference import AnswerDone, answer_stream
 from inference.errors import InferenceError
-from retrieval import Passage, Searcher, relevant_passages
+from retrieval import Passage, Searcher
 from retrieval.errors import RetrievalError
 from retrieval.evaluation import ModeResult, documents_ranked, ndcg_at_k, rank_of_relevant
 from webapp.chat.answer_scoring import QuestionResult, score_answer, score_failure, summarise
 from webapp.chat.answer_sets import EvalQuestion
-from webapp.chat.events import passage_as_source, source_passage
-from webapp.chat.grounding import embedding_similarity
 from webapp.config.settings import get_settings
 from webapp.core.engines import get_chat_router
+from webapp.evalsets.answering import answer_like_chat, gated_sources
 from webapp.evalsets.models import EvalItem, EvalKind, EvalRun
 from webapp.knowledge.index_engines import get_embedder
 from webapp.knowledge.models import DocumentStatus
@@ -167,33 +165,18 @@ def _answer_one(item: EvalItem, context: _Context) -> QuestionResult:
     settings = get_settings()
     try:
         found = _search(context, item.question, settings.search.limit)
-        passages = relevant_passages(
-            found, config=settings.search_config(), min_score=settings.answer.min_score
+        sources = gated_sources(found, settings)
+        answer = answer_like_chat(
+            item.question,
+            sources,
+            router=get_chat_router(),
+            embedder=get_embedder(),
+            settings=settings,
         )
-        sources = [passage_as_source(n, p) for n, p in enumerate(passages, start=1)]
-        answer = _answer(item.question, sources)
     except (InferenceError, RetrievalError) as exc:
         logger.warning("evaluation question %s failed: %s", item.position, exc.code)
         return score_failure(question, code=exc.code, latency_ms=_ms_since(started))
     return score_answer(question, answer, sources, document_name=str, latency_ms=_ms_since(started))
-
-
-def _answer(question: str, sources: list[Any]) -> Any:
-    """``answer_stream`` as the chat calls it (routed model, fallbacks, sentence support)."""
-    settings = get_settings()
-    route = get_chat_router().route(question=question)
-    similarity = embedding_similarity(get_embedder()) if settings.answer.support_check else None
-    *_, done = answer_stream(
-        route.model,
-        question=question,
-        passages=[source_passage(s) for s in sources],
-        fallbacks=route.fallbacks,
-        last_resort=route.last_resort,
-        similarity=similarity,
-        min_support=settings.answer.support_min_similarity,
-    )
-    assert isinstance(done, AnswerDone)  # answer_stream always ends with it
-    return done.answer
 
 
 def _ms_since(started: float) -> float:
