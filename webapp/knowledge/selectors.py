@@ -144,6 +144,7 @@ def document_status_snapshot(*, user: Any, document_ids: list[int]) -> list[dict
             "progress_percent": d.progress_percent,
             "chunk_count": d.chunk_count,
             "error": d.error_message,
+            "error_code": d.error_code,
         }
         for d in rows
     ]

@@ -36,7 +36,7 @@ from webapp.knowledge.services import (
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
 from webapp.web.http import admin_required, json_error, parse_id_list
-from webapp.web.labels import STATUS_LABELS
+from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
 # The status filter of a collection's documents: name -> statuses shown.
@@ -260,9 +260,10 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
         collection_ids = parse_id_list(request.GET.get("collection", ""))
     except EnclaveError as exc:
         return json_error(exc)
-    body: dict[str, object] = {
-        "documents": document_status_snapshot(user=request.user, document_ids=ids)
-    }
+    documents = document_status_snapshot(user=request.user, document_ids=ids)
+    for document in documents:  # the live rows show the same reason as the page
+        document["error"] = document_error_label(document["error_code"], document["error"])
+    body: dict[str, object] = {"documents": documents}
     if collection_ids:
         collection = _collection_or_404(request, collection_ids[0])
         body["counts"] = document_status_counts(user=request.user, collection_id=collection.id)
