@@ -35,7 +35,7 @@ from webapp.knowledge.services import (
     documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
-from webapp.web.http import admin_required, json_error, parse_id_list
+from webapp.web.http import admin_required, error_text, json_error, parse_id_list
 from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
@@ -75,7 +75,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except EnclaveError as exc:
-            form.add_error("name", exc.message)
+            form.add_error("name", error_text(exc))
         else:
             messages.success(request, _("Collection “%s” created.") % collection.name)
             return redirect("console-collection", collection_id=collection.id)
@@ -194,7 +194,7 @@ def console_collection_model(request: HttpRequest, collection_id: int) -> HttpRe
             collection=collection, model=request.POST.get("model", ""), actor=request.user
         )
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Answering model saved."))
     return redirect("console-collection", collection_id=collection.id)
@@ -215,7 +215,7 @@ def console_collection_upload(request: HttpRequest, collection_id: int) -> HttpR
                 collection=collection, filename=upload.name, content=upload, actor=request.user
             )
         except EnclaveError as exc:
-            messages.error(request, f"{upload.name}: {exc.message}")
+            messages.error(request, f"{upload.name}: {error_text(exc)}")
             continue
         if created:
             queued += 1
@@ -284,7 +284,7 @@ def console_document_groups(request: HttpRequest, document_id: int) -> HttpRespo
         try:
             document_set_groups(document=document, group_ids=form.group_ids(), actor=request.user)
         except EnclaveError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Readers of “%s” saved.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

@@ -17,10 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 import webapp
 from webapp.chat.wording import error_event, language_for
+from webapp.config.settings import reset_settings_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -268,3 +270,45 @@ def test_failure_reasons_keep_their_detail_in_english(client_as, admin_user, hr_
     )
 
     assert f'<p class="doc-error">{detail}</p>' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "A collection named &#x27;HR policies&#x27; already exists."),
+        (PT_BR, "Já existe uma coleção chamada &#x27;HR policies&#x27;."),
+        ("pt-PT", "Já existe uma coleção chamada &#x27;HR policies&#x27;."),
+    ],
+)
+def test_service_errors_are_shown_in_the_users_language(
+    client_as, admin_user, hr_collection, language, message
+):
+    response = client_as(admin_user).post(
+        "/console/", {"name": "HR policies"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert message in response.content.decode()
+
+
+@pytest.fixture
+def upload_limit_1_mb(monkeypatch):
+    monkeypatch.setenv("ENCLAVE_MAX_UPLOAD_MB", "1")
+    reset_settings_cache()
+    yield
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def test_an_upload_over_the_limit_is_refused_in_brazilian(
+    client_as, admin_user, hr_collection, upload_limit_1_mb
+):
+    big = SimpleUploadedFile("manual.txt", b"x" * (1024 * 1024 + 1))
+
+    response = client_as(admin_user).post(
+        f"/console/collections/{hr_collection.id}/upload",
+        {"files": [big]},
+        HTTP_ACCEPT_LANGUAGE=PT_BR,
+        follow=True,
+    )
+
+    assert "manual.txt: manual.txt é maior que o limite de 1 MB" in response.content.decode()
