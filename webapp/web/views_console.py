@@ -262,7 +262,7 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
         return json_error(exc)
     documents = document_status_snapshot(user=request.user, document_ids=ids)
     for document in documents:  # the live rows show the same reason as the page
-        document["error"] = document_error_label(document["error_code"], document["error"])
+        document["error"] = document_error_label(document.pop("error_code"), document["error"])
     body: dict[str, object] = {"documents": documents}
     if collection_ids:
         collection = _collection_or_404(request, collection_ids[0])
