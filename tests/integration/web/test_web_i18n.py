@@ -19,10 +19,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils.translation import override
 
 import webapp
+from retrieval.errors import RetrievalError
 from webapp.chat.wording import error_event, language_for
 from webapp.config.settings import reset_settings_cache
+from webapp.web.labels import DOCUMENT_ERROR_LABELS
 
 pytestmark = pytest.mark.django_db
 
@@ -255,6 +258,25 @@ def test_main_pages_show_no_english_in_brazilian(client_as, admin_user, hr_colle
         f"/console/documents/status?ids={hr_pdf.id}", HTTP_ACCEPT_LANGUAGE=PT_BR
     ).json()
     assert live["documents"][0]["error"] == "O arquivo está protegido por senha; envie-o sem senha."
+
+
+def every_error_class(root: type) -> list[type]:
+    """``root`` and all its subclasses, depth first."""
+    return [root, *(c for sub in root.__subclasses__() for c in every_error_class(sub))]
+
+
+def test_every_ingestion_failure_code_has_a_translated_reason():
+    # A new error code in retrieval/ needs its line in DOCUMENT_ERROR_LABELS (and both
+    # catalogues), else its documents show the generic reason.
+    codes = {error.code for error in every_error_class(RetrievalError)}
+    codes |= {"internal_error", "original_missing"}  # the worker's and the restore's own
+
+    with override("pt-br"):
+        reasons = {code: str(DOCUMENT_ERROR_LABELS.get(code, "")) for code in codes}
+
+    assert [code for code, reason in reasons.items() if not reason] == []
+    assert reasons["encrypted_document"] == "O arquivo está protegido por senha; envie-o sem senha."
+    assert len(set(reasons.values())) == len(codes)  # no reason stands for two codes
 
 
 def test_failure_reasons_keep_their_detail_in_english(client_as, admin_user, hr_collection, hr_pdf):
