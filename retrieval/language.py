@@ -10,6 +10,7 @@ right, where a stopword-ratio heuristic has nothing to count.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -51,8 +52,18 @@ class LanguageDetector:
         return code
 
 
-@cache
+# functools.cache does not hold back a second caller while the first builds: two
+# ingestion threads starting together each loaded the models (about 1 s of CPU each).
+_BUILDING = threading.Lock()
+
+
 def _lingua_detector(languages: tuple[str, ...]) -> Any:
+    with _BUILDING:
+        return _built_detector(languages)
+
+
+@cache
+def _built_detector(languages: tuple[str, ...]) -> Any:
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in languages]

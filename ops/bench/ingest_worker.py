@@ -77,6 +77,9 @@ def run_worker_path(paths: Sequence[Path], *, warm_up: Sequence[str]) -> WorkerR
     from webapp.knowledge.models import Document
 
     index_engines.get_embedder().embed_documents(list(warm_up))  # model loaded and warm, untimed
+    # So is the language detector BM25 stems by (lingua's n-gram models: about 1 s to load,
+    # once per process; two worker threads that both met it cold each built one).
+    index_engines.get_indexer()._sparse.detect_language(" ".join(warm_up))
     index_engines.get_store()
     embedded = runtime.EmbeddedRuntime()
     embedded.start()

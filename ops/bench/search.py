@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ops.bench.corpus import DEFAULT_EVAL_ROOT, REPO_ROOT, chunk_documents, handbook_pages
-from ops.bench.measure import load_average, percentile
+from ops.bench.measure import current_rss_mib, load_average, peak_rss_mib, percentile
 from ops.bench.questions import HANDBOOK_QUESTIONS
 from ops.bench.report import machine_line, markdown_table, write_report
 from retrieval import (
@@ -287,6 +287,7 @@ class Run:
     visible_share: float
     points: int
     total_seconds: float
+    footprint: list[tuple[str, float, float]]  # (moment, RSS MiB, store directory MiB)
 
 
 def _summary_table(run: Run, args: argparse.Namespace) -> str:
@@ -320,6 +321,11 @@ def _summary_table(run: Run, args: argparse.Namespace) -> str:
         ["queries", f"{args.queries} ({len(HANDBOOK_QUESTIONS)} handbook questions cycled)"],
         ["hits per query (limit 6), per phase", hits],
         ["hits outside the allowed groups", str(violations)],
+        *[
+            [f"RSS / store on disk, {moment}", f"{rss:,.0f} MiB / {disk:,.0f} MiB"]
+            for moment, rss, disk in run.footprint
+        ],
+        ["peak RSS of the whole run (VmHWM)", f"{peak_rss_mib():,.0f} MiB"],
         ["torch threads", str(args.threads)],
         ["whole run wall time", f"{run.total_seconds:.1f} s"],
     ]
@@ -355,6 +361,11 @@ def _optimize(store: VectorStore) -> tuple[float | None, str]:
     return time.perf_counter() - started, f" (returned {changed})"
 
 
+def _directory_mib(path: Path) -> float:
+    total = sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
+    return total / 2**20
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
     if not handbook_pages(args.eval_root):
@@ -369,16 +380,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"sizes: {args.chunks:,} points, {len(corpus.sparse):,} distinct texts", flush=True)
     workload = _workload(args)
     with tempfile.TemporaryDirectory(prefix="enclave-bench-search-") as scratch:
+        footprint = [("model loaded, store empty", current_rss_mib(), 0.0)]
         store = open_store(
             StoreConfig(kind="edge", path=Path(scratch)), dimension=embedder.dimension
         )
         filled = _fill(store, corpus, args)
         points = store.count()
+        footprint.append(("filled", current_rss_mib(), _directory_mib(Path(scratch))))
         print(f"filled {points:,} points in {filled.upsert_seconds:.1f} s", flush=True)
         phases = [("before optimize", _measure(store, embedder, workload, filled))]
         optimize_seconds, note = None, "skipped (--no-optimize)"
         if not args.no_optimize:
             optimize_seconds, note = _optimize(store)
+            footprint.append(("optimized", current_rss_mib(), _directory_mib(Path(scratch))))
             print(f"optimize: {optimize_seconds or 0:.1f} s", flush=True)
             phases.append(("after optimize", _measure(store, embedder, workload, filled)))
         store.close()
@@ -391,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _visible_share(filled, workload),
         points,
         time.perf_counter() - run_started,
+        footprint,
     )
     write_report(args.out, _report(run, args, (load_start, load_average())))
 

@@ -1,6 +1,8 @@
 """PDF text extraction, one section per page (pages are 1-based).
 
-pypdf reads first; ruled tables come out as one line per row (see pdf_tables).
+pypdf reads first; ruled tables come out as one line per row (see pdf_tables): a
+page whose content stream draws enough lines goes to the table reader before
+pypdf reads its text, which is kept only when no table is found.
 PDFium (pdf_pdfium) reads what pypdf cannot before anything is called damaged
 or empty: a file pypdf cannot open (a safety limit such as "Reached maximum
 array element count", or damage it does not repair), a page it cannot read,
@@ -25,7 +27,7 @@ from retrieval.errors import EncryptedDocumentError, ParseError
 from retrieval.models import ParsedDocument, Section
 from retrieval.parsing.pdf_pdfium import ENCRYPTED, PdfiumReader
 from retrieval.parsing.pdf_scans import ScannedPages, negligible
-from retrieval.parsing.pdf_tables import PdfTableReader, RulingCounter
+from retrieval.parsing.pdf_tables import MIN_RULINGS, PdfTableReader, RulingCounter, count_rulings
 
 logger = logging.getLogger(__name__)
 
@@ -161,13 +163,19 @@ class _Pages:
                 self._pdfium.close()
 
     def _page_text(self, number: int, page: PageObject) -> str:
+        # A page that draws a ruled table goes to the table reader before pypdf reads it:
+        # pypdf's text would be dropped, and reading it is most of a page's cost.
+        tried = _drawn_rulings(page) >= MIN_RULINGS
+        if tried and (tables := self._tables.page_text(number - 1)) is not None:
+            _forget_contents(self._reader, page)
+            return tables
         rulings = RulingCounter()
         try:
             text = page.extract_text(visitor_operand_before=rulings) or ""
         except Exception as exc:
             return self._pdfium_page(number, pypdf_reason=_pypdf_reason(exc))
         _forget_contents(self._reader, page)
-        if rulings.may_hold_a_table:
+        if rulings.may_hold_a_table and not tried:
             text = self._tables.page_text(number - 1) or text
         return text
 
@@ -199,6 +207,16 @@ class _Pages:
         if self._pdfium is None:
             self._pdfium = PdfiumReader(self._path)
         return self._pdfium
+
+
+def _drawn_rulings(page: PageObject) -> int:
+    """Lines and rectangles in the page's own content stream; 0 when it cannot be read here."""
+    try:
+        contents = page.get_contents()
+        return count_rulings(contents.get_data()) if contents is not None else 0
+    except Exception:  # a damaged stream: pypdf's text pass reports it
+        logger.debug("pdf content stream unreadable for the ruling count", exc_info=True)
+        return 0
 
 
 def _forget_contents(reader: PdfReader, page: PageObject) -> None:

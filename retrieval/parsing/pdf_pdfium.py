@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from retrieval.errors import EncryptedDocumentError, ParseError
 
@@ -20,6 +21,7 @@ __all__ = ["PdfiumReader"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 _LOCK = threading.Lock()
 ENCRYPTED = "The PDF is password protected: remove the password and upload it again."
 UNSUPPORTED_SECURITY = (
@@ -74,6 +76,15 @@ class PdfiumReader:
             finally:
                 page.close()
         return text
+
+    def read_page(self, index: int, read: Callable[[Any], T]) -> T:
+        """``read(page)`` on page ``index`` (0-based) under PDFium's lock; closes the page after."""
+        with _LOCK:
+            page = self._document[index]
+            try:
+                return read(page)
+            finally:
+                page.close()
 
     def page_has_images(self, index: int) -> bool:
         """Whether page ``index`` draws an image (a scan does; a blank or vector page does not)."""

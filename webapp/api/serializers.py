@@ -259,6 +259,15 @@ class AskNewRequestSerializer(AskRequestSerializer):
     conversation_id = id_field(required=False, allow_null=True)
 
 
+class AskContinueRequestSerializer(AskRequestSerializer):
+    replace = id_field(
+        required=False,
+        allow_null=True,
+        help_text="Regenerate or edit: the id of the conversation's last answer. It and its "
+        "question are deleted, then this question is asked in their place.",
+    )
+
+
 class AskResponseSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     message_id = serializers.IntegerField()

@@ -20,7 +20,7 @@ from webapp.chat.selectors import (
     conversation_list_for,
     conversation_messages_for,
 )
-from webapp.chat.services import conversation_ask, feedback_give
+from webapp.chat.services import conversation_ask, feedback_give, last_turn_remove
 
 __all__ = ["AskView", "ConversationDetailView", "ConversationListView", "FeedbackView"]
 
@@ -50,12 +50,17 @@ def _answer(request: Request, data: dict[str, Any], conversation_id: int | None)
     if conversation_id is not None:
         # Checked before any stream starts, so a foreign id is a plain 404.
         access_conversation(user=request.user, conversation_id=conversation_id)
+        if data.get("replace") is not None:
+            last_turn_remove(
+                user=request.user, conversation_id=conversation_id, answer_id=data["replace"]
+            )
     events = conversation_ask(
         user=request.user,
         question=data["question"],
         conversation_id=conversation_id,
         collection_ids=collection_ids,
         channel=Channel.CLI if terminal else Channel.API,
+        replaces=data.get("replace"),
     )
     if data["stream"]:
         return event_stream_response(events)
@@ -111,12 +116,16 @@ class ConversationDetailView(APIView):
 
     @extend_schema(
         operation_id="conversations_continue",
-        request=s.AskRequestSerializer,
+        request=s.AskContinueRequestSerializer,
         responses=ASK_RESPONSES,
     )
     def post(self, request: Request, conversation_id: int) -> Any:
-        """Ask a follow-up question in this conversation (earlier turns give context)."""
-        data = validated(s.AskRequestSerializer, request.data)
+        """Ask a follow-up question in this conversation (earlier turns give context).
+
+        With ``replace`` (the last answer's id), the last question and its answer are
+        replaced: regenerate (the same question) or edit (a new one).
+        """
+        data = validated(s.AskContinueRequestSerializer, request.data)
         return _answer(request, data, conversation_id)
 
 

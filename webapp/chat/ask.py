@@ -105,6 +105,8 @@ class _Question:
     history: list[ChatTurn]
     pending: PendingQuestion
     channel: str
+    # Regenerate / edit: the id of the answer this one replaces (kept in the audit event).
+    replaces: int | None = None
 
     @property
     def conversation(self) -> Conversation:
@@ -121,6 +123,7 @@ def conversation_ask(
     language: str | None = None,
     history: Sequence[ChatTurn] = (),
     channel: str = Channel.WEB,
+    replaces: int | None = None,
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` for ``user``: sources, text deltas, then done (or error).
 
@@ -131,7 +134,8 @@ def conversation_ask(
     an API client sent). Follow-ups are rewritten into a standalone query for
     retrieval; passages under the relevance floor are not given to the model.
     ``channel`` (web, api, v1, cli, mcp) is recorded on a new conversation and on the
-    question's audit event.
+    question's audit event, as is ``replaces``, the id of the answer this question
+    was asked again to replace (regenerate, edit; see ``last_turn_remove``).
     """
     question = question.strip()
     language = language_for(question, language)
@@ -152,6 +156,7 @@ def conversation_ask(
             logger.info("question refused: %s", exc.code)
             yield error_event(exc.code, language)
             return
+        asked.replaces = replaces
         try:
             yield from _retrieve_and_answer(asked, preparation)
         finally:
@@ -286,6 +291,7 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         answer=answer,
         language=asked.language,
         channel=asked.channel,
+        replaces=asked.replaces,
     )
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "conversation_rename",
     "conversation_start",
     "feedback_give",
+    "last_turn_remove",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,32 @@ def conversation_delete(*, user: Any, conversation_id: int) -> None:
     conversation = access_conversation(user=user, conversation_id=conversation_id)
     conversation.delete()
     logger.info("conversation %s deleted by user %s", conversation_id, user.pk)
+
+
+def last_turn_remove(*, user: Any, conversation_id: int, answer_id: int) -> str:
+    """Delete the last question of a conversation and what follows it; its text.
+
+    ``answer_id`` names the answer the user saw last: it must be the conversation's
+    last message (else ValidationError, so a stale page never removes a newer turn).
+    Regenerating and editing a question ask again after this: the old answer and its
+    feedback are deleted (the audit log keeps the earlier ask event).
+    """
+    conversation = access_conversation(user=user, conversation_id=conversation_id)
+    answer = conversation.messages.filter(id=answer_id, role=Message.Role.ASSISTANT).first()
+    if answer is None:
+        raise NotFoundError("Answer not found.")
+    if conversation.messages.filter(id__gt=answer.id).exists():
+        raise ValidationError("Only the last answer of a conversation can be replaced.")
+    question = (
+        conversation.messages.filter(role=Message.Role.USER, id__lt=answer.id)
+        .order_by("-id")
+        .first()
+    )
+    if question is None:
+        raise NotFoundError("Question not found.")
+    conversation.messages.filter(id__gte=question.id).delete()
+    logger.info("conversation %s: last turn removed to ask again", conversation.id)
+    return question.text
 
 
 def feedback_give(*, user: Any, message_id: int, helpful: bool, comment: str = "") -> Feedback:

@@ -81,9 +81,16 @@ class AnswerRecord:
         Message.objects.create(**self._fields(), text=text, error_code=code, model=model)
 
     def store(
-        self, *, user: Any, question: str, answer: Answer, language: str, channel: str
+        self,
+        *,
+        user: Any,
+        question: str,
+        answer: Answer,
+        language: str,
+        channel: str,
+        replaces: int | None = None,
     ) -> DoneEvent:
-        """Store the answer and audit the question; the ``done`` event."""
+        """Store the answer and audit the question (with the answer it ``replaces``); ``done``."""
         sources = renumbered_sources(self.sources, answer.source_order)
         cited = [s for s in sources if s["number"] in answer.citations]
         PREPARING.wait()
@@ -101,6 +108,7 @@ class AnswerRecord:
                     "document_ids": sorted({s["document_id"] for s in self.sources}),
                     "cited_document_ids": sorted({s["document_id"] for s in cited}),
                     "channel": channel,
+                    **({"replaces": replaces} if replaces is not None else {}),
                 },
             )
         return DoneEvent(

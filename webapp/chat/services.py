@@ -14,6 +14,7 @@ from webapp.chat.conversations import (
     conversation_rename,
     conversation_start,
     feedback_give,
+    last_turn_remove,
 )
 from webapp.chat.events import passage_as_source
 from webapp.chat.model_defaults import collection_model_default_set, user_model_default_set
@@ -27,6 +28,7 @@ __all__ = [
     "conversation_rename",
     "conversation_start",
     "feedback_give",
+    "last_turn_remove",
     "passage_as_source",
     "search_passages",
     "user_model_default_set",

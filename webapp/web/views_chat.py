@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.chat.events import AnswerEvent, DoneEvent
 from webapp.chat.models import Channel, Conversation, Message
 from webapp.chat.selectors import (
     access_conversation,
@@ -20,18 +23,19 @@ from webapp.chat.selectors import (
     model_choices,
     user_model_default,
 )
-from webapp.chat.services import conversation_ask, user_model_default_set
+from webapp.chat.services import conversation_ask, last_turn_remove, user_model_default_set
 from webapp.chat.sse import sse_stream
 from webapp.core.errors import EnclaveError, ValidationError
 from webapp.knowledge.selectors import collection_list_visible_to
 from webapp.web.citations import answer_segments
 from webapp.web.http import json_error, json_object, or_404
+from webapp.web.passage_marks import sources_with_marks
 
 SIDEBAR_CONVERSATIONS = 50
 MAX_QUESTION_CHARS = 4000
 MAX_MODEL_CHARS = 200
 # What the passage panel needs of a stored citation; the rest stays on the server.
-SOURCE_FIELDS = ("number", "document_id", "title", "page", "heading", "text")
+SOURCE_FIELDS = ("number", "document_id", "title", "page", "heading", "text", "marks")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class AskRequest:
     collection_ids: list[int]
     # A model name or tier; "" lets the user's default or the router choose.
     model: str = ""
+    # Regenerate or edit: the id of the conversation's last answer, replaced with its question.
+    replace: int | None = None
 
 
 def _is_int(value: Any) -> bool:
@@ -50,7 +56,7 @@ def _is_int(value: Any) -> bool:
 
 
 def parse_ask(body: bytes) -> AskRequest:
-    """Validate ``{question, conversation_id|null, collection_ids|[], model|""}``."""
+    """Validate ``{question, conversation_id|null, collection_ids|[], model|"", replace|null}``."""
     data = json_object(body)
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
@@ -63,11 +69,15 @@ def parse_ask(body: bytes) -> AskRequest:
     collection_ids = data.get("collection_ids") or []
     if not isinstance(collection_ids, list) or not all(_is_int(i) for i in collection_ids):
         raise ValidationError("collection_ids must be a list of integers.")
+    replace = data.get("replace")
+    if replace is not None and (not _is_int(replace) or conversation_id is None):
+        raise ValidationError("replace must be an answer id, with its conversation_id.")
     return AskRequest(
         question=question,
         conversation_id=conversation_id,
         collection_ids=collection_ids,
         model=_model_field(data),
+        replace=replace,
     )
 
 
@@ -97,7 +107,9 @@ def _chat_page(request: HttpRequest, conversation: Conversation | None) -> HttpR
         else []
     )
     sources = {
-        str(m.id): [{k: s.get(k) for k in SOURCE_FIELDS} for s in m.citations]
+        str(m.id): [
+            {k: s.get(k) for k in SOURCE_FIELDS} for s in sources_with_marks(m.citations, m.support)
+        ]
         for m in messages
         if m.citations
     }
@@ -165,6 +177,9 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
         if ask.conversation_id is not None:
             # Checked before the stream starts, so a foreign id is a plain 404 response.
             access_conversation(user=user, conversation_id=ask.conversation_id)
+        if ask.replace is not None and ask.conversation_id is not None:
+            # Regenerate / edit: the question is asked again from scratch (fresh retrieval).
+            last_turn_remove(user=user, conversation_id=ask.conversation_id, answer_id=ask.replace)
     except EnclaveError as exc:
         return json_error(exc)
     language = get_language()
@@ -176,13 +191,28 @@ def chat_ask(request: HttpRequest) -> HttpResponse:
         model=ask.model or None,
         language=language,
         channel=Channel.WEB,
+        replaces=ask.replace,
     )
     response = StreamingHttpResponse(
-        sse_stream(events, language=language), content_type="text/event-stream"
+        sse_stream(_with_marks(events), language=language), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def _with_marks(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
+    """The events, the ``done`` sources carrying the passage sentences to mark."""
+    try:
+        for event in events:
+            if isinstance(event, DoneEvent):
+                event = dataclasses.replace(
+                    event, sources=sources_with_marks(event.sources, event.support)
+                )
+            yield event
+    finally:
+        # A reader who left closes this generator: the answer's own must close at once.
+        getattr(events, "close", lambda: None)()
 
 
 @login_required

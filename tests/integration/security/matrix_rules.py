@@ -168,6 +168,17 @@ RULES: dict[str, list[Probe]] = {
             web(ann=200, ben=404, nia=404, sam=404, anonymous=401),
             json={"question": "Which figure?", "conversation_id": "{conversation}"},
         ),
+        # Regenerate / edit: replacing the last answer of someone else's conversation is 404.
+        P(
+            "post",
+            "/chat/ask",
+            web(ann=200, ben=404, nia=404, sam=404, anonymous=401),
+            json={
+                "question": "Which figure?",
+                "conversation_id": "{conversation}",
+                "replace": "{answer}",
+            },
+        ),
     ],
     "chat/model": [P("post", "/chat/model", member_page(), json={"model": ""})],
     # Search lists only the caller's own conversations: a 200 for anyone signed in.
@@ -370,6 +381,13 @@ RULES: dict[str, list[Probe]] = {
             "/api/v1/conversations/{conversation}",
             annes_api("ask", 200),
             json=ASK,
+            answers=True,
+        ),
+        P(
+            "post",
+            "/api/v1/conversations/{conversation}",
+            annes_api("ask", 200),
+            json={**ASK, "replace": "{answer}"},
             answers=True,
         ),
     ],

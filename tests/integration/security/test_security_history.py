@@ -66,8 +66,11 @@ def test_a_user_taken_out_of_a_group_no_longer_reads_its_passages_in_old_answers
     assert _panel_sources(page) == {
         str(world.answer.id): [
             {
-                k: UNAVAILABLE[k]
-                for k in ("number", "document_id", "title", "page", "heading", "text")
+                **{
+                    k: UNAVAILABLE[k]
+                    for k in ("number", "document_id", "title", "page", "heading", "text")
+                },
+                "marks": [],  # nothing of a withheld passage is marked
             }
         ]
     }

@@ -95,7 +95,7 @@ def test_history_renders_answers_as_text_with_citation_chips(client_as, member, 
     stored = json.loads(
         html.split('<script id="stored-sources" type="application/json">')[1].split("</script>")[0]
     )
-    assert stored == {str(answer.id): [{**cited, "heading": None}]}
+    assert stored == {str(answer.id): [{**cited, "heading": None, "marks": []}]}
 
 
 def test_ask_endpoint_refuses_anonymous_users_with_json():

@@ -55,11 +55,30 @@
     panel.querySelector(".passage-title").textContent = source.title || "";
     panel.querySelector(".passage-page").textContent = source.page ? (text.page || "Page") + " " + source.page : "";
     panel.querySelector(".passage-heading").textContent = source.heading || "";
-    panel.querySelector(".passage-text").textContent = source.text || "";
+    fillPassageText(panel.querySelector(".passage-text"), source.text || "", source.marks || []);
     panel.querySelector(".passage-open").href = downloadUrl(source);
     panel.hidden = false;
     document.body.classList.add("passage-open");
     panel.querySelector(".passage-close").focus();
+  }
+
+  // The passage as text nodes, the sentences backing the answer (server-chosen ranges) in <mark>.
+  function fillPassageText(box, value, marks) {
+    box.textContent = "";
+    let position = 0;
+    marks.forEach(function (range) {
+      const start = Math.max(range[0], position);
+      const end = Math.min(range[1], value.length);
+      if (end <= start) return;
+      box.append(value.slice(position, start));
+      const mark = document.createElement("mark");
+      mark.textContent = value.slice(start, end);
+      box.append(mark);
+      position = end;
+    });
+    box.append(value.slice(position));
+    const first = box.querySelector("mark");
+    if (first && first.scrollIntoView) first.scrollIntoView({ block: "nearest" });
   }
 
   function closePassage() {
@@ -379,6 +398,7 @@
   // ---- asking ------------------------------------------------------------
   function setBusy(value) {
     busy = value;
+    if (value) messages.querySelectorAll(".turn-action").forEach(function (node) { node.remove(); });
     askButton.disabled = value;
     askButton.hidden = value;
     stopButton.hidden = !value;
@@ -389,7 +409,64 @@
     if (controller) controller.abort();
   });
 
-  async function ask(value) {
+  // ---- regenerate the last answer, edit the last question -----------------
+  const editNote = document.getElementById("edit-note");
+  let pendingReplace = null; // the answer id an edited question replaces
+
+  function lastTurn() {
+    const articles = messages.querySelectorAll("article.message");
+    const answer = articles[articles.length - 1];
+    const asked = articles[articles.length - 2];
+    if (!answer || !asked || !answer.classList.contains("assistant") || !asked.classList.contains("user")) return null;
+    if (!answer.dataset.messageId) return null;
+    return { answer: answer, asked: asked, id: parseInt(answer.dataset.messageId, 10) };
+  }
+
+  function turnButton(className, label) {
+    const button = element("button", "button ghost small turn-action " + className, label);
+    button.type = "button";
+    return button;
+  }
+
+  // Only the last question and answer of a conversation can be asked again.
+  function refreshTurnActions() {
+    messages.querySelectorAll(".turn-action").forEach(function (node) { node.remove(); });
+    const turn = busy ? null : lastTurn();
+    if (!turn || !form.dataset.conversationId) return;
+    const regenerate = turnButton("regenerate", text.regenerate || "Regenerate");
+    regenerate.addEventListener("click", function () {
+      const value = turn.asked.querySelector(".message-text").textContent;
+      cancelEdit();
+      turn.asked.remove();
+      turn.answer.remove();
+      ask(value, turn.id);
+    });
+    const bar = turn.answer.querySelector(".answer-actions");
+    if (bar) bar.insertBefore(regenerate, bar.querySelector(".answer-actions-status"));
+    else turn.answer.append(regenerate);
+    const edit = turnButton("edit-question", text.edit || "Edit");
+    edit.addEventListener("click", function () {
+      pendingReplace = turn.id;
+      question.value = turn.asked.querySelector(".message-text").textContent;
+      if (editNote) editNote.hidden = false;
+      question.focus();
+    });
+    turn.asked.append(edit);
+  }
+
+  function cancelEdit() {
+    pendingReplace = null;
+    if (editNote) editNote.hidden = true;
+  }
+  if (editNote) {
+    editNote.querySelector("button").addEventListener("click", function () {
+      cancelEdit();
+      question.value = "";
+      question.focus();
+    });
+  }
+
+  async function ask(value, replace) {
     const empty = document.getElementById("empty-state");
     if (empty) empty.remove();
     addUserMessage(value);
@@ -470,6 +547,7 @@
         credentials: "same-origin",
         body: JSON.stringify({
           question: value, conversation_id: conversationId, collection_ids: selectedCollections(), model: selectedModel(),
+          replace: replace || null,
         }),
         signal: controller.signal,
       });
@@ -504,6 +582,7 @@
       live.article.classList.remove("streaming");
       live.article.setAttribute("aria-busy", "false");
       setBusy(false);
+      refreshTurnActions();
       question.focus();
       scrollToEnd();
     }
@@ -514,7 +593,17 @@
     const value = question.value.trim();
     if (!value || busy) return;
     question.value = "";
-    ask(value);
+    const replace = pendingReplace;
+    cancelEdit();
+    if (replace) {
+      // The edited question replaces the last one and its answer (on the server too).
+      const turn = lastTurn();
+      if (turn && turn.id === replace) {
+        turn.asked.remove();
+        turn.answer.remove();
+      }
+    }
+    ask(value, replace);
   });
 
   question.addEventListener("keydown", function (event) {
@@ -547,6 +636,8 @@
     renderAnswer(article.querySelector(".answer-text"), storedAnswers[id], sourcesFor(article));
     addActions(article, id, storedFeedback[id] || null);
   });
+
+  refreshTurnActions();
 
   // Back/forward between /c/<id>/ URLs: reload so the page shows that conversation.
   window.addEventListener("popstate", function () { window.location.reload(); });
