@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 NOT_FOUND_MESSAGES = {
     "en": "I could not find this in the documents you have access to, so I cannot answer "
     "it from them.",
-    "pt": "Não encontrei isto nos documentos a que você tem acesso, por isso não posso "
+    "pt": "Não encontrei isso nos documentos a que você tem acesso, por isso não posso "
     "responder com base neles.",
 }
 

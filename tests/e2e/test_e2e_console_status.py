@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 NOTES = 4  # text documents that index fine, beside one scanned PDF that fails
 LANGUAGES = {
-    "en": {"locale": "en-US", "retry": "Retry", "failed": "Failed"},
-    "pt": {"locale": "pt-PT", "retry": "Tentar de novo", "failed": "Falhou"},
+    "en": {"locale": "en-US", "lang": "en", "retry": "Retry", "failed": "Failed"},
+    "pt": {"locale": "pt-PT", "lang": "pt-pt", "retry": "Tentar de novo", "failed": "Falhou"},
 }
 
 
@@ -74,7 +74,7 @@ def test_counters_follow_ingestion_live_and_only_failures_offer_retry(
     page = context.new_page()
     _login(page, server.url)
     page.goto(f"{server.url}/console/")
-    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("html").get_attribute("lang") == words["lang"]
     page.fill("#id_name", name)
     page.locator("#collection-create-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/console/collections/\d+/$"))

@@ -261,9 +261,9 @@ def test_language_switch_to_portuguese(server, browser, artifacts):
     assert page.locator("#chat-heading").inner_text() == "New conversation"
 
     with page.expect_navigation():
-        page.select_option("#language-select", "pt")
+        page.select_option("#language-select", "pt-br")
 
-    assert page.locator("html").get_attribute("lang") == "pt"
+    assert page.locator("html").get_attribute("lang") == "pt-br"
     assert page.locator("#chat-heading").inner_text() == "Nova conversa"
     assert page.locator("#ask-button").inner_text() == "Perguntar"
     page.goto(f"{server.url}/")

@@ -68,9 +68,14 @@ def user_create(
     user_model = get_user_model()
     username = username.strip()
     if not username or len(username) > USERNAME_LENGTH:
-        raise ValidationError(f"A username needs 1 to {USERNAME_LENGTH} characters.")
+        raise ValidationError(
+            gettext_noop("A username needs 1 to %(max)s characters."),
+            params={"max": USERNAME_LENGTH},
+        )
     if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError(f"A user named {username!r} already exists.")
+        raise ValidationError(
+            gettext_noop("A user named %(name)r already exists."), params={"name": username}
+        )
     password_validate(password, user=user_model(username=username, email=email.strip()))
     user = user_model.objects.create_user(
         username=username, email=email.strip(), password=password, is_staff=admin
@@ -94,7 +99,7 @@ def user_set_groups(*, user: Any, group_ids: Iterable[int], admin: bool, actor: 
     """Exactly these groups (and admin or not); takes effect on the user's next request."""
     require_admin(actor)
     if user.pk == actor.pk and not admin:
-        raise ValidationError("You cannot remove your own administrator rights.")
+        raise ValidationError(gettext_noop("You cannot remove your own administrator rights."))
     groups = _groups(group_ids)
     with transaction.atomic():
         user.groups.set(groups)
@@ -115,7 +120,7 @@ def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
     """
     require_admin(actor)
     if user.pk == actor.pk and not active:
-        raise ValidationError("You cannot deactivate your own account.")
+        raise ValidationError(gettext_noop("You cannot deactivate your own account."))
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(kind=USER_ACTIVE, actor=actor, detail={"user_id": user.pk, "active": active})
@@ -126,9 +131,14 @@ def group_create(*, name: str, actor: Any) -> Group:
     require_admin(actor)
     name = " ".join(name.split())
     if not name or len(name) > GROUP_NAME_LENGTH:
-        raise ValidationError(f"A group name needs 1 to {GROUP_NAME_LENGTH} characters.")
+        raise ValidationError(
+            gettext_noop("A group name needs 1 to %(max)s characters."),
+            params={"max": GROUP_NAME_LENGTH},
+        )
     if Group.objects.filter(name__iexact=name).exists():
-        raise ValidationError(f"A group named {name!r} already exists.")
+        raise ValidationError(
+            gettext_noop("A group named %(name)r already exists."), params={"name": name}
+        )
     group = Group.objects.create(name=name)
     audit_record(kind=GROUP_CREATE, actor=actor, detail={"group_id": group.id, "name": name})
     return group

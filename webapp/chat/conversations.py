@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from webapp.chat.models import Channel, Conversation, Feedback, Message
 from webapp.chat.selectors import access_conversation
 from webapp.core.errors import NotFoundError, ValidationError
@@ -39,7 +41,7 @@ def conversation_rename(*, user: Any, conversation_id: int, title: str) -> Conve
     conversation = access_conversation(user=user, conversation_id=conversation_id)
     title = " ".join(title.split())
     if not title:
-        raise ValidationError("A conversation needs a title.")
+        raise ValidationError(gettext_noop("A conversation needs a title."))
     conversation.title = title[:TITLE_LENGTH]
     conversation.save(update_fields=["title", "updated_at"])
     return conversation
@@ -63,16 +65,18 @@ def last_turn_remove(*, user: Any, conversation_id: int, answer_id: int) -> str:
     conversation = access_conversation(user=user, conversation_id=conversation_id)
     answer = conversation.messages.filter(id=answer_id, role=Message.Role.ASSISTANT).first()
     if answer is None:
-        raise NotFoundError("Answer not found.")
+        raise NotFoundError(gettext_noop("Answer not found."))
     if conversation.messages.filter(id__gt=answer.id).exists():
-        raise ValidationError("Only the last answer of a conversation can be replaced.")
+        raise ValidationError(
+            gettext_noop("Only the last answer of a conversation can be replaced.")
+        )
     question = (
         conversation.messages.filter(role=Message.Role.USER, id__lt=answer.id)
         .order_by("-id")
         .first()
     )
     if question is None:
-        raise NotFoundError("Question not found.")
+        raise NotFoundError(gettext_noop("Question not found."))
     conversation.messages.filter(id__gte=question.id).delete()
     logger.info("conversation %s: last turn removed to ask again", conversation.id)
     return question.text
@@ -87,10 +91,13 @@ def feedback_give(*, user: Any, message_id: int, helpful: bool, comment: str = "
         id=message_id, role=Message.Role.ASSISTANT, conversation__user=user
     ).first()
     if message is None:
-        raise NotFoundError("Answer not found.")
+        raise NotFoundError(gettext_noop("Answer not found."))
     comment = comment.strip()
     if len(comment) > FEEDBACK_COMMENT_LENGTH:
-        raise ValidationError(f"Comments are limited to {FEEDBACK_COMMENT_LENGTH} characters.")
+        raise ValidationError(
+            gettext_noop("Comments are limited to %(max)s characters."),
+            params={"max": FEEDBACK_COMMENT_LENGTH},
+        )
     feedback, _created = Feedback.objects.update_or_create(
         message=message, user=user, defaults={"helpful": helpful, "comment": comment}
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from webapp.chat.models import Conversation, Feedback, Message, ModelDefault
 from webapp.chat.sources import message_document_ids, unavailable_source
@@ -35,7 +35,7 @@ def access_conversation(*, user: Any, conversation_id: int) -> Conversation:
     try:
         return conversation_list_for(user=user).get(id=conversation_id)
     except (Conversation.DoesNotExist, ValueError, TypeError):
-        raise NotFoundError("Conversation not found.") from None
+        raise NotFoundError(gettext_noop("Conversation not found.")) from None
 
 
 def messages_as_readable_by(*, user: Any, messages: Iterable[Message]) -> list[Message]:

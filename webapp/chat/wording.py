@@ -8,8 +8,8 @@ The language is the user's interface language when known, else the question's.
 from __future__ import annotations
 
 from django.utils.functional import Promise
+from django.utils.translation import get_supported_language_variant, override
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
 
 from inference import detect_language
 from webapp.chat.events import ErrorEvent, Notice
@@ -41,10 +41,15 @@ _FALLBACK = _("The answer could not be completed. Please try again.")
 
 
 def language_for(question: str, language: str | None = None) -> str:
-    """The language of fixed texts: the interface's when given, else the question's."""
-    if language:
-        return language.split("-")[0].lower()
-    return detect_language(question)
+    """The language of fixed texts: the interface's when given, else the question's.
+
+    A settings language ("en", "pt-br", "pt-pt"): a bare "pt" (a detected question,
+    an old preference) gets the first Portuguese one, Brazilian.
+    """
+    try:
+        return get_supported_language_variant((language or detect_language(question)).lower())
+    except LookupError:
+        return "en"
 
 
 def _text(message: Promise, language: str) -> str:

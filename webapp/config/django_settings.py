@@ -114,7 +114,13 @@ LOGIN_REDIRECT_URL = "chat"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("pt", "Português")]
+# pt-br first: a browser asking plain "pt" (and a saved "pt" cookie from before the
+# split) gets the closest variant Django finds, the first "pt-*" listed here.
+LANGUAGES = [
+    ("en", "English"),
+    ("pt-br", "Português (Brasil)"),
+    ("pt-pt", "Português (Portugal)"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 # English is the source language; webapp/locale holds the other catalogues (.po and .mo).

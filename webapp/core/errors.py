@@ -10,6 +10,7 @@ EnclaveError
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 __all__ = [
@@ -40,9 +41,19 @@ class EnclaveError(Exception):
     http_status = 400
     code: ErrorCode = ErrorCode.INVALID
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        # ``message`` is English (the log, the API); marked with gettext_noop, the web
+        # edge shows it translated, with ``params`` put in after translation.
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from retrieval import Searcher
 from webapp.audit.services import audit_record
@@ -32,9 +33,9 @@ def eval_set_create(*, name: str, content: bytes, filename: str, actor: Any) -> 
     require_admin(actor)
     name = name.strip()
     if not name:
-        raise ValidationError("An evaluation set needs a name.")
+        raise ValidationError(gettext_noop("An evaluation set needs a name."))
     if len(name) > 200:
-        raise ValidationError("The name is longer than 200 characters.")
+        raise ValidationError(gettext_noop("The name is longer than 200 characters."))
     items = parse_eval_set(content, filename=filename)
     languages = ",".join(sorted({item.language for item in items}))
     try:
@@ -64,7 +65,9 @@ def eval_set_create(*, name: str, content: bytes, filename: str, actor: Any) -> 
                 detail={"eval_set_id": eval_set.id, "name": name, "questions": len(items)},
             )
     except IntegrityError:
-        raise ValidationError(f"An evaluation set named {name!r} already exists.") from None
+        raise ValidationError(
+            gettext_noop("An evaluation set named %(name)r already exists."), params={"name": name}
+        ) from None
     logger.info("evaluation set %s stored: %s questions", eval_set.id, len(items))
     return eval_set
 
@@ -78,7 +81,7 @@ def eval_run_start(
         raise ValidationError(f"Unknown kind {kind!r}: retrieval or answers.")
     asker = run_as if run_as is not None else actor_user(actor)
     if asker is None or not getattr(asker, "is_active", False):
-        raise ValidationError("A run needs an active user to ask the questions as.")
+        raise ValidationError(gettext_noop("A run needs an active user to ask the questions as."))
     with transaction.atomic():
         run = EvalRun.objects.create(
             eval_set=eval_set,

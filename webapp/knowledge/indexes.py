@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from retrieval import resolved_backend
 from retrieval.config import MINILM, PACKAGED_MODELS
@@ -178,15 +179,19 @@ def search_index_build_start(
     active = search_index_active()
     if active is not None and _same_model(active, model_dir, backend):
         raise ValidationError(
-            f"The active index is already built with {model_label(active)}; "
-            "'enclave reindex --all' re-indexes it in place."
+            gettext_noop(
+                "The active index is already built with %(model)s; "
+                "'enclave reindex --all' re-indexes it in place."
+            ),
+            params={"model": model_label(active)},
         )
     building = search_index_building()
     if building is not None:
         if _same_model(building, model_dir, backend):
             return building
         raise ValidationError(
-            f"A rebuild with {model_label(building)} is in progress; wait for it to finish."
+            gettext_noop("A rebuild with %(model)s is in progress; wait for it to finish."),
+            params={"model": model_label(building)},
         )
     token = uuid.uuid4().hex
     with transaction.atomic():

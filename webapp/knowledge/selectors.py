@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from webapp.core.errors import NotFoundError
 from webapp.core.permissions import payload_group_ids, user_allowed_group_ids, user_is_admin
@@ -84,7 +85,7 @@ def access_collection(*, user: Any, collection_id: int) -> Collection:
     try:
         return collection_list_visible_to(user=user).get(id=collection_id)
     except (Collection.DoesNotExist, ValueError, TypeError):
-        raise NotFoundError("Collection not found.") from None
+        raise NotFoundError(gettext_noop("Collection not found.")) from None
 
 
 def collection_get_by_name(*, name: str) -> Collection | None:
@@ -129,7 +130,7 @@ def access_document(*, user: Any, document_id: int) -> Document:
     try:
         return document_list_visible_to(user=user).get(id=document_id)
     except (Document.DoesNotExist, ValueError, TypeError):
-        raise NotFoundError("Document not found.") from None
+        raise NotFoundError(gettext_noop("Document not found.")) from None
 
 
 def document_status_snapshot(*, user: Any, document_ids: list[int]) -> list[dict[str, Any]]:
@@ -144,6 +145,7 @@ def document_status_snapshot(*, user: Any, document_ids: list[int]) -> list[dict
             "progress_percent": d.progress_percent,
             "chunk_count": d.chunk_count,
             "error": d.error_message,
+            "error_code": d.error_code,
         }
         for d in rows
     ]

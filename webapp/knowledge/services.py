@@ -52,7 +52,9 @@ def collection_create(
     if not name:
         raise ValidationError(gettext_noop("A collection needs a name."))
     if Collection.objects.filter(name=name).exists():
-        raise ValidationError(f"A collection named {name!r} already exists.")
+        raise ValidationError(
+            gettext_noop("A collection named %(name)r already exists."), params={"name": name}
+        )
     collection = Collection.objects.create(name=name, description=description.strip())
     collection.allowed_groups.set(Group.objects.filter(id__in=list(group_ids)))
     audit_record(
@@ -99,9 +101,12 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
                 size += len(block)
                 if size > limit:
                     raise ValidationError(
-                        f"{filename} is larger than the {limit_mb} MB limit "
-                        "(ENCLAVE_MAX_UPLOAD_MB).",
+                        gettext_noop(
+                            "%(filename)s is larger than the %(limit)s MB limit "
+                            "(ENCLAVE_MAX_UPLOAD_MB)."
+                        ),
                         code=ErrorCode.TOO_LARGE,
+                        params={"filename": filename, "limit": limit_mb},
                     )
                 digest.update(block)
                 out.write(block)
@@ -110,8 +115,11 @@ def _store_upload(source: IO[bytes], *, filename: str) -> tuple[Path, str, int]:
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             logger.error("upload of %s bytes refused: no space left in %s", size, target.parent)
             raise StorageFullError(
-                f"{filename} could not be stored: the server's disk is full. "
-                "Ask an administrator to free space, then upload it again."
+                gettext_noop(
+                    "%(filename)s could not be stored: the server's disk is full. "
+                    "Ask an administrator to free space, then upload it again."
+                ),
+                params={"filename": filename},
             ) from exc
         raise
     return target, digest.hexdigest(), size
@@ -270,7 +278,9 @@ def collection_rename(*, collection: Collection, name: str, actor: Any) -> Colle
     if not name:
         raise ValidationError(gettext_noop("A collection needs a name."))
     if Collection.objects.filter(name=name).exclude(id=collection.id).exists():
-        raise ValidationError(f"A collection named {name!r} already exists.")
+        raise ValidationError(
+            gettext_noop("A collection named %(name)r already exists."), params={"name": name}
+        )
     old = collection.name
     Collection.objects.filter(id=collection.id).update(name=name)
     collection.name = name
@@ -371,7 +381,9 @@ def document_set_groups(*, document: Document, group_ids: Iterable[int], actor: 
     collection_ids = set(document.collection.allowed_groups.values_list("id", flat=True))
     chosen = set(group_ids)
     if not chosen <= collection_ids:
-        raise ValidationError("A document can only be restricted to groups of its collection.")
+        raise ValidationError(
+            gettext_noop("A document can only be restricted to groups of its collection.")
+        )
     document.allowed_groups.set(Group.objects.filter(id__in=chosen))
     for store in get_write_stores():
         store.set_document_groups(document.id, list(document_reader_group_ids(document)))

@@ -8,21 +8,30 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.core.json_body import JSONBodyError, json_body_loads
 from webapp.core.permissions import user_is_admin
 
-__all__ = ["admin_required", "json_error", "json_object", "or_404", "parse_id_list"]
+__all__ = ["admin_required", "error_text", "json_error", "json_object", "or_404", "parse_id_list"]
 
 MAX_IDS = 500
 
 T = TypeVar("T")
 
 
+def error_text(exc: EnclaveError) -> str:
+    """A business error's message in the current language (unmarked ones as they are)."""
+    if not exc.template:
+        return exc.message
+    text = gettext(exc.template)
+    return text % exc.params if exc.params else text
+
+
 def json_error(exc: EnclaveError) -> JsonResponse:
-    """A business error as ``{code, message}`` with its HTTP status."""
-    return JsonResponse(exc.as_dict(), status=exc.http_status)
+    """A business error as ``{code, message}`` (translated) with its HTTP status."""
+    return JsonResponse({**exc.as_dict(), "message": error_text(exc)}, status=exc.http_status)
 
 
 def json_object(body: bytes) -> dict[str, Any]:

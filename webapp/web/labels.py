@@ -1,7 +1,8 @@
-"""Translated labels for values stored in English (statuses, audit kinds, review kinds)."""
+"""Translated labels for values stored in English (statuses, audit kinds, failure reasons)."""
 
 from __future__ import annotations
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -9,8 +10,10 @@ __all__ = [
     "CHANNEL_LABELS",
     "REVIEW_KIND_LABELS",
     "STATUS_LABELS",
+    "DOCUMENT_ERROR_LABELS",
     "audit_kind_label",
     "channel_label",
+    "document_error_label",
     "review_kind_label",
     "status_label",
 ]
@@ -68,6 +71,33 @@ REVIEW_KIND_LABELS = {
     "abstained": _("Not found in the documents"),
     "weak": _("Weakly supported"),
 }
+
+# Why a document failed (Document.error_code: retrieval's error codes and the worker's
+# own). The stored message is the leaf library's English text, with details (the
+# parser's reason, a page count) that only English readers get verbatim.
+DOCUMENT_ERROR_LABELS = {
+    "parse_error": _("The file is damaged or could not be read."),
+    "encrypted_document": _("The file is password protected; upload it without a password."),
+    "unsupported_format": _("This file type cannot be read."),
+    "empty_document": _("The file has no text that could be extracted."),
+    "document_too_large": _("The file is over the size limit."),
+    "index_unavailable": _("The search index is unavailable; it will be retried."),
+    "index_configuration": _(
+        "The search index was built with other settings; an administrator must check it."
+    ),
+    "embedding_model": _("The embedding model failed; an administrator must check it."),
+    "original_missing": _("The original file is not in the backup; upload it again."),
+    "internal_error": _("Unexpected error while indexing; an administrator can see it in the log."),
+    "retrieval_error": _("The file could not be indexed."),
+}
+
+
+def document_error_label(code: str, message: str) -> str:
+    """Why a document failed, in the current language (English: the stored detail)."""
+    if not message or (get_language() or "en").startswith("en"):
+        return message
+    label = DOCUMENT_ERROR_LABELS.get(code) or DOCUMENT_ERROR_LABELS["retrieval_error"]
+    return str(label)
 
 
 def review_kind_label(kind: str) -> str:

@@ -19,7 +19,7 @@ from webapp.accounts.signals import PASSWORD_CHANGE_SESSION_KEY
 from webapp.accounts.user_services import user_change_password
 from webapp.core.errors import EnclaveError
 from webapp.web.forms_account import OwnTokenCreateForm, PasswordChangeForm
-from webapp.web.http import or_404
+from webapp.web.http import error_text, or_404
 
 
 def _account_page(
@@ -57,7 +57,7 @@ def account_password(request: HttpRequest) -> HttpResponse:
                 new_password=form.cleaned_data["new_password"],
             )
         except EnclaveError as exc:
-            form.add_error(None, _(exc.message))
+            form.add_error(None, error_text(exc))
         else:
             update_session_auth_hash(request, request.user)  # this session stays signed in
             request.session.pop(PASSWORD_CHANGE_SESSION_KEY, None)
@@ -88,7 +88,7 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
     except EnclaveError as exc:
-        form.add_error(None, _(exc.message))
+        form.add_error(None, error_text(exc))
         return _account_page(request, form=form, status=400)
     return _account_page(request, secret=secret)
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.chat.events import AnswerEvent, DoneEvent
@@ -60,9 +60,12 @@ def parse_ask(body: bytes) -> AskRequest:
     data = json_object(body)
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
-        raise ValidationError("Please type a question.")
+        raise ValidationError(gettext_noop("Please type a question."))
     if len(question) > MAX_QUESTION_CHARS:
-        raise ValidationError(f"Questions are limited to {MAX_QUESTION_CHARS} characters.")
+        raise ValidationError(
+            gettext_noop("Questions are limited to %(max)s characters."),
+            params={"max": MAX_QUESTION_CHARS},
+        )
     conversation_id = data.get("conversation_id")
     if conversation_id is not None and not _is_int(conversation_id):
         raise ValidationError("conversation_id must be an integer or null.")

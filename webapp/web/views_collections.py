@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from webapp.core.errors import EnclaveError
 from webapp.knowledge.selectors import access_collection, access_document
 from webapp.knowledge.services import collection_delete, collection_rename, document_rename
-from webapp.web.http import admin_required, or_404
+from webapp.web.http import admin_required, error_text, or_404
 
 
 @admin_required
@@ -25,7 +25,7 @@ def console_collection_rename(request: HttpRequest, collection_id: int) -> HttpR
             collection=collection, name=request.POST.get("name", ""), actor=request.user
         )
     except EnclaveError as exc:
-        messages.error(request, _(exc.message))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Collection renamed to “%s”.") % collection.name)
     return redirect("console-collection", collection_id=collection.id)
@@ -61,7 +61,7 @@ def console_document_rename(request: HttpRequest, document_id: int) -> HttpRespo
     try:
         document_rename(document=document, title=request.POST.get("title", ""), actor=request.user)
     except EnclaveError as exc:
-        messages.error(request, _(exc.message))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Document renamed to “%s”.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

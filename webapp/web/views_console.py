@@ -35,8 +35,8 @@ from webapp.knowledge.services import (
     documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
-from webapp.web.http import admin_required, json_error, parse_id_list
-from webapp.web.labels import STATUS_LABELS
+from webapp.web.http import admin_required, error_text, json_error, parse_id_list
+from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
 # The status filter of a collection's documents: name -> statuses shown.
@@ -75,7 +75,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except EnclaveError as exc:
-            form.add_error("name", exc.message)
+            form.add_error("name", error_text(exc))
         else:
             messages.success(request, _("Collection “%s” created.") % collection.name)
             return redirect("console-collection", collection_id=collection.id)
@@ -194,7 +194,7 @@ def console_collection_model(request: HttpRequest, collection_id: int) -> HttpRe
             collection=collection, model=request.POST.get("model", ""), actor=request.user
         )
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Answering model saved."))
     return redirect("console-collection", collection_id=collection.id)
@@ -215,7 +215,7 @@ def console_collection_upload(request: HttpRequest, collection_id: int) -> HttpR
                 collection=collection, filename=upload.name, content=upload, actor=request.user
             )
         except EnclaveError as exc:
-            messages.error(request, f"{upload.name}: {exc.message}")
+            messages.error(request, f"{upload.name}: {error_text(exc)}")
             continue
         if created:
             queued += 1
@@ -260,9 +260,10 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
         collection_ids = parse_id_list(request.GET.get("collection", ""))
     except EnclaveError as exc:
         return json_error(exc)
-    body: dict[str, object] = {
-        "documents": document_status_snapshot(user=request.user, document_ids=ids)
-    }
+    documents = document_status_snapshot(user=request.user, document_ids=ids)
+    for document in documents:  # the live rows show the same reason as the page
+        document["error"] = document_error_label(document.pop("error_code"), document["error"])
+    body: dict[str, object] = {"documents": documents}
     if collection_ids:
         collection = _collection_or_404(request, collection_ids[0])
         body["counts"] = document_status_counts(user=request.user, collection_id=collection.id)
@@ -283,7 +284,7 @@ def console_document_groups(request: HttpRequest, document_id: int) -> HttpRespo
         try:
             document_set_groups(document=document, group_ids=form.group_ids(), actor=request.user)
         except EnclaveError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Readers of “%s” saved.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

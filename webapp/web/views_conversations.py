@@ -13,7 +13,7 @@ from webapp.chat.export import conversation_export_filename, conversation_markdo
 from webapp.chat.selectors import access_conversation, conversation_search_for
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
-from webapp.web.http import json_error, json_object, or_404
+from webapp.web.http import error_text, json_error, json_object, or_404
 
 MAX_SEARCH_CHARS = 200
 
@@ -31,7 +31,7 @@ def conversation_rename_view(request: HttpRequest, conversation_id: int) -> Http
     except NotFoundError:
         raise Http404 from None
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Conversation renamed."))
     return redirect("conversation", conversation_id=conversation_id)

@@ -29,7 +29,7 @@ from webapp.evalsets.selectors import (
 from webapp.evalsets.services import eval_run_start, eval_set_create
 from webapp.web.charts import Series, line_chart
 from webapp.web.forms import EvalRunForm, EvalSetUploadForm
-from webapp.web.http import admin_required, json_error, parse_id_list
+from webapp.web.http import admin_required, error_text, json_error, parse_id_list
 
 __all__ = [
     "console_evaluation",
@@ -116,9 +116,9 @@ def console_evaluation(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except EvalSetFormatError as exc:
-            form.add_error("file", exc.message)
+            form.add_error("file", error_text(exc))
         except EnclaveError as exc:
-            form.add_error("name", exc.message)
+            form.add_error("name", error_text(exc))
         else:
             count = eval_set.items.count()
             messages.success(
@@ -235,7 +235,7 @@ def console_evaluation_run(request: HttpRequest, eval_set_id: int) -> HttpRespon
                 run_as=form.cleaned_data["run_as"] or request.user,
             )
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Run queued."))
     return redirect("console-evaluation-set", eval_set_id=eval_set.id)
@@ -261,7 +261,7 @@ def console_evaluation_confirm(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             index = index_switch_confirm(actor=request.user)
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,

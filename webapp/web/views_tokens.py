@@ -15,7 +15,7 @@ from webapp.accounts.selectors import access_token, token_list_visible_to
 from webapp.accounts.services import token_create, token_revoke
 from webapp.core.errors import EnclaveError
 from webapp.web.forms import TokenCreateForm
-from webapp.web.http import admin_required, or_404
+from webapp.web.http import admin_required, error_text, or_404
 
 
 def _tokens_page(
@@ -55,7 +55,7 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
     except EnclaveError as exc:
-        form.add_error(None, exc.message)
+        form.add_error(None, error_text(exc))
         return _tokens_page(request, form=form, status=400)
     return _tokens_page(request, form=TokenCreateForm(), secret=secret)
 

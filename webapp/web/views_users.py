@@ -23,7 +23,7 @@ from webapp.chat.selectors import conversation_list_for
 from webapp.core.errors import EnclaveError
 from webapp.web.forms import GroupCreateForm, UserCreateForm, UserGroupsForm
 from webapp.web.forms_account import PasswordResetForm
-from webapp.web.http import admin_required, or_404
+from webapp.web.http import admin_required, error_text, or_404
 
 
 def _users_page(
@@ -70,7 +70,7 @@ def console_user_create(request: HttpRequest) -> HttpResponse:
             )
         except EnclaveError as exc:
             form.add_error(
-                "password" if "password" in exc.message.lower() else "username", exc.message
+                "password" if "password" in exc.message.lower() else "username", error_text(exc)
             )
         else:
             messages.success(request, _("User “%s” created.") % user.username)
@@ -87,7 +87,7 @@ def console_group_create(request: HttpRequest) -> HttpResponse:
         try:
             group = group_create(name=form.cleaned_data["name"], actor=request.user)
         except EnclaveError as exc:
-            form.add_error("name", exc.message)
+            form.add_error("name", error_text(exc))
         else:
             messages.success(request, _("Group “%s” created.") % group.name)
             return redirect("console-users")
@@ -114,7 +114,7 @@ def console_user(request: HttpRequest, user_id: int) -> HttpResponse:
                 actor=request.user,
             )
         except EnclaveError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("Groups of “%s” saved.") % person.username)
             return redirect("console-user", user_id=person.pk)
@@ -150,7 +150,7 @@ def console_user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     try:
         user_set_active(user=person, active=active, actor=request.user)
     except EnclaveError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
         done = _("“%s” reactivated.") if active else _("“%s” deactivated.")
         messages.success(request, done % person.username)
@@ -172,7 +172,7 @@ def console_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
                 actor=request.user,
             )
         except EnclaveError as exc:
-            form.add_error("password", _(exc.message))
+            form.add_error("password", error_text(exc))
         else:
             messages.success(request, _("Password of “%s” changed.") % person.username)
             return redirect("console-user", user_id=person.pk)
@@ -188,7 +188,7 @@ def console_user_delete(request: HttpRequest, user_id: int) -> HttpResponse:
         try:
             user_delete(user=person, actor=request.user)
         except EnclaveError as exc:
-            messages.error(request, _(exc.message))
+            messages.error(request, error_text(exc))
             return redirect("console-user", user_id=person.pk)
         messages.success(request, _("User “%s” deleted.") % person.username)
         return redirect("console-users")

@@ -54,7 +54,7 @@ class ScriptedModel:
     ("question", "expected"),
     [
         ("How many vacation days do I get?", "I could not find this in the documents"),
-        ("Quantos dias de férias eu tenho?", "Não encontrei isto nos documentos"),
+        ("Quantos dias de férias eu tenho?", "Não encontrei isso nos documentos"),
     ],
 )
 def test_no_passages_never_calls_the_model(question: str, expected: str) -> None:

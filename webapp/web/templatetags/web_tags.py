@@ -7,7 +7,13 @@ from typing import Any
 from django import template
 
 from webapp.core.permissions import user_is_admin
-from webapp.web.labels import audit_kind_label, channel_label, review_kind_label, status_label
+from webapp.web.labels import (
+    audit_kind_label,
+    channel_label,
+    document_error_label,
+    review_kind_label,
+    status_label,
+)
 
 register = template.Library()
 
@@ -40,3 +46,9 @@ def channel(value: str) -> str:
 def review_kind(kind: str) -> str:
     """A kind of answer to review (thumbs_down, abstained, weak) in the current language."""
     return review_kind_label(kind)
+
+
+@register.filter
+def document_error(document: Any) -> str:
+    """Why ``document`` failed, in the current language ("" when it did not)."""
+    return document_error_label(document.error_code, document.error_message)
