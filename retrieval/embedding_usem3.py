@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from retrieval.config import EmbeddingConfig
-from retrieval.embedding import ArrayEmbedder, packaged_minilm_dir
+from retrieval.embedding import ArrayEmbedder, load_tokenizer, packaged_minilm_dir
 from retrieval.errors import EmbeddingModelError
 
 __all__ = ["BACKEND", "MODEL_NAME", "Usem3Embedder"]
@@ -107,16 +107,7 @@ def _limit_blas_threads(threads: int) -> None:
 
 def _counting_tokenizer() -> Any:
     """all-MiniLM-L6-v2's word-piece tokenizer, for chunk sizing only (module docstring)."""
-    model_dir = packaged_minilm_dir()
-    try:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    except Exception as exc:
-        raise EmbeddingModelError(
-            f"The chunk-sizing tokenizer in {model_dir} could not be loaded: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+    tokenizer = load_tokenizer(packaged_minilm_dir(), what="chunk-sizing tokenizer")
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:  # fixed once: later calls never change the Rust core's state
         backend.no_truncation()
