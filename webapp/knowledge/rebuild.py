@@ -99,6 +99,17 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
     if running is None:
         logger.info("index build %s: step %s is stale or the build ended", index_id, token)
         return None
+    try:
+        return _build_step(index_id, running)
+    except TRANSIENT_ERRORS:
+        # Give the step back, so the task's retry of this message can claim it again (a
+        # model that failed to load is as transient as a store that was busy).
+        SearchIndex.objects.filter(id=index_id, build_token=running).update(build_token=token)
+        raise
+
+
+def _build_step(index_id: int, running: str) -> str | None:
+    """The claimed step: a few documents, or the switch; the next step's token."""
     index = SearchIndex.objects.get(id=index_id)
     engines = building_engines()
     if engines is None or engines.name != index.name:
@@ -114,12 +125,7 @@ def search_index_build_step(*, index_id: int, token: str) -> str | None:
             search_index_switch(index=index, token=running)
         return None
     for document in documents:
-        try:
-            _build_document(engines, document)
-        except TRANSIENT_ERRORS:
-            # Give the token back, so the task's retry of this message can claim the step.
-            SearchIndex.objects.filter(id=index.id, build_token=running).update(build_token=token)
-            raise
+        _build_document(engines, document)
         remaining = (
             Document.objects.filter(id__gt=document.id)
             .exclude(status=DocumentStatus.DELETING)

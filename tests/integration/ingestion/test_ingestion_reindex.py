@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from retrieval.errors import EmbeddingModelError
 from tests.support.models import SECOND_MODEL_DIMENSION
 from webapp.chat.services import search_passages
 from webapp.config.settings import get_settings, reset_settings_cache
@@ -196,3 +197,27 @@ def test_a_backend_change_alone_builds_a_new_index(monkeypatch):
     finally:
         monkeypatch.delenv("ENCLAVE_EMBEDDING_MODEL")
         reset_settings_cache()
+
+
+@pytest.mark.django_db
+def test_a_build_step_whose_model_fails_to_load_gives_the_step_back_for_its_retry(tmp_path):
+    # A transient failure (here a model directory that cannot be loaded yet) must leave
+    # the step claimable by the task's retry; a lost step stalls the build until the
+    # reconciler notices, many minutes later.
+    broken = tmp_path / "model-being-copied"
+    broken.mkdir()
+    build = SearchIndex.objects.create(
+        name=f"enclave_chunks_{uuid.uuid4().hex[:8]}",
+        model_dir=str(broken),
+        model_name="model-being-copied",
+        dimension=SECOND_MODEL_DIMENSION,
+        state=SearchIndexState.BUILDING,
+        build_token="first",
+    )
+
+    with pytest.raises(EmbeddingModelError):
+        search_index_build_step(index_id=build.id, token="first")
+
+    assert SearchIndex.objects.get(id=build.id).build_token == "first"
+    with pytest.raises(EmbeddingModelError):  # the retry claims it again
+        search_index_build_step(index_id=build.id, token="first")
