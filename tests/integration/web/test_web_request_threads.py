@@ -113,7 +113,7 @@ def test_every_middleware_is_sync_only_so_the_stack_is_one_thread_switch() -> No
 
     assert [m.__name__ for m in stack if getattr(m, "async_capable", False)] == []
     assert all(getattr(m, "sync_capable", True) for m in stack)
-    assert len(stack) == 12  # the password gate and the request metrics included
+    assert len(stack) == 13  # the request id, the password gate and the request metrics included
 
 
 def test_a_sync_view_runs_inside_the_chain_without_a_hop_onto_the_event_loop(
