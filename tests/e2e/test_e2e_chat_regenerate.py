@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import DESKTOP, ask, login, shoot
-from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE, make_handbook_pdf
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE
+from tests.support.server import handbook_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -29,19 +29,12 @@ LABELS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("regenerate-home")
-    env = process_env(home)
-    docs = tmp_path_factory.mktemp("regenerate-docs")
-    make_handbook_pdf(docs / "handbook.pdf")
-    for args in (
-        ["ingest", str(docs), "--collection", "HR", "--group", "hr"],
-        ["user", "reader-en", "--password", PASSWORD, "--group", "hr"],
-        ["user", "reader-pt", "--password", PASSWORD, "--group", "hr"],
-    ):
-        result = run_cli(args, env)
-        assert result.returncode == 0, result.stdout + result.stderr
-    serve = ServeProcess(env, home / "serve.log")
-    serve.start()
+    serve = handbook_server(
+        tmp_path_factory.mktemp("regenerate-home"),
+        tmp_path_factory.mktemp("regenerate-docs"),
+        readers=("reader-en", "reader-pt"),
+        password=PASSWORD,
+    )
     yield serve
     serve.stop()
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import DESKTOP, ask, login, shoot
-from tests.support.documents import make_handbook_pdf
-from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
+from tests.support.server import ADMIN_PASSWORD, handbook_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -37,19 +36,12 @@ WORDS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("feedback-home")
-    env = process_env(home)
-    docs = tmp_path_factory.mktemp("feedback-docs")
-    make_handbook_pdf(docs / "handbook.pdf")
-    for args in (
-        ["ingest", str(docs), "--collection", "HR", "--group", "hr"],
-        ["user", "reader-en", "--password", PASSWORD, "--group", "hr"],
-        ["user", "reader-pt", "--password", PASSWORD, "--group", "hr"],
-    ):
-        result = run_cli(args, env)
-        assert result.returncode == 0, result.stdout + result.stderr
-    serve = ServeProcess(env, home / "serve.log")
-    serve.start()
+    serve = handbook_server(
+        tmp_path_factory.mktemp("feedback-home"),
+        tmp_path_factory.mktemp("feedback-docs"),
+        readers=("reader-en", "reader-pt"),
+        password=PASSWORD,
+    )
     yield serve
     serve.stop()
 

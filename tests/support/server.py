@@ -96,3 +96,21 @@ class ServeProcess:
             return
         terminate(self.process, timeout_s=30)
         self.process = None
+
+
+def handbook_server(
+    home: Path, docs: Path, *, readers: tuple[str, ...], password: str
+) -> ServeProcess:
+    """``enclave serve`` with the handbook PDF in collection HR and readers in group hr."""
+    from tests.support.documents import make_handbook_pdf
+
+    env = process_env(home)
+    make_handbook_pdf(docs / "handbook.pdf")
+    steps = [["ingest", str(docs), "--collection", "HR", "--group", "hr"]]
+    steps += [["user", name, "--password", password, "--group", "hr"] for name in readers]
+    for args in steps:
+        result = run_cli(args, env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    return serve
