@@ -24,10 +24,9 @@ from django.test import Client
 
 from tests.standin.process import standin_request_ids, start_standin, stop
 from tests.support.documents import make_handbook_pdf
+from tests.support.settings_env import settings_apply, settings_restore
 from webapp.accounts.services import token_create
 from webapp.config.logs import JsonFormatter, RequestIdFilter
-from webapp.config.settings import reset_settings_cache
-from webapp.core import engines
 from webapp.knowledge.models import Collection
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -41,17 +40,11 @@ NEW_ID = re.compile(r"[0-9a-f]{32}")
 def standin(monkeypatch) -> Iterator[str]:
     """The OpenAI-compatible stand-in as the site's only model (settings rebuilt for it)."""
     url, process = start_standin(model=MODEL)
-    monkeypatch.setenv("ENCLAVE_LLM_ENDPOINTS", f"{url}|{MODEL}")
-    reset_settings_cache()
-    engines.get_chat_router.cache_clear()
+    settings_apply(monkeypatch, ENCLAVE_LLM_ENDPOINTS=f"{url}|{MODEL}")
     try:
         yield url
     finally:
-        if engines.get_chat_router.cache_info().currsize:
-            engines.get_chat_router().close()
-        engines.get_chat_router.cache_clear()
-        monkeypatch.undo()
-        reset_settings_cache()
+        settings_restore(monkeypatch)
         stop(process)
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
+from tests.support.settings_env import settings_apply, settings_restore
 from webapp.chat.events import DeltaEvent, DoneEvent, ErrorEvent, event_data
 from webapp.chat.models import Conversation, Message
 from webapp.chat.services import (
@@ -19,8 +20,6 @@ from webapp.chat.services import (
     conversation_ask,
     user_model_default_set,
 )
-from webapp.config.settings import reset_settings_cache
-from webapp.core import engines
 from webapp.core.errors import PermissionDeniedError, ValidationError
 from webapp.knowledge.models import Collection
 from webapp.knowledge.services import collection_create, document_create
@@ -35,17 +34,10 @@ def configure(monkeypatch):
     """Rebuild the settings and the chat router from ENCLAVE_* variables for one test."""
 
     def apply(**env: str) -> None:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        reset_settings_cache()
-        engines.get_chat_router.cache_clear()
+        settings_apply(monkeypatch, **env)
 
     yield apply
-    monkeypatch.undo()
-    reset_settings_cache()
-    if engines.get_chat_router.cache_info().currsize:
-        engines.get_chat_router().close()
-    engines.get_chat_router.cache_clear()
+    settings_restore(monkeypatch)
 
 
 @pytest.fixture

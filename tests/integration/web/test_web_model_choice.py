@@ -6,10 +6,9 @@ import json
 
 import pytest
 
+from tests.support.settings_env import settings_apply, settings_restore
 from webapp.audit.models import AuditEvent
 from webapp.chat.selectors import collection_model_default, user_model_default
-from webapp.config.settings import reset_settings_cache
-from webapp.core import engines
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +18,13 @@ SMALL, LARGE = "http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"
 
 @pytest.fixture
 def two_models(monkeypatch):
-    monkeypatch.setenv("ENCLAVE_LLM_ENDPOINTS", f"{SMALL}|small-llm")
-    monkeypatch.setenv(
-        "ENCLAVE_LLM_MODELS", json.dumps({"large-llm": {"tier": "large", "endpoints": [LARGE]}})
+    settings_apply(
+        monkeypatch,
+        ENCLAVE_LLM_ENDPOINTS=f"{SMALL}|small-llm",
+        ENCLAVE_LLM_MODELS=json.dumps({"large-llm": {"tier": "large", "endpoints": [LARGE]}}),
     )
-    reset_settings_cache()
-    engines.get_chat_router.cache_clear()
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
-    if engines.get_chat_router.cache_info().currsize:
-        engines.get_chat_router().close()
-    engines.get_chat_router.cache_clear()
+    settings_restore(monkeypatch)
 
 
 def test_the_chat_offers_the_models_and_remembers_the_users_choice(two_models, client_as, member):

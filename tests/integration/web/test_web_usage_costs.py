@@ -22,11 +22,11 @@ from django.test import Client
 from tests.standin.openai_standin import tokenize
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf, make_security_docx
+from tests.support.settings_env import settings_apply, settings_restore
 from webapp.accounts.services import token_create
 from webapp.chat.models import Message
 from webapp.chat.services import user_model_default_set
 from webapp.config.settings import reset_settings_cache
-from webapp.core import engines
 from webapp.knowledge.services import collection_create, document_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -49,18 +49,11 @@ def priced_models(monkeypatch):
         "ENCLAVE_USAGE_PRICES": json.dumps(PRICES),
         "ENCLAVE_USAGE_CURRENCY": "EUR",
     }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    reset_settings_cache()
-    engines.get_chat_router.cache_clear()
+    settings_apply(monkeypatch, **env)
     try:
         yield
     finally:
-        if engines.get_chat_router.cache_info().currsize:
-            engines.get_chat_router().close()
-        engines.get_chat_router.cache_clear()
-        monkeypatch.undo()
-        reset_settings_cache()
+        settings_restore(monkeypatch)
         stop(small)
         stop(large)
 
