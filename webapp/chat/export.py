@@ -1,4 +1,4 @@
-"""A conversation as a Markdown file: each question, its answer, citations as footnotes.
+"""A conversation as a file (Markdown or PDF): each question, its answer, citations as footnotes.
 
 The answers are read as the user may read them now (``conversation_messages_for``):
 an answer that drew on a document they can no longer read is exported withheld, as
@@ -10,6 +10,7 @@ sources from 1.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -20,32 +21,59 @@ from inference.citations import CITATION_MARKER
 from webapp.chat.models import Conversation, Message
 from webapp.chat.selectors import conversation_messages_for
 
-__all__ = ["conversation_export_filename", "conversation_markdown"]
+__all__ = [
+    "ExportedConversation",
+    "conversation_export_filename",
+    "conversation_exported",
+    "conversation_markdown",
+]
+
+# An answer's footnote reference as the exported text carries it, in either format.
+FOOTNOTE_REF = re.compile(r"\[\^(\d+)\]")
+
+
+@dataclass
+class ExportedConversation:
+    """What every format writes: title, intro line, turns, footnotes in order of first use."""
+
+    title: str
+    intro: str
+    # (heading, text): "Question" or "Answer", the answer's refs as "[^n]"
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    footnotes: list[str] = field(default_factory=list)  # footnote n is footnotes[n - 1]
+
+
+def conversation_exported(*, user: Any, conversation: Conversation) -> ExportedConversation:
+    """The conversation (one of ``user``'s) as ``user`` may read it now."""
+    created = timezone.localtime(conversation.created_at).strftime("%Y-%m-%d %H:%M")
+    exported = ExportedConversation(
+        title=_one_line(conversation.title),
+        intro=gettext("Conversation started on %(date)s, exported from Enclave.")
+        % {"date": created},
+    )
+    for message in conversation_messages_for(user=user, conversation=conversation):
+        if message.role == Message.Role.USER:
+            exported.turns.append((gettext("Question"), message.text.strip()))
+        else:
+            exported.turns.append((gettext("Answer"), _answer_text(message, exported.footnotes)))
+    return exported
 
 
 def conversation_markdown(*, user: Any, conversation: Conversation) -> str:
     """The conversation (one of ``user``'s) as Markdown, footnotes at the end."""
-    created = timezone.localtime(conversation.created_at).strftime("%Y-%m-%d %H:%M")
-    lines = [
-        f"# {_one_line(conversation.title)}",
-        "",
-        gettext("Conversation started on %(date)s, exported from Enclave.") % {"date": created},
-        "",
-    ]
-    footnotes: list[str] = []
-    for message in conversation_messages_for(user=user, conversation=conversation):
-        if message.role == Message.Role.USER:
-            lines += [f"## {gettext('Question')}", "", message.text.strip(), ""]
-        else:
-            lines += [f"## {gettext('Answer')}", "", _answer_text(message, footnotes), ""]
-    if footnotes:
-        lines += ["---", "", *footnotes, ""]
+    exported = conversation_exported(user=user, conversation=conversation)
+    lines = [f"# {exported.title}", "", exported.intro, ""]
+    for heading, text in exported.turns:
+        lines += [f"## {heading}", "", text, ""]
+    if exported.footnotes:
+        notes = [f"[^{n}]: {text}" for n, text in enumerate(exported.footnotes, start=1)]
+        lines += ["---", "", *notes, ""]
     return "\n".join(lines)
 
 
-def conversation_export_filename(conversation: Conversation) -> str:
+def conversation_export_filename(conversation: Conversation, *, extension: str = "md") -> str:
     """An ASCII file name for the export, from the title."""
-    return f"{slugify(conversation.title)[:60] or 'conversation'}.md"
+    return f"{slugify(conversation.title)[:60] or 'conversation'}.{extension}"
 
 
 def _answer_text(message: Message, footnotes: list[str]) -> str:
@@ -67,8 +95,8 @@ def _answer_text(message: Message, footnotes: list[str]) -> str:
         refs = []
         for number in numbers:
             if number not in labels:
-                labels[number] = len(footnotes) + 1
-                footnotes.append(f"[^{labels[number]}]: {_source_line(sources[number])}")
+                footnotes.append(_source_line(sources[number]))
+                labels[number] = len(footnotes)
             refs.append(f"[^{labels[number]}]")
         return "".join(refs)
 

@@ -55,6 +55,11 @@ urlpatterns = [
         name="conversation-export",
     ),
     path(
+        "c/<int:conversation_id>/export.pdf",
+        views_conversations.conversation_export_pdf,
+        name="conversation-export-pdf",
+    ),
+    path(
         "chat/answers/<int:message_id>/feedback",
         views_conversations.feedback_view,
         name="chat-feedback",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.chat.export import conversation_export_filename, conversation_markdown
+from webapp.chat.export_pdf import conversation_pdf
 from webapp.chat.selectors import access_conversation, conversation_search_for
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
 from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
@@ -91,5 +92,19 @@ def conversation_export(request: HttpRequest, conversation_id: int) -> HttpRespo
         content_type="text/markdown; charset=utf-8",
     )
     filename = conversation_export_filename(conversation)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def conversation_export_pdf(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One of the user's conversations as a PDF download; anyone else's is 404."""
+    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
+    response = HttpResponse(
+        conversation_pdf(user=request.user, conversation=conversation),
+        content_type="application/pdf",
+    )
+    filename = conversation_export_filename(conversation, extension="pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -184,6 +184,7 @@ RULES: dict[str, list[Probe]] = {
     # Search lists only the caller's own conversations: a 200 for anyone signed in.
     "chat/search": [P("get", "/chat/search", member_page(), query={"q": "figure"})],
     "c/<int:conversation_id>/export.md": [P("get", "/c/{conversation}/export.md", annes(200))],
+    "c/<int:conversation_id>/export.pdf": [P("get", "/c/{conversation}/export.pdf", annes(200))],
     "c/<int:conversation_id>/rename": [
         P("post", "/c/{conversation}/rename", annes(302), form={"title": "Renamed"})
     ],

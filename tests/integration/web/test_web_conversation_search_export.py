@@ -1,4 +1,4 @@
-"""An employee searches their own conversations and downloads one as Markdown.
+"""An employee searches their own conversations and downloads one as Markdown or PDF.
 
 Along the user's path first (a real answer from the ingested handbook, found by
 a word of its answer, exported with its citation as a footnote), then the rules:
@@ -7,7 +7,10 @@ only the user's own conversations, never an answer they may no longer read.
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from pypdf import PdfReader
 
 from tests.integration.web.conftest import web_chat_ask
 from webapp.chat.models import Conversation, Message
@@ -50,6 +53,7 @@ def test_an_answer_is_found_by_a_word_and_exported_with_its_cited_document(
     # Someone else: not found, and the export does not exist for them.
     assert _found(other, "twenty-seven") == []
     assert other.get(f"/c/{conversation_id}/export.md").status_code == 404
+    assert other.get(f"/c/{conversation_id}/export.pdf").status_code == 404
 
 
 @pytest.fixture
@@ -180,3 +184,25 @@ def test_search_and_export_speak_portuguese(client_as, member, conversations):
 
     assert "Nenhuma das suas conversas contém estas palavras." in found.content.decode()
     assert "exportada do Enclave." in export and "## Pergunta\n\nWho approves travel?" in export
+
+
+@pytest.mark.django_db
+def test_the_pdf_export_holds_the_questions_answers_and_footnotes(client_as, member, conversations):
+    response = client_as(member).get(f"/c/{conversations['leave'].id}/export.pdf")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="annual-leave.pdf"'
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    assert reader.metadata.title == "Annual leave"
+    for expected in (
+        "Question How long is leave?",
+        "Answer Leave lasts **twenty** days 1 and carries over once 2. See also [7].",
+        "Question And parental leave?",
+        "Answer Parental leave is sixteen weeks 3",
+        "1 Employee handbook, p. 4",
+        "2 Employee handbook, p. 5",
+        "3 Employee handbook",
+    ):
+        assert expected in text, (expected, text)
