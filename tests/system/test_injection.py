@@ -18,6 +18,7 @@ secrets or spoof the chat template, and the same invariants hold.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -263,11 +264,16 @@ def test_a_small_model_reading_hostile_documents(
 
 def _ask_the_model(injection: Injection, question: str) -> Reply:
     """Bob's answer from the small model (its replica may take a health check to come in)."""
-    for _ in range(3):
+    # The replica was down when the site started: it comes back after its cool-off and
+    # the next health check, so ask until it answers (the stand-in answers meanwhile).
+    deadline = time.monotonic() + 120
+    while True:
         events = web_ask(injection.web["bob"], question)
         if events[-1][1].get("model") == MODEL_ALIAS:
             return _from_web(events)
-    raise AssertionError(f"the small model never answered: {events[-1]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the small model never answered: {events[-1]}")
+        time.sleep(1)
 
 
 def _prompt_of(reply: Reply) -> str:
