@@ -4,7 +4,8 @@ One ``enclave serve`` (embedded defaults). For each language an admin opens an
 empty collection, documents arrive from the terminal (``enclave ingest
 --no-wait``, the server's worker does the work) and the status counters follow
 without a reload; a scanned PDF fails with no full progress bar, and only it
-offers "Retry". Screenshots at desktop and phone widths land in ``test-artifacts/``.
+offers "Retry". In English and in Brazilian Portuguese (the browser's language);
+screenshots at desktop and phone widths land in ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 NOTES = 4  # text documents that index fine, beside one scanned PDF that fails
 LANGUAGES = {
-    "en": {"locale": "en-US", "lang": "en", "retry": "Retry", "failed": "Failed"},
-    "pt": {"locale": "pt-PT", "lang": "pt-pt", "retry": "Tentar de novo", "failed": "Falhou"},
+    "en": {
+        "locale": "en-US",
+        "lang": "en",
+        "retry": "Retry",
+        "failed": "Failed",
+        "reason": None,
+        "created": "Collection created",
+    },
+    "pt": {
+        "locale": "pt-BR",
+        "lang": "pt-br",
+        "retry": "Tentar novamente",
+        "failed": "Falhou",
+        "reason": "O arquivo não tem texto que possa ser extraído.",
+        "created": "Coleção criada",
+    },
 }
 
 
@@ -109,13 +124,16 @@ def test_counters_follow_ingestion_live_and_only_failures_offer_retry(
     scan = page.locator("tr[data-document-id]", has_text=f"scan-{language}")
     assert scan.get_attribute("data-status") == "failed"
     assert not scan.locator("progress.doc-progress").is_visible()
-    assert scan.locator(".doc-error").inner_text().strip() != ""
+    reason = scan.locator(".doc-error").inner_text().strip()
+    assert reason != ""
+    if words["reason"]:  # English shows the parser's own detail
+        assert reason == words["reason"]
     assert scan.locator(".doc-status").inner_text().strip() == words["failed"]
     retry_buttons = page.locator("button.doc-retry:visible")
     assert retry_buttons.count() == 1
     assert retry_buttons.first.inner_text().strip() == words["retry"]
     assert scan.locator("button.doc-retry").is_visible()
-    shoot(page, artifacts, f"console-collection-failed-{language}")
+    shoot(page, artifacts, f"console-collection-failed-{language}", shown="#status-filter")
 
     # Retry: the row is queued (no retry offered meanwhile), then fails again live.
     with page.expect_navigation():
@@ -135,7 +153,8 @@ def test_counters_follow_ingestion_live_and_only_failures_offer_retry(
 
 @pytest.mark.parametrize("language", ["en", "pt"])
 def test_audit_kind_filter_lists_each_kind_once(server, browser, artifacts, language):
-    context = browser.new_context(viewport=DESKTOP, locale=LANGUAGES[language]["locale"])
+    words = LANGUAGES[language]
+    context = browser.new_context(viewport=DESKTOP, locale=words["locale"])
     page = context.new_page()
     _login(page, server.url)
     page.goto(f"{server.url}/console/audit/")
@@ -151,5 +170,6 @@ def test_audit_kind_filter_lists_each_kind_once(server, browser, artifacts, lang
         page.click("#audit-filter button[type=submit]")
     assert "kind=collection.create" in page.url
     assert page.locator("tr[data-kind]").count() == 2
-    shoot(page, artifacts, f"console-audit-kinds-{language}")
+    assert page.locator("#audit-kind option:checked").inner_text().strip() == words["created"]
+    shoot(page, artifacts, f"console-audit-kinds-{language}", shown="#audit-table")
     context.close()

@@ -1,14 +1,16 @@
 """A day with Enclave in headless Chromium: admin, employee, access change, Portuguese.
 
 One ``enclave serve`` (embedded defaults) answers with the OpenAI stand-in, slowed
-down so that the answer visibly streams and can be stopped. The tests run in order
-and share the server: the admin's collection is what the employee asks about.
+down so that the answer visibly streams and can be stopped, and priced so that the
+usage page shows costs. The tests run in order and share the server: the admin's
+collection is what the employee asks about.
 Screenshots of every page at desktop and phone widths land in ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -21,6 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 EMPLOYEE, EMPLOYEE_PASSWORD = "maria", "maria-passphrase-42"
 LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
+# Per 1,000 tokens: a cost the test can work out exactly from the token counts shown.
+PRICES = '{"standin-llm": {"prompt_per_1k": 1, "completion_per_1k": 10}}'
 XSS_TEXT = (
     'Security notice: <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
     "the visitor badge colour is vermilion.\n\nNothing else is in this notice.\n"
@@ -32,7 +36,12 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("daily-home")
     # 60 ms per token: a one-sentence answer streams for a couple of seconds.
     base_url, standin = start_standin(model="standin-llm", delay_ms=60)
-    env = process_env(home, ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm")
+    env = process_env(
+        home,
+        ENCLAVE_LLM_ENDPOINTS=f"{base_url}|standin-llm",
+        ENCLAVE_USAGE_PRICES=PRICES,
+        ENCLAVE_USAGE_CURRENCY="EUR",
+    )
     created = run_cli(["user", EMPLOYEE, "--password", EMPLOYEE_PASSWORD, "--group", "hr"], env)
     assert created.returncode == 0, created.stderr
     serve = ServeProcess(env, home / "serve.log")
@@ -82,9 +91,9 @@ def test_admin_uploads_and_watches_progress_reach_indexed(
     page.click("#status-filter >> text=Failed")
     assert page.locator("tr[data-document-id]").count() == 0
     page.click("#status-filter >> text=All")
-    shoot(page, artifacts, "console-collection")
+    shoot(page, artifacts, "console-collection", shown="#upload-form")
     page.goto(f"{server.url}/console/")
-    shoot(page, artifacts, "console")
+    shoot(page, artifacts, "console", shown="#collection-create-form")
     context.close()
 
 
@@ -161,7 +170,7 @@ def test_employee_asks_streams_stops_cites_and_gives_feedback(server, browser, a
     assert page.locator(".message.assistant img, .message.assistant script").count() == 0
     assert page.evaluate("window.__xss") is None
 
-    shoot(page, artifacts, "chat")
+    shoot(page, artifacts, "chat", shown="#question")
     context.close()
 
 
@@ -240,13 +249,12 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
     assert "twenty-seven" not in after.inner_text()
     assert after.locator("button.citation").count() == 0
 
-    for path, name in [
-        ("/console/users/", "console-users"),
-        ("/console/usage/", "console-usage"),
-        ("/console/audit/", "console-audit"),
+    for path, name, shown in [
+        ("/console/users/", "console-users", "#users-table"),
+        ("/console/audit/", "console-audit", "#audit-table"),
     ]:
         admin_page.goto(f"{server.url}{path}")
-        shoot(admin_page, artifacts, name)
+        shoot(admin_page, artifacts, name, shown=shown)
     audit = admin_page.locator("#audit-table")
     assert audit.locator("tr[data-kind=ask]").count() >= 1
     assert audit.locator("tr[data-kind='collection.groups']").count() == 1
@@ -254,7 +262,55 @@ def test_admin_removes_the_group_and_the_employee_loses_access_at_once(
     employee.close()
 
 
-def test_language_switch_to_portuguese(server, browser, artifacts):
+USAGE_WORDS = {
+    "en": {"locale": "en-US", "costs": "What answers cost", "cost": "Cost (EUR)", "point": "."},
+    "pt": {
+        "locale": "pt-BR",
+        "costs": "O que custam as respostas",
+        "cost": "Custo (EUR)",
+        "point": ",",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "pt"])
+def test_the_usage_page_prices_the_answers_per_model_and_group(
+    server, browser, artifacts, language
+):
+    words = USAGE_WORDS[language]
+    context = browser.new_context(viewport=DESKTOP, locale=words["locale"])
+    page = context.new_page()
+    login(page, server.url, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server.url}/console/usage/")
+
+    costs = page.locator("#usage-costs")
+    assert costs.locator("h2").inner_text() == words["costs"]
+    assert costs.locator("#costs-by-model thead th").last.text_content() == words["cost"]
+    model = costs.locator("#costs-by-model tbody tr", has_text="standin-llm")
+    cells = model.locator("td").all_inner_texts()  # answers, in, out, model time, cost
+    tokens_in, tokens_out = int(cells[1]), int(cells[2])
+    # maria's two answers before and after losing access (her first conversation is deleted).
+    assert cells[0] == "2" and tokens_in > 0 and tokens_out > 0
+    cost = Decimal(tokens_in) / 1000 + Decimal(tokens_out) * 10 / 1000
+    assert cells[4] == f"{cost:.4f}".replace(".", words["point"])
+    # Only maria asked: her group, hr, holds every answer; only the priced model used tokens.
+    total = costs.locator("#costs-by-group tfoot td").all_inner_texts()
+    group = costs.locator("#costs-by-group tbody tr", has_text="hr")
+    assert group.locator("td").all_inner_texts()[:3] == total[:3]
+    assert cells[1:3] == total[1:3]
+    shoot(page, artifacts, f"console-usage-{language}", shown="#usage-costs")
+    context.close()
+
+
+def test_language_choice_brazilian_by_default_and_european_on_request(server, browser, artifacts):
+    # A browser asking for plain Portuguese gets Brazilian Portuguese.
+    context = browser.new_context(viewport=DESKTOP, locale="pt")
+    page = context.new_page()
+    page.goto(f"{server.url}/login/")
+    assert page.locator("html").get_attribute("lang") == "pt-br"
+    assert page.locator("#login-form button[type=submit]").inner_text() == "Entrar"
+    context.close()
+
     context = browser.new_context(viewport=DESKTOP, locale="en-US")
     page = context.new_page()
     login(page, server.url, EMPLOYEE, EMPLOYEE_PASSWORD)
@@ -266,7 +322,15 @@ def test_language_switch_to_portuguese(server, browser, artifacts):
     assert page.locator("html").get_attribute("lang") == "pt-br"
     assert page.locator("#chat-heading").inner_text() == "Nova conversa"
     assert page.locator("#ask-button").inner_text() == "Perguntar"
+    assert page.locator(".logout-form button").inner_text() == "Sair"
     page.goto(f"{server.url}/")
     assert page.locator("#question").get_attribute("placeholder") == "Faça uma pergunta…"
-    shoot(page, artifacts, "chat-pt")
+    shoot(page, artifacts, "chat-pt-br", shown="#language-select")
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "pt-pt")
+
+    assert page.locator("html").get_attribute("lang") == "pt-pt"
+    assert page.locator(".logout-form button").inner_text() == "Terminar sessão"
+    shoot(page, artifacts, "chat-pt-pt", shown="#language-select")
     context.close()

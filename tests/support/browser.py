@@ -11,14 +11,25 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 
-def shoot(page: Any, artifacts: Path, name: str) -> None:
-    """The page at desktop and phone widths, as ``NAME-desktop.png`` and ``NAME-phone.png``."""
-    page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
+def shoot(page: Any, artifacts: Path, name: str, *, shown: str | None = None) -> None:
+    """The page at desktop and phone widths, as ``NAME-desktop.png`` and ``NAME-phone.png``.
+
+    With ``shown`` (a selector), also what a phone user would notice: that element
+    is visible at both widths, and at the phone's the page is no wider than the
+    screen (wide tables scroll inside their own box, not the whole page).
+    """
+    for viewport, settle_ms in ((DESKTOP, 200), (PHONE, 300)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(settle_ms)  # let the layout settle before the picture
+        width = "phone" if viewport is PHONE else "desktop"
+        page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
+        if shown is not None:
+            assert page.locator(shown).first.is_visible(), f"{shown} hidden on {width}: {name}"
+    if shown is not None:
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} is {overflow}px wider than a phone"
     page.set_viewport_size(DESKTOP)
 
 
