@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -82,29 +84,34 @@ def conversation_search(request: HttpRequest) -> HttpResponse:
     return render(request, "web/chat_search.html", {"nav": "chat", "query": query, "hits": hits})
 
 
+def _download(
+    request: HttpRequest,
+    conversation_id: int,
+    write: Callable[..., bytes | str],
+    content_type: str,
+    extension: str,
+) -> HttpResponse:
+    """The user's conversation written by ``write`` as an attachment; anyone else's is 404."""
+    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
+    response = HttpResponse(
+        write(user=request.user, conversation=conversation), content_type=content_type
+    )
+    filename = conversation_export_filename(conversation, extension=extension)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @login_required
 @require_GET
 def conversation_export(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations as a Markdown download; anyone else's is 404."""
-    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
-    response = HttpResponse(
-        conversation_markdown(user=request.user, conversation=conversation),
-        content_type="text/markdown; charset=utf-8",
+    return _download(
+        request, conversation_id, conversation_markdown, "text/markdown; charset=utf-8", "md"
     )
-    filename = conversation_export_filename(conversation)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required
 @require_GET
 def conversation_export_pdf(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations as a PDF download; anyone else's is 404."""
-    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
-    response = HttpResponse(
-        conversation_pdf(user=request.user, conversation=conversation),
-        content_type="application/pdf",
-    )
-    filename = conversation_export_filename(conversation, extension="pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _download(request, conversation_id, conversation_pdf, "application/pdf", "pdf")
