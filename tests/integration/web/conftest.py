@@ -109,13 +109,17 @@ def hr_pdf(hr_collection, make_document) -> Document:
     )
 
 
-def web_chat_ask(client: Client, question: str) -> dict:
-    """Ask through the web chat's endpoint as the page does; the ``done`` event's data."""
+def web_chat_ask(client: Client, question: str, **fields: object) -> dict:
+    """Ask through the web chat's endpoint as the page does; the ``done`` event's data.
+
+    ``fields``: the rest of the page's body (``conversation_id``, ``replace``).
+    """
     import asyncio
 
     from tests.support.chat import iter_sse
 
-    response = client.post("/chat/ask", {"question": question}, content_type="application/json")
+    body = {"question": question, **fields}
+    response = client.post("/chat/ask", body, content_type="application/json")
     assert response.status_code == 200, response.content
     stream = response.streaming_content
     if hasattr(stream, "__aiter__"):  # an async body under ASGI
