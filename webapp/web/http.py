@@ -1,11 +1,13 @@
-"""Small HTTP helpers shared by the web views: error rendering, the admin gate, paging."""
+"""Small HTTP helpers shared by the web views: errors and messages, the admin gate, paging."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +20,7 @@ from webapp.core.permissions import user_is_admin
 __all__ = [
     "admin_required",
     "error_text",
+    "flashed",
     "json_error",
     "json_object",
     "or_404",
@@ -36,6 +39,20 @@ def error_text(exc: EnclaveError) -> str:
         return exc.message
     text = gettext(exc.template)
     return text % exc.params if exc.params else text
+
+
+@contextmanager
+def flashed(request: HttpRequest, success: str | Callable[[], str]) -> Iterator[None]:
+    """A console action's business error as an error message, else ``success`` as a message.
+
+    ``success`` may be a callable, read after the action (a name it has just changed).
+    """
+    try:
+        yield
+    except EnclaveError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, success() if callable(success) else success)
 
 
 def json_error(exc: EnclaveError) -> JsonResponse:

@@ -35,7 +35,7 @@ from webapp.knowledge.services import (
     documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
-from webapp.web.http import admin_required, error_text, json_error, or_404, parse_id_list
+from webapp.web.http import admin_required, error_text, flashed, json_error, or_404, parse_id_list
 from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
@@ -175,14 +175,10 @@ def console_collection_groups(request: HttpRequest, collection_id: int) -> HttpR
 def console_collection_model(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Choose the model answering questions about the collection ("" for automatic)."""
     collection = or_404(access_collection, user=request.user, collection_id=collection_id)
-    try:
+    with flashed(request, _("Answering model saved.")):
         collection_model_default_set(
             collection=collection, model=request.POST.get("model", ""), actor=request.user
         )
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Answering model saved."))
     return redirect("console-collection", collection_id=collection.id)
 
 
@@ -267,10 +263,6 @@ def console_document_groups(request: HttpRequest, document_id: int) -> HttpRespo
     if not form.is_valid():
         messages.error(request, _("Choose groups of this collection."))
     else:
-        try:
+        with flashed(request, _("Readers of “%s” saved.") % document.title):
             document_set_groups(document=document, group_ids=form.group_ids(), actor=request.user)
-        except EnclaveError as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("Readers of “%s” saved.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -15,8 +15,8 @@ from webapp.chat.export import conversation_export_filename, conversation_markdo
 from webapp.chat.export_pdf import conversation_pdf
 from webapp.chat.selectors import access_conversation, conversation_search_for
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
-from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
-from webapp.web.http import error_text, json_error, json_object, or_404
+from webapp.core.errors import EnclaveError, ValidationError
+from webapp.web.http import flashed, json_error, json_object, or_404
 
 MAX_SEARCH_CHARS = 200
 
@@ -25,18 +25,13 @@ MAX_SEARCH_CHARS = 200
 @require_POST
 def conversation_rename_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Rename one of the user's conversations (form post), then show it again."""
-    try:
-        conversation_rename(
+    with flashed(request, _("Conversation renamed.")):  # someone else's: 404, not a message
+        or_404(
+            conversation_rename,
             user=request.user,
             conversation_id=conversation_id,
             title=request.POST.get("title", ""),
         )
-    except NotFoundError:
-        raise Http404 from None
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Conversation renamed."))
     return redirect("conversation", conversation_id=conversation_id)
 
 
