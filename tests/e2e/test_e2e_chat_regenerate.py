@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.browser import DESKTOP, ask, login, shoot
 from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE
-from tests.support.server import handbook_server
+from tests.support.server import handbook_served
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -29,14 +29,9 @@ LABELS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    serve = handbook_server(
-        tmp_path_factory.mktemp("regenerate-home"),
-        tmp_path_factory.mktemp("regenerate-docs"),
-        readers=("reader-en", "reader-pt"),
-        password=PASSWORD,
+    yield from handbook_served(
+        tmp_path_factory, "regenerate", readers=("reader-en", "reader-pt"), password=PASSWORD
     )
-    yield serve
-    serve.stop()
 
 
 def _wait_for_new_answer(page, old_id: str) -> None:

@@ -35,6 +35,30 @@ def wait_indexed(live_worker):
     return wait
 
 
+@pytest.fixture
+def ingest_handbook(tmp_path, wait_indexed):
+    """Upload the staff handbook PDF into a collection for real; waits until it is indexed."""
+    from django.db import transaction
+
+    from tests.support.documents import make_handbook_pdf
+    from webapp.knowledge.services import document_create
+
+    def ingest(collection, actor):
+        path = make_handbook_pdf(tmp_path / "handbook.pdf")
+        with transaction.atomic(), path.open("rb") as handle:
+            document, _ = document_create(
+                collection=collection,
+                filename=path.name,
+                content=handle,
+                title="Staff Handbook",
+                actor=actor,
+            )
+        assert wait_indexed([document.id])[document.id].status == "indexed"
+        return document
+
+    return ingest
+
+
 @pytest.fixture(scope="session")
 def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A local sentence-transformers directory with 128-dimension vectors (made offline)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.support.documents import make_handbook_pdf, make_security_docx
@@ -47,6 +50,25 @@ def test_reindex_in_place_then_onto_another_model_while_serve_runs(
     assert not (home / "qdrant-edge").exists()  # the old index is gone
 
 
+def _serve_until_rebuilt(
+    env: dict[str, str], home: Path, question: str
+) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Serve until doctor shows a new index active; doctor's index lines, then the answer."""
+    serve = ServeProcess(env, home / "serve.log")
+    serve.start()
+    lines = []
+    try:
+        for _attempt in range(30):
+            doctor = run_cli(["doctor"], env)
+            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
+            if "active enclave_chunks_" in lines[-1]:
+                break
+        answered = run_cli(["ask", question, "--user", "admin"], env)
+    finally:
+        serve.stop()
+    return lines, answered
+
+
 def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
     tmp_path_factory, tmp_path, second_model_dir
 ):
@@ -57,18 +79,7 @@ def test_serve_started_with_another_configured_model_rebuilds_in_the_background(
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
     # The same home and database (stage 2 gives every process_env a fresh PostgreSQL one).
     env = {**first, "ENCLAVE_EMBEDDING_MODEL_DIR": str(second_model_dir)}
-    serve = ServeProcess(env, home / "serve.log")
-    serve.start()
-    lines = []
-    try:
-        for _attempt in range(30):
-            doctor = run_cli(["doctor"], env)
-            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
-            if "active enclave_chunks_" in lines[-1]:
-                break
-        answered = run_cli(["ask", QUESTION, "--user", "admin"], env)
-    finally:
-        serve.stop()
+    lines, answered = _serve_until_rebuilt(env, home, QUESTION)
 
     log = (home / "serve.log").read_text()
     assert "Building index enclave_chunks_" in log
@@ -95,18 +106,7 @@ def test_an_installation_indexed_with_minilm_moves_to_the_multilingual_default_a
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
     asked_before = run_cli(["ask", PORTUGUESE_QUESTION, "--user", "admin"], before)
     env = {k: v for k, v in before.items() if k != "ENCLAVE_EMBEDDING_MODEL"}
-    serve = ServeProcess(env, home / "serve.log")
-    serve.start()
-    lines = []
-    try:
-        for _attempt in range(30):
-            doctor = run_cli(["doctor"], env)
-            lines.append(next(li for li in doctor.stdout.splitlines() if "search index" in li))
-            if "active enclave_chunks_" in lines[-1]:
-                break
-        answered = run_cli(["ask", PORTUGUESE_QUESTION, "--user", "admin"], env)
-    finally:
-        serve.stop()
+    lines, answered = _serve_until_rebuilt(env, home, PORTUGUESE_QUESTION)
 
     log = (home / "serve.log").read_text()
     assert "with use-multilingual-v3 (packaged), numpy in the background" in log

@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.processes import terminate, wait_healthy
 
@@ -114,3 +117,17 @@ def handbook_server(
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     return serve
+
+
+def handbook_served(
+    tmp_path_factory: pytest.TempPathFactory, name: str, *, readers: tuple[str, ...], password: str
+) -> Iterator[ServeProcess]:
+    """A module fixture's body: ``handbook_server`` in fresh folders, stopped afterwards."""
+    serve = handbook_server(
+        tmp_path_factory.mktemp(f"{name}-home"),
+        tmp_path_factory.mktemp(f"{name}-docs"),
+        readers=readers,
+        password=password,
+    )
+    yield serve
+    serve.stop()

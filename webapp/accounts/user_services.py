@@ -30,12 +30,14 @@ __all__ = [
     "USER_GROUPS",
     "USER_PASSWORD",
     "group_create",
+    "group_name_checked",
     "user_change_password",
     "user_create",
     "user_delete",
     "user_reset_password",
     "user_set_active",
     "user_set_groups",
+    "username_checked",
 ]
 
 # Audit kinds (plain strings: the audit app's choices are not migrated for each new kind).
@@ -47,6 +49,46 @@ USER_PASSWORD = "user.password"
 USER_DELETE = "user.delete"
 USERNAME_LENGTH = 150
 GROUP_NAME_LENGTH = 150
+
+
+def username_checked(
+    username: str, *, exclude_id: int | None = None, taken: type[ValidationError] = ValidationError
+) -> str:
+    """``username`` stripped; ValidationError if empty or too long, ``taken`` if in use.
+
+    Case-insensitive, so "Maria" and "maria" cannot both sign in; ``exclude_id`` is the
+    user being renamed.
+    """
+    username = username.strip()
+    if not username or len(username) > USERNAME_LENGTH:
+        raise ValidationError(
+            gettext_noop("A username needs 1 to %(max)s characters."),
+            params={"max": USERNAME_LENGTH},
+        )
+    users = get_user_model().objects.filter(username__iexact=username).exclude(pk=exclude_id)
+    if users.exists():
+        raise taken(
+            gettext_noop("A user named %(name)r already exists."), params={"name": username}
+        )
+    return username
+
+
+def group_name_checked(
+    name: str, *, exclude_id: int | None = None, taken: type[ValidationError] = ValidationError
+) -> str:
+    """``name`` white space folded; ValidationError if empty or too long, ``taken`` if in use.
+
+    Case-insensitive, like usernames; ``exclude_id`` is the group being renamed.
+    """
+    name = " ".join(name.split())
+    if not name or len(name) > GROUP_NAME_LENGTH:
+        raise ValidationError(
+            gettext_noop("A group name needs 1 to %(max)s characters."),
+            params={"max": GROUP_NAME_LENGTH},
+        )
+    if Group.objects.filter(name__iexact=name).exclude(pk=exclude_id).exists():
+        raise taken(gettext_noop("A group named %(name)r already exists."), params={"name": name})
+    return name
 
 
 def _groups(group_ids: Iterable[int]) -> list[Group]:
@@ -66,16 +108,7 @@ def user_create(
     """A new local user; the password must pass the site's password policy."""
     require_admin(actor)
     user_model = get_user_model()
-    username = username.strip()
-    if not username or len(username) > USERNAME_LENGTH:
-        raise ValidationError(
-            gettext_noop("A username needs 1 to %(max)s characters."),
-            params={"max": USERNAME_LENGTH},
-        )
-    if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError(
-            gettext_noop("A user named %(name)r already exists."), params={"name": username}
-        )
+    username = username_checked(username)
     password_validate(password, user=user_model(username=username, email=email.strip()))
     user = user_model.objects.create_user(
         username=username, email=email.strip(), password=password, is_staff=admin
@@ -129,16 +162,7 @@ def user_set_active(*, user: Any, active: bool, actor: Any) -> None:
 def group_create(*, name: str, actor: Any) -> Group:
     """A new, empty group."""
     require_admin(actor)
-    name = " ".join(name.split())
-    if not name or len(name) > GROUP_NAME_LENGTH:
-        raise ValidationError(
-            gettext_noop("A group name needs 1 to %(max)s characters."),
-            params={"max": GROUP_NAME_LENGTH},
-        )
-    if Group.objects.filter(name__iexact=name).exists():
-        raise ValidationError(
-            gettext_noop("A group named %(name)r already exists."), params={"name": name}
-        )
+    name = group_name_checked(name)
     group = Group.objects.create(name=name)
     audit_record(kind=GROUP_CREATE, actor=actor, detail={"group_id": group.id, "name": name})
     return group

@@ -43,18 +43,24 @@ logger = logging.getLogger(__name__)
 COPY_CHUNK = 1024 * 1024
 
 
+def _collection_name(name: str, *, exclude_id: int | None = None) -> str:
+    """``name`` stripped; ValidationError if empty or another collection has it."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(gettext_noop("A collection needs a name."))
+    if Collection.objects.filter(name=name).exclude(id=exclude_id).exists():
+        raise ValidationError(
+            gettext_noop("A collection named %(name)r already exists."), params={"name": name}
+        )
+    return name
+
+
 def collection_create(
     *, name: str, description: str = "", group_ids: Iterable[int] = (), actor: Any
 ) -> Collection:
     """Create a collection readable by the given groups."""
     require_admin(actor)
-    name = name.strip()
-    if not name:
-        raise ValidationError(gettext_noop("A collection needs a name."))
-    if Collection.objects.filter(name=name).exists():
-        raise ValidationError(
-            gettext_noop("A collection named %(name)r already exists."), params={"name": name}
-        )
+    name = _collection_name(name)
     collection = Collection.objects.create(name=name, description=description.strip())
     collection.allowed_groups.set(Group.objects.filter(id__in=list(group_ids)))
     audit_record(
@@ -274,13 +280,7 @@ COLLECTION_RENAME = "collection.rename"
 def collection_rename(*, collection: Collection, name: str, actor: Any) -> Collection:
     """Give a collection another name (unique, not empty); its documents and readers stay."""
     require_admin(actor)
-    name = name.strip()
-    if not name:
-        raise ValidationError(gettext_noop("A collection needs a name."))
-    if Collection.objects.filter(name=name).exclude(id=collection.id).exists():
-        raise ValidationError(
-            gettext_noop("A collection named %(name)r already exists."), params={"name": name}
-        )
+    name = _collection_name(name, exclude_id=collection.id)
     old = collection.name
     Collection.objects.filter(id=collection.id).update(name=name)
     collection.name = name

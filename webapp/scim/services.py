@@ -18,12 +18,12 @@ from django.db import transaction
 
 from webapp.accounts.user_services import (
     GROUP_CREATE,
-    GROUP_NAME_LENGTH,
     USER_ACTIVE,
     USER_CREATE,
     USER_GROUPS,
-    USERNAME_LENGTH,
+    group_name_checked,
     user_delete,
+    username_checked,
 )
 from webapp.audit.services import audit_record
 from webapp.core.errors import PermissionDeniedError, ValidationError
@@ -79,25 +79,6 @@ def _require_not_staff(user: Any) -> None:
         raise PermissionDeniedError("Administrator accounts are managed in the console, not SCIM.")
 
 
-def _check_username(username: str, *, exclude_id: int | None = None) -> str:
-    username = username.strip()
-    if not username or len(username) > USERNAME_LENGTH:
-        raise ValidationError(f"A username needs 1 to {USERNAME_LENGTH} characters.")
-    taken = get_user_model().objects.filter(username__iexact=username).exclude(pk=exclude_id)
-    if taken.exists():
-        raise DuplicateError(f"A user named {username!r} already exists.")
-    return username
-
-
-def _check_group_name(name: str, *, exclude_id: int | None = None) -> str:
-    name = " ".join(name.split())
-    if not name or len(name) > GROUP_NAME_LENGTH:
-        raise ValidationError(f"A group name needs 1 to {GROUP_NAME_LENGTH} characters.")
-    if Group.objects.filter(name__iexact=name).exclude(pk=exclude_id).exists():
-        raise DuplicateError(f"A group named {name!r} already exists.")
-    return name
-
-
 def _store_user(user: Any, fields: UserFields) -> None:
     user.username = fields.username
     user.email = fields.email.strip()[:254]
@@ -121,7 +102,7 @@ def _store_user(user: Any, fields: UserFields) -> None:
 def scim_user_create(*, fields: UserFields, actor: Any) -> Any:
     """A new user without a password (single sign-on), active or not as the provider says."""
     require_admin(actor)
-    user = get_user_model()(username=_check_username(fields.username))
+    user = get_user_model()(username=username_checked(fields.username, taken=DuplicateError))
     user.set_unusable_password()
     active = True if fields.active is None else fields.active  # a new account is active
     _store_user(
@@ -137,7 +118,7 @@ def scim_user_update(*, user: Any, fields: UserFields, actor: Any) -> None:
     """Replace the user's attributes; ``active=False`` ends their sessions and tokens at once."""
     require_admin(actor)
     _require_not_staff(user)
-    username = _check_username(fields.username, exclude_id=user.pk)
+    username = username_checked(fields.username, exclude_id=user.pk, taken=DuplicateError)
     was_active = user.is_active
     _store_user(user, UserFields(**{**fields.__dict__, "username": username}))
     audit_record(
@@ -192,7 +173,7 @@ def scim_group_create(
 ) -> Group:
     """A new group with these members; they read its collections from their next request."""
     require_admin(actor)
-    group = Group.objects.create(name=_check_group_name(name))
+    group = Group.objects.create(name=group_name_checked(name, taken=DuplicateError))
     ScimGroup.objects.create(group=group, external_id=external_id[:255])
     audit_record(
         kind=GROUP_CREATE,
@@ -211,7 +192,7 @@ def scim_group_update(
 ) -> None:
     """Rename the group and set exactly these members (effective on each one's next request)."""
     require_admin(actor)
-    group.name = _check_group_name(name, exclude_id=group.pk)
+    group.name = group_name_checked(name, exclude_id=group.pk, taken=DuplicateError)
     group.save(update_fields=["name"])
     ScimGroup.objects.update_or_create(group=group, defaults={"external_id": external_id[:255]})
     audit_record(

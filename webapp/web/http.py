@@ -1,12 +1,15 @@
-"""Small HTTP helpers shared by the web views: error rendering and the admin gate."""
+"""Small HTTP helpers shared by the web views: errors and messages, the admin gate, paging."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 
@@ -14,7 +17,16 @@ from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
 from webapp.core.json_body import JSONBodyError, json_body_loads
 from webapp.core.permissions import user_is_admin
 
-__all__ = ["admin_required", "error_text", "json_error", "json_object", "or_404", "parse_id_list"]
+__all__ = [
+    "admin_required",
+    "error_text",
+    "flashed",
+    "json_error",
+    "json_object",
+    "or_404",
+    "paged",
+    "parse_id_list",
+]
 
 MAX_IDS = 500
 
@@ -27,6 +39,20 @@ def error_text(exc: EnclaveError) -> str:
         return exc.message
     text = gettext(exc.template)
     return text % exc.params if exc.params else text
+
+
+@contextmanager
+def flashed(request: HttpRequest, success: str | Callable[[], str]) -> Iterator[None]:
+    """A console action's business error as an error message, else ``success`` as a message.
+
+    ``success`` may be a callable, read after the action (a name it has just changed).
+    """
+    try:
+        yield
+    except EnclaveError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, success() if callable(success) else success)
 
 
 def json_error(exc: EnclaveError) -> JsonResponse:
@@ -74,3 +100,11 @@ def parse_id_list(raw: str) -> list[int]:
         return [int(part) for part in parts]
     except ValueError:
         raise ValidationError("ids must be comma-separated integers.") from None
+
+
+def paged(request: HttpRequest, items: Any, per_page: int) -> tuple[Page, str]:
+    """The page ``?page=`` of ``items``, and the query string without it (web/_pager.html)."""
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()

@@ -7,13 +7,12 @@ API is not gated: it signs in with tokens, never with a password.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from webapp.accounts.signals import PASSWORD_CHANGE_SESSION_KEY
+from webapp.config.middleware import SyncMiddleware
 
 __all__ = ["PasswordChangeGate"]
 
@@ -21,14 +20,8 @@ __all__ = ["PasswordChangeGate"]
 OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/v1/", "/healthz")
 
 
-class PasswordChangeGate:
+class PasswordChangeGate(SyncMiddleware):
     """Redirects every other web page to the password change (sync only, like the stack)."""
-
-    async_capable = False
-    sync_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)

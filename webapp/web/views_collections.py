@@ -9,10 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webapp.core.errors import EnclaveError
 from webapp.knowledge.selectors import access_collection, access_document
 from webapp.knowledge.services import collection_delete, collection_rename, document_rename
-from webapp.web.http import admin_required, error_text, or_404
+from webapp.web.http import admin_required, flashed, or_404
 
 
 @admin_required
@@ -20,14 +19,10 @@ from webapp.web.http import admin_required, error_text, or_404
 def console_collection_rename(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Give the collection another name; its documents and readers stay."""
     collection = or_404(access_collection, user=request.user, collection_id=collection_id)
-    try:
+    with flashed(request, lambda: _("Collection renamed to “%s”.") % collection.name):
         collection_rename(
             collection=collection, name=request.POST.get("name", ""), actor=request.user
         )
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Collection renamed to “%s”.") % collection.name)
     return redirect("console-collection", collection_id=collection.id)
 
 
@@ -58,10 +53,6 @@ def console_collection_delete(request: HttpRequest, collection_id: int) -> HttpR
 def console_document_rename(request: HttpRequest, document_id: int) -> HttpResponse:
     """Give a document an administrator's title (its passages get it at a re-index, queued)."""
     document = or_404(access_document, user=request.user, document_id=document_id)
-    try:
+    with flashed(request, lambda: _("Document renamed to “%s”.") % document.title):
         document_rename(document=document, title=request.POST.get("title", ""), actor=request.user)
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Document renamed to “%s”.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

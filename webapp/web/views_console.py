@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from retrieval import supported_extensions
 from webapp.chat.selectors import collection_model_default, model_choices
 from webapp.chat.services import collection_model_default_set
-from webapp.core.errors import EnclaveError, NotFoundError
+from webapp.core.errors import EnclaveError
 from webapp.knowledge.indexes import search_index_overview
-from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
+from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, DocumentStatus
 from webapp.knowledge.selectors import (
     access_collection,
     access_document,
@@ -35,7 +35,7 @@ from webapp.knowledge.services import (
     documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
-from webapp.web.http import admin_required, error_text, json_error, parse_id_list
+from webapp.web.http import admin_required, error_text, flashed, json_error, or_404, parse_id_list
 from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
@@ -45,20 +45,6 @@ STATUS_FILTERS = {
     "indexed": (DocumentStatus.INDEXED,),
     "failed": (DocumentStatus.FAILED,),
 }
-
-
-def _collection_or_404(request: HttpRequest, collection_id: int) -> Collection:
-    try:
-        return access_collection(user=request.user, collection_id=collection_id)
-    except NotFoundError:
-        raise Http404 from None
-
-
-def _document_or_404(request: HttpRequest, document_id: int) -> Document:
-    try:
-        return access_document(user=request.user, document_id=document_id)
-    except NotFoundError:
-        raise Http404 from None
 
 
 @admin_required
@@ -124,7 +110,7 @@ def console_reindex_all(request: HttpRequest) -> HttpResponse:
 @require_POST
 def console_collection_reindex(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Index a collection's documents again in place; their progress shows in its list."""
-    collection = _collection_or_404(request, collection_id)
+    collection = or_404(access_collection, user=request.user, collection_id=collection_id)
     with transaction.atomic():
         document_ids = collection_reindex(collection=collection, actor=request.user)
     _reindexed(request, document_ids)
@@ -135,7 +121,7 @@ def console_collection_reindex(request: HttpRequest, collection_id: int) -> Http
 @require_GET
 def console_collection(request: HttpRequest, collection_id: int) -> HttpResponse:
     """One collection: its readers, the upload form and its documents."""
-    collection = _collection_or_404(request, collection_id)
+    collection = or_404(access_collection, user=request.user, collection_id=collection_id)
     groups_form = CollectionGroupsForm(initial={"groups": collection.allowed_groups.all()})
     return _collection_page(request, collection, groups_form)
 
@@ -175,7 +161,7 @@ def _collection_page(
 @require_POST
 def console_collection_groups(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Change who may read the collection."""
-    collection = _collection_or_404(request, collection_id)
+    collection = or_404(access_collection, user=request.user, collection_id=collection_id)
     form = CollectionGroupsForm(request.POST)
     if not form.is_valid():
         return _collection_page(request, collection, form, status=400)
@@ -188,15 +174,11 @@ def console_collection_groups(request: HttpRequest, collection_id: int) -> HttpR
 @require_POST
 def console_collection_model(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Choose the model answering questions about the collection ("" for automatic)."""
-    collection = _collection_or_404(request, collection_id)
-    try:
+    collection = or_404(access_collection, user=request.user, collection_id=collection_id)
+    with flashed(request, _("Answering model saved.")):
         collection_model_default_set(
             collection=collection, model=request.POST.get("model", ""), actor=request.user
         )
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Answering model saved."))
     return redirect("console-collection", collection_id=collection.id)
 
 
@@ -204,7 +186,7 @@ def console_collection_model(request: HttpRequest, collection_id: int) -> HttpRe
 @require_POST
 def console_collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
     """Store each uploaded file and queue its ingestion; duplicates are reported, not re-queued."""
-    collection = _collection_or_404(request, collection_id)
+    collection = or_404(access_collection, user=request.user, collection_id=collection_id)
     files = request.FILES.getlist("files")
     if not files:
         messages.error(request, _("Choose at least one file to upload."))
@@ -230,7 +212,7 @@ def console_collection_upload(request: HttpRequest, collection_id: int) -> HttpR
 @require_POST
 def console_document_retry(request: HttpRequest, document_id: int) -> HttpResponse:
     """Index a document again from scratch."""
-    document = _document_or_404(request, document_id)
+    document = or_404(access_document, user=request.user, document_id=document_id)
     document_retry(document=document, actor=request.user)
     messages.success(request, _("“%s” queued again.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)
@@ -240,7 +222,7 @@ def console_document_retry(request: HttpRequest, document_id: int) -> HttpRespon
 @require_POST
 def console_document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
     """Erase a document from the index, the disk and the database."""
-    document = _document_or_404(request, document_id)
+    document = or_404(access_document, user=request.user, document_id=document_id)
     collection_id = document.collection_id
     document_delete(document=document, actor=request.user)
     messages.success(request, _("“%s” deleted.") % document.title)
@@ -265,7 +247,7 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
         document["error"] = document_error_label(document.pop("error_code"), document["error"])
     body: dict[str, object] = {"documents": documents}
     if collection_ids:
-        collection = _collection_or_404(request, collection_ids[0])
+        collection = or_404(access_collection, user=request.user, collection_id=collection_ids[0])
         body["counts"] = document_status_counts(user=request.user, collection_id=collection.id)
     return JsonResponse(body)
 
@@ -274,17 +256,13 @@ def console_document_status(request: HttpRequest) -> JsonResponse:
 @require_POST
 def console_document_groups(request: HttpRequest, document_id: int) -> HttpResponse:
     """Restrict one document to some of its collection's groups (none: the whole collection's)."""
-    document = _document_or_404(request, document_id)
+    document = or_404(access_document, user=request.user, document_id=document_id)
     form = DocumentGroupsForm(
         request.POST, collection_groups=document.collection.allowed_groups.all()
     )
     if not form.is_valid():
         messages.error(request, _("Choose groups of this collection."))
     else:
-        try:
+        with flashed(request, _("Readers of “%s” saved.") % document.title):
             document_set_groups(document=document, group_ids=form.group_ids(), actor=request.user)
-        except EnclaveError as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("Readers of “%s” saved.") % document.title)
     return redirect("console-collection", collection_id=document.collection_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -13,8 +15,8 @@ from webapp.chat.export import conversation_export_filename, conversation_markdo
 from webapp.chat.export_pdf import conversation_pdf
 from webapp.chat.selectors import access_conversation, conversation_search_for
 from webapp.chat.services import conversation_delete, conversation_rename, feedback_give
-from webapp.core.errors import EnclaveError, NotFoundError, ValidationError
-from webapp.web.http import error_text, json_error, json_object, or_404
+from webapp.core.errors import EnclaveError, ValidationError
+from webapp.web.http import flashed, json_error, json_object, or_404
 
 MAX_SEARCH_CHARS = 200
 
@@ -23,18 +25,13 @@ MAX_SEARCH_CHARS = 200
 @require_POST
 def conversation_rename_view(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Rename one of the user's conversations (form post), then show it again."""
-    try:
-        conversation_rename(
+    with flashed(request, _("Conversation renamed.")):  # someone else's: 404, not a message
+        or_404(
+            conversation_rename,
             user=request.user,
             conversation_id=conversation_id,
             title=request.POST.get("title", ""),
         )
-    except NotFoundError:
-        raise Http404 from None
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Conversation renamed."))
     return redirect("conversation", conversation_id=conversation_id)
 
 
@@ -82,29 +79,34 @@ def conversation_search(request: HttpRequest) -> HttpResponse:
     return render(request, "web/chat_search.html", {"nav": "chat", "query": query, "hits": hits})
 
 
+def _download(
+    request: HttpRequest,
+    conversation_id: int,
+    write: Callable[..., bytes | str],
+    content_type: str,
+    extension: str,
+) -> HttpResponse:
+    """The user's conversation written by ``write`` as an attachment; anyone else's is 404."""
+    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
+    response = HttpResponse(
+        write(user=request.user, conversation=conversation), content_type=content_type
+    )
+    filename = conversation_export_filename(conversation, extension=extension)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @login_required
 @require_GET
 def conversation_export(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations as a Markdown download; anyone else's is 404."""
-    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
-    response = HttpResponse(
-        conversation_markdown(user=request.user, conversation=conversation),
-        content_type="text/markdown; charset=utf-8",
+    return _download(
+        request, conversation_id, conversation_markdown, "text/markdown; charset=utf-8", "md"
     )
-    filename = conversation_export_filename(conversation)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required
 @require_GET
 def conversation_export_pdf(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One of the user's conversations as a PDF download; anyone else's is 404."""
-    conversation = or_404(access_conversation, user=request.user, conversation_id=conversation_id)
-    response = HttpResponse(
-        conversation_pdf(user=request.user, conversation=conversation),
-        content_type="application/pdf",
-    )
-    filename = conversation_export_filename(conversation, extension="pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _download(request, conversation_id, conversation_pdf, "application/pdf", "pdf")

@@ -29,7 +29,7 @@ from webapp.evalsets.selectors import (
 from webapp.evalsets.services import eval_run_start, eval_set_create
 from webapp.web.charts import Series, line_chart
 from webapp.web.forms import EvalRunForm, EvalSetUploadForm
-from webapp.web.http import admin_required, error_text, json_error, parse_id_list
+from webapp.web.http import admin_required, error_text, flashed, json_error, parse_id_list
 
 __all__ = [
     "console_evaluation",
@@ -226,18 +226,13 @@ def console_evaluation_run(request: HttpRequest, eval_set_id: int) -> HttpRespon
     if not form.is_valid():
         messages.error(request, _("Choose an evaluation and a user."))
         return redirect("console-evaluation-set", eval_set_id=eval_set.id)
-    try:
-        with transaction.atomic():
-            eval_run_start(
-                eval_set=eval_set,
-                kind=form.cleaned_data["kind"],
-                actor=request.user,
-                run_as=form.cleaned_data["run_as"] or request.user,
-            )
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("Run queued."))
+    with flashed(request, _("Run queued.")), transaction.atomic():
+        eval_run_start(
+            eval_set=eval_set,
+            kind=form.cleaned_data["kind"],
+            actor=request.user,
+            run_as=form.cleaned_data["run_as"] or request.user,
+        )
     return redirect("console-evaluation-set", eval_set_id=eval_set.id)
 
 
@@ -257,14 +252,7 @@ def console_evaluation_run_status(request: HttpRequest) -> JsonResponse:
 @require_POST
 def console_evaluation_confirm(request: HttpRequest) -> HttpResponse:
     """Switch to the held index although a set got worse on it."""
-    try:
-        with transaction.atomic():
-            index = index_switch_confirm(actor=request.user)
-    except EnclaveError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("Switching to index %(name)s; searches use it in a moment.") % {"name": index.name},
-        )
+    message = _("Switching to index %(name)s; searches use it in a moment.")
+    with flashed(request, lambda: message % {"name": index.name}), transaction.atomic():
+        index = index_switch_confirm(actor=request.user)
     return redirect("console-evaluation")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from webapp.chat.review_selectors import REVIEW_KINDS, answer_review_list, review_rows
-from webapp.web.http import admin_required
+from webapp.web.http import admin_required, paged
 from webapp.web.labels import review_kind_label
 
 REVIEW_PAGE_SIZE = 25
@@ -22,9 +21,7 @@ def console_feedback(request: HttpRequest) -> HttpResponse:
     if kind not in REVIEW_KINDS:
         kind = ""
     answers = answer_review_list(actor=request.user, kind=kind)
-    page = Paginator(answers, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, answers, REVIEW_PAGE_SIZE)
     context = {
         "nav": "console",
         "section": "feedback",
@@ -32,6 +29,6 @@ def console_feedback(request: HttpRequest) -> HttpResponse:
         "rows": review_rows(page),
         "kinds": [(k, review_kind_label(k)) for k in REVIEW_KINDS],
         "kind": kind,
-        "query": query.urlencode(),
+        "query": query,
     }
     return render(request, "web/console_feedback.html", context)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from webapp.audit.selectors import audit_event_list_for, audit_kinds_in_use, doc
 from webapp.audit.usage import period_start, usage_summary
 from webapp.config.settings import get_settings
 from webapp.web.charts import Series, bar_chart, line_chart
-from webapp.web.http import admin_required
+from webapp.web.http import admin_required, paged
 from webapp.web.labels import audit_kind_label
 
 PERIODS = (7, 30, 90)
@@ -130,14 +129,12 @@ def console_audit(request: HttpRequest) -> HttpResponse:
     """Who asked what, which documents each answer exposed, and admin actions."""
     kind, username = _filters(request)
     events = audit_event_list_for(actor=request.user, kind=kind, username=username)
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request, events, AUDIT_PAGE_SIZE)
     ids: set[int] = set()
     for event in page:
         if isinstance(event.detail, dict) and isinstance(event.detail.get("document_ids"), list):
             ids.update(i for i in event.detail["document_ids"] if isinstance(i, int))
     titles = document_titles(ids)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "nav": "console",
         "section": "audit",
@@ -146,7 +143,7 @@ def console_audit(request: HttpRequest) -> HttpResponse:
         "kinds": [(k, audit_kind_label(k)) for k in audit_kinds_in_use()],
         "kind": kind,
         "username": username,
-        "query": query.urlencode(),
+        "query": query,
     }
     return render(request, "web/console_audit.html", context)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.test import Client
 
 from tests.integration.scim.conftest import PASSWORD, make_token
-from tests.support.documents import LEAVE_SENTENCE, make_handbook_pdf
+from tests.support.documents import LEAVE_SENTENCE
 
 pytestmark = [pytest.mark.integration]
 
@@ -78,8 +77,8 @@ def _passages(api: Client) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_group_membership_through_scim_decides_what_a_search_finds(scim, wait_indexed, tmp_path):
-    from webapp.knowledge.services import collection_create, document_create
+def test_group_membership_through_scim_decides_what_a_search_finds(scim, ingest_handbook):
+    from webapp.knowledge.services import collection_create
 
     admin = User.objects.get(username="it-admin")
     maria = User.objects.create_user("maria", password=PASSWORD)
@@ -91,16 +90,7 @@ def test_group_membership_through_scim_decides_what_a_search_finds(scim, wait_in
     group_id = created.json()["id"]
     hr = Group.objects.get(pk=group_id)
     collection = collection_create(name="HR policies", group_ids=[hr.id], actor=admin)
-    path = make_handbook_pdf(tmp_path / "handbook.pdf")
-    with transaction.atomic(), path.open("rb") as handle:
-        document, _ = document_create(
-            collection=collection,
-            filename=path.name,
-            content=handle,
-            title="Staff Handbook",
-            actor=admin,
-        )
-    assert wait_indexed([document.id])[document.id].status == "indexed"
+    document = ingest_handbook(collection, admin)
     api = _api(make_token(maria, ["read"]))
     assert set(_passages(api)) == {document.id}
 

@@ -109,13 +109,17 @@ def hr_pdf(hr_collection, make_document) -> Document:
     )
 
 
-def web_chat_ask(client: Client, question: str) -> dict:
-    """Ask through the web chat's endpoint as the page does; the ``done`` event's data."""
+def web_chat_ask(client: Client, question: str, **fields: object) -> dict:
+    """Ask through the web chat's endpoint as the page does; the ``done`` event's data.
+
+    ``fields``: the rest of the page's body (``conversation_id``, ``replace``).
+    """
     import asyncio
 
     from tests.support.chat import iter_sse
 
-    response = client.post("/chat/ask", {"question": question}, content_type="application/json")
+    body = {"question": question, **fields}
+    response = client.post("/chat/ask", body, content_type="application/json")
     assert response.status_code == 200, response.content
     stream = response.streaming_content
     if hasattr(stream, "__aiter__"):  # an async body under ASGI
@@ -132,30 +136,18 @@ def web_chat_ask(client: Client, question: str) -> dict:
 
 
 @pytest.fixture
-def handbook_reader(tmp_path, wait_indexed) -> dict:
+def handbook_reader(ingest_handbook) -> dict:
     """A staff handbook ingested for real into "HR policies" (hr), read by maria; ada is admin.
 
     For tests along the user's path (needs ``django_db(transaction=True)``): the
     answers come from the real search and the extractive default.
     """
-    from django.db import transaction
-
-    from tests.support.documents import make_handbook_pdf
-    from webapp.knowledge.services import collection_create, document_create
+    from webapp.knowledge.services import collection_create
 
     hr = Group.objects.create(name="hr")
     admin = User.objects.create_user("ada", password=PASSWORD, is_staff=True)
     maria = User.objects.create_user("maria", password=PASSWORD)
     maria.groups.add(hr)
     collection = collection_create(name="HR policies", group_ids=[hr.id], actor=admin)
-    path = make_handbook_pdf(tmp_path / "handbook.pdf")
-    with transaction.atomic(), path.open("rb") as handle:
-        document, _ = document_create(
-            collection=collection,
-            filename=path.name,
-            content=handle,
-            title="Staff Handbook",
-            actor=admin,
-        )
-    assert wait_indexed([document.id])[document.id].status == "indexed"
+    document = ingest_handbook(collection, admin)
     return {"admin": admin, "maria": maria, "collection": collection, "document": document}

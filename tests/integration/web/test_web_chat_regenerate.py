@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from django.test import Client
 
-from tests.support.chat import iter_sse
+from tests.integration.web.conftest import web_chat_ask
 from tests.support.documents import LEAVE_SENTENCE, PARKING_SENTENCE
 from webapp.audit.models import AuditEvent
 from webapp.chat.models import Conversation, Message
@@ -18,23 +17,11 @@ LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
 PARKING_QUESTION = "Where can staff park their bicycles?"
 
 
-def _ask(client: Client, body: dict) -> list[tuple[str, dict]]:
-    """POST ``body`` to /chat/ask as the page does; every event of the stream."""
-    response = client.post("/chat/ask", body, content_type="application/json")
-    assert response.status_code == 200, response.content
-    stream = response.streaming_content
-
-    async def read() -> list[bytes]:
-        return [chunk async for chunk in stream]
-
-    chunks = asyncio.run(read()) if hasattr(stream, "__aiter__") else list(stream)
-    return list(iter_sse(c.decode() if isinstance(c, bytes) else c for c in chunks))
-
-
-def _done(client: Client, body: dict) -> dict:
-    events = _ask(client, body)
-    assert events[-1][0] == "done", events[-1]
-    return events[-1][1]
+def _ask_again(client: Client, first: dict, question: str) -> dict:
+    """Ask ``question`` in place of ``first`` (regenerate, or an edited question)."""
+    return web_chat_ask(
+        client, question, conversation_id=first["conversation_id"], replace=first["message_id"]
+    )
 
 
 def _turns(conversation_id: int) -> list[tuple[str, str]]:
@@ -58,17 +45,10 @@ def test_regenerate_replaces_the_answer_and_the_cited_sentence_is_marked(
     handbook_reader, client_as
 ):
     maria = client_as(handbook_reader["maria"])
-    first = _done(maria, {"question": LEAVE_QUESTION})
+    first = web_chat_ask(maria, LEAVE_QUESTION)
     conversation_id = first["conversation_id"]
 
-    again = _done(
-        maria,
-        {
-            "question": LEAVE_QUESTION,
-            "conversation_id": conversation_id,
-            "replace": first["message_id"],
-        },
-    )
+    again = _ask_again(maria, first, LEAVE_QUESTION)
 
     assert again["conversation_id"] == conversation_id
     assert again["message_id"] != first["message_id"]
@@ -91,17 +71,10 @@ def test_regenerate_replaces_the_answer_and_the_cited_sentence_is_marked(
 @pytest.mark.timeout(600)
 def test_an_edited_question_replaces_the_last_question_and_its_answer(handbook_reader, client_as):
     maria = client_as(handbook_reader["maria"])
-    first = _done(maria, {"question": LEAVE_QUESTION})
+    first = web_chat_ask(maria, LEAVE_QUESTION)
     conversation_id = first["conversation_id"]
 
-    edited = _done(
-        maria,
-        {
-            "question": PARKING_QUESTION,
-            "conversation_id": conversation_id,
-            "replace": first["message_id"],
-        },
-    )
+    edited = _ask_again(maria, first, PARKING_QUESTION)
 
     assert _turns(conversation_id) == [("user", PARKING_QUESTION), ("assistant", edited["text"])]
     assert "Bicycle parking is available in the basement" in edited["text"]
@@ -116,18 +89,11 @@ def test_an_edited_question_replaces_the_last_question_and_its_answer(handbook_r
 def test_regenerating_after_losing_access_no_longer_finds_the_document(handbook_reader, client_as):
     maria_user = handbook_reader["maria"]
     maria = client_as(maria_user)
-    first = _done(maria, {"question": LEAVE_QUESTION})
+    first = web_chat_ask(maria, LEAVE_QUESTION)
     assert "twenty-seven days" in first["text"]
     maria_user.groups.clear()  # maria leaves HR
 
-    again = _done(
-        maria,
-        {
-            "question": LEAVE_QUESTION,
-            "conversation_id": first["conversation_id"],
-            "replace": first["message_id"],
-        },
-    )
+    again = _ask_again(maria, first, LEAVE_QUESTION)
 
     assert again["abstained"] is True
     assert again["sources"] == []

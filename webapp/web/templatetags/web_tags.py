@@ -24,28 +24,11 @@ def is_admin(user: Any) -> bool:
     return user_is_admin(user)
 
 
-@register.filter
-def document_status(status: str) -> str:
-    """A document status in the current language."""
-    return status_label(status)
-
-
-@register.filter
-def audit_kind(kind: str) -> str:
-    """An audit event kind in the current language."""
-    return audit_kind_label(kind)
-
-
-@register.filter
-def channel(value: str) -> str:
-    """A conversation's channel (web, api, v1, cli, mcp) in the current language."""
-    return channel_label(value)
-
-
-@register.filter
-def review_kind(kind: str) -> str:
-    """A kind of answer to review (thumbs_down, abstained, weak) in the current language."""
-    return review_kind_label(kind)
+# The labels of webapp.web.labels, in the current language, as filters of the same meaning.
+register.filter("document_status", status_label)
+register.filter("audit_kind", audit_kind_label)
+register.filter("channel", channel_label)  # web, api, v1, cli, mcp
+register.filter("review_kind", review_kind_label)  # thumbs_down, abstained, weak
 
 
 @register.filter
