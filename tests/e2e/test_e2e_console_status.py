@@ -4,8 +4,9 @@ One ``enclave serve`` (embedded defaults). For each language an admin opens an
 empty collection, documents arrive from the terminal (``enclave ingest
 --no-wait``, the server's worker does the work) and the status counters follow
 without a reload; a scanned PDF fails with no full progress bar, and only it
-offers "Retry". In English and in Brazilian Portuguese (the browser's language);
-screenshots at desktop and phone widths land in ``test-artifacts/``.
+offers "Retry", which a phone user reaches without scrolling the table sideways.
+In English and in Brazilian Portuguese (the browser's language); screenshots
+at desktop and phone widths land in ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 
 import pytest
 
-from tests.support.browser import DESKTOP, shoot
+from tests.support.browser import DESKTOP, PHONE, shoot
 from tests.support.documents import make_pdf
 from tests.support.server import ADMIN_PASSWORD, ServeProcess, process_env, run_cli
 
@@ -135,7 +136,18 @@ def test_counters_follow_ingestion_live_and_only_failures_offer_retry(
     assert scan.locator("button.doc-retry").is_visible()
     shoot(page, artifacts, f"console-collection-failed-{language}", shown="#status-filter")
 
-    # Retry: the row is queued (no retry offered meanwhile), then fails again live.
+    # On a phone the row's actions are on screen without scrolling the table sideways.
+    page.set_viewport_size(PHONE)
+    retry = scan.locator("button.doc-retry").bounding_box()
+    assert retry is not None
+    assert retry["x"] >= 0 and retry["x"] + retry["width"] <= PHONE["width"], retry
+    delete = scan.locator("button.doc-delete").bounding_box()
+    assert delete is not None and delete["x"] + delete["width"] <= PHONE["width"], delete
+    sideways = page.eval_on_selector(".table-wrap", "w => w.scrollWidth - w.clientWidth")
+    assert sideways <= 0, f"the documents table scrolls {sideways}px sideways on a phone"
+
+    # Retry, tapped at phone width: the row is queued (no retry offered meanwhile),
+    # then fails again live.
     with page.expect_navigation():
         scan.locator("button.doc-retry").click()
     scan = page.locator("tr[data-document-id]", has_text=f"scan-{language}")

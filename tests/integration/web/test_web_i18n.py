@@ -117,6 +117,29 @@ def test_the_brazilian_catalogue_uses_brazilian_words():
     assert found == []
 
 
+def test_the_european_catalogue_uses_european_words():
+    brazilian = re.compile(
+        r"\b(senhas?|usuários?|excluir|excluíd[oa]s?|arquivos?|telas?|registros?|gerenciar)\b",
+        re.I,
+    )
+    po = WEBAPP / "locale" / "pt_PT" / "LC_MESSAGES" / "django.po"
+
+    found = [msgstr for _, msgstr, _ in po_entries(po) if brazilian.search(msgstr)]
+
+    assert found == []
+    assert {msgid: msgstr for msgid, msgstr, _ in po_entries(po)}["Delete user"] == (
+        "Eliminar utilizador"
+    )
+
+
+def test_european_pages_say_palavra_passe_and_utilizador(client_as, admin_user):
+    html = client_as(admin_user).get("/account/", HTTP_ACCEPT_LANGUAGE="pt-PT").content.decode()
+
+    assert "Alterar palavra-passe" in html
+    assert "Os seus tokens" in html
+    assert "senha" not in html
+
+
 def test_portuguese_browsers_get_brazilian_text(client_as, member):
     html = client_as(member).get("/", HTTP_ACCEPT_LANGUAGE=PT_BR).content.decode()
 

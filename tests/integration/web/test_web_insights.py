@@ -38,7 +38,7 @@ def test_admin_restricts_a_document_to_some_of_its_collections_groups(
     events = AuditEvent.objects.filter(kind="document.groups")
     assert [e.detail for e in events] == [{"document_id": hr_pdf.id, "group_ids": [legal.id]}]
     page = client.get(f"/console/collections/{hr_collection.id}/").content.decode()
-    readers = page.split('<td class="doc-readers">')[1].split("</summary>")[0]
+    readers = page.split('<td class="doc-readers"')[1].split("</summary>")[0]
     assert '<span class="tag">legal</span>' in readers
 
 
