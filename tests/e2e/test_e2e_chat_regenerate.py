@@ -17,13 +17,13 @@ from tests.support.server import handbook_served
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-LOCALES = {"en": "en-US", "pt": "pt-PT"}
+LOCALES = {"en": "en-US", "pt": "pt-BR"}
 PASSWORD = "handbook-reader-pass-8"
 LEAVE_QUESTION = "How many days of paid annual leave do employees get?"
 PARKING_QUESTION = "Where can staff park their bicycles?"
 LABELS = {
     "en": {"regenerate": "Regenerate", "edit": "Edit"},
-    "pt": {"regenerate": "Gerar de novo", "edit": "Editar"},
+    "pt": {"regenerate": "Gerar novamente", "edit": "Editar"},
 }
 
 
@@ -71,7 +71,7 @@ def test_regenerate_edit_and_the_marked_sentence(server, browser, artifacts, lan
     answer = page.locator(".message.assistant").last
     assert "twenty-seven days" in answer.locator(".answer-text").inner_text()
     assert _marked(page) == [LEAVE_SENTENCE]
-    shoot(page, artifacts, f"chat-regenerated-marked-{language}")
+    shoot(page, artifacts, f"chat-regenerated-marked-{language}", shown="#passage-panel mark")
     page.locator(".passage-close").click()
 
     regenerated_id = answer.get_attribute("data-message-id")
@@ -80,7 +80,7 @@ def test_regenerate_edit_and_the_marked_sentence(server, browser, artifacts, lan
     edit.click()
     assert page.input_value("#question") == LEAVE_QUESTION
     assert page.locator("#edit-note").is_visible()
-    shoot(page, artifacts, f"chat-editing-{language}")
+    shoot(page, artifacts, f"chat-editing-{language}", shown="#edit-note")
     page.fill("#question", PARKING_QUESTION)
     page.press("#question", "Enter")
     _wait_for_new_answer(page, regenerated_id)
@@ -90,7 +90,7 @@ def test_regenerate_edit_and_the_marked_sentence(server, browser, artifacts, lan
     assert not page.locator("#edit-note").is_visible()
     assert "Bicycle parking" in page.locator(".message.assistant .answer-text").inner_text()
     assert _marked(page) == [PARKING_SENTENCE]
-    shoot(page, artifacts, f"chat-edited-marked-{language}")
+    shoot(page, artifacts, f"chat-edited-marked-{language}", shown="#passage-panel mark")
 
     # Stored: the same after a reload, with the buttons on the last turn.
     page.reload()
