@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.support.browser import DESKTOP, ask, login, shoot
-from tests.support.server import ADMIN_PASSWORD, handbook_server
+from tests.support.server import ADMIN_PASSWORD, handbook_served
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -43,14 +43,9 @@ WORDS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    serve = handbook_server(
-        tmp_path_factory.mktemp("feedback-home"),
-        tmp_path_factory.mktemp("feedback-docs"),
-        readers=("reader-en", "reader-pt"),
-        password=PASSWORD,
+    yield from handbook_served(
+        tmp_path_factory, "feedback", readers=("reader-en", "reader-pt"), password=PASSWORD
     )
-    yield serve
-    serve.stop()
 
 
 @pytest.mark.parametrize("language", ["en", "pt"])
