@@ -244,7 +244,7 @@ def _route_by_collection(asked: _Question, query: str, passages: list[Passage]) 
 def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator[AnswerEvent]:
     """Sources, deltas and the final record of an answer in ``asked.conversation``."""
     rewrite = _rewrite(asked)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     try:
         found = search_passages(
             user=asked.user, query=rewrite.query, collection_ids=asked.collection_ids
@@ -254,6 +254,9 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         yield error_event("search_unavailable", asked.language)
         return
     retrieval_ms = (time.perf_counter() - started) * 1000
+    # This thread's CPU only: a query embedded in a batch another request led is not
+    # counted here but in the leader's (the sum over requests is the search's cost).
+    retrieval_cpu_ms = (time.thread_time() - cpu_started) * 1000
     settings = get_settings()
     passages = relevant_passages(
         found, config=settings.search_config(), min_score=settings.answer.min_score
@@ -268,6 +271,7 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         conversation=asked.conversation,
         sources=sources,
         retrieval_ms=retrieval_ms,
+        retrieval_cpu_ms=retrieval_cpu_ms,
         rewritten_query=rewritten,
         route_reason=asked.route.reason,
     )

@@ -137,6 +137,8 @@ class DoneEvent:
     model: str = ""
     backend: str = ""
     retrieval_ms: float | None = None
+    # CPU time the request's thread spent searching (see AnswerRecord).
+    retrieval_cpu_ms: float | None = None
     first_token_ms: float | None = None
     total_ms: float | None = None
     tokens_in: int = 0
