@@ -430,6 +430,11 @@ def main() -> None:
         help="pause range of the chats-with-pauses rows (seconds)",
     )
     parser.add_argument(
+        "--back-to-back-only",
+        action="store_true",
+        help="leave out the bursts and pausing rows (quicker runs while tuning)",
+    )
+    parser.add_argument(
         "--ingest",
         type=int,
         default=500,
@@ -439,6 +444,9 @@ def main() -> None:
     think = (args.think_s[0], args.think_s[1])
     levels = [Level(1, args.requests)] if 1 in args.concurrency else []
     for c in (c for c in args.concurrency if c > 1):
+        if args.back_to_back_only:
+            levels.append(Level(c, max(args.requests, 2 * c)))
+            continue
         levels += [
             # As many questions as the other rows: one burst's tail is a few samples.
             Level(c, max(args.requests, 5 * c), bursts=True),
