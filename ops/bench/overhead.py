@@ -1,6 +1,6 @@
 """Time Enclave adds before the first token: auth + rewrite + retrieval + prompt + bridge.
 
-Runs a real ``enclave serve`` (embedded: SQLite, Qdrant Edge, MiniLM) on a scratch
+Runs a real ``enclave serve`` (embedded: SQLite, Qdrant Edge, USE multilingual v3) on a scratch
 home with a few indexed documents, answering through a stand-in vLLM that replies
 instantly, and measures, per request, the time from sending ``POST /chat/ask`` (a
 signed-in session) to receiving the first ``delta`` event. With an instant model
@@ -504,7 +504,8 @@ def main() -> None:
     report = (
         "# Enclave overhead before the first token\n\n"
         f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {platform.python_version()}; "
-        "`enclave serve` embedded (SQLite, Qdrant Edge, MiniLM on CPU), stand-in vLLM "
+        "`enclave serve` embedded (SQLite, Qdrant Edge, USE multilingual v3 on numpy), "
+        "stand-in vLLM "
         "answering instantly; time from POST /chat/ask (signed-in session) written to the "
         "socket to the first delta event read, measured by an httpx client on the same "
         "machine; the time the client needs before a request is on the wire (32 at once "
