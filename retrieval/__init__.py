@@ -53,7 +53,7 @@ from retrieval.relevance import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.batching import EmbeddingBatcher, QueryBatcher
+    from retrieval.batching import EmbeddingBatcher, QueryBatcher, QueryFirst
     from retrieval.chunking import Chunker, index_text
     from retrieval.embedding import (
         Embedder,
@@ -84,6 +84,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "EmbeddingBatcher": "retrieval.batching",
     "QueryBatcher": "retrieval.batching",
+    "QueryFirst": "retrieval.batching",
     "Chunker": "retrieval.chunking",
     "index_text": "retrieval.chunking",
     "embedder_languages": "retrieval.embedding",
@@ -141,6 +142,7 @@ __all__ = [
     "Passage",
     "Progress",
     "QueryBatcher",
+    "QueryFirst",
     "RerankConfig",
     "Reranker",
     "RetrievalError",

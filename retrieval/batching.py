@@ -12,6 +12,12 @@ One question at a time, the model spends most of a call on fixed costs; searches
 that arrive while the model is busy wait for the current call to end, and
 ``QueryBatcher`` encodes everything that queued up in one call. No thread of its
 own and no timer: a lone query is encoded at once ("group commit").
+
+Queries go first: when both batchers of one model share a ``QueryFirst``, a pooled
+document encode runs in slices of ``slice_texts`` and, before each slice, waits
+while queries are being encoded (at most ``max_wait_s``, so a steady stream of
+searches slows ingestion but never stops it). A question then waits for one
+slice at most, not for a whole pooled call of hundreds of chunks.
 """
 
 from __future__ import annotations
@@ -27,9 +33,43 @@ from typing import Any
 
 from retrieval.embedding import Embedder
 
-__all__ = ["EmbeddingBatcher", "QueryBatcher"]
+__all__ = ["EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
 
 logger = logging.getLogger(__name__)
+
+
+class QueryFirst:
+    """Search queries being embedded; document encodes wait for them (module docstring)."""
+
+    def __init__(self, *, max_wait_s: float = 0.5, slice_texts: int = 64) -> None:
+        if slice_texts < 1:
+            raise ValueError("slice_texts must be at least 1")
+        self.max_wait_s = max_wait_s
+        self.slice_texts = slice_texts
+        self._active = 0
+        self._idle = threading.Condition()
+        # Slices that waited for queries (for logs and tests).
+        self.yielded = 0
+
+    @contextmanager
+    def query(self) -> Iterator[None]:
+        """Hold while encoding queries: document slices wait meanwhile."""
+        with self._idle:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                if not self._active:
+                    self._idle.notify_all()
+
+    def wait(self) -> None:
+        """Before a document slice: wait until no query is encoding, at most ``max_wait_s``."""
+        with self._idle:
+            if self._active:
+                self.yielded += 1
+                self._idle.wait_for(lambda: not self._active, timeout=self.max_wait_s)
 
 
 @dataclass
@@ -56,10 +96,12 @@ class EmbeddingBatcher:
         max_texts: int = 512,
         linger_s: float = 0.05,
         overlap: bool = True,
+        queries: QueryFirst | None = None,
     ) -> None:
         if max_texts <= 0:
             raise ValueError("max_texts must be positive")
         self._inner = embedder
+        self._queries = queries
         self.max_texts = max_texts
         self._linger_s = linger_s
         self.dimension = embedder.dimension
@@ -168,7 +210,7 @@ class EmbeddingBatcher:
         texts = [text for request in pool for text in request.texts]
         try:
             with self._turn:
-                vectors = self._inner.embed_documents(texts)
+                vectors = self._embed(texts)
         except Exception as exc:
             if len(pool) == 1:
                 pool[0].future.set_exception(exc)
@@ -185,6 +227,25 @@ class EmbeddingBatcher:
             end = start + len(request.texts)
             request.future.set_result(vectors[start:end])
             start = end
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        """One pooled encode; with ``QueryFirst``, in slices that let queries go first."""
+        if self._queries is None or len(texts) <= self._queries.slice_texts:
+            if self._queries is not None:
+                self._queries.wait()
+            return self._inner.embed_documents(texts)
+        # Sliced by length, so each slice pads as little as the whole call would.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        step = self._queries.slice_texts
+        for start in range(0, len(order), step):
+            ids = order[start : start + step]
+            self._queries.wait()
+            for i, vector in zip(
+                ids, self._inner.embed_documents([texts[i] for i in ids]), strict=True
+            ):
+                vectors[i] = vector
+        return vectors
 
 
 # --- search queries ----------------------------------------------------------
@@ -215,10 +276,17 @@ class QueryBatcher:
     that batch.
     """
 
-    def __init__(self, embedder: Embedder, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        queries: QueryFirst | None = None,
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._embedder = embedder
+        self._queries = queries
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Slot] = []
@@ -285,7 +353,8 @@ class QueryBatcher:
 
     def _encode(self, batch: list[_Slot]) -> None:
         try:
-            vectors = _encode_queries(self._embedder, [slot.text for slot in batch])
+            with self._queries.query() if self._queries is not None else nullcontext():
+                vectors = _encode_queries(self._embedder, [slot.text for slot in batch])
         except BaseException as exc:  # every waiter must wake, whatever went wrong
             for slot in batch:
                 slot.error = exc

@@ -68,6 +68,11 @@ class Searcher:
         """The search settings, gate thresholds filled in for this embedding model."""
         return self._config
 
+    @property
+    def embedder(self) -> Embedder:
+        """The model that embeds the queries (and may embed other text alike)."""
+        return self._embedder
+
     def search(
         self,
         query: str,

@@ -29,7 +29,7 @@ from inference import (
     rewrite_question,
 )
 from inference.errors import InferenceError, UpstreamError
-from retrieval import Passage, relevant_passages
+from retrieval import Embedder, Passage, Searcher, relevant_passages
 from retrieval.errors import RetrievalError
 from webapp.chat.conversations import conversation_start
 from webapp.chat.events import (
@@ -62,7 +62,7 @@ from webapp.core.metrics import (
     RETRIEVAL_SECONDS,
     TOKENS_PER_SECOND,
 )
-from webapp.knowledge.index_engines import get_embedder, get_searcher
+from webapp.knowledge.index_engines import get_searcher
 from webapp.knowledge.selectors import search_scope_for
 
 __all__ = ["conversation_ask", "search_passages"]
@@ -76,11 +76,23 @@ def search_passages(
     *, user: Any, query: str, collection_ids: Sequence[int] | None = None, limit: int | None = None
 ) -> list[Passage]:
     """Passages the user may read, best first; the group filter runs inside the vector store."""
+    return _search(None, user=user, query=query, collection_ids=collection_ids, limit=limit)
+
+
+def _search(
+    searcher: Searcher | None,
+    *,
+    user: Any,
+    query: str,
+    collection_ids: Sequence[int] | None,
+    limit: int | None = None,
+) -> list[Passage]:
+    """``search_passages`` with a searcher already looked up (else the active index's)."""
     scope = search_scope_for(user=user, collection_ids=collection_ids)
     if not scope.group_ids:
         return []
     with RETRIEVAL_SECONDS.time():
-        return get_searcher().search(
+        return (searcher or get_searcher()).search(
             query,
             allowed_group_ids=scope.group_ids,
             collection_ids=scope.collection_ids,
@@ -244,16 +256,22 @@ def _route_by_collection(asked: _Question, query: str, passages: list[Passage]) 
 def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator[AnswerEvent]:
     """Sources, deltas and the final record of an answer in ``asked.conversation``."""
     rewrite = _rewrite(asked)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     try:
-        found = search_passages(
-            user=asked.user, query=rewrite.query, collection_ids=asked.collection_ids
+        # One look-up of the active index per question: the support check embeds with
+        # the searcher's model (another read of the index rows cost every answer CPU).
+        searcher = get_searcher()
+        found = _search(
+            searcher, user=asked.user, query=rewrite.query, collection_ids=asked.collection_ids
         )
     except RetrievalError as exc:
         logger.error("search failed: %s", exc.code)
         yield error_event("search_unavailable", asked.language)
         return
     retrieval_ms = (time.perf_counter() - started) * 1000
+    # This thread's CPU only: a query embedded in a batch another request led is not
+    # counted here but in the leader's (the sum over requests is the search's cost).
+    retrieval_cpu_ms = (time.thread_time() - cpu_started) * 1000
     settings = get_settings()
     passages = relevant_passages(
         found, config=settings.search_config(), min_score=settings.answer.min_score
@@ -268,13 +286,14 @@ def _retrieve_and_answer(asked: _Question, preparation: Preparation) -> Iterator
         conversation=asked.conversation,
         sources=sources,
         retrieval_ms=retrieval_ms,
+        retrieval_cpu_ms=retrieval_cpu_ms,
         rewritten_query=rewritten,
         route_reason=asked.route.reason,
     )
     preparation.done()  # what is left is the model's (the prompt is built as it is sent)
     shown: list[str] = []  # what the user has read: kept when the model fails mid-answer
     try:
-        answer = yield from _answer(asked, rewrite.query, sources, shown)
+        answer = yield from _answer(asked, rewrite.query, sources, shown, searcher.embedder)
     except InferenceError as exc:
         logger.error("answer failed: %s: %s", exc.code, exc)
         asked.pending.store()  # the question before its failed reply
@@ -307,12 +326,16 @@ def _observe(answer: Answer, channel: str) -> None:
 
 
 def _answer(
-    asked: _Question, standalone_query: str, sources: list[Source], shown: list[str]
+    asked: _Question,
+    standalone_query: str,
+    sources: list[Source],
+    shown: list[str],
+    embedder: Embedder,
 ) -> Generator[DeltaEvent, None, Answer]:
     """The answer's deltas (their text also appended to ``shown``); returns the finished
     Answer. The question is stored after the first delta has been handed on."""
     settings = get_settings()
-    similarity = embedding_similarity(get_embedder()) if settings.answer.support_check else None
+    similarity = embedding_similarity(embedder) if settings.answer.support_check else None
     stream = answer_stream(
         asked.route.model,
         question=asked.text,

@@ -15,6 +15,7 @@ passages first, then the others).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypedDict
 
@@ -137,6 +138,8 @@ class DoneEvent:
     model: str = ""
     backend: str = ""
     retrieval_ms: float | None = None
+    # CPU time the request's thread spent searching (see AnswerRecord).
+    retrieval_cpu_ms: float | None = None
     first_token_ms: float | None = None
     total_ms: float | None = None
     tokens_in: int = 0
@@ -167,8 +170,22 @@ _CLASSES: dict[str, type[AnswerEvent]] = {
 
 
 def event_data(event: AnswerEvent) -> dict[str, Any]:
-    """The event's JSON body (its name travels beside it)."""
-    return dataclasses.asdict(event)
+    """The event's JSON body (its name travels beside it).
+
+    Shallow: the lists and dicts are the event's own, not copies (the body is
+    serialised, never changed); only nested dataclasses become dicts. A deep
+    ``dataclasses.asdict`` of every delta and of the done event's sources cost as
+    much of the web process's CPU as the question's search.
+    """
+    return {
+        name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        for name, value in ((name, getattr(event, name)) for name in _field_names(type(event)))
+    }
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def event_from_wire(name: str, data: dict[str, Any]) -> AnswerEvent:

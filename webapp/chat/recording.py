@@ -61,6 +61,8 @@ class AnswerRecord:
     retrieval_ms: float
     rewritten_query: str
     route_reason: str
+    # CPU time of the searching thread (not stored: the overhead benchmark reads it).
+    retrieval_cpu_ms: float = 0.0
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -126,6 +128,7 @@ class AnswerRecord:
             model=answer.model,
             backend=answer.backend,
             retrieval_ms=round(self.retrieval_ms, 1),
+            retrieval_cpu_ms=round(self.retrieval_cpu_ms, 2),
             first_token_ms=answer.first_token_ms,
             total_ms=answer.total_ms,
             tokens_in=answer.tokens_in,

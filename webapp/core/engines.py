@@ -25,6 +25,7 @@ from retrieval import (
     EmbeddingConfig,
     Indexer,
     QueryBatcher,
+    QueryFirst,
     Searcher,
     VectorStore,
     embedding_identity,
@@ -45,6 +46,8 @@ _stores: KeyedOnce[str, VectorStore] = KeyedOnce()
 _query_batchers: KeyedOnce[Embedder, QueryBatcher] = KeyedOnce()
 # One pool of document chunks per embedding model, shared by the indexing threads.
 _document_batchers: KeyedOnce[Embedder, EmbeddingBatcher] = KeyedOnce()
+# Per embedding model: its document encodes let its search queries go first.
+_query_first: KeyedOnce[Embedder, QueryFirst] = KeyedOnce()
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def drop_index(name: str, *, dimension: int) -> None:
 
 def query_embedder_for(embedder: Embedder) -> Embedder:
     """``embedder`` for search queries: concurrent searches share one model call."""
-    return _query_batchers.get(embedder, lambda: QueryBatcher(embedder))
+    queries = _query_first.get(embedder, QueryFirst)
+    return _query_batchers.get(embedder, lambda: QueryBatcher(embedder, queries=queries))
 
 
 def indexer_for(engines: IndexEngines) -> Indexer:
@@ -157,7 +161,12 @@ def indexer_for(engines: IndexEngines) -> Indexer:
     settings = get_settings()
     batcher = _document_batchers.get(
         engines.embedder,
-        lambda: EmbeddingBatcher(engines.embedder, overlap=settings.ingestion.overlap),
+        lambda: EmbeddingBatcher(
+            engines.embedder,
+            overlap=settings.ingestion.overlap,
+            # Questions asked while documents are ingested do not wait for whole pools.
+            queries=_query_first.get(engines.embedder, QueryFirst),
+        ),
     )
     return Indexer(
         store=engines.store,
