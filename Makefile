@@ -69,9 +69,11 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch-installed
 	$(PIP) install -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+# One editable install with the extras (it also satisfies `make run`): after a change to
+# pyproject.toml, installing `.` first and then `.[test]` built and installed it twice.
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.torch-installed
 	$(PIP) install -e '.[test]'
-	@touch $@
+	@touch $(VENV)/.installed $@
 
 # --- the two commands -----------------------------------------------------------
 

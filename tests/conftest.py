@@ -24,7 +24,8 @@ def enclave_home() -> Path:
 
 
 # Integration tests that touch neither the database nor the broker (the vector store,
-# the embedder, the model servers): stage 2 would only run them a second time.
+# the embedder, the model servers): stage 2 would only run them a second time. A test
+# elsewhere under integration/ marked ``engines`` by hand is one of them too.
 ENGINE_ONLY_DIRS = frozenset({"retrieval", "inference", "quality"})
 
 
@@ -34,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
             below = parts[parts.index("integration") + 1]
-            engine_only = below in ENGINE_ONLY_DIRS
+            engine_only = below in ENGINE_ONLY_DIRS or item.get_closest_marker("engines")
             item.add_marker(pytest.mark.engines if engine_only else pytest.mark.integration)
         elif "e2e" in parts:
             item.add_marker(pytest.mark.e2e)

@@ -427,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raw = _time_encode(model, texts, args.batch_size)
         else:  # the same engine (a) used (ONNX int8, USE in numpy), one call over every chunk
             raw = _time_embedder(embedder, texts, args.batch_size)
-        tokenizer = embedder.tokenizer
+        tokenizer = _huggingface_tokenizer(embedder.tokenizer)
         close_engines()
     print(f"(b) raw {args.backend} encode of {len(texts):,} chunks in {raw:.1f} s", flush=True)
     passes = [
@@ -452,6 +452,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     loads = (load_start, load_average())
     report = _report(passes, run, corpus, skipped, rss, args, loads, parse_times)
     write_report(args.out, report)
+
+
+def _huggingface_tokenizer(tokenizer: Any) -> Any:
+    """A transformers tokenizer for LangChain's splitter (USE counts on a bare Rust core)."""
+    from retrieval.embedding import load_tokenizer, packaged_minilm_dir
+    from retrieval.embedding_usem3 import CountingTokenizer
+
+    if isinstance(tokenizer, CountingTokenizer):  # the same MiniLM word pieces
+        return load_tokenizer(packaged_minilm_dir(), what="chunk-sizing tokenizer")
+    return tokenizer
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ Sharing the embedder's tokenizer reset its padding and truncation in the middle
 of an encode: batches came out ragged ("expected sequence of length 202 at dim
 1 (got 200)") and the process aborted. Every document must end indexed with
 exactly the chunks a lone, single-threaded chunker makes of it.
+
+The first two tests drive the retrieval library alone (embedder, chunker, Qdrant
+Edge in a temporary folder): marked ``engines``, they run in stage 1 only; the
+last one goes through uploads, the database and the worker, in both stages.
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ def embedder(request: pytest.FixtureRequest):
     return embedder
 
 
+@pytest.mark.engines
 def test_counting_tokens_while_the_model_encodes_never_breaks_a_batch(embedder) -> None:
     chunker = Chunker(ChunkingConfig(), embedder.tokenizer)
     texts = [" ".join(f"term{i}x{j}" for j in range(3 + (i * 41) % 220)) for i in range(48)]
@@ -112,6 +117,7 @@ def test_counting_tokens_while_the_model_encodes_never_breaks_a_batch(embedder) 
     assert counted and all(n > 0 for n in counted)
 
 
+@pytest.mark.engines
 def test_documents_indexed_at_once_under_a_cpu_hog_get_exact_chunk_counts(
     embedder, tmp_path: Path
 ) -> None:
