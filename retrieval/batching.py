@@ -46,6 +46,9 @@ SWITCH_INTERVAL_S = 0.0005
 class _Request:
     texts: list[str]
     future: Future[list[list[float]]] = field(default_factory=Future)
+    # The embedder's token ids of ``texts`` (see EmbeddingBatcher), or why they failed.
+    ids: list[Any] | None = None
+    error: Exception | None = None
 
 
 class EmbeddingBatcher:
@@ -79,6 +82,12 @@ class EmbeddingBatcher:
         self.languages = getattr(embedder, "languages", None)
         # The same embedding identity as the wrapped embedder (indexes check it).
         self.backend: str = getattr(embedder, "backend", "torch")
+        # An embedder whose tokenizing holds the GIL (USE's pure-Python SentencePiece)
+        # can split it off: each caller tokenizes its own texts, the encoding thread
+        # only runs the model on the ids.
+        prepare = getattr(embedder, "prepare", None)
+        encode_prepared = getattr(embedder, "encode_prepared", None)
+        self._split = callable(prepare) and callable(encode_prepared)
         self._changed = threading.Condition()
         # Without overlap, encoding and the callers' CPU work (see ``turn``) take turns.
         self._turn: AbstractContextManager[object] = nullcontext() if overlap else threading.Lock()
@@ -118,6 +127,8 @@ class EmbeddingBatcher:
         if not request.texts:
             request.future.set_result([])
             return request.future
+        if self._split:
+            self._prepare(request)
         request.future.add_done_callback(self._answered)
         with self._changed:
             self._pending.append(request)
@@ -130,6 +141,15 @@ class EmbeddingBatcher:
                 self._thread.start()
             self._changed.notify_all()
         return request.future
+
+    def _prepare(self, request: _Request) -> None:
+        # In the caller's thread; a failure is the request's answer, given in its turn
+        # (it still counts as waiting, as it did when the encoding thread tokenized).
+        try:
+            with self._turn:
+                request.ids = self._inner.prepare(request.texts)  # type: ignore[attr-defined]
+        except Exception as exc:
+            request.error = exc
 
     def _answered(self, future: Future[list[list[float]]]) -> None:
         with self._changed:
@@ -176,10 +196,16 @@ class EmbeddingBatcher:
         return pool
 
     def _encode(self, pool: list[_Request]) -> None:
+        for request in pool:
+            if request.error is not None:
+                request.future.set_exception(request.error)
+        pool = [request for request in pool if request.error is None]
+        if not pool:
+            return
         texts = [text for request in pool for text in request.texts]
         try:
             with self._turn:
-                vectors = self._inner.embed_documents(texts)
+                vectors = self._vectors(pool, texts)
         except Exception as exc:
             if len(pool) == 1:
                 pool[0].future.set_exception(exc)
@@ -196,6 +222,13 @@ class EmbeddingBatcher:
             end = start + len(request.texts)
             request.future.set_result(vectors[start:end])
             start = end
+
+    def _vectors(self, pool: list[_Request], texts: list[str]) -> list[list[float]]:
+        if not self._split:
+            return self._inner.embed_documents(texts)
+        ids = [one for request in pool for one in request.ids or ()]
+        vectors: list[list[float]] = self._inner.encode_prepared(ids)  # type: ignore[attr-defined]
+        return vectors
 
 
 def _shorten_switch_interval() -> None:
