@@ -8,6 +8,12 @@ queue and a single background thread encodes whatever is waiting as one call.
 While it encodes, the other threads go on parsing and chunking (torch releases
 the GIL), so parsing overlaps embedding.
 
+The encoding thread gives the GIL up at every matrix product and needs it back
+right after; Python's default switch interval (5 ms) lets a chunking or storing
+thread keep it that long each time, which slowed the encoder by about half while
+documents were chunked beside it. The first batcher to start its thread lowers
+the process's switch interval to ``SWITCH_INTERVAL_S`` (never raises it).
+
 One question at a time, the model spends most of a call on fixed costs; searches
 that arrive while the model is busy wait for the current call to end, and
 ``QueryBatcher`` encodes everything that queued up in one call. No thread of its
@@ -23,6 +29,7 @@ slice at most, not for a whole pooled call of hundreds of chunks.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -33,9 +40,12 @@ from typing import Any
 
 from retrieval.embedding import Embedder
 
-__all__ = ["EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
+__all__ = ["SWITCH_INTERVAL_S", "EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
 
 logger = logging.getLogger(__name__)
+
+# Longest time another thread keeps the GIL the encoding thread asks for (module docstring).
+SWITCH_INTERVAL_S = 0.0005
 
 
 class QueryFirst:
@@ -76,6 +86,9 @@ class QueryFirst:
 class _Request:
     texts: list[str]
     future: Future[list[list[float]]] = field(default_factory=Future)
+    # The embedder's token ids of ``texts`` (see EmbeddingBatcher), or why they failed.
+    ids: list[Any] | None = None
+    error: Exception | None = None
 
 
 class EmbeddingBatcher:
@@ -111,6 +124,12 @@ class EmbeddingBatcher:
         self.languages = getattr(embedder, "languages", None)
         # The same embedding identity as the wrapped embedder (indexes check it).
         self.backend: str = getattr(embedder, "backend", "torch")
+        # An embedder whose tokenizing holds the GIL (USE's pure-Python SentencePiece)
+        # can split it off: each caller tokenizes its own texts, the encoding thread
+        # only runs the model on the ids.
+        prepare = getattr(embedder, "prepare", None)
+        encode_prepared = getattr(embedder, "encode_prepared", None)
+        self._split = callable(prepare) and callable(encode_prepared)
         self._changed = threading.Condition()
         # Without overlap, encoding and the callers' CPU work (see ``turn``) take turns.
         self._turn: AbstractContextManager[object] = nullcontext() if overlap else threading.Lock()
@@ -150,17 +169,29 @@ class EmbeddingBatcher:
         if not request.texts:
             request.future.set_result([])
             return request.future
+        if self._split:
+            self._prepare(request)
         request.future.add_done_callback(self._answered)
         with self._changed:
             self._pending.append(request)
             self._outstanding += 1
             if self._thread is None or not self._thread.is_alive():
+                _shorten_switch_interval()
                 self._thread = threading.Thread(
                     target=self._run, name="enclave-embedding-batcher", daemon=True
                 )
                 self._thread.start()
             self._changed.notify_all()
         return request.future
+
+    def _prepare(self, request: _Request) -> None:
+        # In the caller's thread; a failure is the request's answer, given in its turn
+        # (it still counts as waiting, as it did when the encoding thread tokenized).
+        try:
+            with self._turn:
+                request.ids = self._inner.prepare(request.texts)  # type: ignore[attr-defined]
+        except Exception as exc:
+            request.error = exc
 
     def _answered(self, future: Future[list[list[float]]]) -> None:
         with self._changed:
@@ -207,10 +238,16 @@ class EmbeddingBatcher:
         return pool
 
     def _encode(self, pool: list[_Request]) -> None:
+        for request in pool:
+            if request.error is not None:
+                request.future.set_exception(request.error)
+        pool = [request for request in pool if request.error is None]
+        if not pool:
+            return
         texts = [text for request in pool for text in request.texts]
         try:
             with self._turn:
-                vectors = self._embed(texts)
+                vectors = self._embed(pool, texts)
         except Exception as exc:
             if len(pool) == 1:
                 pool[0].future.set_exception(exc)
@@ -228,24 +265,39 @@ class EmbeddingBatcher:
             request.future.set_result(vectors[start:end])
             start = end
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
+    def _embed(self, pool: list[_Request], texts: list[str]) -> list[list[float]]:
         """One pooled encode; with ``QueryFirst``, in slices that let queries go first."""
+        if self._split:
+            ids = [one for request in pool for one in request.ids or ()]
+
+            def encode(order: list[int]) -> list[list[float]]:
+                return self._inner.encode_prepared([ids[i] for i in order])  # type: ignore[attr-defined]
+        else:
+
+            def encode(order: list[int]) -> list[list[float]]:
+                return self._inner.embed_documents([texts[i] for i in order])
+
         if self._queries is None or len(texts) <= self._queries.slice_texts:
             if self._queries is not None:
                 self._queries.wait()
-            return self._inner.embed_documents(texts)
+            return encode(list(range(len(texts))))
         # Sliced by length, so each slice pads as little as the whole call would.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
         step = self._queries.slice_texts
         for start in range(0, len(order), step):
-            ids = order[start : start + step]
+            part = order[start : start + step]
             self._queries.wait()
-            for i, vector in zip(
-                ids, self._inner.embed_documents([texts[i] for i in ids]), strict=True
-            ):
+            for i, vector in zip(part, encode(part), strict=True):
                 vectors[i] = vector
         return vectors
+
+
+def _shorten_switch_interval() -> None:
+    """Let the encoding thread take the GIL back soon after each matrix product."""
+    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        logger.info("GIL switch interval set to %.1f ms for embedding", SWITCH_INTERVAL_S * 1000)
 
 
 # --- search queries ----------------------------------------------------------

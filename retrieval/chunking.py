@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import threading
 import weakref
@@ -17,6 +18,12 @@ from retrieval.models import Chunk, Section
 __all__ = ["Chunker", "index_text", "token_counter"]
 
 logger = logging.getLogger(__name__)
+
+# The splitter counts every piece twice (when splitting, then when merging) and the
+# same words, lines and separators again and again: a small cache of recent counts
+# halves the tokenizer calls of chunking (they hold the GIL the embedder needs too).
+COUNT_CACHE_ENTRIES = 4096
+COUNT_CACHE_MAX_CHARS = 1024  # longer texts are counted every time (bounds the cache)
 
 
 class Chunker:
@@ -104,7 +111,7 @@ def _new_counter(tokenizer: Any) -> Callable[[str], int]:
         own = Tokenizer.from_str(backend.to_str())
         own.no_truncation()
         own.no_padding()
-        return lambda text: len(own.encode(text, add_special_tokens=False).ids)
+        return _recent(lambda text: len(own.encode(text, add_special_tokens=False).ids))
     private = copy.deepcopy(tokenizer)
     lock = threading.Lock()
 
@@ -112,7 +119,17 @@ def _new_counter(tokenizer: Any) -> Callable[[str], int]:
         with lock:
             return len(private.tokenize(text))
 
-    return count
+    return _recent(count)
+
+
+def _recent(count: Callable[[str], int]) -> Callable[[str], int]:
+    """``count`` with the counts of recent short texts remembered (thread-safe)."""
+    cached = functools.lru_cache(maxsize=COUNT_CACHE_ENTRIES)(count)
+
+    def counter(text: str) -> int:
+        return cached(text) if len(text) <= COUNT_CACHE_MAX_CHARS else count(text)
+
+    return counter
 
 
 def index_text(chunk: Chunk, title: str) -> str:

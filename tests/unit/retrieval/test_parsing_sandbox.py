@@ -19,7 +19,7 @@ from retrieval import (
     UnsupportedFormatError,
 )
 from retrieval.parsing import parse_file, read_document
-from retrieval.parsing.sandbox import _server
+from retrieval.parsing.sandbox import _server, start_parser_server
 from tests.support.parsing_files import (
     make_array_limit_pdf,
     make_low_ratio_docx_bomb,
@@ -191,3 +191,18 @@ def test_a_dead_parser_process_is_replaced_and_an_abandoned_child_stopped(tmp_pa
     while Path(f"/proc/{replacement.pid}/task/{replacement.pid}/children").read_text().strip():
         assert time.monotonic() < deadline, "the abandoned child is still running"
         time.sleep(0.1)
+
+
+def test_a_parser_process_started_ahead_parses_the_first_document(tmp_path: Path) -> None:
+    _server().stop()
+    start_parser_server()
+    started = _server()._process
+    assert started is not None
+    start_parser_server()  # already running: the same process stays
+    path = tmp_path / "a.txt"
+    path.write_text("Desks are cleared every Friday.")
+
+    sections = list(read_document(path).sections)
+
+    assert [s.text for s in sections] == ["Desks are cleared every Friday."]
+    assert _server()._process is started

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from retrieval import Chunk, Chunker, ChunkingConfig, Section
+from retrieval.chunking import COUNT_CACHE_MAX_CHARS, token_counter
 
 SENTENCE = "Employees accrue paid annual leave monthly, prorated for part-time contracts. "
 
@@ -80,3 +81,17 @@ def test_chunks_never_span_two_pages(tokenizer: Any) -> None:
 def test_invalid_sizes_are_refused(tokenizer: Any, size: int, overlap: int) -> None:
     with pytest.raises(ValueError):
         Chunker(ChunkingConfig(chunk_tokens=size, overlap_tokens=overlap), tokenizer)
+
+
+def test_counts_stay_exact_when_texts_come_back(tokenizer: Any) -> None:
+    # Short texts are counted once and remembered; long ones are counted every time.
+    count = token_counter(tokenizer)
+    short = "Leave is 27 days; carry-over needs approval."
+    long = SENTENCE * 20
+    assert len(long) > COUNT_CACHE_MAX_CHARS
+
+    first = [count(short), count(long), count(short + " Again."), count(long)]
+    again = [count(short), count(long), count(short + " Again."), count(long)]
+
+    expected = [len(tokenizer.tokenize(text)) for text in (short, long, short + " Again.", long)]
+    assert first == again == expected
