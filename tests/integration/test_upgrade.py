@@ -55,6 +55,8 @@ def test_upgrade_migrates_and_the_old_home_answers_as_before(tmp_path: Path) -> 
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "migrations applied" in done.stdout
+    # The fixture home was made in another folder: its handbook is read from this one.
+    assert f"Originals: 1 documents now read from {home / 'uploads'}." in done.stdout
     with running_site(env, home, tokens) as site:
         answer, citations = _ask(site)
     assert LEAVE_SENTENCE in answer

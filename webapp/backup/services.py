@@ -48,7 +48,13 @@ from webapp.knowledge.models import (
     SearchIndexState,
 )
 
-__all__ = ["RestoreReport", "backup_create", "backup_restore", "home_has_data"]
+__all__ = [
+    "RestoreReport",
+    "backup_create",
+    "backup_restore",
+    "home_has_data",
+    "originals_repointed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -202,3 +208,21 @@ def _move_originals(old: Path, new: Path) -> None:
         document.stored_path = str(new / document.stored_path.removeprefix(prefix))
         moved.append(document)
     Document.objects.bulk_update(moved, ["stored_path"], batch_size=500)
+
+
+def originals_repointed() -> int:
+    """Point documents at this home's own copy of their original (a moved or copied home).
+
+    Earlier homes record each original's absolute path; after the home's folder
+    moved, a re-index would find nothing there. Returns how many were repointed.
+    """
+    uploads = get_settings().uploads_dir
+    moved = []
+    outside = Document.objects.exclude(stored_path__startswith=f"{uploads}/")
+    for document in outside.only("stored_path").iterator():
+        here = uploads / Path(document.stored_path).name
+        if here.is_file():
+            document.stored_path = str(here)
+            moved.append(document)
+    Document.objects.bulk_update(moved, ["stored_path"], batch_size=500)
+    return len(moved)

@@ -71,11 +71,16 @@ def upgrade() -> None:
     if settings.embedded and runtime.serve_is_running():
         raise click.ClickException("enclave serve is running on this home: stop it first.")
     runtime.setup_django()
+    from webapp.backup.services import originals_repointed
+
     pending = runtime.pending_migrations()
     runtime.migrate()
     console.print(f"Database: {len(pending)} migrations applied.")
     for name in pending:
         console.print(f"  {name}")
+    repointed = originals_repointed()
+    if repointed:
+        console.print(f"Originals: {repointed} documents now read from {settings.uploads_dir}.")
     ok, message = runtime.follow_configured_model()
     if not ok:
         raise click.ClickException(f"The configured embedding model cannot be used: {message}")
