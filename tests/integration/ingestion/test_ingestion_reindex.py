@@ -14,6 +14,7 @@ from rich.console import Console
 
 from retrieval.errors import EmbeddingModelError
 from tests.support.models import SECOND_MODEL_DIMENSION
+from webapp import doctor
 from webapp.chat.services import search_passages
 from webapp.cli import progress
 from webapp.config.settings import get_settings, reset_settings_cache
@@ -282,6 +283,7 @@ def test_a_document_the_new_index_cannot_take_is_failed_with_its_reason_and_retr
     out = io.StringIO()
     monkeypatch.setattr(progress, "console", Console(file=out, width=300))
     progress.watch_build(build.id)
+    doctor_line = dict(doctor.CHECKS)["search index"]()
 
     assert '<span class="index-skipped-count">1</span> document(s) could not be written' in home
     assert '<dd class="index-documents">1</dd>' in home
@@ -294,6 +296,11 @@ def test_a_document_the_new_index_cannot_take_is_failed_with_its_reason_and_retr
         "their files, then 'enclave retry --failed --collection NAME'.",
         f"  failed ferry ({collection.name}): its original file {original} is missing.",
     ]
+
+    assert (
+        f"({SECOND_MODEL_DIMENSION} dims); 1 documents could not be written to it when built "
+        "(marked failed)"
+    ) in doctor_line
 
     # The original restored, Retry indexes it into the active (new) index.
     original.write_bytes(kept)
