@@ -72,6 +72,8 @@ def _search_index() -> str:
     if active is None:
         return "no index recorded yet (the first search or upload creates it)"
     line = f"active {active.name}, built with {model_label(active)} ({active.dimension} dims)"
+    if skipped := active.skips.count():
+        line += f"; {skipped} documents could not be written to it when built (marked failed)"
     building = search_index_building()
     if building is not None:
         line += (
@@ -79,6 +81,8 @@ def _search_index() -> str:
             f"({building.dimension} dims), "
             f"{building.documents_done}/{building.documents_total} documents"
         )
+        if skipped := building.skips.count():
+            line += f", {skipped} could not be written (to be marked failed at the switch)"
     elif (active.model_dir, active.backend) != configured_model():
         line += (
             "; the configured model differs: the next 'enclave serve' rebuilds with it "

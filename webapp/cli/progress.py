@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from webapp.cli.output import console
+
+if TYPE_CHECKING:
+    from webapp.knowledge.models import SearchIndex
 
 __all__ = ["watch_build", "watch_documents"]
 
@@ -60,11 +64,12 @@ def watch_build(index_id: int) -> None:
         task = bar.add_task("documents", total=None, status=SearchIndexState.BUILDING)
         while True:
             index = SearchIndex.objects.get(id=index_id)
+            skipped = index.skips.count()
             bar.update(
                 task,
                 total=index.documents_total or None,
                 completed=index.documents_done,
-                status=index.state,
+                status=f"{index.state}, {skipped} not written" if skipped else index.state,
             )
             if index.state != SearchIndexState.BUILDING:
                 break
@@ -75,3 +80,20 @@ def watch_build(index_id: int) -> None:
         f"Index {index.name} with {model_label(index)} is active "
         f"({index.documents_done} documents); the old index was removed."
     )
+    _report_skipped(index)
+
+
+def _report_skipped(index: SearchIndex) -> None:
+    """The documents a build could not write, each with its reason (the switch failed them)."""
+    skips = list(index.skips.select_related("document__collection"))
+    if not skips:
+        return
+    console.print(
+        f"[red]{len(skips)} documents could not be written to the new index[/red]: they are "
+        "marked failed; fix their files, then 'enclave retry --failed --collection NAME'."
+    )
+    for skip in skips:
+        document = skip.document
+        console.print(
+            f"  [red]failed[/red] {document.title} ({document.collection}): {skip.message}"
+        )

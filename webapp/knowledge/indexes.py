@@ -110,6 +110,8 @@ def search_index_overview() -> dict[str, Any]:
             "model": model_label(active),
             "dimension": active.dimension,
             "documents": Document.objects.filter(status=DocumentStatus.INDEXED).count(),
+            # Documents its build could not write (failed at the switch, with the reason).
+            "documents_skipped": active.skips.count(),
         },
         "building": None if building is None else _build_progress(building),
     }
@@ -126,6 +128,7 @@ def _build_progress(index: SearchIndex) -> dict[str, Any]:
         "dimension": index.dimension,
         "documents_done": done,
         "documents_total": total,
+        "documents_skipped": index.skips.count(),
         "progress_percent": min(100, done * 100 // total) if total else 0,
         "heartbeat_at": None if index.heartbeat_at is None else index.heartbeat_at.isoformat(),
         "heartbeat_age_s": None if age is None else max(0, int(age.total_seconds())),

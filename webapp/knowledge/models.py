@@ -200,3 +200,24 @@ class SearchIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.model_name}, {self.state})"
+
+
+class SearchIndexSkip(models.Model):
+    """A document a build could not write into its index, and why (the switch fails it)."""
+
+    index = models.ForeignKey(SearchIndex, on_delete=models.CASCADE, related_name="skips")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    # The version that was read: a document replaced since is ingested again anyway.
+    document_version = models.IntegerField()
+    code = models.CharField(max_length=64)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "document"], name="one_skip_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id}/{self.document_id}: {self.code}"

@@ -7,6 +7,10 @@ deletion and permission changes reach both indexes while the build runs
 (``webapp.knowledge.index_engines.write_engines``). Each step hands the task a token for
 the next one, so a duplicate message does nothing. When no document is left the switch
 is one transaction on the ``SearchIndex`` rows, and the old index is dropped.
+
+A document the build cannot write (its original gone, a file that no longer parses)
+is recorded as a ``SearchIndexSkip``; the switch marks it failed, with the reason and a
+Retry in the console, rather than leaving it "indexed" and no longer searchable.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
@@ -25,7 +29,13 @@ from retrieval import DocumentMeta
 from retrieval.errors import EmbeddingModelError, IndexUnavailableError, RetrievalError
 from webapp.core.engines import IndexEngines, drop_index, indexer_for, point_active_alias
 from webapp.knowledge.index_engines import building_engines
-from webapp.knowledge.models import Document, DocumentStatus, SearchIndex, SearchIndexState
+from webapp.knowledge.models import (
+    Document,
+    DocumentStatus,
+    SearchIndex,
+    SearchIndexSkip,
+    SearchIndexState,
+)
 from webapp.knowledge.selectors import document_reader_group_ids
 from worker.contracts import enqueue_build_index
 
@@ -40,6 +50,8 @@ TRANSIENT_ERRORS = (IndexUnavailableError, EmbeddingModelError)
 # hold it. The admins' evaluation sets register theirs at start-up
 # (webapp/evalsets/apps.py: a held build waits for an admin's confirmation).
 SWITCH_CHECKS: list[Callable[..., bool]] = []
+# Document.error_code of a document the switch left out of the new index.
+NOT_IN_NEW_INDEX = "not_in_new_index"
 
 
 def _claim(index_id: int, token: str) -> str | None:
@@ -51,10 +63,31 @@ def _claim(index_id: int, token: str) -> str | None:
     return running if claimed else None
 
 
-def _build_document(engines: IndexEngines, document: Document) -> None:
+def _skip(index: SearchIndex, document: Document, *, code: str, message: str) -> None:
+    """Record a document the build could not write; the switch fails it (``_fail_skipped``)."""
+    if document.status == DocumentStatus.FAILED:
+        return  # not searchable before either: nothing is lost
+    logger.warning("index build: document %s not written: %s", document.id, code)
+    SearchIndexSkip.objects.update_or_create(
+        index=index,
+        document_id=document.id,
+        defaults={"document_version": document.version, "code": code, "message": message},
+    )
+
+
+def _build_document(engines: IndexEngines, index: SearchIndex, document: Document) -> None:
     """Write one document into the new index; ends right even if it changes or goes meanwhile."""
     indexer = indexer_for(engines)
     for _attempt in range(MAX_ATTEMPTS):
+        path = Path(document.stored_path)
+        if not path.is_file():  # the parser's reason would not say which file
+            _skip(
+                index,
+                document,
+                code="original_missing",
+                message=f"its original file {path} is missing.",
+            )
+            return
         groups = document_reader_group_ids(document)
         meta = DocumentMeta(
             document_id=document.id,
@@ -65,18 +98,17 @@ def _build_document(engines: IndexEngines, document: Document) -> None:
         )
         try:
             indexer.index_file(
-                Path(document.stored_path),
-                meta=meta,
-                mime_type=document.mime_type,
-                filename=document.filename,
+                path, meta=meta, mime_type=document.mime_type, filename=document.filename
             )
         except TRANSIENT_ERRORS:
             raise
-        except RetrievalError as exc:  # the file does not index (it failed before, too)
-            logger.info("index build: document %s skipped: %s", document.id, exc.code)
+        except RetrievalError as exc:  # the file does not index (any more)
+            _skip(index, document, code=exc.code, message=str(exc))
             return
-        except Exception:  # one bad file must not stop the whole build
+        except Exception as exc:  # one bad file must not stop the whole build
             logger.exception("index build: document %s skipped after an error", document.id)
+            message = f"Unexpected error: {type(exc).__name__}: {exc}"
+            _skip(index, document, code="internal_error", message=message)
             return
         fresh = Document.objects.select_related("collection").filter(id=document.id).first()
         if fresh is None or fresh.status == DocumentStatus.DELETING:
@@ -125,7 +157,7 @@ def _build_step(index_id: int, running: str) -> str | None:
             search_index_switch(index=index, token=running)
         return None
     for document in documents:
-        _build_document(engines, document)
+        _build_document(engines, index, document)
         remaining = (
             Document.objects.filter(id__gt=document.id)
             .exclude(status=DocumentStatus.DELETING)
@@ -160,6 +192,7 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
         if not switched:
             transaction.set_rollback(True)
             return False
+        failed = _fail_skipped(index, now=now)
     logger.info(
         "index %s (%s, %s dims) is active; %s documents built",
         index.name,
@@ -167,10 +200,33 @@ def search_index_switch(*, index: SearchIndex, token: str) -> bool:
         index.dimension,
         index.documents_done,
     )
+    if failed:
+        logger.warning("index %s: %s documents are not in it and were failed", index.name, failed)
     transaction.on_commit(lambda: point_active_alias(index.name))
     if old is not None:
         transaction.on_commit(lambda: drop_index(old.name, dimension=old.dimension))
     return True
+
+
+def _fail_skipped(index: SearchIndex, *, now: datetime) -> int:
+    """Fail each document the build could not write, unless indexed again or replaced since."""
+    failed = 0
+    for skip in SearchIndexSkip.objects.filter(index=index):
+        # Indexed after the skip (a retry during the build wrote both indexes): it is there.
+        failed += (
+            Document.objects.filter(
+                id=skip.document_id, version=skip.document_version, status=DocumentStatus.INDEXED
+            )
+            .filter(Q(indexed_at__isnull=True) | Q(indexed_at__lt=skip.created_at))
+            .update(
+                status=DocumentStatus.FAILED,
+                error_code=NOT_IN_NEW_INDEX,
+                error_message=f"Not in the new search index: {skip.message}",
+                heartbeat_at=now,
+                updated_at=now,
+            )
+        )
+    return failed
 
 
 def search_indexes_requeue_stalled(*, stalled_after_s: int) -> list[int]:

@@ -87,6 +87,10 @@ DOCUMENT_ERROR_LABELS = {
     ),
     "embedding_model": _("The embedding model failed; an administrator must check it."),
     "original_missing": _("The original file is not in the backup; upload it again."),
+    "not_in_new_index": _(
+        "Not in the new search index: the file could not be read when the index was rebuilt; "
+        "check that it is intact and retry."
+    ),
     "internal_error": _("Unexpected error while indexing; an administrator can see it in the log."),
     "retrieval_error": _("The file could not be indexed."),
 }

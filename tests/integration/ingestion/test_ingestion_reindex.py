@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from rich.console import Console
 
 from retrieval.errors import EmbeddingModelError
 from tests.support.models import SECOND_MODEL_DIMENSION
+from webapp import doctor
 from webapp.chat.services import search_passages
+from webapp.cli import progress
 from webapp.config.settings import get_settings, reset_settings_cache
 from webapp.core.errors import ValidationError
 from webapp.knowledge.index_engines import active_engines, building_engines, get_embedder
 from webapp.knowledge.indexes import (
     search_index_bootstrap,
+    search_index_build_for_model,
     search_index_build_start,
     search_index_follow_settings,
 )
@@ -31,6 +37,8 @@ GLACIER = "The glacier survey team departs from the northern research hut every 
 ORCHARD = "Orchard apprentices prune the pear trees during the first frost of November."
 LANTERN = "Lantern repairs for the lighthouse keepers are billed to the harbour authority."
 VIOLIN = "Violin lessons for employees' children take place in the east wing auditorium."
+BEEHIVE = "Beekeeping permits for the rooftop hives are renewed by facilities every March."
+FERRY = "The ferry to the island office leaves the quay at seven when the winter timetable runs."
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -221,3 +229,85 @@ def test_a_build_step_whose_model_fails_to_load_gives_the_step_back_for_its_retr
     assert SearchIndex.objects.get(id=build.id).build_token == "first"
     with pytest.raises(EmbeddingModelError):  # the retry claims it again
         search_index_build_step(index_id=build.id, token="first")
+
+
+def wait_active(index_id: int, timeout_s: float = 180.0) -> SearchIndex:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        index = SearchIndex.objects.get(id=index_id)
+        if index.state != SearchIndexState.BUILDING or time.monotonic() > deadline:
+            return index
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_the_new_index_cannot_take_is_failed_with_its_reason_and_retried(
+    tmp_path, monkeypatch, admin, reader, make_collection, upload, wait_indexed, second_model_dir
+):
+    collection = make_collection("Facilities")
+    beehive = upload(collection, write(tmp_path, "beehive.txt", BEEHIVE))
+    ferry = upload(collection, write(tmp_path, "ferry.txt", FERRY))
+    wait_indexed([beehive.id, ferry.id])
+    ferry.refresh_from_db()
+    original = Path(ferry.stored_path)
+    kept = original.read_bytes()
+    original.unlink()  # e.g. a home copied without its uploads
+
+    # The model change as the console and 'enclave reindex --all --model' start it: the
+    # live worker runs every step and the switch.
+    with transaction.atomic():
+        build = search_index_build_for_model(str(second_model_dir))
+    switched = wait_active(build.id)
+
+    ferry.refresh_from_db()
+    reason = f"Not in the new search index: its original file {original} is missing."
+    assert switched.state == SearchIndexState.ACTIVE
+    assert active_engines().name == build.name
+    assert found(reader, BEEHIVE)[0] == beehive.id
+    assert ferry.id not in found(reader, FERRY)
+    assert (ferry.status, ferry.error_code, ferry.error_message) == (
+        "failed",
+        "not_in_new_index",
+        reason,
+    )
+    assert list(switched.skips.values_list("document_id", "code")) == [
+        (ferry.id, "original_missing")
+    ]
+
+    # Where the admin watches the build: the console's card, the collection page, the CLI.
+    client = Client()
+    client.force_login(admin)
+    home = client.get("/console/").content.decode()
+    page = client.get(f"/console/collections/{collection.id}/").content.decode()
+    status = client.get("/console/search-index/status").json()
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=out, width=300))
+    progress.watch_build(build.id)
+    doctor_line = dict(doctor.CHECKS)["search index"]()
+
+    assert '<span class="index-skipped-count">1</span> document(s) could not be written' in home
+    assert '<dd class="index-documents">1</dd>' in home
+    assert f'<p class="doc-error">{reason}</p>' in page
+    retry_form = f'action="/console/documents/{ferry.id}/retry" class="inline-form doc-retry-form">'
+    assert retry_form in page
+    assert (status["active"]["documents_skipped"], status["building"]) == (1, None)
+    assert out.getvalue().splitlines()[-2:] == [
+        "1 documents could not be written to the new index: they are marked failed; fix "
+        "their files, then 'enclave retry --failed --collection NAME'.",
+        f"  failed ferry ({collection.name}): its original file {original} is missing.",
+    ]
+
+    assert (
+        f"({SECOND_MODEL_DIMENSION} dims); 1 documents could not be written to it when built "
+        "(marked failed)"
+    ) in doctor_line
+
+    # The original restored, Retry indexes it into the active (new) index.
+    original.write_bytes(kept)
+    response = client.post(f"/console/documents/{ferry.id}/retry")
+    retried = wait_indexed([ferry.id])[ferry.id]
+
+    assert response.status_code == 302
+    assert (retried.status, retried.error_message) == ("indexed", "")
+    assert found(reader, FERRY)[0] == ferry.id
+    assert active_engines().store.count(document_id=ferry.id) > 0

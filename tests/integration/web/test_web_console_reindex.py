@@ -11,7 +11,7 @@ from django.utils import timezone
 from webapp.audit.models import AuditEvent
 from webapp.config.settings import reset_settings_cache
 from webapp.knowledge.indexes import search_index_bootstrap, search_index_build_start
-from webapp.knowledge.models import DocumentStatus, SearchIndex
+from webapp.knowledge.models import DocumentStatus, SearchIndex, SearchIndexSkip
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,7 @@ def test_status_endpoint_reports_the_build_progress(
             "model": "all-MiniLM-L6-v2 (packaged), onnx-int8",
             "dimension": 384,
             "documents": 2,
+            "documents_skipped": 0,
         },
         "building": {
             "name": building.name,
@@ -122,12 +123,46 @@ def test_status_endpoint_reports_the_build_progress(
             "dimension": 128,
             "documents_done": 1,
             "documents_total": 2,
+            "documents_skipped": 0,
             "progress_percent": 50,
             "heartbeat_at": building.heartbeat_at.isoformat(),
             "stalled": False,
             "stalled_after_s": 300,
         },
     }
+
+
+def test_a_build_that_could_not_write_a_document_says_so_while_building(
+    client_as, admin_user, building, hr_pdf
+):
+    # Written by the worker's build (webapp.knowledge.rebuild) when a file no longer reads.
+    SearchIndexSkip.objects.create(
+        index=building,
+        document=hr_pdf,
+        document_version=hr_pdf.version,
+        code="parse_error",
+        message="The file could not be read: it contains binary data, not text.",
+    )
+    client = client_as(admin_user)
+
+    status = client.get("/console/search-index/status").json()
+    html = client.get("/console/").content.decode()
+    portuguese = client.get("/console/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
+
+    assert (status["building"]["documents_skipped"], status["active"]["documents_skipped"]) == (
+        1,
+        0,
+    )
+    assert (
+        '<p class="hint build-skipped"><span class="build-skipped-count">1</span> document(s) '
+        "could not be written to the new index; when it is switched to, they are marked "
+        "failed in their collections, with the reason.</p>"
+    ) in html
+    assert '<p class="hint index-skipped" hidden>' in html
+    assert (
+        '<span class="build-skipped-count">1</span> documento(s) não puderam ser gravados '
+        "no novo índice;"
+    ) in portuguese
 
 
 def test_a_build_without_heartbeat_for_the_stalled_time_shows_as_stalled(

@@ -67,6 +67,8 @@
     box.querySelector(".build-building").hidden = build.stalled;
     box.querySelector(".build-stalled").hidden = !build.stalled;
     box.querySelector(".build-stalled-hint").hidden = !build.stalled;
+    setText(box, ".build-skipped-count", build.documents_skipped);
+    box.querySelector(".build-skipped").hidden = !build.documents_skipped;
   }
 
   async function pollIndex() {
@@ -82,6 +84,9 @@
         setText(indexCard, ".index-model", body.active.model);
         setText(indexCard, ".index-dimension", body.active.dimension);
         setText(indexCard, ".index-documents", body.active.documents);
+        setText(indexCard, ".index-skipped-count", body.active.documents_skipped);
+        const skipped = indexCard.querySelector(".index-skipped");
+        if (skipped) skipped.hidden = !body.active.documents_skipped;
       }
       if (!body.building) {
         // Switched (or gone): the facts above now name the new index.
