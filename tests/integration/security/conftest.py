@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env
 
 PROXY_ADDRESS = "127.0.0.2"
 PASSWORD = "lock-test-pass-1"
@@ -58,13 +58,6 @@ def sign_in(
         data={"username": username, "password": password, "csrfmiddlewaretoken": found.group(1)},
         headers=headers,
     )
-
-
-def cli(args: list[str], env: dict[str, str]) -> str:
-    """``enclave ARGS``, which must succeed; its output."""
-    result = run_cli(args, env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")

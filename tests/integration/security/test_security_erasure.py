@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.security.conftest import cli, sign_in
-from tests.support.server import ServeProcess, process_env
+from tests.integration.security.conftest import sign_in
+from tests.support.server import ServeProcess, cli, process_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
