@@ -69,12 +69,8 @@ def test_non_staff_get_404_on_every_new_url_and_nothing_is_queued(
 
 
 def test_card_shows_the_active_index_model_size_and_documents(
-    client_as, admin_user, active_index, hr_pdf, finance_txt, make_document, hr_collection
+    client_as, admin_user, active_index, hr_pdf, finance_txt, failed_scan
 ):
-    make_document(
-        hr_collection, b"broken", filename="scan.pdf", mime_type="application/pdf", status="failed"
-    )
-
     html = client_as(admin_user).get("/console/").content.decode()
 
     assert '<dd class="index-model">all-MiniLM-L6-v2 (packaged), onnx-int8</dd>' in html
