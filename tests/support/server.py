@@ -77,6 +77,13 @@ def cli(args: list[str], env: dict[str, str], *, timeout_s: float = 300) -> str:
     return result.stdout
 
 
+def token_create(env: dict[str, str], *, user: str, name: str, scope: str = "") -> str:
+    """``enclave token create`` for ``user`` (default scopes unless ``scope``); the secret."""
+    scopes = ["--scope", scope] if scope else []
+    out = cli(["token", "create", "--user", user, "--name", name, *scopes], env)
+    return out.strip().splitlines()[-1]  # the secret is printed last, on its own line
+
+
 class ServeProcess:
     """``enclave serve`` on a free port, stopped with SIGTERM."""
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from tests.support.chat import iter_sse, login
-from tests.support.server import ServeProcess, cli
+from tests.support.server import ServeProcess, cli, token_create
 
 __all__ = ["ADMIN", "Site", "password_of", "prepare_users", "running_site", "web_ask"]
 
@@ -41,8 +41,7 @@ def prepare_users(
         cli(["user", name, "--password", password_of(name), *flags], env)
     tokens = {}
     for name, scope in scopes.items():
-        out = cli(["token", "create", "--user", name, "--name", "tests", "--scope", scope], env)
-        tokens[name] = out.strip().splitlines()[-1]
+        tokens[name] = token_create(env, user=name, name="tests", scope=scope)
     return tokens
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.answers.conftest import PASSWORD, USER, login, parse_sse
-from tests.support.server import ServeProcess, cli, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, run_cli, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -72,11 +72,10 @@ def site(tmp_path_factory) -> Iterator[Site]:
     (docs / "operations.md").write_text(OPERATIONS)
     cli(["ingest", str(docs), "--collection", "Platform", "--group", "staff"], env)
     cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
-    token = cli(["token", "create", "--user", USER, "--name", "t", "--scope", "ask"], env)
+    secret = token_create(env, user=USER, name="t", scope="ask")
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()
     client = login(serve.url)
-    secret = token.strip().splitlines()[-1]
     api = httpx.Client(
         base_url=serve.url, headers={"Authorization": f"Bearer {secret}"}, timeout=60
     )

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.documents import make_handbook_pdf
-from tests.support.server import ServeProcess, cli, process_env
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 
 @dataclass
@@ -72,9 +72,8 @@ def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiSite]:
     cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], env)
     cli(["user", "nia", "--password", "nia-pass-123"], env)
     cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
-    created = cli(["token", "create", "--user", "root", "--name", "tests", "--scope", "admin"], env)
     site = ApiSite(url="")
-    site.tokens["root"] = created.strip().splitlines()[-1]
+    site.tokens["root"] = token_create(env, user="root", name="tests", scope="admin")
 
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()

@@ -16,7 +16,7 @@ import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from tests.support.server import ServeProcess, cli, process_env
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -59,13 +59,11 @@ def scim_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     home = tmp_path_factory.mktemp("scim-home")
     env = process_env(home)
     cli(["user", "it-admin", "--password", "it-admin-pass-123", "--admin"], env)
-    created = cli(
-        ["token", "create", "--user", "it-admin", "--name", "idp", "--scope", "scim"], env
-    )
+    secret = token_create(env, user="it-admin", name="idp", scope="scim")
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()
     try:
-        yield serve.url, created.strip().splitlines()[-1]
+        yield serve.url, secret
     finally:
         serve.stop()
 

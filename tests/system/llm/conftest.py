@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.chat import iter_sse, login
 from tests.support.llama_server import MODEL_ALIAS, LlamaServer, llama_files
-from tests.support.server import ServeProcess, cli, process_env
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 # Unlike Enclave's sampling, as a model file's own defaults can be. No prompt cache:
 # a prompt evaluated after a cached prefix gets slightly different logits, and a greedy
@@ -100,12 +100,12 @@ def site(llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     cli(["ingest", str(docs), "--collection", "Policies", "--group", "staff"], env)
     cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
-    token = cli(["token", "create", "--user", USER, "--name", "llm-tests"], env)
+    token = token_create(env, user=USER, name="llm-tests")
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     chat = login(serve.url, USER, PASSWORD)
     try:
-        yield Site(serve, llama, chat, token.strip().splitlines()[-1])
+        yield Site(serve, llama, chat, token)
     finally:
         chat.close()
         serve.stop()
