@@ -23,8 +23,8 @@ from django.utils.translation import override
 
 import webapp
 from retrieval.errors import RetrievalError
+from tests.support.settings_env import settings_apply, settings_restore
 from webapp.chat.wording import error_event, language_for
-from webapp.config.settings import reset_settings_cache
 from webapp.web.labels import DOCUMENT_ERROR_LABELS
 
 pytestmark = pytest.mark.django_db
@@ -337,11 +337,9 @@ def test_service_errors_are_shown_in_the_users_language(
 
 @pytest.fixture
 def upload_limit_1_mb(monkeypatch):
-    monkeypatch.setenv("ENCLAVE_MAX_UPLOAD_MB", "1")
-    reset_settings_cache()
+    settings_apply(monkeypatch, ENCLAVE_MAX_UPLOAD_MB="1")
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
+    settings_restore(monkeypatch)
 
 
 def test_an_upload_over_the_limit_is_refused_in_brazilian(

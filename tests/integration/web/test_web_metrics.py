@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from webapp.config.settings import reset_settings_cache
+from tests.support.settings_env import settings_apply, settings_restore
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,10 @@ def configure(monkeypatch):
     """Rebuild the settings from ENCLAVE_* variables for one test."""
 
     def apply(**env: str) -> None:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        reset_settings_cache()
+        settings_apply(monkeypatch, **env)
 
     yield apply
-    monkeypatch.undo()
-    reset_settings_cache()
+    settings_restore(monkeypatch)
 
 
 def requests_counted(client: Client, **labels: str) -> float:
