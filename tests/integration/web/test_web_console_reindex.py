@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.support.settings_env import settings_apply, settings_restore
 from webapp.audit.models import AuditEvent
 from webapp.knowledge.indexes import search_index_bootstrap, search_index_build_start
 from webapp.knowledge.models import DocumentStatus, SearchIndex
@@ -43,10 +42,8 @@ def building(active_index, hr_pdf, finance_txt, second_model_dir) -> SearchIndex
 
 
 @pytest.fixture
-def stalled_after_60_s(monkeypatch):
-    settings_apply(monkeypatch, ENCLAVE_STALLED_AFTER_S="60")
-    yield
-    settings_restore(monkeypatch)
+def stalled_after_60_s(configure):
+    configure(ENCLAVE_STALLED_AFTER_S="60")
 
 
 def test_non_staff_get_404_on_every_new_url_and_nothing_is_queued(

@@ -23,7 +23,6 @@ from django.utils.translation import override
 
 import webapp
 from retrieval.errors import RetrievalError
-from tests.support.settings_env import settings_apply, settings_restore
 from webapp.chat.wording import error_event, language_for
 from webapp.web.labels import DOCUMENT_ERROR_LABELS
 
@@ -336,10 +335,8 @@ def test_service_errors_are_shown_in_the_users_language(
 
 
 @pytest.fixture
-def upload_limit_1_mb(monkeypatch):
-    settings_apply(monkeypatch, ENCLAVE_MAX_UPLOAD_MB="1")
-    yield
-    settings_restore(monkeypatch)
+def upload_limit_1_mb(configure):
+    configure(ENCLAVE_MAX_UPLOAD_MB="1")
 
 
 def test_an_upload_over_the_limit_is_refused_in_brazilian(

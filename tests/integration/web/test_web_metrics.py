@@ -10,23 +10,10 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.settings_env import settings_apply, settings_restore
-
 pytestmark = pytest.mark.django_db
 
 TOKEN = "metrics-token-for-tests-01"
 BEARER = f"Bearer {TOKEN}"
-
-
-@pytest.fixture
-def configure(monkeypatch):
-    """Rebuild the settings from ENCLAVE_* variables for one test."""
-
-    def apply(**env: str) -> None:
-        settings_apply(monkeypatch, **env)
-
-    yield apply
-    settings_restore(monkeypatch)
 
 
 def requests_counted(client: Client, **labels: str) -> float:
