@@ -37,7 +37,7 @@ from ops.bench.corpus import DEFAULT_EVAL_ROOT
 from ops.bench.measure import load_average
 from tests.support.chat import iter_sse, login
 from tests.support.llama_server import MODEL_ALIAS, LlamaServer, find_llama_files
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env
 
 RESULTS = Path(__file__).resolve().parent / "results" / "llm_cpu.md"
 PAGES = "18f-handbook-markdown/pages/travel-and-leave"
@@ -164,13 +164,8 @@ def _measure(thread_counts: list[int], pages: Path, home: Path, files: tuple[Pat
         ENCLAVE_LLM_FIRST_TOKEN_TIMEOUT_S="300",
         ENCLAVE_LLM_REQUEST_TIMEOUT_S="600",
     )
-    for command in (
-        ["ingest", str(pages), "--collection", "Handbook", "--group", "staff"],
-        ["user", USER, "--password", PASSWORD, "--group", "staff"],
-    ):
-        result = run_cli(command, env, timeout_s=1800)
-        if result.returncode != 0:
-            raise SystemExit(result.stdout + result.stderr)
+    cli(["ingest", str(pages), "--collection", "Handbook", "--group", "staff"], env, timeout_s=1800)
+    cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
     rows = [_row(_run(threads, home, env, files)) for threads in thread_counts]
     header = (
         "| llama.cpp threads | questions | passages in the prompt | prompt tokens "

@@ -40,7 +40,7 @@ import httpx
 
 from ops.bench.measure import load_average, percentile
 from tests.standin.process import start_standin, stop
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, run_cli
 
 RESULTS = Path(__file__).resolve().parent / "results" / "overhead.md"
 USER, PASSWORD = "bench", "bench-password-1"
@@ -464,20 +464,9 @@ def main() -> None:
     serve = ServeProcess(env, home / "serve.log")
     ingestion = Ingestion(env, home, docs.parent / "handbook")
     try:
-        for command in (
-            [
-                "ingest",
-                *map(str, _write_corpus(docs)),
-                "--collection",
-                "Policies",
-                "--group",
-                "staff",
-            ],
-            ["user", USER, "--password", PASSWORD, "--group", "staff"],
-        ):
-            result = run_cli(command, env)
-            if result.returncode:
-                raise SystemExit(result.stdout + result.stderr)
+        paths = [str(path) for path in _write_corpus(docs)]
+        cli(["ingest", *paths, "--collection", "Policies", "--group", "staff"], env)
+        cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
         serve.start()
         # Warm-up at the highest concurrency measured: the server's request and answer
         # threads (each with its database connection) and the client's connections exist,

@@ -1,13 +1,15 @@
-"""A live embedded Celery worker and helpers to wait for ingestion."""
+"""A live embedded Celery worker, helpers to wait for ingestion, settings rebuilt for one test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.documents import wait_for_documents  # noqa: F401  (re-export for tests)
+from tests.support.settings_env import settings_apply, settings_restore
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +67,10 @@ def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support.models import make_projected_model
 
     return make_projected_model(tmp_path_factory.mktemp("models") / "minilm-128")
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """``configure(ENCLAVE_X="...")`` rebuilds the settings and chat router, for one test."""
+    yield functools.partial(settings_apply, monkeypatch)
+    settings_restore(monkeypatch)

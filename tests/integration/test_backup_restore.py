@@ -42,6 +42,8 @@ class Backup:
     answers: dict[str, tuple]
     tokens: dict[str, str]
     output: str
+    home: Path  # the home that was backed up
+    originals: dict[int, bytes]  # each uploaded file's bytes, by document id
 
 
 def _answers(site: Site) -> dict[str, tuple]:
@@ -66,19 +68,18 @@ def backup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backup]:
     folder = tmp_path_factory.mktemp("backups") / "monday"
     with running_site(env, home, tokens) as site:
         collection = site.create_collection("Policies", ["staff"])
-        ids = site.upload_all(
-            collection,
-            [
-                make_handbook_pdf(files / "handbook.pdf"),
-                make_security_docx(files / "security.docx"),
-            ],
-        )
+        paths = [
+            make_handbook_pdf(files / "handbook.pdf"),
+            make_security_docx(files / "security.docx"),
+        ]
+        ids = site.upload_all(collection, paths)
         rows = site.wait_documents(list(ids.values()))
         assert {row["status"] for row in rows.values()} == {"indexed"}
         answers = _answers(site)
         done = run_cli(["backup", str(folder)], env)
         assert done.returncode == 0, done.stdout + done.stderr
-    yield Backup(folder, answers, tokens, done.stdout)
+    originals = {ids[path.name]: path.read_bytes() for path in paths}
+    yield Backup(folder, answers, tokens, done.stdout, home, originals)
 
 
 def test_the_answers_cite_the_uploaded_documents_before_the_backup(backup: Backup) -> None:
@@ -91,18 +92,28 @@ def test_the_answers_cite_the_uploaded_documents_before_the_backup(backup: Backu
     assert "2 documents, 2 documents indexed" in backup.output
 
 
-def test_a_restored_home_gives_the_same_answers_with_the_same_citations(
+def test_a_restored_home_gives_the_same_answers_and_originals_from_its_own_folder(
     backup: Backup, tmp_path: Path
 ) -> None:
     home = tmp_path / "restored-home"
     env = process_env(home)
+    # The backed-up home's originals out of reach, as on another machine.
+    away = backup.home / "uploads-away"
+    (backup.home / "uploads").rename(away)
+    try:
+        done = run_cli(["restore", str(backup.folder)], env)
 
-    done = run_cli(["restore", str(backup.folder)], env)
-
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 documents" in done.stdout
-    with running_site(env, home, backup.tokens) as site:
-        assert _answers(site) == backup.answers
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "2 documents" in done.stdout
+        with running_site(env, home, backup.tokens) as site:
+            assert _answers(site) == backup.answers
+            alice = site.web("alice")
+            for document_id, original in backup.originals.items():
+                download = alice.get(f"/documents/{document_id}/download")
+                assert download.status_code == 200
+                assert download.content == original
+    finally:
+        away.rename(backup.home / "uploads")
 
 
 def test_restore_over_a_home_with_data_is_refused_without_force(

@@ -22,6 +22,32 @@ FILING_PAGES = [
 ]
 
 
+def make_locked_pdf(
+    path: Path, text: str, *, user_password: str = "s3cret", algorithm: str = "AES-256"
+) -> Path:
+    """A one-page text PDF encrypted by pypdf (an empty ``user_password``: opens, restricted)."""
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(path.with_suffix(".plain"), [[text]])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm=algorithm)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    plain.unlink()
+    return path
+
+
+def make_drawing_pdf(path: Path) -> Path:
+    """A one-page PDF with a filled rectangle and no text at all (no text layer, no image)."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path))
+    pdf.rect(50, 50, 200, 200, fill=1)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
 def make_array_limit_pdf(path: Path, *, title: str | None = "Form 10-Q Third Quarter 2026") -> Path:
     """A three-page filing that pypdf cannot open: its catalog holds a 100,001-element array.
 

@@ -70,6 +70,20 @@ def run_cli(
     )
 
 
+def cli(args: list[str], env: dict[str, str], *, timeout_s: float = 300) -> str:
+    """``enclave ARGS``, which must succeed; its output."""
+    result = run_cli(args, env, timeout_s=timeout_s)
+    assert result.returncode == 0, f"enclave {args[0]}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def token_create(env: dict[str, str], *, user: str, name: str, scope: str = "") -> str:
+    """``enclave token create`` for ``user`` (default scopes unless ``scope``); the secret."""
+    scopes = ["--scope", scope] if scope else []
+    out = cli(["token", "create", "--user", user, "--name", name, *scopes], env)
+    return out.strip().splitlines()[-1]  # the secret is printed last, on its own line
+
+
 class ServeProcess:
     """``enclave serve`` on a free port, stopped with SIGTERM."""
 
@@ -109,11 +123,9 @@ def handbook_server(
 
     env = process_env(home)
     make_handbook_pdf(docs / "handbook.pdf")
-    steps = [["ingest", str(docs), "--collection", "HR", "--group", "hr"]]
-    steps += [["user", name, "--password", password, "--group", "hr"] for name in readers]
-    for args in steps:
-        result = run_cli(args, env)
-        assert result.returncode == 0, result.stdout + result.stderr
+    cli(["ingest", str(docs), "--collection", "HR", "--group", "hr"], env)
+    for name in readers:
+        cli(["user", name, "--password", password, "--group", "hr"], env)
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     return serve

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from tests.support.chat import iter_sse, login
-from tests.support.server import ServeProcess, run_cli
+from tests.support.server import ServeProcess, cli, token_create
 
 __all__ = ["ADMIN", "Site", "password_of", "prepare_users", "running_site", "web_ask"]
 
@@ -31,24 +31,17 @@ def password_of(username: str) -> str:
     return f"{username}-test-password-1"
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    result = run_cli(args, env)
-    assert result.returncode == 0, f"enclave {args[0]}: {result.stdout}{result.stderr}"
-    return result.stdout
-
-
 def prepare_users(
     env: dict[str, str], users: Mapping[str, tuple[str, ...]], scopes: Mapping[str, str]
 ) -> dict[str, str]:
     """Create ``users`` (name -> groups) and the admin; return a token per user in ``scopes``."""
-    _cli(["user", ADMIN, "--password", password_of(ADMIN), "--admin"], env)
+    cli(["user", ADMIN, "--password", password_of(ADMIN), "--admin"], env)
     for name, groups in users.items():
         flags = [flag for group in groups for flag in ("--group", group)]
-        _cli(["user", name, "--password", password_of(name), *flags], env)
+        cli(["user", name, "--password", password_of(name), *flags], env)
     tokens = {}
     for name, scope in scopes.items():
-        out = _cli(["token", "create", "--user", name, "--name", "tests", "--scope", scope], env)
-        tokens[name] = out.strip().splitlines()[-1]
+        tokens[name] = token_create(env, user=name, name="tests", scope=scope)
     return tokens
 
 

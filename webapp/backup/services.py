@@ -174,7 +174,7 @@ def backup_restore(*, source: Path, force: bool, say: Say) -> RestoreReport:
     say("Originals ...")
     uploads = get_settings().uploads_dir
     _copy_files(source / UPLOADS_DIR, uploads, say)
-    _move_originals(Path(manifest.uploads_dir), uploads)
+    originals_repointed(even_absent=True)
     if (source / SECRET_KEY_FILE).is_file():
         key = get_settings().home_dir / SECRET_KEY_FILE
         shutil.copyfile(source / SECRET_KEY_FILE, key)
@@ -198,30 +198,22 @@ def _clear_home() -> None:
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _move_originals(old: Path, new: Path) -> None:
-    """Point the documents' stored paths at this home's uploads folder."""
-    if old == new:
-        return
-    prefix = f"{old}/"
-    moved = []
-    for document in Document.objects.filter(stored_path__startswith=prefix).only("stored_path"):
-        document.stored_path = str(new / document.stored_path.removeprefix(prefix))
-        moved.append(document)
-    Document.objects.bulk_update(moved, ["stored_path"], batch_size=500)
+def originals_repointed(*, even_absent: bool = False) -> int:
+    """Point documents recorded outside this home's uploads folder at the file of that name here.
 
-
-def originals_repointed() -> int:
-    """Point documents at this home's own copy of their original (a moved or copied home).
-
-    Earlier homes record each original's absolute path; after the home's folder
-    moved, a re-index would find nothing there. Returns how many were repointed.
+    Homes record each original's absolute path (uploads are stored flat, by a
+    unique name), so a moved or copied home, or a backup restored elsewhere,
+    would re-index from a folder that is gone or is another home's. A document
+    whose file is not here keeps its path, unless ``even_absent`` (restore: the
+    restored home reads nothing outside itself, and reconciliation marks a
+    document whose original is not in the backup failed). Returns how many.
     """
     uploads = get_settings().uploads_dir
     moved = []
     outside = Document.objects.exclude(stored_path__startswith=f"{uploads}/")
     for document in outside.only("stored_path").iterator():
         here = uploads / Path(document.stored_path).name
-        if here.is_file():
+        if even_absent or here.is_file():
             document.stored_path = str(here)
             moved.append(document)
     Document.objects.bulk_update(moved, ["stored_path"], batch_size=500)

@@ -13,7 +13,7 @@ import pytest
 from tests.standin.process import standin_stats, start_standin, stop
 from tests.support import chat
 from tests.support.chat import iter_sse
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env
 
 MAX_MODEL_LEN = 1024
 USER, PASSWORD = "alice", "alice-test-password-1"
@@ -122,19 +122,9 @@ def served(tmp_path_factory) -> Iterator[Served]:
         ENCLAVE_LLM_REPLICA_COOLOFF_S="2",
         ENCLAVE_SEARCH_LIMIT="8",
     )
-    for args in (
-        [
-            "ingest",
-            *map(str, write_corpus(docs)),
-            "--collection",
-            "Policies",
-            "--group",
-            "staff",
-        ],
-        ["user", USER, "--password", PASSWORD, "--group", "staff"],
-    ):
-        result = run_cli(args, env)
-        assert result.returncode == 0, result.stdout + result.stderr
+    paths = [str(path) for path in write_corpus(docs)]
+    cli(["ingest", *paths, "--collection", "Policies", "--group", "staff"], env)
+    cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     client = login(serve.url)

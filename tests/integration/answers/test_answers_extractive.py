@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.answers.conftest import PASSWORD, USER, login, parse_sse
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, run_cli, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -70,17 +70,12 @@ def site(tmp_path_factory) -> Iterator[Site]:
     docs = tmp_path_factory.mktemp("extractive-docs")  # ingestion never reads the home
     (docs / "guide.md").write_text(GUIDE)
     (docs / "operations.md").write_text(OPERATIONS)
-    for args in (
-        ["ingest", str(docs), "--collection", "Platform", "--group", "staff"],
-        ["user", USER, "--password", PASSWORD, "--group", "staff"],
-    ):
-        result = run_cli(args, env)
-        assert result.returncode == 0, result.stdout + result.stderr
-    token = run_cli(["token", "create", "--user", USER, "--name", "t", "--scope", "ask"], env)
+    cli(["ingest", str(docs), "--collection", "Platform", "--group", "staff"], env)
+    cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
+    secret = token_create(env, user=USER, name="t", scope="ask")
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()
     client = login(serve.url)
-    secret = token.stdout.strip().splitlines()[-1]
     api = httpx.Client(
         base_url=serve.url, headers={"Authorization": f"Bearer {secret}"}, timeout=60
     )

@@ -11,7 +11,6 @@ from django.db import transaction
 
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
-from tests.support.settings_env import settings_apply, settings_restore
 from webapp.chat.events import DeltaEvent, DoneEvent, ErrorEvent, event_data
 from webapp.chat.models import Conversation, Message
 from webapp.chat.services import (
@@ -27,17 +26,6 @@ from webapp.knowledge.services import collection_create, document_create
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 QUESTION = "How many days of paid annual leave do employees get?"
-
-
-@pytest.fixture
-def configure(monkeypatch):
-    """Rebuild the settings and the chat router from ENCLAVE_* variables for one test."""
-
-    def apply(**env: str) -> None:
-        settings_apply(monkeypatch, **env)
-
-    yield apply
-    settings_restore(monkeypatch)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.integration.answers.conftest import (
 from tests.standin.openai_standin import tokenize
 from tests.standin.process import standin_request_ids
 from tests.support.polling import wait_for
-from tests.support.server import run_cli
+from tests.support.server import token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -228,14 +228,7 @@ def test_an_uncited_answer_gets_attributed_citations_and_an_invented_sentence_is
 
 def test_off_topic_questions_abstain_in_the_language_they_are_asked_in(served: Served) -> None:
     asked = served.total("chat_requests")
-    token = (
-        run_cli(
-            ["token", "create", "--user", USER, "--name", "abstain", "--scope", "ask"],
-            served.serve.env,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    token = token_create(served.serve.env, user=USER, name="abstain", scope="ask")
     api = httpx.Client(
         base_url=served.serve.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
     )

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.documents import make_handbook_pdf
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 
 @dataclass
@@ -50,12 +50,6 @@ class ApiSite:
         return response.json()["token"]["id"], response.json()["secret"]
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    result = run_cli(args, env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 def wait_documents(client: httpx.Client, ids: list[int], timeout_s: float = 180) -> dict:
     """Poll the documents API until every document is indexed or failed."""
     deadline = time.monotonic() + timeout_s
@@ -73,16 +67,13 @@ def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiSite]:
     env = process_env(home)
     docs = tmp_path_factory.mktemp("api-docs")
     make_handbook_pdf(docs / "handbook.pdf")
-    _cli(["ingest", str(docs), "--collection", "HR", "--group", "hr"], env)
-    _cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], env)
-    _cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], env)
-    _cli(["user", "nia", "--password", "nia-pass-123"], env)
-    _cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
-    created = _cli(
-        ["token", "create", "--user", "root", "--name", "tests", "--scope", "admin"], env
-    )
+    cli(["ingest", str(docs), "--collection", "HR", "--group", "hr"], env)
+    cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], env)
+    cli(["user", "bob", "--password", "bob-pass-123", "--group", "eng"], env)
+    cli(["user", "nia", "--password", "nia-pass-123"], env)
+    cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
     site = ApiSite(url="")
-    site.tokens["root"] = created.strip().splitlines()[-1]
+    site.tokens["root"] = token_create(env, user="root", name="tests", scope="admin")
 
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()

@@ -19,7 +19,7 @@ import pytest
 from tests.integration.api.conftest import wait_documents
 from tests.standin.process import standin_request_ids, start_standin, stop
 from tests.support.documents import make_handbook_pdf
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -35,14 +35,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProc
     env = process_env(home, ENCLAVE_LOG_FORMAT="json", ENCLAVE_LLM_ENDPOINTS=f"{replica}|{MODEL}")
     serve = ServeProcess(env, home / "serve.log")
     try:
-        made = run_cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
-        assert made.returncode == 0, made.stderr
-        created = run_cli(
-            ["token", "create", "--user", "root", "--name", "logs", "--scope", "admin"], env
-        )
-        assert created.returncode == 0, created.stderr
+        cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
+        token = token_create(env, user="root", name="logs", scope="admin")
         serve.start()
-        yield serve, created.stdout.strip().splitlines()[-1], replica
+        yield serve, token, replica
     finally:
         serve.stop()
         stop(standin)

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.api.conftest import wait_documents
 from tests.standin.process import start_standin, stop
 from tests.support.documents import make_handbook_pdf
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -63,16 +63,12 @@ def metrics_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsSi
     )
     serve = ServeProcess(env, home / "serve.log")
     try:
-        made = run_cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
-        assert made.returncode == 0, made.stderr
-        created = run_cli(
-            ["token", "create", "--user", "root", "--name", "scraper", "--scope", "admin"], env
-        )
-        assert created.returncode == 0, created.stderr
+        cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
+        token = token_create(env, user="root", name="scraper", scope="admin")
         serve.start()
         yield MetricsSite(
             url=serve.url,
-            token=created.stdout.strip().splitlines()[-1],
+            token=token,
             replica=replica,
             multiproc_dir=multiproc,
         )

@@ -13,7 +13,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.documents import make_handbook_pdf, make_pdf, make_security_docx
+from tests.support.documents import make_handbook_pdf, make_security_docx
+from tests.support.parsing_files import make_drawing_pdf, make_locked_pdf
+
+SALARIES = "Salary bands for 2026 are confidential."
+RESTRICTED = "Printing of this memo is restricted."
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -46,40 +50,6 @@ def make_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
         for row in rows:
             sheet.append(row)
     workbook.save(str(path))
-    return path
-
-
-def _encrypted_pdf(path: Path, *, algorithm: str) -> Path:
-    from pypdf import PdfReader, PdfWriter
-
-    plain = make_pdf(path.with_suffix(".plain"), [["Salary bands for 2026 are confidential."]])
-    writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm=algorithm)
-    with path.open("wb") as handle:
-        writer.write(handle)
-    plain.unlink()
-    return path
-
-
-def _owner_only_pdf(path: Path) -> Path:
-    from pypdf import PdfReader, PdfWriter
-
-    plain = make_pdf(path.with_suffix(".plain"), [["Printing of this memo is restricted."]])
-    writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
-    with path.open("wb") as handle:
-        writer.write(handle)
-    plain.unlink()
-    return path
-
-
-def _scanned_pdf(path: Path) -> Path:
-    from reportlab.pdfgen import canvas
-
-    pdf = canvas.Canvas(str(path))
-    pdf.rect(50, 50, 200, 200, fill=1)
-    pdf.showPage()
-    pdf.save()
     return path
 
 
@@ -150,15 +120,18 @@ MALFORMED: dict[str, tuple[Callable[[Path], Path], Expected]] = {
     "random-bytes.pdf": (lambda p: _write(p, os.urandom(8192)), ("failed", "parse_error")),
     "zero-byte.pdf": (lambda p: _write(p, b""), ("failed", "parse_error")),
     "encrypted-rc4.pdf": (
-        lambda p: _encrypted_pdf(p, algorithm="RC4-128"),
+        lambda p: make_locked_pdf(p, SALARIES, algorithm="RC4-128"),
         ("failed", "encrypted_document"),
     ),
     "encrypted-aes256.pdf": (
-        lambda p: _encrypted_pdf(p, algorithm="AES-256"),
+        lambda p: make_locked_pdf(p, SALARIES, algorithm="AES-256"),
         ("failed", "encrypted_document"),
     ),
-    "owner-password-only.pdf": (_owner_only_pdf, ("indexed", "")),
-    "scanned.pdf": (_scanned_pdf, ("failed", "empty_document")),
+    "owner-password-only.pdf": (
+        lambda p: make_locked_pdf(p, RESTRICTED, user_password="", algorithm="AES-128"),
+        ("indexed", ""),
+    ),
+    "scanned.pdf": (make_drawing_pdf, ("failed", "empty_document")),
     "docx-named.pdf": (lambda p: _write(p, _docx_bytes(p.parent)), ("failed", "parse_error")),
     "zero-byte.docx": (lambda p: _write(p, b""), ("failed", "parse_error")),
     "truncated.docx": (

@@ -16,7 +16,7 @@ import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -53,25 +53,17 @@ CHECKS = {f"{name} [None]" for name in DISCOVERY} | {
 }
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    result = run_cli(args, env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def scim_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A served Enclave and a ``scim`` token made with ``enclave token create``."""
     home = tmp_path_factory.mktemp("scim-home")
     env = process_env(home)
-    _cli(["user", "it-admin", "--password", "it-admin-pass-123", "--admin"], env)
-    created = _cli(
-        ["token", "create", "--user", "it-admin", "--name", "idp", "--scope", "scim"], env
-    )
+    cli(["user", "it-admin", "--password", "it-admin-pass-123", "--admin"], env)
+    secret = token_create(env, user="it-admin", name="idp", scope="scim")
     serve = ServeProcess(env, Path(home) / "serve.log")
     serve.start()
     try:
-        yield serve.url, created.strip().splitlines()[-1]
+        yield serve.url, secret
     finally:
         serve.stop()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 PROXY_ADDRESS = "127.0.0.2"
 PASSWORD = "lock-test-pass-1"
@@ -60,13 +60,6 @@ def sign_in(
     )
 
 
-def cli(args: list[str], env: dict[str, str]) -> str:
-    """``enclave ARGS``, which must succeed; its output."""
-    result = run_cli(args, env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="session")
 def security_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuritySite]:
     home = tmp_path_factory.mktemp("security-home")
@@ -74,11 +67,11 @@ def security_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Security
     for name in LOCK_USERS:
         cli(["user", name, "--password", PASSWORD, "--group", "hr"], env)
     cli(["user", "root", "--password", "root-pass-123", "--admin"], env)
-    created = cli(["token", "create", "--user", "root", "--name", "tests", "--scope", "admin"], env)
+    root_token = token_create(env, user="root", name="tests", scope="admin")
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     site = SecuritySite(url=serve.url, home=home, env=env)
-    site.tokens["root"] = created.strip().splitlines()[-1]
+    site.tokens["root"] = root_token
     try:
         yield site
     finally:

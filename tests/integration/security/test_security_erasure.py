@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.security.conftest import cli, sign_in
-from tests.support.server import ServeProcess, process_env
+from tests.integration.security.conftest import sign_in
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -67,8 +67,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ErasureSite]:
     site = ErasureSite(tmp_path_factory.mktemp("erasure-home"))
     cli(["user", "alice", "--password", "alice-pass-123", "--group", "hr"], site.env)
     cli(["user", "root", "--password", "root-pass-123", "--admin"], site.env)
-    made = cli(["token", "create", "--user", "root", "--name", "t", "--scope", "admin"], site.env)
-    site.root = made.strip().splitlines()[-1]
+    site.root = token_create(site.env, user="root", name="t", scope="admin")
     site.serve.start()
     try:
         yield site

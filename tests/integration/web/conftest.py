@@ -109,6 +109,34 @@ def hr_pdf(hr_collection, make_document) -> Document:
     )
 
 
+@pytest.fixture
+def failed_scan(hr_collection, make_document) -> Document:
+    """A PDF in HR that failed: no text layer."""
+    return make_document(
+        hr_collection,
+        b"broken",
+        filename="scan.pdf",
+        mime_type="application/pdf",
+        status=DocumentStatus.FAILED,
+        error_message="The PDF has no text layer.",
+    )
+
+
+@pytest.fixture
+def running(hr_collection, make_document) -> Document:
+    """A document three quarters through embedding."""
+    return make_document(
+        hr_collection,
+        b"in progress",
+        filename="policy.txt",
+        mime_type="text/plain",
+        status=DocumentStatus.EMBEDDING,
+        progress_done=3,
+        progress_total=4,
+        chunk_count=0,
+    )
+
+
 def web_chat_ask(client: Client, question: str, **fields: object) -> dict:
     """Ask through the web chat's endpoint as the page does; the ``done`` event's data.
 

@@ -83,17 +83,8 @@ def test_duplicate_collection_name_is_shown_on_the_form(client_as, admin_user, h
 
 
 def test_console_lists_collections_with_their_counts(
-    client_as, admin_user, hr_collection, finance_collection, hr_pdf, make_document
+    client_as, admin_user, finance_collection, hr_pdf, failed_scan
 ):
-    make_document(
-        hr_collection,
-        b"broken",
-        filename="scan.pdf",
-        mime_type="application/pdf",
-        status=DocumentStatus.FAILED,
-        error_message="The PDF has no text layer.",
-    )
-
     response = client_as(admin_user).get("/console/")
 
     rows = {
@@ -104,33 +95,9 @@ def test_console_lists_collections_with_their_counts(
     assert 'href="/console/users/"' in response.content.decode()
 
 
-@pytest.fixture
-def running(hr_collection, make_document):
-    """A document three quarters through embedding."""
-    return make_document(
-        hr_collection,
-        b"in progress",
-        filename="policy.txt",
-        mime_type="text/plain",
-        status=DocumentStatus.EMBEDDING,
-        progress_done=3,
-        progress_total=4,
-        chunk_count=0,
-    )
-
-
 def test_collection_page_rows_carry_status_progress_and_errors(
-    client_as, admin_user, hr_collection, hr_pdf, make_document, running
+    client_as, admin_user, hr_collection, hr_pdf, failed_scan, running
 ):
-    failed = make_document(
-        hr_collection,
-        b"broken",
-        filename="scan.pdf",
-        mime_type="application/pdf",
-        status=DocumentStatus.FAILED,
-        error_message="The PDF has no text layer.",
-    )
-
     html = client_as(admin_user).get(f"/console/collections/{hr_collection.id}/").content.decode()
 
     assert f'<tr data-document-id="{running.id}" data-status="embedding">' in html
@@ -138,7 +105,7 @@ def test_collection_page_rows_carry_status_progress_and_errors(
     assert '<span class="badge doc-status status-embedding">Embedding</span>' in html
     assert 'class="doc-progress" max="100" value="75"' in html
     assert '<p class="doc-error">The PDF has no text layer.</p>' in html
-    assert f'action="/console/documents/{failed.id}/retry"' in html
+    assert f'action="/console/documents/{failed_scan.id}/retry"' in html
     assert '<input type="file" name="files" id="upload-files" multiple' in html
 
 

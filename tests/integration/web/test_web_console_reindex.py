@@ -9,7 +9,6 @@ from django.test import Client
 from django.utils import timezone
 
 from webapp.audit.models import AuditEvent
-from webapp.config.settings import reset_settings_cache
 from webapp.knowledge.indexes import search_index_bootstrap, search_index_build_start
 from webapp.knowledge.models import DocumentStatus, SearchIndex, SearchIndexSkip
 
@@ -43,12 +42,8 @@ def building(active_index, hr_pdf, finance_txt, second_model_dir) -> SearchIndex
 
 
 @pytest.fixture
-def stalled_after_60_s(monkeypatch):
-    monkeypatch.setenv("ENCLAVE_STALLED_AFTER_S", "60")
-    reset_settings_cache()
-    yield
-    monkeypatch.undo()
-    reset_settings_cache()
+def stalled_after_60_s(configure):
+    configure(ENCLAVE_STALLED_AFTER_S="60")
 
 
 def test_non_staff_get_404_on_every_new_url_and_nothing_is_queued(
@@ -69,12 +64,8 @@ def test_non_staff_get_404_on_every_new_url_and_nothing_is_queued(
 
 
 def test_card_shows_the_active_index_model_size_and_documents(
-    client_as, admin_user, active_index, hr_pdf, finance_txt, make_document, hr_collection
+    client_as, admin_user, active_index, hr_pdf, finance_txt, failed_scan
 ):
-    make_document(
-        hr_collection, b"broken", filename="scan.pdf", mime_type="application/pdf", status="failed"
-    )
-
     html = client_as(admin_user).get("/console/").content.decode()
 
     assert '<dd class="index-model">all-MiniLM-L6-v2 (packaged), onnx-int8</dd>' in html

@@ -24,7 +24,6 @@ from django.utils.translation import override
 import webapp
 from retrieval.errors import RetrievalError
 from webapp.chat.wording import error_event, language_for
-from webapp.config.settings import reset_settings_cache
 from webapp.web.labels import DOCUMENT_ERROR_LABELS
 
 pytestmark = pytest.mark.django_db
@@ -336,12 +335,8 @@ def test_service_errors_are_shown_in_the_users_language(
 
 
 @pytest.fixture
-def upload_limit_1_mb(monkeypatch):
-    monkeypatch.setenv("ENCLAVE_MAX_UPLOAD_MB", "1")
-    reset_settings_cache()
-    yield
-    monkeypatch.undo()
-    reset_settings_cache()
+def upload_limit_1_mb(configure):
+    configure(ENCLAVE_MAX_UPLOAD_MB="1")
 
 
 def test_an_upload_over_the_limit_is_refused_in_brazilian(

@@ -13,7 +13,6 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.services import audit_record
 from webapp.audit.usage import percentile, usage_summary
 from webapp.chat.models import Conversation, Feedback, Message
-from webapp.knowledge.models import DocumentStatus
 from webapp.web.charts import bar_chart
 
 pytestmark = pytest.mark.django_db
@@ -51,32 +50,20 @@ def test_non_staff_cannot_restrict_documents(client_as, member, hr_pdf, hr_group
     assert hr_pdf.allowed_groups.count() == 0
 
 
-def test_documents_filter_by_status(client_as, admin_user, hr_collection, hr_pdf, make_document):
-    failed = make_document(
-        hr_collection,
-        b"broken",
-        filename="scan.pdf",
-        mime_type="application/pdf",
-        status=DocumentStatus.FAILED,
-    )
-    running = make_document(
-        hr_collection,
-        b"running",
-        filename="notes.txt",
-        mime_type="text/plain",
-        status=DocumentStatus.EMBEDDING,
-    )
+def test_documents_filter_by_status(
+    client_as, admin_user, hr_collection, hr_pdf, failed_scan, running
+):
     client = client_as(admin_user)
     url = f"/console/collections/{hr_collection.id}/"
 
     def shown(query: str) -> list[int]:
         return [d.id for d in client.get(url + query).context["documents"]]
 
-    assert sorted(shown("")) == sorted([hr_pdf.id, failed.id, running.id])
-    assert shown("?status=failed") == [failed.id]
+    assert sorted(shown("")) == sorted([hr_pdf.id, failed_scan.id, running.id])
+    assert shown("?status=failed") == [failed_scan.id]
     assert shown("?status=indexed") == [hr_pdf.id]
     assert shown("?status=in_progress") == [running.id]
-    assert sorted(shown("?status=nonsense")) == sorted([hr_pdf.id, failed.id, running.id])
+    assert sorted(shown("?status=nonsense")) == sorted([hr_pdf.id, failed_scan.id, running.id])
     html = client.get(url + "?status=failed").content.decode()
     failed_chip = 'href="?status=failed" aria-current="true">Failed <span class="count"'
     assert failed_chip + ' data-count="failed">1</span>' in html

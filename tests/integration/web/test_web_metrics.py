@@ -10,26 +10,10 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from webapp.config.settings import reset_settings_cache
-
 pytestmark = pytest.mark.django_db
 
 TOKEN = "metrics-token-for-tests-01"
 BEARER = f"Bearer {TOKEN}"
-
-
-@pytest.fixture
-def configure(monkeypatch):
-    """Rebuild the settings from ENCLAVE_* variables for one test."""
-
-    def apply(**env: str) -> None:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        reset_settings_cache()
-
-    yield apply
-    monkeypatch.undo()
-    reset_settings_cache()
 
 
 def requests_counted(client: Client, **labels: str) -> float:

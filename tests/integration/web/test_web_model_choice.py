@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from tests.support.settings_env import settings_apply, settings_restore
 from webapp.audit.models import AuditEvent
 from webapp.chat.selectors import collection_model_default, user_model_default
 
@@ -17,14 +16,11 @@ SMALL, LARGE = "http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"
 
 
 @pytest.fixture
-def two_models(monkeypatch):
-    settings_apply(
-        monkeypatch,
+def two_models(configure):
+    configure(
         ENCLAVE_LLM_ENDPOINTS=f"{SMALL}|small-llm",
         ENCLAVE_LLM_MODELS=json.dumps({"large-llm": {"tier": "large", "endpoints": [LARGE]}}),
     )
-    yield
-    settings_restore(monkeypatch)
 
 
 def test_the_chat_offers_the_models_and_remembers_the_users_choice(two_models, client_as, member):

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.chat import iter_sse, login
 from tests.support.llama_server import MODEL_ALIAS, LlamaServer, llama_files
-from tests.support.server import ServeProcess, process_env, run_cli
+from tests.support.server import ServeProcess, cli, process_env, token_create
 
 # Unlike Enclave's sampling, as a model file's own defaults can be. No prompt cache:
 # a prompt evaluated after a cached prefix gets slightly different logits, and a greedy
@@ -79,12 +79,6 @@ class Site:
         return httpx.Client(base_url=self.serve.url, headers=headers, timeout=600)
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    result = run_cli(args, env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def site(llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The six policies indexed, alice signed in, answers from the module's llama-server."""
@@ -104,14 +98,14 @@ def site(llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         ENCLAVE_LLM_HEALTH_INTERVAL_S="0.5",
         ENCLAVE_SEARCH_LIMIT="6",
     )
-    _cli(["ingest", str(docs), "--collection", "Policies", "--group", "staff"], env)
-    _cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
-    token = _cli(["token", "create", "--user", USER, "--name", "llm-tests"], env)
+    cli(["ingest", str(docs), "--collection", "Policies", "--group", "staff"], env)
+    cli(["user", USER, "--password", PASSWORD, "--group", "staff"], env)
+    token = token_create(env, user=USER, name="llm-tests")
     serve = ServeProcess(env, home / "serve.log")
     serve.start()
     chat = login(serve.url, USER, PASSWORD)
     try:
-        yield Site(serve, llama, chat, token.strip().splitlines()[-1])
+        yield Site(serve, llama, chat, token)
     finally:
         chat.close()
         serve.stop()

@@ -14,6 +14,7 @@ import pytest
 
 from retrieval import DocumentTooLargeError, EmptyDocumentError, ParseError, ParsingConfig
 from retrieval.parsing import read_document, supported_extensions
+from tests.support.parsing_files import make_drawing_pdf
 from tests.support.scans import (
     ENGLISH_SCAN,
     PORTUGUESE_SCAN,
@@ -129,13 +130,7 @@ def test_a_language_without_its_data_is_named_with_its_package(scanned_pdf: Path
 
 
 def test_a_blank_vector_page_is_not_taken_for_a_scan(tmp_path: Path) -> None:
-    from reportlab.pdfgen import canvas
-
-    path = tmp_path / "drawing.pdf"
-    drawing = canvas.Canvas(str(path))
-    drawing.rect(50, 50, 200, 200, fill=1)
-    drawing.showPage()
-    drawing.save()
+    path = make_drawing_pdf(tmp_path / "drawing.pdf")
 
     with pytest.raises(EmptyDocumentError) as caught:
         _pages(path, MISSING)

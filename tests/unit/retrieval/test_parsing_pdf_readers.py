@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from retrieval import EmptyDocumentError, EncryptedDocumentError, ParseError
 from retrieval.parsing import parse_file
-from tests.support.parsing_files import FILING_PAGES, make_array_limit_pdf, make_page_limit_pdf
+from tests.support.parsing_files import (
+    FILING_PAGES,
+    make_array_limit_pdf,
+    make_drawing_pdf,
+    make_locked_pdf,
+    make_page_limit_pdf,
+)
 
 
 def _pages(path: Path, filename: str | None = None) -> tuple[str | None, list[tuple[int, str]]]:
@@ -77,22 +82,9 @@ def test_when_pdfium_fails_too_the_message_names_the_limit_and_pdfiums_reason(
     )
 
 
-def test_password_and_scan_keep_their_own_messages(
-    tmp_path: Path, make_pdf: Callable[..., Path]
-) -> None:
-    from pypdf import PdfReader, PdfWriter
-    from reportlab.pdfgen import canvas
-
-    writer = PdfWriter(clone_from=PdfReader(make_pdf(tmp_path / "plain.pdf", [["Salaries"]])))
-    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="AES-256")
-    locked = tmp_path / "locked.pdf"
-    with locked.open("wb") as handle:
-        writer.write(handle)
-    scan = tmp_path / "scan.pdf"
-    drawing = canvas.Canvas(str(scan))
-    drawing.rect(50, 50, 200, 200, fill=1)
-    drawing.showPage()
-    drawing.save()
+def test_password_and_scan_keep_their_own_messages(tmp_path: Path) -> None:
+    locked = make_locked_pdf(tmp_path / "locked.pdf", "Salaries", algorithm="AES-256")
+    scan = make_drawing_pdf(tmp_path / "scan.pdf")
 
     with pytest.raises(EncryptedDocumentError) as encrypted:
         _pages(locked)

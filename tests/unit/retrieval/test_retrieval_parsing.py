@@ -19,6 +19,7 @@ from retrieval import (
     parse_file,
     supported_extensions,
 )
+from tests.support.parsing_files import make_drawing_pdf, make_locked_pdf
 
 
 def sections_of(path: Path, **kwargs: object) -> list[Section]:
@@ -116,15 +117,8 @@ def test_truncated_pdf_is_damaged(tmp_path: Path, make_pdf: Callable[..., Path])
     assert len(caught.value.message) > len("The PDF is damaged and could not be read: ")
 
 
-def test_pdf_with_user_password_is_encrypted(tmp_path: Path, make_pdf: Callable[..., Path]) -> None:
-    from pypdf import PdfReader, PdfWriter
-
-    plain = make_pdf(tmp_path / "plain.pdf", [["Salary bands for 2026"]])
-    writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="RC4-128")
-    path = tmp_path / "locked.pdf"
-    with path.open("wb") as handle:
-        writer.write(handle)
+def test_pdf_with_user_password_is_encrypted(tmp_path: Path) -> None:
+    path = make_locked_pdf(tmp_path / "locked.pdf", "Salary bands for 2026", algorithm="RC4-128")
 
     with pytest.raises(EncryptedDocumentError) as caught:
         parse_file(path)
@@ -133,32 +127,17 @@ def test_pdf_with_user_password_is_encrypted(tmp_path: Path, make_pdf: Callable[
     assert "password protected" in caught.value.message
 
 
-def test_pdf_with_owner_password_only_still_opens(
-    tmp_path: Path, make_pdf: Callable[..., Path]
-) -> None:
-    from pypdf import PdfReader, PdfWriter
-
-    plain = make_pdf(tmp_path / "plain.pdf", [["Printing is restricted"]])
-    writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
-    path = tmp_path / "restricted.pdf"
-    with path.open("wb") as handle:
-        writer.write(handle)
+def test_pdf_with_owner_password_only_still_opens(tmp_path: Path) -> None:
+    path = make_locked_pdf(
+        tmp_path / "restricted.pdf", "Printing is restricted", user_password="", algorithm="RC4-128"
+    )
 
     assert sections_of(path) == [Section(text="Printing is restricted", page=1, heading="")]
 
 
 def test_pdf_without_text_layer_is_empty(tmp_path: Path) -> None:
-    from reportlab.pdfgen import canvas
-
-    path = tmp_path / "scan.pdf"
-    pdf = canvas.Canvas(str(path))
-    pdf.rect(50, 50, 200, 200, fill=1)
-    pdf.showPage()
-    pdf.save()
-
     with pytest.raises(EmptyDocumentError) as caught:
-        sections_of(path)
+        sections_of(make_drawing_pdf(tmp_path / "scan.pdf"))
 
     assert caught.value.message == "The PDF has no extractable text (scanned?)."
 
