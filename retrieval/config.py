@@ -167,6 +167,8 @@ class SearchConfig:
     # USE, turned near-equal weak BM25 matches into 1.0 and 0.0, and let one shared
     # word beat a paraphrase's page. Enterprise and cross-language sets pull the
     # dense weight up, Pira PT->PT and SciFact (with USE) down: 0.25 holds the most.
+    # A per-question weight (from BM25's term coverage, the dense top-1 margin or the
+    # question/chunk languages) held 7 of 7 only by a hair and lost on test: docs/retrieval.md.
     fusion: FusionMethod = "coverage"
     dense_weight: float = 0.25
     sparse_weight: float = 0.75

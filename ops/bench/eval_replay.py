@@ -25,7 +25,7 @@ import numpy as np
 
 from retrieval.config import SearchConfig
 from retrieval.evaluation import ndcg_at_k, recall_at_k
-from retrieval.fusion import ArmHit, FusedHit, fuse
+from retrieval.fusion import ArmHit, FusedHit, fuse, lexical_confidence, ranked
 from retrieval.models import Passage
 from retrieval.relevance import is_relevant
 
@@ -37,18 +37,43 @@ ANSWER_PASSAGES = 6
 
 @dataclass(frozen=True)
 class Variant:
-    """One fusion setting; ``uncovered``: dense weight for a query the model does not cover."""
+    """One fusion setting; ``uncovered``: dense weight for a query the model does not cover.
+
+    ``adapt`` sets the dense weight per question from the arms' own confidence
+    (coverage fusion, BM25 weight 1 - dense), ``dense`` being the high weight:
+    ``terms``: ``dense`` where the question's best BM25 chunk holds at most ``low``
+    of its terms, ``floor`` from ``high`` on, linear between; ``margin``: ``dense``
+    below ``high``, else ``floor`` when the dense top-1 cosine stands ``low`` above
+    the mean of the dense top 10, else 0; ``language``: ``dense`` when BM25's best
+    chunk is in another language than the question, else ``floor``.
+    """
 
     method: str
     dense: float = 1.0
     sparse: float = 1.0
     k: int = 2
     uncovered: float = 0.0
+    adapt: str = ""
+    floor: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
 
     @property
     def label(self) -> str:
         if self.method in ("dense", "bm25"):
             return self.method
+        if self.adapt == "terms":
+            return (
+                f"adaptive terms {self.dense:g} (cov <= {self.low:g}) -> "
+                f"{self.floor:g} (cov >= {self.high:g})"
+            )
+        if self.adapt == "margin":
+            return (
+                f"adaptive margin {self.dense:g} (cov < {self.high:g}), else "
+                f"{self.floor:g} if peak >= {self.low:g}"
+            )
+        if self.adapt == "language":
+            return f"adaptive language {self.dense:g} cross / {self.floor:g} same"
         label = f"{self.method} w={self.dense:g}/{self.sparse:g}"
         if self.method == "rrf":
             label = f"rrf k={self.k} w={self.dense:g}/{self.sparse:g}"
@@ -63,6 +88,23 @@ VARIANTS = [
     *(Variant("minmax", a, round(1 - a, 2)) for a in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)),
     *(Variant("rrf", 1.0, w, k) for k, w in itertools.product((2, 10, 60), (1.0, 1.5))),
     *(Variant("dbsf", 1.0, w) for w in (1.0, 1.5, 2.0)),
+    # Query-adaptive dense weights (docs/retrieval.md, "Query-adaptive fusion").
+    *(
+        Variant("coverage", d, adapt="terms", floor=f, low=lo, high=hi)
+        for d, f, lo, hi in (
+            (0.25, 0.0, 0.4, 0.5),
+            (0.3, 0.0, 0.4, 0.5),
+            (0.25, 0.0, 0.4, 0.6),
+            (0.25, 0.05, 0.3, 0.6),
+            (0.25, 0.0, 0.5, 0.5),
+            (0.25, 0.05, 0.5, 0.5),
+        )
+    ),
+    *(
+        Variant("coverage", d, adapt="margin", floor=0.05, low=m, high=0.5)
+        for d, m in ((0.3, 0.03), (0.25, 0.03), (0.3, 0.05))
+    ),
+    *(Variant("coverage", 0.25, adapt="language", floor=f) for f in (0.0, 0.05)),
 ]
 
 
@@ -121,14 +163,42 @@ def fused(question: Question, variant: Variant) -> list[FusedHit]:
     if variant.method == "bm25":
         return fuse([], sparse, method="rrf")
     weight = variant.dense if question.covered else variant.uncovered
+    sparse_weight = variant.sparse
+    if variant.adapt and question.covered:
+        weight = adaptive_weight(question, variant, dense, sparse)
+        sparse_weight = 1 - weight
     return fuse(
         dense,
         sparse,
         method=variant.method,  # type: ignore[arg-type]
         dense_weight=weight,
-        sparse_weight=variant.sparse,
+        sparse_weight=sparse_weight,
         rrf_k=variant.k,
     )
+
+
+def adaptive_weight(
+    question: Question, variant: Variant, dense: Sequence[ArmHit], sparse: Sequence[ArmHit]
+) -> float:
+    """The dense weight ``variant.adapt`` gives this question (see ``Variant``)."""
+    share = lexical_confidence(sparse) if sparse else 0.0
+    if variant.adapt == "terms":
+        if share >= variant.high:
+            return variant.floor
+        if share <= variant.low:
+            return variant.dense
+        ramp = (variant.high - share) / (variant.high - variant.low)
+        return variant.floor + (variant.dense - variant.floor) * ramp
+    if variant.adapt == "margin":
+        if share < variant.high:
+            return variant.dense
+        cosines = [hit.score for hit in ranked(dense)[:10]]
+        peak = cosines[0] - sum(cosines) / len(cosines) if cosines else 0.0
+        return variant.floor if peak >= variant.low else 0.0
+    best = ranked(sparse)[0].point_id if sparse else None
+    languages = {f"{h[0]}#{h[1]}": h[7] if len(h) > 7 else None for h in question.hits}
+    other = languages.get(best) not in (None, question.detected) and question.detected is not None
+    return variant.dense if other else variant.floor
 
 
 def _documents(hits: Iterable[FusedHit]) -> list[str]:
@@ -180,22 +250,23 @@ def _fusion_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> 
     lines = []
     for role in ("tune", "report"):
         names = [n for n, qs in answerable.items() if qs and qs[0].role == role]
-        header = "| variant | " + " | ".join(names) + " | sets where hybrid >= best arm |"
+        header = "| variant | " + " | ".join(names) + " | mean | sets where hybrid >= best arm |"
         lines += [
             f"### {'dev' if role == 'tune' else 'test'} splits: nDCG@10 / recall@1 / recall@5",
             "",
             header,
-            "|---" * (len(names) + 2) + "|",
+            "|---" * (len(names) + 3) + "|",
         ]
         arms = {
             n: (scores(answerable[n], Variant("dense")), scores(answerable[n], Variant("bm25")))
             for n in names
         }
         for variant in VARIANTS:
-            cells, held = [], 0
+            cells, held, means = [], 0, np.zeros(3)
             for n in names:
                 ndcg, r1, r5 = scores(answerable[n], variant)
                 cells.append(f"{ndcg:.3f} / {r1:.3f} / {r5:.3f}")
+                means += (ndcg, r1, r5)
                 best = arms[n]
                 if (
                     ndcg >= max(best[0][0], best[1][0]) - 1e-9
@@ -203,7 +274,8 @@ def _fusion_table(sets: dict[str, list[Question]], args: argparse.Namespace) -> 
                 ):
                     held += 1
             mark = "–" if variant.method in ("dense", "bm25") else f"{held}/{len(names)}"
-            lines.append(f"| {variant.label} | " + " | ".join(cells) + f" | {mark} |")
+            mean = " / ".join(f"{x:.4f}" for x in means / len(names))
+            lines.append(f"| {variant.label} | " + " | ".join(cells) + f" | {mean} | {mark} |")
             print(lines[-1], flush=True)
         lines.append("")
     out = args.results / f"fusion-{args.model}.md"
