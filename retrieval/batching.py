@@ -141,6 +141,8 @@ class EmbeddingBatcher:
         # Counters for logs and tests: encode calls made and texts they carried.
         self.encode_calls = 0
         self.encoded_texts = 0
+        # Texts that came tokenized (``submit``'s ``prepared``).
+        self.prepared_texts = 0
 
     @contextmanager
     def document(self) -> Iterator[None]:
@@ -163,13 +165,22 @@ class EmbeddingBatcher:
         """
         return self._turn
 
-    def submit(self, texts: Sequence[str]) -> Future[list[list[float]]]:
-        """Queue passages for embedding; the future holds one vector per text."""
+    def submit(
+        self, texts: Sequence[str], *, prepared: Sequence[Any] | None = None
+    ) -> Future[list[list[float]]]:
+        """Queue passages for embedding; the future holds one vector per text.
+
+        ``prepared``: the texts' ids, tokenized elsewhere as ``portable_prepare``
+        says (the parser process), so this process does not tokenize them.
+        """
         request = _Request(list(texts))
         if not request.texts:
             request.future.set_result([])
             return request.future
-        if self._split:
+        if self._split and prepared is not None and len(prepared) == len(request.texts):
+            request.ids = list(prepared)
+            self.prepared_texts += len(prepared)
+        elif self._split:
             self._prepare(request)
         request.future.add_done_callback(self._answered)
         with self._changed:
@@ -183,6 +194,13 @@ class EmbeddingBatcher:
                 self._thread.start()
             self._changed.notify_all()
         return request.future
+
+    def portable_prepare(self) -> str | None:
+        """The tokenizing kind another process may do for ``submit``'s ``prepared`` (or None)."""
+        if not self._split:
+            return None
+        kind = getattr(self._inner, "portable_prepare", None)
+        return kind() if callable(kind) else None
 
     def _prepare(self, request: _Request) -> None:
         # In the caller's thread; a failure is the request's answer, given in its turn

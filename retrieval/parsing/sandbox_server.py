@@ -10,6 +10,8 @@ parses, and streams JSON lines back:
     {"pid": 123}                      first, so the caller can have it killed
     {"title": "..." | null}           or {"error": {"code", "message"}}
     {"section": ["text", page, "heading"]}    one per section, in order
+    {"chunk": [index, "text", page, "heading", ids | null]}    instead, given a
+                                      chunking plan (retrieval.prepared)
     {"end": true}                             or {"error": {...}} part way
 
 When a child exits this server reaps it and writes its fate on the same
@@ -51,6 +53,9 @@ _PARSER_MODULES = (
     "retrieval.parsing.markdown",
     "retrieval.parsing.text",
     "retrieval.parsing.image",
+    "retrieval.prepared",  # chunking (the text splitter, the tokenizers library)
+    "langchain_text_splitters",
+    "tokenizers",
     "openpyxl",
     "PIL.Image",
 )
@@ -97,6 +102,7 @@ def serve(control: socket.socket) -> None:
                 _kill_group(pid)
             continue
         answer = socket.socket(fileno=fds[0])
+        _preload(request)
         pid = os.fork()
         if pid == 0:
             control.close()
@@ -201,14 +207,40 @@ def _parse_into(answer: socket.socket, request: dict[str, Any]) -> None:
             config=config,
         )
         answer.sendall(encode({"title": parsed.title}))
-        for section in parsed.sections:
-            answer.sendall(encode({"section": [section.text, section.page, section.heading]}))
+        plan = request.get("chunking")
+        if plan is None:
+            for section in parsed.sections:
+                answer.sendall(encode({"section": [section.text, section.page, section.heading]}))
+        else:
+            _chunk_into(answer, plan, parsed, request.get("filename"))
     except RetrievalError as exc:
         if _out_of_memory(exc):
             raise
         answer.sendall(encode({"error": {"code": exc.code, "message": exc.message}}))
         return
     answer.sendall(encode({"end": True}))
+
+
+def _chunk_into(answer: socket.socket, plan: dict[str, Any], parsed: Any, filename: Any) -> None:
+    from retrieval.prepared import prepared_chunks
+
+    chunks = prepared_chunks(plan, parsed.sections, parsed_title=parsed.title, filename=filename)
+    for prepared in chunks:
+        chunk = prepared.chunk
+        message = {"chunk": [chunk.index, chunk.text, chunk.page, chunk.heading, prepared.ids]}
+        answer.sendall(encode(message))
+
+
+def _preload(request: dict[str, Any]) -> None:
+    """Load a chunking plan's tokenizers here, once, so that every child forks with them."""
+    plan = request.get("chunking")
+    if plan is None:
+        return
+    from retrieval.prepared import load_plan
+
+    # A plan that fails to load fails in the child again, with the reason, for its document.
+    with contextlib.suppress(Exception):
+        load_plan(plan)
 
 
 def _send_failure(answer: socket.socket, exc: BaseException) -> int:
