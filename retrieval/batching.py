@@ -56,30 +56,41 @@ class QueryFirst:
             raise ValueError("slice_texts must be at least 1")
         self.max_wait_s = max_wait_s
         self.slice_texts = slice_texts
-        self._active = 0
         self._idle = threading.Condition()
+        self._active = _Holders(self._idle)
         # Slices that waited for queries (for logs and tests).
         self.yielded = 0
 
-    @contextmanager
-    def query(self) -> Iterator[None]:
+    def query(self) -> AbstractContextManager[None]:
         """Hold while encoding queries: document slices wait meanwhile."""
-        with self._idle:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._active -= 1
-                if not self._active:
-                    self._idle.notify_all()
+        return self._active.hold()
 
     def wait(self) -> None:
         """Before a document slice: wait until no query is encoding, at most ``max_wait_s``."""
         with self._idle:
-            if self._active:
+            if self._active.count:
                 self.yielded += 1
-                self._idle.wait_for(lambda: not self._active, timeout=self.max_wait_s)
+                self._idle.wait_for(lambda: not self._active.count, timeout=self.max_wait_s)
+
+
+class _Holders:
+    """How many threads hold something; each release wakes the condition's waiters."""
+
+    def __init__(self, condition: threading.Condition) -> None:
+        self._condition = condition
+        self.count = 0  # read under the condition
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Count this thread in until the block ends."""
+        with self._condition:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self.count -= 1
+                self._condition.notify_all()
 
 
 @dataclass
@@ -134,7 +145,7 @@ class EmbeddingBatcher:
         # Without overlap, encoding and the callers' CPU work (see ``turn``) take turns.
         self._turn: AbstractContextManager[object] = nullcontext() if overlap else threading.Lock()
         self._pending: list[_Request] = []
-        self._documents = 0
+        self._documents = _Holders(self._changed)
         # Requests submitted and not answered yet (waiting or being encoded).
         self._outstanding = 0
         self._thread: threading.Thread | None = None
@@ -144,17 +155,9 @@ class EmbeddingBatcher:
         # Texts that came tokenized (``submit``'s ``prepared``).
         self.prepared_texts = 0
 
-    @contextmanager
-    def document(self) -> Iterator[None]:
+    def document(self) -> AbstractContextManager[None]:
         """Mark one document as in flight, so the batcher waits for its requests to pool."""
-        with self._changed:
-            self._documents += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._documents -= 1
-                self._changed.notify_all()
+        return self._documents.hold()
 
     def turn(self) -> AbstractContextManager[object]:
         """Hold while parsing or storing: without overlap, the encoder waits meanwhile.
@@ -238,7 +241,7 @@ class EmbeddingBatcher:
         while True:
             waiting = sum(len(r.texts) for r in self._pending)
             # Every document in flight is blocked on a request: nobody else is coming.
-            if waiting >= self.max_texts or self._outstanding >= self._documents:
+            if waiting >= self.max_texts or self._outstanding >= self._documents.count:
                 return
             left = deadline - time.monotonic()
             if left <= 0:

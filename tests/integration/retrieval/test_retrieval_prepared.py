@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,15 @@ from retrieval import (
     EmbeddingBatcher,
     Indexer,
     ParsingConfig,
+    Progress,
     SparseEncoder,
     StoreConfig,
     open_store,
 )
 from retrieval.chunking import Chunker, index_text
+from retrieval.errors import ParseError
 from retrieval.parsing import parse_file
-from retrieval.parsing.sandbox import chunk_isolated
+from retrieval.parsing.sandbox import _server, chunk_isolated
 from retrieval.prepared import chunk_plan
 from retrieval.store.base import IndexedChunk
 from tests.unit.retrieval.conftest import write_pdf
@@ -130,4 +133,42 @@ def test_a_corrupt_file_fails_alone_with_its_reason_when_the_parser_chunks(
         )
     finally:
         store.close()
+    assert result.chunk_count == 1
+
+
+def test_the_parser_process_dying_mid_document_fails_it_and_the_next_one_indexes(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.txt"
+    # About 4,000 chunks: the child is still cutting them (blocked on the socket) when
+    # the worker embeds its first window.
+    big.write_text(("A line of text that fills many chunks of the document. " * 150 + "\n\n") * 300)
+    small = tmp_path / "small.txt"
+    small.write_text(LEAVE)
+    store = open_store(StoreConfig(kind="local", path=tmp_path / "s"), dimension=embedder.dimension)
+    indexer = Indexer(store=store, embedder=EmbeddingBatcher(embedder), sparse=SparseEncoder())
+    killed: list[int] = []
+
+    def kill_the_child(progress: Progress) -> None:
+        if progress.stage == "embedding" and not killed:
+            server = _server()._process
+            assert server is not None
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            for pid in map(int, children):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    try:
+        with pytest.raises(ParseError) as failure:
+            indexer.index_file(
+                big, meta=DocumentMeta(1, 1, (1,), "", "x"), on_progress=kill_the_child
+            )
+        result = indexer.index_file(small, meta=DocumentMeta(2, 1, (1,), "", "y"))
+    finally:
+        store.close()
+
+    assert killed
+    assert (
+        failure.value.message == "The text file could not be read: the parser stopped (signal 9)."
+    )
     assert result.chunk_count == 1
