@@ -11,8 +11,10 @@ the GIL), so parsing overlaps embedding.
 The encoding thread gives the GIL up at every matrix product and needs it back
 right after; Python's default switch interval (5 ms) lets a chunking or storing
 thread keep it that long each time, which slowed the encoder by about half while
-documents were chunked beside it. The first batcher to start its thread lowers
-the process's switch interval to ``SWITCH_INTERVAL_S`` (never raises it).
+documents were chunked beside it. While a batcher encodes documents, the
+process's switch interval is ``SWITCH_INTERVAL_S`` (never raised); the last
+encode to end puts the previous one back, so web threads and everything else
+run with Python's default the rest of the time.
 
 One question at a time, the model spends most of a call on fixed costs; searches
 that arrive while the model is busy wait for the current call to end, and
@@ -190,7 +192,6 @@ class EmbeddingBatcher:
             self._pending.append(request)
             self._outstanding += 1
             if self._thread is None or not self._thread.is_alive():
-                _shorten_switch_interval()
                 self._thread = threading.Thread(
                     target=self._run, name="enclave-embedding-batcher", daemon=True
                 )
@@ -267,7 +268,7 @@ class EmbeddingBatcher:
             return
         texts = [text for request in pool for text in request.texts]
         try:
-            with self._turn:
+            with self._turn, _SHORT_SWITCHES.hold():
                 vectors = self._embed(pool, texts)
         except Exception as exc:
             if len(pool) == 1:
@@ -314,11 +315,32 @@ class EmbeddingBatcher:
         return vectors
 
 
-def _shorten_switch_interval() -> None:
-    """Let the encoding thread take the GIL back soon after each matrix product."""
-    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        logger.info("GIL switch interval set to %.1f ms for embedding", SWITCH_INTERVAL_S * 1000)
+class _ShortSwitches:
+    """The process's GIL switch interval, shortened while any batcher encodes documents."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._before = SWITCH_INTERVAL_S
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """``SWITCH_INTERVAL_S`` (or shorter, if set so) until the last holder leaves."""
+        with self._lock:
+            if not self._holders:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._before, SWITCH_INTERVAL_S))
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if not self._holders:
+                    sys.setswitchinterval(self._before)
+
+
+_SHORT_SWITCHES = _ShortSwitches()
 
 
 # --- search queries ----------------------------------------------------------

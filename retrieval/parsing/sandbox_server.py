@@ -40,6 +40,9 @@ from typing import Any
 EXIT_OK = 0
 EXIT_MEMORY = 3
 EXIT_CPU = 4
+# Children run this much nicer than the worker: parsing and chunking are background
+# work beside the encoding thread, which sets ingestion's pace, and the web threads.
+CHILD_NICE = 5
 _REQUEST_BYTES = 64 * 1024
 _REAP_INTERVAL_S = 0.2
 _PARSER_MODULES = (
@@ -153,6 +156,7 @@ def _child(answer: socket.socket, request: dict[str, Any]) -> None:
     try:
         os.setpgid(0, 0)
         _limit(request["limits"])
+        os.nice(CHILD_NICE)
         answer.sendall(encode({"pid": os.getpid()}))
         _parse_into(answer, request)
     except _CpuLimitReached:
