@@ -8,13 +8,10 @@ queue and a single background thread encodes whatever is waiting as one call.
 While it encodes, the other threads go on parsing and chunking (torch releases
 the GIL), so parsing overlaps embedding.
 
-The encoding thread gives the GIL up at every matrix product and needs it back
-right after; Python's default switch interval (5 ms) lets a chunking or storing
-thread keep it that long each time, which slowed the encoder by about half while
-documents were chunked beside it. While a batcher encodes documents, the
-process's switch interval is ``SWITCH_INTERVAL_S`` (never raised); the last
-encode to end puts the previous one back, so web threads and everything else
-run with Python's default the rest of the time.
+The tokenizing and chunking that would hold the GIL beside the encoding thread
+are done in the parser process when it parses (``retrieval.prepared``).
+Python's GIL switch interval is left at its default (5 ms): with them gone, a
+0.5 ms interval measured no better (ops/bench/results/ingest-usem3.md).
 
 One question at a time, the model spends most of a call on fixed costs; searches
 that arrive while the model is busy wait for the current call to end, and
@@ -31,7 +28,6 @@ slice at most, not for a whole pooled call of hundreds of chunks.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -42,12 +38,9 @@ from typing import Any
 
 from retrieval.embedding import Embedder
 
-__all__ = ["SWITCH_INTERVAL_S", "EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
+__all__ = ["EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
 
 logger = logging.getLogger(__name__)
-
-# Longest time another thread keeps the GIL the encoding thread asks for (module docstring).
-SWITCH_INTERVAL_S = 0.0005
 
 
 class QueryFirst:
@@ -268,7 +261,7 @@ class EmbeddingBatcher:
             return
         texts = [text for request in pool for text in request.texts]
         try:
-            with self._turn, _SHORT_SWITCHES.hold():
+            with self._turn:
                 vectors = self._embed(pool, texts)
         except Exception as exc:
             if len(pool) == 1:
@@ -313,34 +306,6 @@ class EmbeddingBatcher:
             for i, vector in zip(part, encode(part), strict=True):
                 vectors[i] = vector
         return vectors
-
-
-class _ShortSwitches:
-    """The process's GIL switch interval, shortened while any batcher encodes documents."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._before = SWITCH_INTERVAL_S
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """``SWITCH_INTERVAL_S`` (or shorter, if set so) until the last holder leaves."""
-        with self._lock:
-            if not self._holders:
-                self._before = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._before, SWITCH_INTERVAL_S))
-            self._holders += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._holders -= 1
-                if not self._holders:
-                    sys.setswitchinterval(self._before)
-
-
-_SHORT_SWITCHES = _ShortSwitches()
 
 
 # --- search queries ----------------------------------------------------------

@@ -259,6 +259,9 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[0]))
     for name in _PARSER_MODULES:  # once here, shared by every forked child
         __import__(name)
+    from retrieval.prepared import load_preparers
+
+    load_preparers()
     # Children are reaped by serve(); a dead caller must not kill this server mid-write.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     serve(control)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,7 +20,6 @@ from retrieval import (
     SparseEncoder,
     VectorStore,
 )
-from retrieval.batching import SWITCH_INTERVAL_S
 
 LEAVE = "Every full-time employee is entitled to twenty-seven days of paid annual leave per year."
 PARKING = "Bicycle parking is available in the basement of the Lisbon office next to the showers."
@@ -123,36 +121,3 @@ def test_one_call_takes_the_oldest_requests_up_to_max_texts(embedder: Embedder) 
     assert (batcher.encode_calls, batcher.encoded_texts) == (2, 3)
     alone = embedder.embed_documents([LEAVE, PARKING, BADGES])
     np.testing.assert_allclose([*first, last], alone, atol=1e-5)
-
-
-class _SwitchRecorder:
-    """The real embedder, noting the GIL switch interval each encode ran with."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
-        self.seen: list[float] = []
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._inner, name)
-
-    def encode_prepared(self, ids: list[list[int]]) -> list[list[float]]:
-        self.seen.append(sys.getswitchinterval())
-        return self._inner.encode_prepared(ids)  # type: ignore[attr-defined, no-any-return]
-
-
-def test_the_encoding_thread_gets_the_gil_back_within_half_a_millisecond_while_it_encodes(
-    embedder: Embedder,
-) -> None:
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(0.005)  # Python's default
-    try:
-        recorder = _SwitchRecorder(embedder)
-        batcher = EmbeddingBatcher(recorder, linger_s=0)  # type: ignore[arg-type]
-        vectors = batcher.embed_documents([LEAVE])
-
-        assert recorder.seen == [SWITCH_INTERVAL_S] == [0.0005]
-        # Once the documents are encoded, web threads get Python's default back.
-        assert sys.getswitchinterval() == 0.005
-        np.testing.assert_allclose(vectors, embedder.embed_documents([LEAVE]), atol=1e-5)
-    finally:
-        sys.setswitchinterval(before)
