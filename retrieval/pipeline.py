@@ -32,7 +32,7 @@ from retrieval.errors import EmptyDocumentError
 from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress, Section
 from retrieval.parsing import read_document
 from retrieval.parsing.titles import file_title
-from retrieval.prepared import ChunkedDocument, PreparedChunk, chunk_plan
+from retrieval.prepared import ChunkedDocument, ChunkedHere, PreparedChunk, chunk_plan
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
 
@@ -177,7 +177,7 @@ class Indexer:
         parsed = read_document(
             path, mime_type=mime_type, filename=filename, config=self._parsing, heartbeat=heartbeat
         )
-        return ChunkedDocument(parsed.title, _Chunked(self._chunker, parsed.sections))
+        return ChunkedDocument(parsed.title, ChunkedHere(self._chunker, parsed.sections))
 
     def _index(
         self,
@@ -358,22 +358,6 @@ def _close(stream: Iterable[object]) -> None:
     close = getattr(stream, "close", None)
     if callable(close):
         close()
-
-
-class _Chunked:
-    """The chunks of a lazy section stream, cut in this process; closing it closes that."""
-
-    def __init__(self, chunker: Chunker, sections: Iterable[Section]) -> None:
-        self._sections = sections
-        self._chunks = (PreparedChunk(chunk) for chunk in chunker.chunk(sections))
-
-    def __iter__(self) -> Iterator[PreparedChunk]:
-        return self._chunks
-
-    def close(self) -> None:
-        """Stop the section stream (and its parser process)."""
-        self._chunks.close()
-        _close(self._sections)
 
 
 class _Windows:

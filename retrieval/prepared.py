@@ -36,6 +36,7 @@ from retrieval.parsing.titles import file_title
 __all__ = [
     "PREPARERS",
     "ChunkedDocument",
+    "ChunkedHere",
     "PreparedChunk",
     "chunk_plan",
     "load_plan",
@@ -65,6 +66,24 @@ class ChunkedDocument:
 
     title: str | None
     chunks: Iterable[PreparedChunk]
+
+
+class ChunkedHere:
+    """The chunks of a lazy section stream, cut in this process; closing it closes that."""
+
+    def __init__(self, chunker: Chunker, sections: Iterable[Section]) -> None:
+        self._sections = sections
+        self._chunks = (PreparedChunk(chunk) for chunk in chunker.chunk(sections))
+
+    def __iter__(self) -> Iterator[PreparedChunk]:
+        return self._chunks
+
+    def close(self) -> None:
+        """Stop the section stream (and the parser process that reads it)."""
+        self._chunks.close()
+        close = getattr(self._sections, "close", None)
+        if callable(close):
+            close()
 
 
 def chunk_plan(
