@@ -8,11 +8,10 @@ queue and a single background thread encodes whatever is waiting as one call.
 While it encodes, the other threads go on parsing and chunking (torch releases
 the GIL), so parsing overlaps embedding.
 
-The encoding thread gives the GIL up at every matrix product and needs it back
-right after; Python's default switch interval (5 ms) lets a chunking or storing
-thread keep it that long each time, which slowed the encoder by about half while
-documents were chunked beside it. The first batcher to start its thread lowers
-the process's switch interval to ``SWITCH_INTERVAL_S`` (never raises it).
+The tokenizing and chunking that would hold the GIL beside the encoding thread
+are done in the parser process when it parses (``retrieval.prepared``).
+Python's GIL switch interval is left at its default (5 ms): with them gone, a
+0.5 ms interval measured no better (ops/bench/results/ingest-usem3.md).
 
 One question at a time, the model spends most of a call on fixed costs; searches
 that arrive while the model is busy wait for the current call to end, and
@@ -29,7 +28,6 @@ slice at most, not for a whole pooled call of hundreds of chunks.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -40,12 +38,9 @@ from typing import Any
 
 from retrieval.embedding import Embedder
 
-__all__ = ["SWITCH_INTERVAL_S", "EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
+__all__ = ["EmbeddingBatcher", "QueryBatcher", "QueryFirst"]
 
 logger = logging.getLogger(__name__)
-
-# Longest time another thread keeps the GIL the encoding thread asks for (module docstring).
-SWITCH_INTERVAL_S = 0.0005
 
 
 class QueryFirst:
@@ -56,30 +51,41 @@ class QueryFirst:
             raise ValueError("slice_texts must be at least 1")
         self.max_wait_s = max_wait_s
         self.slice_texts = slice_texts
-        self._active = 0
         self._idle = threading.Condition()
+        self._active = _Holders(self._idle)
         # Slices that waited for queries (for logs and tests).
         self.yielded = 0
 
-    @contextmanager
-    def query(self) -> Iterator[None]:
+    def query(self) -> AbstractContextManager[None]:
         """Hold while encoding queries: document slices wait meanwhile."""
-        with self._idle:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._active -= 1
-                if not self._active:
-                    self._idle.notify_all()
+        return self._active.hold()
 
     def wait(self) -> None:
         """Before a document slice: wait until no query is encoding, at most ``max_wait_s``."""
         with self._idle:
-            if self._active:
+            if self._active.count:
                 self.yielded += 1
-                self._idle.wait_for(lambda: not self._active, timeout=self.max_wait_s)
+                self._idle.wait_for(lambda: not self._active.count, timeout=self.max_wait_s)
+
+
+class _Holders:
+    """How many threads hold something; each release wakes the condition's waiters."""
+
+    def __init__(self, condition: threading.Condition) -> None:
+        self._condition = condition
+        self.count = 0  # read under the condition
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Count this thread in until the block ends."""
+        with self._condition:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self.count -= 1
+                self._condition.notify_all()
 
 
 @dataclass
@@ -134,25 +140,19 @@ class EmbeddingBatcher:
         # Without overlap, encoding and the callers' CPU work (see ``turn``) take turns.
         self._turn: AbstractContextManager[object] = nullcontext() if overlap else threading.Lock()
         self._pending: list[_Request] = []
-        self._documents = 0
+        self._documents = _Holders(self._changed)
         # Requests submitted and not answered yet (waiting or being encoded).
         self._outstanding = 0
         self._thread: threading.Thread | None = None
         # Counters for logs and tests: encode calls made and texts they carried.
         self.encode_calls = 0
         self.encoded_texts = 0
+        # Texts that came tokenized (``submit``'s ``prepared``).
+        self.prepared_texts = 0
 
-    @contextmanager
-    def document(self) -> Iterator[None]:
+    def document(self) -> AbstractContextManager[None]:
         """Mark one document as in flight, so the batcher waits for its requests to pool."""
-        with self._changed:
-            self._documents += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._documents -= 1
-                self._changed.notify_all()
+        return self._documents.hold()
 
     def turn(self) -> AbstractContextManager[object]:
         """Hold while parsing or storing: without overlap, the encoder waits meanwhile.
@@ -163,26 +163,41 @@ class EmbeddingBatcher:
         """
         return self._turn
 
-    def submit(self, texts: Sequence[str]) -> Future[list[list[float]]]:
-        """Queue passages for embedding; the future holds one vector per text."""
+    def submit(
+        self, texts: Sequence[str], *, prepared: Sequence[Any] | None = None
+    ) -> Future[list[list[float]]]:
+        """Queue passages for embedding; the future holds one vector per text.
+
+        ``prepared``: the texts' ids, tokenized elsewhere as ``portable_prepare``
+        says (the parser process), so this process does not tokenize them.
+        """
         request = _Request(list(texts))
         if not request.texts:
             request.future.set_result([])
             return request.future
-        if self._split:
+        if self._split and prepared is not None and len(prepared) == len(request.texts):
+            request.ids = list(prepared)
+            self.prepared_texts += len(prepared)
+        elif self._split:
             self._prepare(request)
         request.future.add_done_callback(self._answered)
         with self._changed:
             self._pending.append(request)
             self._outstanding += 1
             if self._thread is None or not self._thread.is_alive():
-                _shorten_switch_interval()
                 self._thread = threading.Thread(
                     target=self._run, name="enclave-embedding-batcher", daemon=True
                 )
                 self._thread.start()
             self._changed.notify_all()
         return request.future
+
+    def portable_prepare(self) -> str | None:
+        """The tokenizing kind another process may do for ``submit``'s ``prepared`` (or None)."""
+        if not self._split:
+            return None
+        kind = getattr(self._inner, "portable_prepare", None)
+        return kind() if callable(kind) else None
 
     def _prepare(self, request: _Request) -> None:
         # In the caller's thread; a failure is the request's answer, given in its turn
@@ -220,7 +235,7 @@ class EmbeddingBatcher:
         while True:
             waiting = sum(len(r.texts) for r in self._pending)
             # Every document in flight is blocked on a request: nobody else is coming.
-            if waiting >= self.max_texts or self._outstanding >= self._documents:
+            if waiting >= self.max_texts or self._outstanding >= self._documents.count:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
@@ -291,13 +306,6 @@ class EmbeddingBatcher:
             for i, vector in zip(part, encode(part), strict=True):
                 vectors[i] = vector
         return vectors
-
-
-def _shorten_switch_interval() -> None:
-    """Let the encoding thread take the GIL back soon after each matrix product."""
-    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        logger.info("GIL switch interval set to %.1f ms for embedding", SWITCH_INTERVAL_S * 1000)
 
 
 # --- search queries ----------------------------------------------------------

@@ -41,6 +41,8 @@ class Chunker:
         if not 0 <= config.overlap_tokens < config.chunk_tokens:
             raise ValueError("overlap_tokens must be >= 0 and smaller than chunk_tokens")
         self._config = config
+        # The tokenizer sizes are counted in (a parser process can count with its copy).
+        self.tokenizer = tokenizer
         self.count_tokens: Callable[[str], int] = token_counter(tokenizer)
         self._splitter = RecursiveCharacterTextSplitter(
             length_function=self.count_tokens,
@@ -48,6 +50,11 @@ class Chunker:
             chunk_overlap=config.overlap_tokens,
             strip_whitespace=True,
         )
+
+    @property
+    def config(self) -> ChunkingConfig:
+        """The sizes this chunker cuts to."""
+        return self._config
 
     def chunk(self, sections: Iterable[Section]) -> Iterator[Chunk]:
         """Yield chunks numbered 0..n-1, each inside one section (so one page and heading)."""

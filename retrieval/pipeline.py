@@ -22,6 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from retrieval.batching import EmbeddingBatcher
 from retrieval.chunking import Chunker, index_text
@@ -31,6 +32,7 @@ from retrieval.errors import EmptyDocumentError
 from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress, Section
 from retrieval.parsing import read_document
 from retrieval.parsing.titles import file_title
+from retrieval.prepared import ChunkedDocument, ChunkedHere, PreparedChunk, chunk_plan
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
 
@@ -75,6 +77,10 @@ class Indexer:
         self._chunker = Chunker(chunking, embedder.tokenizer)
         self._context_prefix = chunking.context_prefix
         self._parsing = parsing
+        # The batcher's tokenizing, when the parser process can do it (retrieval.prepared).
+        self._prepare_kind = (
+            embedder.portable_prepare() if isinstance(embedder, EmbeddingBatcher) else None
+        )
         self._sparse = sparse or SparseEncoder(SparseConfig())
         self.embedding_key = embedding_key(
             # Name and backend: int8 and fp32 vectors of one model are not interchangeable.
@@ -104,23 +110,17 @@ class Indexer:
             started = time.perf_counter()
             progress = _LastProgress(on_progress)
             progress(Progress(stage="parsing", done=0, total=1))
-            parsed = read_document(
-                path,
-                mime_type=mime_type,
-                filename=filename,
-                config=self._parsing,
-                heartbeat=progress.repeat,
-            )
+            document = self._read(path, meta.title, mime_type, filename, progress.repeat)
             try:
                 progress(Progress(stage="parsing", done=1, total=1))
                 meta = dataclasses.replace(
                     meta,
                     group_ids=tuple(meta.group_ids),
-                    title=meta.title or parsed.title or file_title(filename),
+                    title=meta.title or document.title or file_title(filename),
                 )
-                total = self.index_sections(parsed.sections, meta=meta, on_progress=progress)
+                total = self._index(document.chunks, meta=meta, on_progress=progress)
             finally:
-                _close(parsed.sections)
+                _close(document.chunks)
             logger.info(
                 "indexed document_id=%s chunks=%s seconds=%.2f",
                 meta.document_id,
@@ -143,12 +143,57 @@ class Indexer:
         large document is never materialised whole. The total is reported as 0
         (unknown) until the last section has been read.
         """
-        windows = _Windows(self._chunker.chunk(sections), self._batch_size, turn=self._turn)
+        chunks = (PreparedChunk(chunk) for chunk in self._chunker.chunk(sections))
+        return self._index(chunks, meta=meta, on_progress=on_progress)
+
+    def _read(
+        self,
+        path: Path,
+        title: str,
+        mime_type: str | None,
+        filename: str | None,
+        heartbeat: Callable[[], None],
+    ) -> ChunkedDocument:
+        """The document's chunks: cut (and tokenized) by the parser process when it parses."""
+        plan = None
+        if self._parsing.isolate:
+            plan = chunk_plan(
+                self._chunker,
+                context_prefix=self._context_prefix,
+                prepare=self._prepare_kind,
+                title=title,
+            )
+        if plan is not None:
+            from retrieval.parsing.sandbox import chunk_isolated
+
+            return chunk_isolated(
+                path,
+                plan=plan,
+                mime_type=mime_type,
+                filename=filename,
+                config=self._parsing,
+                heartbeat=heartbeat,
+            )
+        parsed = read_document(
+            path, mime_type=mime_type, filename=filename, config=self._parsing, heartbeat=heartbeat
+        )
+        return ChunkedDocument(parsed.title, ChunkedHere(self._chunker, parsed.sections))
+
+    def _index(
+        self,
+        chunks: Iterable[PreparedChunk],
+        *,
+        meta: DocumentMeta,
+        on_progress: ProgressCallback,
+    ) -> int:
+        windows = _Windows(iter(chunks), self._batch_size, turn=self._turn)
         run = _Run(meta=meta, on_progress=on_progress, windows=windows)
         in_flight: deque[tuple[list[Chunk], list[str], Future[list[list[float]]]]] = deque()
         for window in windows:
-            texts = [index_text(c, meta.title) if self._context_prefix else c.text for c in window]
-            in_flight.append((window, texts, self._submit(texts)))
+            batch = [prepared.chunk for prepared in window]
+            texts = [index_text(c, meta.title) if self._context_prefix else c.text for c in batch]
+            ids = [prepared.ids for prepared in window]
+            in_flight.append((batch, texts, self._submit(texts, ids)))
             if len(in_flight) > 1:
                 self._store_window(*in_flight.popleft(), run=run)
         if windows.count == 0:
@@ -240,9 +285,11 @@ class Indexer:
             return self._embedder.document()
         return nullcontext()
 
-    def _submit(self, texts: list[str]) -> Future[list[list[float]]]:
+    def _submit(self, texts: list[str], ids: list[Any | None]) -> Future[list[list[float]]]:
         if isinstance(self._embedder, EmbeddingBatcher):
-            return self._embedder.submit(texts)
+            # Ids the parser made for the batcher's model, when it made them for every chunk.
+            ready = self._prepare_kind is not None and all(one is not None for one in ids)
+            return self._embedder.submit(texts, prepared=ids if ready else None)
         # A plain embedder: encode when the window is stored (no overlap, same order).
         return _Deferred(lambda: self._embedder.embed_documents(texts))
 
@@ -306,9 +353,9 @@ class _LastProgress:
         self._on_progress(self.last)
 
 
-def _close(sections: Iterable[Section]) -> None:
-    """Stop a lazy section stream that was not read to its end (its parser process too)."""
-    close = getattr(sections, "close", None)
+def _close(stream: Iterable[object]) -> None:
+    """Stop a lazy section or chunk stream not read to its end (its parser process too)."""
+    close = getattr(stream, "close", None)
     if callable(close):
         close()
 
@@ -318,7 +365,7 @@ class _Windows:
 
     def __init__(
         self,
-        chunks: Iterator[Chunk],
+        chunks: Iterator[PreparedChunk],
         size: int,
         *,
         turn: Callable[[], AbstractContextManager[object]] = nullcontext,
@@ -334,7 +381,7 @@ class _Windows:
         """The number of chunks, or 0 while the document is still being read."""
         return self.count if self.exhausted else 0
 
-    def __iter__(self) -> Iterator[list[Chunk]]:
+    def __iter__(self) -> Iterator[list[PreparedChunk]]:
         while not self.exhausted:
             with self._turn():  # parsing and chunking happen here, lazily
                 window = list(itertools.islice(self._chunks, self._size))

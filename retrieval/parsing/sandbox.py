@@ -41,11 +41,12 @@ from retrieval.errors import (
     RetrievalError,
     UnsupportedFormatError,
 )
-from retrieval.models import ParsedDocument, Section
+from retrieval.models import Chunk, ParsedDocument, Section
 from retrieval.parsing.detect import FORMAT_LABELS, detect_format
 from retrieval.parsing.sandbox_server import EXIT_CPU, EXIT_MEMORY, decode, encode
+from retrieval.prepared import ChunkedDocument, PreparedChunk
 
-__all__ = ["parse_isolated", "start_parser_server"]
+__all__ = ["chunk_isolated", "parse_isolated", "start_parser_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,39 @@ def parse_isolated(
     ``heartbeat`` is called every ``heartbeat_s`` seconds while waiting for the
     child, so a long parse still shows the document is alive.
     """
+    run, title = _start(path, mime_type, filename, config, heartbeat, heartbeat_s, None)
+    return ParsedDocument(title=title, sections=run.sections())
+
+
+def chunk_isolated(
+    path: Path,
+    *,
+    plan: dict[str, Any],
+    mime_type: str | None = None,
+    filename: str | None = None,
+    config: ParsingConfig = ParsingConfig(),  # noqa: B008 - frozen, safe as a default
+    heartbeat: Callable[[], None] | None = None,
+    heartbeat_s: float = 30.0,
+) -> ChunkedDocument:
+    """``parse_isolated``, and the child chunks (and tokenizes) too, by ``plan``.
+
+    The chunks stream lazily like the sections; the child's time chunking counts
+    in its limits (CPU, memory, the wall-clock time waited for it).
+    """
+    run, title = _start(path, mime_type, filename, config, heartbeat, heartbeat_s, plan)
+    return ChunkedDocument(title=title, chunks=run.chunks())
+
+
+def _start(
+    path: Path,
+    mime_type: str | None,
+    filename: str | None,
+    config: ParsingConfig,
+    heartbeat: Callable[[], None] | None,
+    heartbeat_s: float,
+    plan: dict[str, Any] | None,
+) -> tuple[_Run, str | None]:
+    """A child reading ``path``, and the title it sent first."""
     path = Path(path).resolve()
     fmt = detect_format(path, mime_type=mime_type, filename=filename)
     request = {
@@ -87,13 +121,15 @@ def parse_isolated(
         "config": asdict(config),
         "limits": {"memory_bytes": config.max_parse_memory_bytes, "cpu_s": config.max_parse_cpu_s},
     }
+    if plan is not None:
+        request["chunking"] = plan
     run = _Run(_server().start(request), config, FORMAT_LABELS[fmt], heartbeat, heartbeat_s)
     try:
         first = run.receive()
     except BaseException:
         run.close()
         raise
-    return ParsedDocument(title=first.get("title"), sections=run.sections())
+    return run, first.get("title")
 
 
 class _Run:
@@ -143,6 +179,20 @@ class _Run:
                     return
                 text, page, heading = message["section"]
                 yield Section(text=str(text), page=page, heading=str(heading))
+        finally:
+            self.close()
+
+    def chunks(self) -> Iterator[PreparedChunk]:
+        """The child's chunks in order, until it says it is done."""
+        try:
+            while True:
+                message = self.receive()
+                if message.get("end"):
+                    self._finished = True
+                    return
+                index, text, page, heading, ids = message["chunk"]
+                chunk = Chunk(index=int(index), text=str(text), page=page, heading=str(heading))
+                yield PreparedChunk(chunk, ids)
         finally:
             self.close()
 

@@ -10,6 +10,8 @@ parses, and streams JSON lines back:
     {"pid": 123}                      first, so the caller can have it killed
     {"title": "..." | null}           or {"error": {"code", "message"}}
     {"section": ["text", page, "heading"]}    one per section, in order
+    {"chunk": [index, "text", page, "heading", ids | null]}    instead, given a
+                                      chunking plan (retrieval.prepared)
     {"end": true}                             or {"error": {...}} part way
 
 When a child exits this server reaps it and writes its fate on the same
@@ -38,6 +40,9 @@ from typing import Any
 EXIT_OK = 0
 EXIT_MEMORY = 3
 EXIT_CPU = 4
+# Children run this much nicer than the worker: parsing and chunking are background
+# work beside the encoding thread, which sets ingestion's pace, and the web threads.
+CHILD_NICE = 5
 _REQUEST_BYTES = 64 * 1024
 _REAP_INTERVAL_S = 0.2
 _PARSER_MODULES = (
@@ -51,6 +56,9 @@ _PARSER_MODULES = (
     "retrieval.parsing.markdown",
     "retrieval.parsing.text",
     "retrieval.parsing.image",
+    "retrieval.prepared",  # chunking (the text splitter, the tokenizers library)
+    "langchain_text_splitters",
+    "tokenizers",
     "openpyxl",
     "PIL.Image",
 )
@@ -97,6 +105,7 @@ def serve(control: socket.socket) -> None:
                 _kill_group(pid)
             continue
         answer = socket.socket(fileno=fds[0])
+        _preload(request)
         pid = os.fork()
         if pid == 0:
             control.close()
@@ -147,6 +156,7 @@ def _child(answer: socket.socket, request: dict[str, Any]) -> None:
     try:
         os.setpgid(0, 0)
         _limit(request["limits"])
+        os.nice(CHILD_NICE)
         answer.sendall(encode({"pid": os.getpid()}))
         _parse_into(answer, request)
     except _CpuLimitReached:
@@ -201,14 +211,40 @@ def _parse_into(answer: socket.socket, request: dict[str, Any]) -> None:
             config=config,
         )
         answer.sendall(encode({"title": parsed.title}))
-        for section in parsed.sections:
-            answer.sendall(encode({"section": [section.text, section.page, section.heading]}))
+        plan = request.get("chunking")
+        if plan is None:
+            for section in parsed.sections:
+                answer.sendall(encode({"section": [section.text, section.page, section.heading]}))
+        else:
+            _chunk_into(answer, plan, parsed, request.get("filename"))
     except RetrievalError as exc:
         if _out_of_memory(exc):
             raise
         answer.sendall(encode({"error": {"code": exc.code, "message": exc.message}}))
         return
     answer.sendall(encode({"end": True}))
+
+
+def _chunk_into(answer: socket.socket, plan: dict[str, Any], parsed: Any, filename: Any) -> None:
+    from retrieval.prepared import prepared_chunks
+
+    chunks = prepared_chunks(plan, parsed.sections, parsed_title=parsed.title, filename=filename)
+    for prepared in chunks:
+        chunk = prepared.chunk
+        message = {"chunk": [chunk.index, chunk.text, chunk.page, chunk.heading, prepared.ids]}
+        answer.sendall(encode(message))
+
+
+def _preload(request: dict[str, Any]) -> None:
+    """Load a chunking plan's tokenizers here, once, so that every child forks with them."""
+    plan = request.get("chunking")
+    if plan is None:
+        return
+    from retrieval.prepared import load_plan
+
+    # A plan that fails to load fails in the child again, with the reason, for its document.
+    with contextlib.suppress(Exception):
+        load_plan(plan)
 
 
 def _send_failure(answer: socket.socket, exc: BaseException) -> int:
@@ -223,6 +259,9 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[0]))
     for name in _PARSER_MODULES:  # once here, shared by every forked child
         __import__(name)
+    from retrieval.prepared import load_preparers
+
+    load_preparers()
     # Children are reaped by serve(); a dead caller must not kill this server mid-write.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     serve(control)

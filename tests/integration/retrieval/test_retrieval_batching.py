@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,7 +20,6 @@ from retrieval import (
     SparseEncoder,
     VectorStore,
 )
-from retrieval.batching import SWITCH_INTERVAL_S
 
 LEAVE = "Every full-time employee is entitled to twenty-seven days of paid annual leave per year."
 PARKING = "Bicycle parking is available in the basement of the Lisbon office next to the showers."
@@ -123,18 +121,3 @@ def test_one_call_takes_the_oldest_requests_up_to_max_texts(embedder: Embedder) 
     assert (batcher.encode_calls, batcher.encoded_texts) == (2, 3)
     alone = embedder.embed_documents([LEAVE, PARKING, BADGES])
     np.testing.assert_allclose([*first, last], alone, atol=1e-5)
-
-
-def test_the_encoding_thread_gets_the_gil_back_within_half_a_millisecond(
-    embedder: Embedder,
-) -> None:
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(0.005)  # Python's default
-    try:
-        batcher = EmbeddingBatcher(embedder, linger_s=0)
-        vectors = batcher.embed_documents([LEAVE])
-
-        assert sys.getswitchinterval() == SWITCH_INTERVAL_S == 0.0005
-        np.testing.assert_allclose(vectors, embedder.embed_documents([LEAVE]), atol=1e-5)
-    finally:
-        sys.setswitchinterval(before)
