@@ -28,6 +28,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from webapp.backup.manifest import BackupError
+from webapp.core.sqlite.pool import close_kept
 
 __all__ = ["SQLITE_FILE", "PG_FILE", "database_backup", "database_kind", "database_restore"]
 
@@ -84,6 +85,7 @@ def database_restore(source: Path, kind: str) -> None:
             "PostgreSQL too; a PostgreSQL backup only into PostgreSQL."
         )
     connections.close_all()
+    close_kept()  # the answers' kept connections too (webapp/core/sqlite/pool.py)
     if kind == "sqlite":
         name = Path(connection.settings_dict["NAME"])
         for stale in (name, Path(f"{name}-wal"), Path(f"{name}-shm")):

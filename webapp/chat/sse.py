@@ -20,11 +20,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
-
 from webapp.chat.events import AnswerEvent, ErrorEvent, event_data
 from webapp.chat.wording import error_event
 from webapp.core.errors import EnclaveError, ErrorCode
+from webapp.core.sqlite.pool import close_thread_connections
 
 __all__ = ["event_batches", "sse_data", "sse_encode", "sse_stream"]
 
@@ -89,7 +88,8 @@ class _Relay(Generic[T]):
         finally:
             with suppress(Exception):
                 getattr(events, "close", lambda: None)()
-            connections.close_all()  # this thread's own; it ends here
+            # This thread's own; it ends here and the next answer's thread reuses them.
+            close_thread_connections()
             self._put(None)
 
     def _put(self, event: T | ErrorEvent | None) -> None:

@@ -25,6 +25,8 @@ from django.db.backends.sqlite3 import base
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.utils import OperationalError
 
+from webapp.core.sqlite import pool
+
 __all__ = ["DatabaseWrapper"]
 
 _writer = threading.Lock()
@@ -34,6 +36,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     """Holds the process's writer lock for a transaction, or for one autocommit write."""
 
     holds_writer = False
+    # (device, inode) of the file the connection was opened on (``pool`` says why).
+    file_identity: tuple[int, int] | None = None
+    # Set by ``close_for_reuse`` only: every other close closes.
+    _keep = False
 
     @property
     def writer_timeout(self) -> float:
@@ -46,6 +52,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params = super().get_connection_params()
         params.pop("writer_timeout", None)
         return params
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        """A connection another thread closed (``pool``), else a new one."""
+        if self.is_in_memory_db():
+            return super().get_new_connection(conn_params)
+        path = str(conn_params["database"])
+        kept = pool.take(path)
+        if kept is not None:
+            connection, self.file_identity = kept
+            return connection
+        connection = super().get_new_connection(conn_params)
+        self.file_identity = pool.file_identity(path)
+        return connection
 
     def acquire_writer(self) -> None:
         """Wait for the other writers of this process, at most ``writer_timeout`` seconds."""
@@ -80,11 +99,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             self.release_writer()
 
+    def close_for_reuse(self) -> None:
+        """Close, handing the open connection to the next thread that opens one (``pool``)."""
+        self._keep = True
+        try:
+            self.close()
+        finally:
+            self._keep = False
+
     def _close(self) -> None:
         try:
-            super()._close()
+            if not (self._keep and self._kept()):
+                super()._close()
         finally:
             self.release_writer()
+
+    def _kept(self) -> bool:
+        """Whether the connection went to ``pool`` for the next thread instead of closing."""
+        if self.connection is None or self.in_atomic_block or self.errors_occurred:
+            return False
+        if self.is_in_memory_db():
+            return False
+        path = str(self.settings_dict["NAME"])
+        return pool.give(path, self.connection, self.file_identity)
 
     def make_cursor(self, cursor: Any) -> CursorWrapper:
         """A cursor whose autocommit writes wait for the writer lock."""
