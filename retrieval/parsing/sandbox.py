@@ -171,28 +171,26 @@ class _Run:
 
     def sections(self) -> Iterator[Section]:
         """The child's sections in order, until it says it is done."""
-        try:
-            while True:
-                message = self.receive()
-                if message.get("end"):
-                    self._finished = True
-                    return
-                text, page, heading = message["section"]
+        with contextlib.closing(self._until_end("section")) as messages:
+            for text, page, heading in messages:
                 yield Section(text=str(text), page=page, heading=str(heading))
-        finally:
-            self.close()
 
     def chunks(self) -> Iterator[PreparedChunk]:
         """The child's chunks in order, until it says it is done."""
+        with contextlib.closing(self._until_end("chunk")) as messages:
+            for index, text, page, heading, ids in messages:
+                chunk = Chunk(index=int(index), text=str(text), page=page, heading=str(heading))
+                yield PreparedChunk(chunk, ids)
+
+    def _until_end(self, key: str) -> Iterator[Any]:
+        """The ``key`` field of each message until the child's end; closing stops the child."""
         try:
             while True:
                 message = self.receive()
                 if message.get("end"):
                     self._finished = True
                     return
-                index, text, page, heading, ids = message["chunk"]
-                chunk = Chunk(index=int(index), text=str(text), page=page, heading=str(heading))
-                yield PreparedChunk(chunk, ids)
+                yield message[key]
         finally:
             self.close()
 
