@@ -16,7 +16,8 @@ reported in a column of its own. Run by hand, never by the test suite::
     .venv/bin/python -m ops.bench.overhead --requests 96
 
 The client runs on the same machine as the server and competes with it for CPU.
-Writes ``ops/bench/results/overhead.md``.
+Writes ``ops/bench/results/overhead.md`` (``--output PATH`` writes elsewhere, e.g. to compare
+two checkouts in alternating runs without either overwriting the committed table).
 """
 
 from __future__ import annotations
@@ -440,6 +441,13 @@ def main() -> None:
         default=500,
         help="documents ingested during a last back-to-back row at the top concurrency (0: none)",
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="where the markdown table goes (another path keeps alternating runs of two "
+        "checkouts apart)",
+    )
     args = parser.parse_args()
     think = (args.think_s[0], args.think_s[1])
     levels = [Level(1, args.requests)] if 1 in args.concurrency else []
@@ -508,8 +516,8 @@ def main() -> None:
         f"Load average at the end: {load_average()} (other processes share the machine).\n\n"
         f"{table}\n\n{_ingestion_note(rows)}"
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(report)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report)
     print(report)
 
 
