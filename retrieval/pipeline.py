@@ -31,7 +31,7 @@ from retrieval.embedding import Embedder, embedding_identity
 from retrieval.errors import EmptyDocumentError
 from retrieval.models import Chunk, DocumentMeta, IndexResult, Progress, Section
 from retrieval.parsing import read_document
-from retrieval.parsing.titles import file_title
+from retrieval.parsing.titles import document_title
 from retrieval.prepared import ChunkedDocument, ChunkedHere, PreparedChunk, chunk_plan
 from retrieval.sparse import SparseEncoder
 from retrieval.store.base import IndexedChunk, VectorStore, chunk_point_id
@@ -116,7 +116,7 @@ class Indexer:
                 meta = dataclasses.replace(
                     meta,
                     group_ids=tuple(meta.group_ids),
-                    title=meta.title or document.title or file_title(filename),
+                    title=document_title(meta.title, document.title, filename),
                 )
                 total = self._index(document.chunks, meta=meta, on_progress=progress)
             finally:

@@ -31,7 +31,7 @@ from typing import Any
 from retrieval.chunking import Chunker, index_text
 from retrieval.config import ChunkingConfig
 from retrieval.models import Chunk, Section
-from retrieval.parsing.titles import file_title
+from retrieval.parsing.titles import document_title
 
 __all__ = [
     "PREPARERS",
@@ -115,11 +115,10 @@ def prepared_chunks(
 ) -> Iterator[PreparedChunk]:
     """The chunks of ``sections`` under ``plan``, each with its ids when the plan says so.
 
-    The embedded text's title is the one the indexer settles on: the caller's,
-    else the document's, else the file name's.
+    The embedded text's title is the one the indexer settles on (``document_title``).
     """
     chunker, prepare = load_plan(plan)
-    title = plan["title"] or parsed_title or file_title(filename)
+    title = document_title(plan["title"], parsed_title, filename)
     for chunk in chunker.chunk(sections):
         ids = None
         if prepare is not None:

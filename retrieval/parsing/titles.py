@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePath
 
-__all__ = ["MAX_TITLE_CHARS", "choose_title", "display_text", "file_title"]
+__all__ = ["MAX_TITLE_CHARS", "choose_title", "display_text", "document_title", "file_title"]
 
 MAX_TITLE_CHARS = 200
 # Unicode categories removed from names: controls (Cc), format characters such as
@@ -59,6 +59,11 @@ def file_title(filename: str | None) -> str:
     if not filename:
         return ""
     return display_text(PurePath(filename).stem)[:MAX_TITLE_CHARS]
+
+
+def document_title(given: str | None, parsed: str | None, filename: str | None) -> str:
+    """The title a document is indexed under: the caller's, else its own, else its file name's."""
+    return given or parsed or file_title(filename)
 
 
 def choose_title(candidates: Iterable[str | None], *, filename: str | None) -> str | None:
