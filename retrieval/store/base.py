@@ -440,7 +440,7 @@ class OptimizableStore(Protocol):
     """A store whose search index is built by an explicit, blocking call (Qdrant Edge)."""
 
     def optimize(self) -> bool:
-        """Build the search index and merge segments; may take minutes: run it in background."""
+        """Build the search index and merge segments; may take minutes (Edge holds the GIL)."""
         ...
 
 

@@ -43,7 +43,8 @@ class EdgeStore(PlannedSearch, DocumentScroll, GroupsByFilter):
     """VectorStore on an EdgeShard directory; one process may open it at a time.
 
     EdgeShard is safe to query and update from several threads. HNSW is only
-    built by ``optimize()``, which blocks: run it in the background.
+    built by ``optimize()``, which holds the GIL until it ends: every other
+    thread of the process waits, so never call it in a serving process.
     ``compact()`` rewrites the shard so that deleted documents' text leaves disk.
     """
 
@@ -217,7 +218,7 @@ class EdgeStore(PlannedSearch, DocumentScroll, GroupsByFilter):
                 return
 
     def optimize(self) -> bool:
-        """Build HNSW and merge segments; blocks for minutes on big indexes: run in background."""
+        """Build HNSW and merge segments; minutes on big indexes, holding the GIL throughout."""
         return self._call("optimize", self._shard.optimize)
 
     @property
