@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.accounts.selectors import access_own_token, token_list_of
-from webapp.accounts.services import own_token_scopes, token_create_own, token_revoke
+from webapp.accounts.services import own_token_scopes, token_create_own
 from webapp.accounts.signals import PASSWORD_CHANGE_SESSION_KEY
 from webapp.accounts.user_services import user_change_password
 from webapp.core.errors import EnclaveError
 from webapp.web.forms_account import OwnTokenCreateForm, PasswordChangeForm
-from webapp.web.http import error_text, or_404
+from webapp.web.http import error_text
+from webapp.web.views_tokens import revoke_token
 
 
 def _account_page(
@@ -97,7 +98,4 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of the user's own tokens: its next request fails."""
-    token = or_404(access_own_token, user=request.user, token_id=token_id)
-    token_revoke(token=token, actor=request.user)
-    messages.success(request, _("Token “%s” revoked.") % token.name)
-    return redirect("account")
+    return revoke_token(request, access_own_token, token_id, then="account")
