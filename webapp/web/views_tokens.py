@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from webapp.accounts.models import ApiToken
 from webapp.accounts.selectors import access_token, token_list_visible_to
 from webapp.accounts.services import token_create, token_revoke
-from webapp.core.errors import EnclaveError
 from webapp.web.forms import TokenCreateForm
-from webapp.web.http import admin_required, error_text, or_404
+from webapp.web.http import admin_required, form_errors, or_404
 
 
 def _tokens_page(
@@ -48,7 +47,7 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _tokens_page(request, form=form, status=400)
     days = form.cleaned_data["expires_in_days"]
-    try:
+    with form_errors(form):
         _token, secret = token_create(
             user=form.cleaned_data["user"],
             name=form.cleaned_data["name"],
@@ -56,10 +55,8 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
-    except EnclaveError as exc:
-        form.add_error(None, error_text(exc))
-        return _tokens_page(request, form=form, status=400)
-    return _tokens_page(request, form=TokenCreateForm(), secret=secret)
+        return _tokens_page(request, form=TokenCreateForm(), secret=secret)
+    return _tokens_page(request, form=form, status=400)
 
 
 def revoke_token(
