@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from webapp.cli.eval_answers import answers_command
-from webapp.cli.eval_options import embedding_cache_option, eval_root_option
+from webapp.cli.eval_options import dataset_option, embedding_cache_option, eval_root_option
 from webapp.cli.output import console
 from webapp.config.settings import get_settings
 
@@ -34,12 +34,7 @@ def eval_group() -> None:
 
 
 @eval_group.command("retrieval")
-@click.option(
-    "--dataset",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="BEIR or Pirá folder, SQuAD .json file, or question-set .jsonl file.",
-)
+@dataset_option("BEIR or Pirá folder, SQuAD .json file, or question-set .jsonl file.")
 @click.option("--split", default="test", show_default=True, help="Which split to ask.")
 @click.option(
     "--mode",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from webapp.cli.eval_options import embedding_cache_option, eval_root_option
+from webapp.cli.eval_options import dataset_option, embedding_cache_option, eval_root_option
 from webapp.cli.output import console
 from webapp.config.settings import EnclaveSettings, get_settings
 
@@ -44,12 +44,7 @@ COLLECTION = 1
 
 
 @click.command("answers")
-@click.option(
-    "--dataset",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Pirá or FaQuAD folder, or a question set (questions.jsonl + set.json).",
-)
+@dataset_option("Pirá or FaQuAD folder, or a question set (questions.jsonl + set.json).")
 @click.option("--split", type=click.Choice(["dev", "test"]), default="test", show_default=True)
 @click.option(
     "--llm-endpoint",

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-__all__ = ["embedding_cache_option", "eval_root_option"]
+__all__ = ["dataset_option", "embedding_cache_option", "eval_root_option"]
+
+
+def dataset_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--dataset``: the required path of what is evaluated; ``help_text`` says which kinds."""
+    return click.option(
+        "--dataset",
+        required=True,
+        type=click.Path(exists=True, path_type=Path),
+        help=help_text,
+    )
+
 
 eval_root_option = click.option(
     "--eval-root",

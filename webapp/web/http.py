@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -21,6 +22,7 @@ __all__ = [
     "admin_required",
     "error_text",
     "flashed",
+    "form_errors",
     "json_error",
     "json_object",
     "or_404",
@@ -53,6 +55,18 @@ def flashed(request: HttpRequest, success: str | Callable[[], str]) -> Iterator[
         messages.error(request, error_text(exc))
     else:
         messages.success(request, success() if callable(success) else success)
+
+
+@contextmanager
+def form_errors(form: forms.Form, field: str | None = None) -> Iterator[None]:
+    """A business error raised in the block as an error of ``form`` on ``field`` (None: the form).
+
+    The error does not propagate: after the block the view renders the form again with it.
+    """
+    try:
+        yield
+    except EnclaveError as exc:
+        form.add_error(field, error_text(exc))
 
 
 def json_error(exc: EnclaveError) -> JsonResponse:

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.accounts.selectors import access_own_token, token_list_of
-from webapp.accounts.services import own_token_scopes, token_create_own, token_revoke
+from webapp.accounts.services import own_token_scopes, token_create_own
 from webapp.accounts.signals import PASSWORD_CHANGE_SESSION_KEY
 from webapp.accounts.user_services import user_change_password
-from webapp.core.errors import EnclaveError
 from webapp.web.forms_account import OwnTokenCreateForm, PasswordChangeForm
-from webapp.web.http import error_text, or_404
+from webapp.web.http import form_errors
+from webapp.web.views_tokens import revoke_token
 
 
 def _account_page(
@@ -50,15 +50,12 @@ def account_password(request: HttpRequest) -> HttpResponse:
     required = bool(request.session.get(PASSWORD_CHANGE_SESSION_KEY))
     form = PasswordChangeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with form_errors(form):
             user_change_password(
                 user=request.user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
             )
-        except EnclaveError as exc:
-            form.add_error(None, error_text(exc))
-        else:
             update_session_auth_hash(request, request.user)  # this session stays signed in
             request.session.pop(PASSWORD_CHANGE_SESSION_KEY, None)
             messages.success(request, _("Your password was changed."))
@@ -80,24 +77,19 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _account_page(request, form=form, status=400)
     days = form.cleaned_data["expires_in_days"]
-    try:
+    with form_errors(form):
         _token, secret = token_create_own(
             user=request.user,
             name=form.cleaned_data["name"],
             scopes=form.cleaned_data["scopes"],
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
-    except EnclaveError as exc:
-        form.add_error(None, error_text(exc))
-        return _account_page(request, form=form, status=400)
-    return _account_page(request, secret=secret)
+        return _account_page(request, secret=secret)
+    return _account_page(request, form=form, status=400)
 
 
 @login_required
 @require_POST
 def account_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of the user's own tokens: its next request fails."""
-    token = or_404(access_own_token, user=request.user, token_id=token_id)
-    token_revoke(token=token, actor=request.user)
-    messages.success(request, _("Token “%s” revoked.") % token.name)
-    return redirect("account")
+    return revoke_token(request, access_own_token, token_id, then="account")

@@ -35,7 +35,15 @@ from webapp.knowledge.services import (
     documents_reindex_all,
 )
 from webapp.web.forms import CollectionCreateForm, CollectionGroupsForm, DocumentGroupsForm
-from webapp.web.http import admin_required, error_text, flashed, json_error, or_404, parse_id_list
+from webapp.web.http import (
+    admin_required,
+    error_text,
+    flashed,
+    form_errors,
+    json_error,
+    or_404,
+    parse_id_list,
+)
 from webapp.web.labels import STATUS_LABELS, document_error_label
 from webapp.web.views_evalsets import index_check_context
 
@@ -53,16 +61,13 @@ def console(request: HttpRequest) -> HttpResponse:
     """Collections with their document counts, and the form that creates one."""
     form = CollectionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with form_errors(form, "name"):
             collection = collection_create(
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 group_ids=form.group_ids(),
                 actor=request.user,
             )
-        except EnclaveError as exc:
-            form.add_error("name", error_text(exc))
-        else:
             messages.success(request, _("Collection “%s” created.") % collection.name)
             return redirect("console-collection", collection_id=collection.id)
     context = {

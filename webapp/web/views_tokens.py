@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
@@ -11,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.accounts.models import ApiToken
 from webapp.accounts.selectors import access_token, token_list_visible_to
 from webapp.accounts.services import token_create, token_revoke
-from webapp.core.errors import EnclaveError
 from webapp.web.forms import TokenCreateForm
-from webapp.web.http import admin_required, error_text, or_404
+from webapp.web.http import admin_required, form_errors, or_404
 
 
 def _tokens_page(
@@ -46,7 +47,7 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _tokens_page(request, form=form, status=400)
     days = form.cleaned_data["expires_in_days"]
-    try:
+    with form_errors(form):
         _token, secret = token_create(
             user=form.cleaned_data["user"],
             name=form.cleaned_data["name"],
@@ -54,17 +55,25 @@ def console_token_create(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
-    except EnclaveError as exc:
-        form.add_error(None, error_text(exc))
-        return _tokens_page(request, form=form, status=400)
-    return _tokens_page(request, form=TokenCreateForm(), secret=secret)
+        return _tokens_page(request, form=TokenCreateForm(), secret=secret)
+    return _tokens_page(request, form=form, status=400)
+
+
+def revoke_token(
+    request: HttpRequest, access: Callable[..., ApiToken], token_id: int, *, then: str
+) -> HttpResponse:
+    """Revoke the token ``access`` lets the user reach (404 otherwise), then go to ``then``.
+
+    Shared by the console's tokens page and the user's own account page.
+    """
+    token = or_404(access, user=request.user, token_id=token_id)
+    token_revoke(token=token, actor=request.user)
+    messages.success(request, _("Token “%s” revoked.") % token.name)
+    return redirect(then)
 
 
 @admin_required
 @require_POST
 def console_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke a token: its next request fails."""
-    token = or_404(access_token, user=request.user, token_id=token_id)
-    token_revoke(token=token, actor=request.user)
-    messages.success(request, _("Token “%s” revoked.") % token.name)
-    return redirect("console-tokens")
+    return revoke_token(request, access_token, token_id, then="console-tokens")

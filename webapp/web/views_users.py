@@ -23,7 +23,7 @@ from webapp.chat.selectors import conversation_list_for
 from webapp.core.errors import EnclaveError
 from webapp.web.forms import GroupCreateForm, UserCreateForm, UserGroupsForm
 from webapp.web.forms_account import PasswordResetForm
-from webapp.web.http import admin_required, error_text, or_404
+from webapp.web.http import admin_required, error_text, form_errors, or_404
 
 
 def _users_page(
@@ -84,11 +84,8 @@ def console_group_create(request: HttpRequest) -> HttpResponse:
     """Create a group."""
     form = GroupCreateForm(request.POST)
     if form.is_valid():
-        try:
+        with form_errors(form, "name"):
             group = group_create(name=form.cleaned_data["name"], actor=request.user)
-        except EnclaveError as exc:
-            form.add_error("name", error_text(exc))
-        else:
             messages.success(request, _("Group “%s” created.") % group.name)
             return redirect("console-users")
     return _users_page(request, group_form=form, status=400)
@@ -106,16 +103,13 @@ def console_user(request: HttpRequest, user_id: int) -> HttpResponse:
     initial = {"groups": person.groups.all(), "admin": person.is_staff}
     form = UserGroupsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with form_errors(form):
             user_set_groups(
                 user=person,
                 group_ids=form.group_ids(),
                 admin=form.cleaned_data["admin"],
                 actor=request.user,
             )
-        except EnclaveError as exc:
-            form.add_error(None, error_text(exc))
-        else:
             messages.success(request, _("Groups of “%s” saved.") % person.username)
             return redirect("console-user", user_id=person.pk)
     return _user_page(request, person, form=form, status=400 if form.errors else 200)
@@ -164,16 +158,13 @@ def console_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
     person = _user_or_404(request, user_id)
     form = PasswordResetForm(request.POST)
     if form.is_valid():
-        try:
+        with form_errors(form, "password"):
             user_reset_password(
                 user=person,
                 password=form.cleaned_data["password"],
                 must_change=form.cleaned_data["must_change"],
                 actor=request.user,
             )
-        except EnclaveError as exc:
-            form.add_error("password", error_text(exc))
-        else:
             messages.success(request, _("Password of “%s” changed.") % person.username)
             return redirect("console-user", user_id=person.pk)
     return _user_page(request, person, password_form=form, status=400)

@@ -74,12 +74,7 @@
   async function pollIndex() {
     let delay = INDEX_POLL_MS;
     try {
-      const response = await fetch(indexCard.dataset.statusUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      const body = await response.json();
+      const body = await Enclave.getJson(indexCard.dataset.statusUrl);
       if (body.active) {
         setText(indexCard, ".index-model", body.active.model);
         setText(indexCard, ".index-dimension", body.active.dimension);
@@ -139,10 +134,7 @@
   function updateRow(doc) {
     const row = table.querySelector('tr[data-document-id="' + doc.id + '"]');
     if (!row) return;
-    row.dataset.status = doc.status;
-    const badge = row.querySelector(".doc-status");
-    badge.className = "badge doc-status status-" + doc.status;
-    badge.textContent = labels[doc.status] || doc.status;
+    Enclave.showStatus(row, "doc-status", doc.status, labels);
     const failed = doc.status === "failed";
     const progress = row.querySelector(".doc-progress");
     progress.value = doc.progress_percent;
@@ -153,9 +145,7 @@
     progressText.hidden = failed;
     row.querySelector(".doc-retry-form").hidden = !failed;  // retry is for failures only
     row.querySelector(".doc-chunks").textContent = String(doc.chunk_count);
-    const error = row.querySelector(".doc-error");
-    error.textContent = doc.error || "";
-    error.hidden = !doc.error;
+    Enclave.showError(row.querySelector(".doc-error"), doc.error);
   }
 
   function dropDeleted(ids, documents) {
@@ -173,12 +163,7 @@
     let delay = POLL_MS;
     try {
       const query = "?ids=" + ids.join(",") + "&collection=" + collectionId;
-      const response = await fetch(statusUrl + query, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      const body = await response.json();
+      const body = await Enclave.getJson(statusUrl + query);
       updateCounts(body.counts);
       body.documents.forEach(updateRow);
       dropDeleted(ids, body.documents);

@@ -18,18 +18,13 @@
   function updateRow(run) {
     const row = table.querySelector('tr[data-run-id="' + run.id + '"]');
     if (!row) return;
-    row.dataset.status = run.status;
-    const badge = row.querySelector(".run-status");
-    badge.className = "badge run-status status-" + run.status;
-    badge.textContent = labels[run.status] || run.status;
+    Enclave.showStatus(row, "run-status", run.status, labels);
     const bar = row.querySelector(".run-progress");
     bar.max = Math.max(1, run.questions_total);
     bar.value = run.questions_done;
     row.querySelector(".run-progress-text").textContent =
       run.questions_done + "/" + run.questions_total;
-    const error = row.querySelector(".run-error");
-    error.textContent = run.error || "";
-    error.hidden = !run.error;
+    Enclave.showError(row.querySelector(".run-error"), run.error);
   }
 
   async function poll() {
@@ -42,12 +37,7 @@
     table.dataset.wasPending = "true";
     let delay = POLL_MS;
     try {
-      const response = await fetch(table.dataset.statusUrl + "?ids=" + ids.join(","), {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      const body = await response.json();
+      const body = await Enclave.getJson(table.dataset.statusUrl + "?ids=" + ids.join(","));
       body.runs.forEach(updateRow);
     } catch (error) {
       delay = BACKOFF_MS;
