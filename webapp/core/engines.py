@@ -50,7 +50,7 @@ _document_batchers: KeyedOnce[Embedder, EmbeddingBatcher] = KeyedOnce()
 _query_first: KeyedOnce[Embedder, QueryFirst] = KeyedOnce()
 # Per index name: its searcher and what it was built from (store, query model, settings).
 # A searcher holds no state of its own between searches, so every question shares it.
-_searchers: dict[str, tuple[tuple[object, ...], Searcher]] = {}
+_searchers: dict[str, tuple[tuple[VectorStore, Embedder, object], Searcher]] = {}
 
 
 @dataclass(frozen=True)
@@ -191,14 +191,20 @@ def searcher_for(engines: IndexEngines) -> Searcher:
     embedder = query_embedder_for(engines.embedder)
     config = settings.search_config(model_name=engines.embedder.model_name)
     rerank = settings.rerank_config()
-    made_from = (engines.store, embedder, config, rerank)
     kept = _searchers.get(engines.name)
-    if kept is not None and kept[0] == made_from:
-        return kept[1]
+    if kept is not None:
+        (store, kept_embedder, settings_used), searcher = kept
+        # The very objects (a reopened store is another one), and equal settings.
+        if (
+            store is engines.store
+            and kept_embedder is embedder
+            and settings_used == (config, rerank)
+        ):
+            return searcher
     searcher = Searcher(
         store=engines.store, embedder=embedder, config=config, reranker=load_reranker(rerank)
     )
-    _searchers[engines.name] = (made_from, searcher)
+    _searchers[engines.name] = ((engines.store, embedder, (config, rerank)), searcher)
     return searcher
 
 
