@@ -70,7 +70,8 @@ class Channel(sqla.Channel):
             f"JOIN {self.queue_cls.__tablename__} AS q ON m.queue_id = q.id "
             "WHERE q.name = ? AND m.visible = 1 LIMIT 1"
         )
-        return self._reader.execute(query, (queue,)).fetchone() is not None
+        # Read to the end: the statement, and its read transaction, are done at once.
+        return bool(self._reader.execute(query, (queue,)).fetchall())
 
     def close(self) -> Any:
         """Close the polls' connection with the channel."""
