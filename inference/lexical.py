@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÀ-Ý0-9])|\n\s*\n|\n(?=\s*[-*•]\s)")
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
@@ -82,13 +83,17 @@ def is_statement(sentence: str, *, titles: Sequence[str] = ()) -> bool:
     words = _WORD.findall(text)
     if len(words) < MIN_STATEMENT_WORDS:
         return False
-    folded = " ".join(_fold(word) for word in words)
-    if any(folded == " ".join(_fold(w) for w in _WORD.findall(title)) for title in titles):
+    if titles and _is_title(words, titles):
         return False
     if text[-1] in _STOPS:
         return True
     # No full stop: a long line (a sentence cut by the chunker) passes; a short one is a label.
     return len(words) > _HEADING_WORDS
+
+
+def _is_title(words: Sequence[str], titles: Sequence[str]) -> bool:
+    folded = " ".join(_fold(word) for word in words)
+    return any(folded == " ".join(_fold(w) for w in _WORD.findall(title)) for title in titles)
 
 
 def strip_list_mark(text: str) -> str:
@@ -109,12 +114,20 @@ def statements(text: str, *, titles: Sequence[str] = ()) -> list[str]:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose, no accents to drop
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """Very light EN/PT stemmer: common suffixes off, then a fixed-length prefix."""
+    """Very light EN/PT stemmer: common suffixes off, then a fixed-length prefix.
+
+    Cached (65,536 words at most): the same words come back in every passage and
+    answer, and the suffix loop was most of the support check's and the passage
+    marks' word handling.
+    """
     for suffix, replacement in _SUFFIXES:
         if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
             word = word[: -len(suffix)] + replacement

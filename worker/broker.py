@@ -3,15 +3,17 @@
 Three changes to the stock transport (why: docs/architecture.md, "Key design decisions"):
 a consumed message is deleted instead of being hidden forever, the polling
 interval is short so a queued document starts at once, and a poll of an empty
-queue is one plain SELECT (no ORM queries, no write lock), since nearly every
-poll finds nothing.
+queue is one plain SELECT on a sqlite3 connection of the channel's own (no ORM
+queries, no session, no write lock), since nearly every poll finds nothing.
 Redelivery after a crash is not the broker's job: the Document row is the
 source of truth and the reconciler requeues stalled documents.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from queue import Empty
+from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as sqla
@@ -24,6 +26,9 @@ SCHEME = "enclave-sqlite"
 
 class Channel(sqla.Channel):
     """A channel that removes each message as it is consumed."""
+
+    # The polls' own connection to the broker file, opened at the first poll.
+    _reader: sqlite3.Connection | None = None
 
     def _get(self, queue: str) -> dict:
         if not self._has_message(queue):
@@ -48,16 +53,32 @@ class Channel(sqla.Channel):
             self.session.commit()
 
     def _has_message(self, queue: str) -> bool:
-        """Whether ``queue`` holds a visible message: one indexed read, no transaction kept."""
-        query = text(
+        """Whether ``queue`` holds a visible message: one indexed read, no transaction kept.
+
+        Ten polls a second, in the process that also answers questions: through the
+        SQLAlchemy session (execute, then rollback) a poll cost about 0.4 ms of CPU,
+        on a plain sqlite3 connection in autocommit mode it costs a few microseconds.
+        """
+        if self._reader is None:
+            engine, _session = self._open()
+            # The broker file, not a Django database: nothing else shares this connection.
+            self._reader = sqlite3.connect(
+                engine.url.database, isolation_level=None, check_same_thread=False
+            )
+        query = (
             f"SELECT 1 FROM {self.message_cls.__tablename__} AS m "
             f"JOIN {self.queue_cls.__tablename__} AS q ON m.queue_id = q.id "
-            "WHERE q.name = :queue AND m.visible = 1 LIMIT 1"
+            "WHERE q.name = ? AND m.visible = 1 LIMIT 1"
         )
-        try:
-            return self.session.execute(query, {"queue": queue}).first() is not None
-        finally:
-            self.session.rollback()
+        # Read to the end: the statement, and its read transaction, are done at once.
+        return bool(self._reader.execute(query, (queue,)).fetchall())
+
+    def close(self) -> Any:
+        """Close the polls' connection with the channel."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        return super().close()
 
 
 class Transport(sqla.Transport):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from webapp.chat.models import Conversation, Feedback, Message, ModelDefault
 from webapp.chat.sources import message_document_ids, unavailable_source
+from webapp.core.compiled import CompiledRead
 from webapp.core.engines import get_chat_router
 from webapp.core.errors import NotFoundError
 from webapp.knowledge.selectors import document_list_visible_to
@@ -171,13 +172,18 @@ class ModelDefaults:
     collections: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
+# Read before every question (compiled once per database: webapp/core/compiled.py).
+_MODEL_DEFAULTS = CompiledRead(
+    lambda user_id: ModelDefault.objects.filter(
+        Q(user_id=user_id) | Q(collection__isnull=False)
+    ).values_list("collection_id", "model", "collection__name")
+)
+
+
 def model_defaults_for(*, user: Any) -> ModelDefaults:
     """The user's default and every collection's, in one query (one row per default set)."""
-    rows = ModelDefault.objects.filter(Q(user=user) | Q(collection__isnull=False)).values_list(
-        "collection_id", "model", "collection__name"
-    )
     user_default, collections = "", {}
-    for collection_id, model, name in rows:
+    for collection_id, model, name in _MODEL_DEFAULTS.rows(user.pk):
         if collection_id is None:
             user_default = model
         else:

@@ -48,6 +48,9 @@ _query_batchers: KeyedOnce[Embedder, QueryBatcher] = KeyedOnce()
 _document_batchers: KeyedOnce[Embedder, EmbeddingBatcher] = KeyedOnce()
 # Per embedding model: its document encodes let its search queries go first.
 _query_first: KeyedOnce[Embedder, QueryFirst] = KeyedOnce()
+# Per index name: its searcher and what it was built from (store, query model, settings).
+# A searcher holds no state of its own between searches, so every question shares it.
+_searchers: dict[str, tuple[tuple[VectorStore, Embedder, object], Searcher]] = {}
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def close_unused(keep: set[str]) -> None:
     """Close the open stores of every index not named in ``keep``."""
     for name in [n for n in _stores.built() if n not in keep]:
         store = _stores.pop(name)
+        _searchers.pop(name, None)
         if store is not None:
             logger.info("closing vector store of index %s (no longer in use)", name)
             store.close()
@@ -177,14 +181,31 @@ def indexer_for(engines: IndexEngines) -> Indexer:
 
 
 def searcher_for(engines: IndexEngines) -> Searcher:
-    """A searcher over one index (and the reranker, when configured)."""
+    """A searcher over one index (and the reranker, when configured).
+
+    Built once and kept while the index's store, its query model and the search and
+    rerank settings stay the same: a question no longer builds one (its BM25 encoders,
+    language detector and calibrated gate) before it searches.
+    """
     settings = get_settings()
-    return Searcher(
-        store=engines.store,
-        embedder=query_embedder_for(engines.embedder),
-        config=settings.search_config(model_name=engines.embedder.model_name),
-        reranker=load_reranker(settings.rerank_config()),
+    embedder = query_embedder_for(engines.embedder)
+    config = settings.search_config(model_name=engines.embedder.model_name)
+    rerank = settings.rerank_config()
+    kept = _searchers.get(engines.name)
+    if kept is not None:
+        (store, kept_embedder, settings_used), searcher = kept
+        # The very objects (a reopened store is another one), and equal settings.
+        if (
+            store is engines.store
+            and kept_embedder is embedder
+            and settings_used == (config, rerank)
+        ):
+            return searcher
+    searcher = Searcher(
+        store=engines.store, embedder=embedder, config=config, reranker=load_reranker(rerank)
     )
+    _searchers[engines.name] = ((engines.store, embedder, (config, rerank)), searcher)
+    return searcher
 
 
 @cache
@@ -205,6 +226,7 @@ def get_chat_model() -> ChatModel:
 def close_engines() -> None:
     """Close the stores (flushes Qdrant Edge) and forget every engine."""
     close_unused(set())
+    _searchers.clear()
     _query_batchers.clear()
     _document_batchers.clear()
     if get_chat_router.cache_info().currsize:

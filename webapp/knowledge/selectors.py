@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_noop
 
+from webapp.core.compiled import CompiledRead
 from webapp.core.errors import NotFoundError
 from webapp.core.permissions import payload_group_ids, user_allowed_group_ids, user_is_admin
 from webapp.knowledge.models import IN_PROGRESS_STATUSES, Collection, Document, DocumentStatus
@@ -59,6 +60,13 @@ class SearchScope:
     collection_ids: list[int] | None
 
 
+# A member's groups, each with the collections it opens (one row per pair; a group that
+# opens none has one row with None). Compiled once per database: webapp/core/compiled.py.
+_GROUPS_AND_COLLECTIONS = CompiledRead(
+    lambda user_id: Group.objects.filter(user=user_id).values_list("id", "collections__id")
+)
+
+
 def search_scope_for(*, user: Any, collection_ids: Sequence[int] | None) -> SearchScope:
     """The groups and collections a search by ``user`` may reach, ``collection_ids`` or all.
 
@@ -70,7 +78,7 @@ def search_scope_for(*, user: Any, collection_ids: Sequence[int] | None) -> Sear
         return SearchScope(user_allowed_group_ids(user), requested)
     if not getattr(user, "is_authenticated", False):
         return SearchScope([], [])
-    rows = Group.objects.filter(user=user).values_list("id", "collections__id")
+    rows = _GROUPS_AND_COLLECTIONS.rows(user.pk)
     group_ids = user_allowed_group_ids(user, member_of=(group_id for group_id, _ in rows))
     if not group_ids:  # no group, or an inactive account
         return SearchScope([], [])

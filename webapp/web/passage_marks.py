@@ -34,13 +34,17 @@ def _span(text: str, sentence: str) -> tuple[int, int] | None:
 
 def passage_marks(text: str, number: int, support: Iterable[dict[str, Any]]) -> list[list[int]]:
     """``[[start, end], ...]`` of the sentences of passage ``number`` that back the answer."""
-    sentences = statements(text)
+    backed = [
+        item
+        for item in support
+        if item.get("supported") and number in (item.get("citations") or [])
+    ]
+    # Most passages found back no sentence: they are not split into sentences at all.
+    sentences = statements(text) if backed else []
     if not sentences:
         return []
     chosen: set[int] = set()
-    for item in support:
-        if not item.get("supported") or number not in (item.get("citations") or []):
-            continue
+    for item in backed:
         scores = containment_scores(str(item.get("sentence", "")), sentences)
         best = max(range(len(sentences)), key=lambda i: scores[i])
         if scores[best] >= MIN_SHARE:
