@@ -163,7 +163,9 @@ def test_more_answers_at_once_than_httpx_allows_by_default_all_stream_and_keep_t
     # httpx caps a client at 100 connections (a 101st answer waits for a slot, here
     # past the pool timeout) and keeps 20 of them alive.
     url, _ = standin(model="m", delay_ms=150)  # each answer streams for over a second
-    model = _model([Endpoint(url, "m")])
+    # The pool timeout (the connect timeout, 1 s) is what a capped pool would trip; the
+    # first token of 110 streams from one stand-in may take longer on a busy machine.
+    model = _model([Endpoint(url, "m")], first_token_timeout_s=60.0, request_timeout_s=120.0)
     concurrent = 110
     before = standin_stats(url, connections=True)["connections"]
 

@@ -363,14 +363,20 @@ def test_every_store_kind_returns_the_same_hybrid_result(
         store.upsert(written)
         results[kind] = [
             [
-                (h.document_id, h.chunk_index, h.dense_rank, h.sparse_rank, round(h.score, 6))
+                (h.document_id, h.chunk_index, h.dense_rank, h.sparse_rank, h.score)
                 for h in search(store, points, query, [HR], limit=8)
             ]
             for query in ("paid annual leave", "yearly bonus", "the of and")
         ]
         store.close()
 
-    assert results["edge"] == results["local"]
+    # The same passages, order and arm ranks; the scores alike to float precision (the
+    # engines compute cosines in their own float code, so a score near a rounding
+    # boundary may round either way at the 6th decimal).
+    ranked = {kind: [[hit[:4] for hit in hits] for hits in runs] for kind, runs in results.items()}
+    assert ranked["edge"] == ranked["local"]
+    scores = {kind: [hit[4] for hits in runs for hit in hits] for kind, runs in results.items()}
+    assert scores["edge"] == pytest.approx(scores["local"], abs=1e-5)
     assert results["edge"][0][0][:2] in {(1, 0), (1, 1), (1, 2), (1, 4)}
 
 
